@@ -1,0 +1,1 @@
+"""Hugging Face ``evaluate`` modules, one Space-ready folder each; see ``mirage_metrics.load``."""

@@ -1,0 +1,363 @@
+"""The functional core: every per-sample metric of Schaeffer, Miranda & Koyejo (2023), defined once.
+
+Functions take plain Python/numpy inputs and return numpy arrays with one value
+per sample (no hidden averaging); aggregates, confidence intervals and scaling
+analyses live elsewhere and call these. Inputs are validated at the boundary and
+bad ones raise ``ValueError`` naming the argument.
+
+Discontinuous metrics: :func:`exact_match`, :func:`multiple_choice_grade`,
+:func:`subset_accuracy`, :func:`reconstruction_c`.
+Continuous metrics: :func:`token_edit_distance`, :func:`brier_score`,
+:func:`target_log_prob`, :func:`per_token_prob`, :func:`mean_squared_error`.
+
+>>> exact_match(["42", "41"], ["42", "42"])
+array([1., 0.])
+>>> token_edit_distance(["4201", "41"], ["4211", "42"])
+array([1, 1])
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Hashable, Iterable, Sequence, Union
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cpdist
+
+from mirage_metrics.validation import (
+    check_finite_vector,
+    check_probability_rows,
+    check_ragged_rows,
+    check_same_length,
+    check_strings,
+    check_targets,
+)
+
+__all__ = [
+    "exact_match",
+    "token_edit_distance",
+    "prefix_metrics",
+    "choice_probs",
+    "multiple_choice_grade",
+    "brier_score",
+    "bigbench_brier_score",
+    "target_log_prob",
+    "per_token_prob",
+    "subset_accuracy",
+    "mean_squared_error",
+    "reconstruction_c",
+    "emergence_score",
+]
+
+Tokenizer = Union[str, Callable[[str], Sequence[Hashable]], Any]
+
+
+def _normalise(texts: list[str], strip: bool, ignore_case: bool) -> list[str]:
+    if strip:
+        texts = [t.strip() for t in texts]
+    if ignore_case:
+        texts = [t.lower() for t in texts]
+    return texts
+
+
+def _check_pairs(predictions, references) -> tuple[list[str], list[str]]:
+    predictions = check_strings(predictions, "predictions")
+    references = check_strings(references, "references")
+    check_same_length(predictions, references, "predictions", "references")
+    return predictions, references
+
+
+def exact_match(predictions, references, *, strip: bool = True, ignore_case: bool = False) -> np.ndarray:
+    """1.0 where the prediction equals the reference, else 0.0.
+
+    >>> exact_match([" 42\\n", "Paris"], ["42", "paris"], ignore_case=True)
+    array([1., 1.])
+    >>> exact_match(["", "7"], ["0", "7"])
+    array([0., 1.])
+    """
+    predictions, references = _check_pairs(predictions, references)
+    predictions = _normalise(predictions, strip, ignore_case)
+    references = _normalise(references, strip, ignore_case)
+    return np.fromiter((p == r for p, r in zip(predictions, references)), dtype=float, count=len(references))
+
+
+def _tokenize(texts: list[str], tokenizer: Tokenizer) -> Iterable:
+    if isinstance(tokenizer, str):
+        if tokenizer == "char":
+            return texts
+        if tokenizer == "whitespace":
+            return [t.split() for t in texts]
+        raise ValueError(
+            f"tokenizer={tokenizer!r} is not known; use 'char', 'whitespace', a callable or a Hugging Face tokenizer"
+        )
+    if hasattr(tokenizer, "encode_batch"):  # a `tokenizers.Tokenizer`
+        return [encoding.ids for encoding in tokenizer.encode_batch(texts, add_special_tokens=False)]
+    if hasattr(tokenizer, "batch_decode") and callable(tokenizer):  # a transformers tokenizer
+        return tokenizer(texts, add_special_tokens=False)["input_ids"]
+    if callable(tokenizer):
+        return [list(tokenizer(t)) for t in texts]
+    raise ValueError(
+        f"tokenizer must be 'char', 'whitespace', a callable or a Hugging Face tokenizer, got {type(tokenizer).__name__}"
+    )
+
+
+def token_edit_distance(predictions, references, *, tokenizer: Tokenizer = "char") -> np.ndarray:
+    """Levenshtein distance between token sequences: substitutions + insertions + deletions.
+
+    Not normalised, as in the paper. ``tokenizer`` is ``"char"`` (each character a
+    token; digits for arithmetic), ``"whitespace"``, a callable ``str -> sequence of
+    hashable tokens``, or a Hugging Face tokenizer (its token ids are compared).
+    Computed by rapidfuzz's C++ Levenshtein (the engine of the ``Levenshtein`` package).
+
+    >>> token_edit_distance(["1234", "", "12"], ["1243", "12", "12"])
+    array([2, 2, 0])
+    >>> token_edit_distance(["the cat sat"], ["the dog sat"], tokenizer="whitespace")
+    array([1])
+    >>> token_edit_distance(["a-b"], ["a-c-d"], tokenizer=lambda s: s.split("-"))
+    array([2])
+    """
+    predictions, references = _check_pairs(predictions, references)
+    left = _tokenize(predictions, tokenizer)
+    right = _tokenize(references, tokenizer)
+    return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
+
+
+def prefix_metrics(predictions, references, lengths: Sequence[int] = (1, 2, 3, 4, 5), *, strip: bool = True) -> dict:
+    """Exact match and edit distance on the first ``L`` characters, for each ``L`` in ``lengths``.
+
+    The paper's "Target Str Len" (its Fig 3): the first L characters of the
+    (stripped) prediction against the first L of the reference. Where the
+    reference is shorter than L the value is NaN. Returns a dict of float arrays
+    keyed ``exact_match_L{L}`` and ``token_edit_distance_L{L}``.
+
+    >>> out = prefix_metrics(["1239", "7"], ["1234", "8"], lengths=(1, 4))
+    >>> out["exact_match_L1"], out["exact_match_L4"]
+    (array([1., 0.]), array([ 0., nan]))
+    >>> out["token_edit_distance_L4"]
+    array([ 1., nan])
+    """
+    predictions, references = _check_pairs(predictions, references)
+    predictions = _normalise(predictions, strip, False)
+    references = _normalise(references, strip, False)
+    lengths = [int(n) for n in lengths]
+    if not lengths or min(lengths) < 1:
+        raise ValueError(f"lengths={lengths} must be a non-empty list of positive integers")
+    ref_lengths = np.fromiter((len(r) for r in references), dtype=int, count=len(references))
+    out = {}
+    for n in lengths:
+        too_short = ref_lengths < n
+        heads_p = [p[:n] for p in predictions]
+        heads_r = [r[:n] for r in references]
+        match = exact_match(heads_p, heads_r, strip=False)
+        distance = token_edit_distance(heads_p, heads_r).astype(float)
+        match[too_short] = np.nan
+        distance[too_short] = np.nan
+        out[f"exact_match_L{n}"] = match
+        out[f"token_edit_distance_L{n}"] = distance
+    return out
+
+
+def _softmax(row: np.ndarray) -> np.ndarray:
+    shifted = np.exp(row - row.max())
+    return shifted / shifted.sum()
+
+
+def choice_probs(loglikelihoods) -> list[np.ndarray]:
+    """Per sample, the softmax of its choices' log-likelihoods (samples may differ in choices).
+
+    >>> [p.round(3) for p in choice_probs([[0.0, 0.0], [-1.0, -2.0, -3.0]])]
+    [array([0.5, 0.5]), array([0.665, 0.245, 0.09 ])]
+    """
+    return [_softmax(row) for row in check_ragged_rows(loglikelihoods, "loglikelihoods")]
+
+
+def _bigbench_argmax(row: np.ndarray) -> int:
+    """BIG-bench's argmax: ties broken at a position given by the sha256 of the float64 bytes."""
+    tied = np.flatnonzero(row == row.max())
+    position = int(hashlib.sha256(np.asarray(row, dtype=np.float64).tobytes()).hexdigest(), 16) % len(tied)
+    return int(tied[position])
+
+
+def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    rows = check_ragged_rows(loglikelihoods, "loglikelihoods")
+    scores = check_targets(targets, [len(r) for r in rows])
+    return rows, scores
+
+
+def multiple_choice_grade(loglikelihoods, targets) -> np.ndarray:
+    """The target score of the most likely choice, as BIG-bench's ``multiple_choice_grade``.
+
+    ``targets`` per sample: the index of the correct choice or BIG-bench target scores.
+
+    >>> multiple_choice_grade([[-1.0, -0.5], [-0.2, -3.0]], [1, 1])
+    array([1., 0.])
+    >>> multiple_choice_grade([[-2.0, -1.0, -4.0]], [[0.0, 0.5, 1.0]])
+    array([0.5])
+    """
+    rows, scores = _choices_and_scores(loglikelihoods, targets)
+    return np.array([score[_bigbench_argmax(row)] for row, score in zip(rows, scores)], dtype=float)
+
+
+def _correct_indicator(scores: np.ndarray) -> np.ndarray:
+    return (scores == scores.max()).astype(float)
+
+
+def brier_score(probs, targets) -> np.ndarray:
+    """Per sample, Σ_k (p_k − y_k)², with y_k = 1 for the correct choice(s); range [0, 2].
+
+    ``probs`` per sample sum to 1 (use :func:`choice_probs` on log-likelihoods). A
+    choice is correct where its target score equals the sample's maximum.
+
+    >>> brier_score([[0.5, 0.5], [1.0, 0.0]], [0, 0])
+    array([0.5, 0. ])
+    """
+    rows = check_probability_rows(probs, "probs")
+    scores = check_targets(targets, [len(r) for r in rows])
+    return np.array([float(((p - _correct_indicator(s)) ** 2).sum()) for p, s in zip(rows, scores)])
+
+
+def bigbench_brier_score(loglikelihoods, targets) -> float:
+    """BIG-bench's ``calibration_multiple_choice_brier_score``, one float over all samples.
+
+    Softmax of the choices' log-likelihoods; a choice is correct where its target
+    score equals the maximum; the sum over samples and options of (p − y)²
+    divided by the total number of options.
+
+    >>> round(bigbench_brier_score([[0.0, 0.0], [0.0, -100.0]], [0, 0]), 4)
+    0.125
+    """
+    rows, scores = _choices_and_scores(loglikelihoods, targets)
+    probs = [_softmax(row) for row in rows]
+    squared = sum(float(((p - _correct_indicator(s)) ** 2).sum()) for p, s in zip(probs, scores))
+    return squared / sum(len(r) for r in rows)
+
+
+def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
+    """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
+
+    >>> per_token_prob([np.log(0.25), 0.0], [2, 3])
+    array([0.5, 1. ])
+    """
+    values = check_finite_vector(loglikelihoods, "loglikelihoods")
+    lengths = check_finite_vector(lengths, "lengths")
+    check_same_length(values, lengths, "loglikelihoods", "lengths")
+    if np.any(lengths <= 0):
+        raise ValueError("lengths must be positive (tokens or characters of each target)")
+    return np.exp(values / lengths)
+
+
+def target_log_prob(loglikelihoods, lengths=None):
+    """log p(target) per sample; with ``lengths`` also the per-token probability.
+
+    Returns an array, or ``(log_prob, per_token_prob)`` when ``lengths`` is given.
+
+    >>> target_log_prob([-1.5, -0.25])
+    array([-1.5 , -0.25])
+    >>> log_p, p_token = target_log_prob([np.log(0.125)], lengths=[3])
+    >>> p_token.round(3)
+    array([0.5])
+    """
+    values = check_finite_vector(loglikelihoods, "loglikelihoods")
+    if lengths is None:
+        return values
+    return values, per_token_prob(values, lengths)
+
+
+def subset_accuracy(correct, k: int | None = None) -> np.ndarray:
+    """1.0 where the first ``k`` items of a sample are all correct (all items when k is None).
+
+    ``correct`` is a 2-D boolean array, sample × item: the Omniglot "all images correct".
+
+    >>> subset_accuracy([[True, True, False], [True, True, True]])
+    array([0., 1.])
+    >>> subset_accuracy([[True, True, False]], k=2)
+    array([1.])
+    """
+    if correct is None:
+        raise ValueError("correct is None; pass a 2-D boolean array (sample × item)")
+    array = np.asarray(correct)
+    if array.ndim != 2:
+        raise ValueError(f"correct must be 2-D (sample × item), got shape {array.shape}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"correct is empty (shape {array.shape}); pass at least one sample and one item")
+    if array.dtype != bool:
+        if not np.isin(array, (0, 1)).all():
+            raise ValueError("correct must hold booleans (or 0/1)")
+        array = array.astype(bool)
+    n_items = array.shape[1]
+    if k is None:
+        k = n_items
+    if not 1 <= int(k) <= n_items:
+        raise ValueError(f"k={k} is out of range; use 1..{n_items} (the number of items) or None")
+    return array[:, : int(k)].all(axis=1).astype(float)
+
+
+def _check_images(x, x_hat) -> tuple[np.ndarray, np.ndarray]:
+    arrays = []
+    for name, value in (("x", x), ("x_hat", x_hat)):
+        if value is None:
+            raise ValueError(f"{name} is None; pass an array with samples on the first axis")
+        array = np.asarray(value, dtype=float)
+        if array.ndim < 1 or array.shape[0] == 0:
+            raise ValueError(f"{name} is empty; pass at least one sample on the first axis")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} contains NaN or inf")
+        arrays.append(array)
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(f"x has shape {arrays[0].shape} but x_hat has shape {arrays[1].shape}; they must match")
+    return arrays[0], arrays[1]
+
+
+def mean_squared_error(x, x_hat) -> np.ndarray:
+    """Per sample, the mean squared error over all of its elements.
+
+    >>> mean_squared_error([[0.0, 1.0], [1.0, 1.0]], [[0.0, 0.0], [1.0, 1.0]])
+    array([0.5, 0. ])
+    """
+    x, x_hat = _check_images(x, x_hat)
+    return ((x - x_hat) ** 2).reshape(len(x), -1).mean(axis=1)
+
+
+def reconstruction_c(x, x_hat, c: float) -> np.ndarray:
+    """The paper's Reconstruction_c: 1.0 where the sample's MSE is below ``c``.
+
+    >>> reconstruction_c([[0.0, 1.0], [1.0, 1.0]], [[0.0, 0.9], [1.0, 1.0]], c=0.004)
+    array([0., 1.])
+    """
+    c = float(c)
+    if not np.isfinite(c) or c <= 0:
+        raise ValueError(f"c={c} must be a positive finite threshold")
+    return (mean_squared_error(x, x_hat) < c).astype(float)
+
+
+def emergence_score(sizes, scores) -> float:
+    """BIG-bench breakthroughness of a curve of ``scores`` against model ``sizes``.
+
+    With x sorted ascending, ES = sign(argmax y − argmin y) · (max y − min y) /
+    sqrt(median_i (y_i − y_{i−1})²). A constant curve gives 0; a curve whose
+    median squared step is 0 but which does change gives ±inf.
+
+    >>> round(emergence_score([1e6, 1e7, 1e8, 1e9], [0.0, 0.0, 0.01, 0.9]), 3)
+    90.0
+    >>> emergence_score([3, 1, 2], [0.5, 0.5, 0.5])
+    0.0
+    >>> round(emergence_score([1, 2, 3, 4], [0.9, 0.01, 0.0, 0.0]), 3)
+    -90.0
+    """
+    x = check_finite_vector(sizes, "sizes")
+    y = check_finite_vector(scores, "scores")
+    check_same_length(x, y, "sizes", "scores")
+    if len(x) < 2:
+        raise ValueError("sizes must hold at least two model sizes")
+    if len(np.unique(x)) != len(x):
+        raise ValueError("sizes has duplicates; pass one score per model size")
+    y = y[np.argsort(x)]
+    spread = float(y.max() - y.min())
+    if spread == 0.0:
+        return 0.0
+    direction = float(np.sign(np.argmax(y) - np.argmin(y)))
+    typical_step = float(np.sqrt(np.median(np.diff(y) ** 2)))
+    if typical_step == 0.0:
+        return direction * np.inf
+    return direction * spread / typical_step

@@ -1,0 +1,149 @@
+"""Input checks for the metrics core, in the spirit of scikit-learn's ``check_array``.
+
+Each helper raises ``ValueError`` naming the argument and saying how to fix it.
+
+>>> check_strings(["1", ""], "predictions")
+['1', '']
+>>> check_strings(["1", None], "predictions")
+Traceback (most recent call last):
+...
+ValueError: predictions[1] is None; pass a string (the empty string is a valid model output)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_strings",
+    "check_same_length",
+    "check_finite_vector",
+    "check_ragged_rows",
+    "check_probability_rows",
+    "check_targets",
+]
+
+PROB_TOLERANCE = 1e-6
+
+
+def _check_sequence(values: Any, name: str) -> list:
+    if values is None:
+        raise ValueError(f"{name} is None; pass a sequence")
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} is a single string; pass a list of strings")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} is empty; pass at least one sample")
+    return values
+
+
+def check_strings(values: Sequence[str], name: str) -> list[str]:
+    """A non-empty list of strings (the empty string allowed, None not)."""
+    values = _check_sequence(values, name)
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            if value is None:
+                raise ValueError(
+                    f"{name}[{i}] is None; pass a string (the empty string is a valid model output)"
+                )
+            raise ValueError(f"{name}[{i}] is {type(value).__name__}, not str; pass strings")
+    return values
+
+
+def check_same_length(first: Sequence, second: Sequence, first_name: str, second_name: str) -> None:
+    if len(first) != len(second):
+        raise ValueError(
+            f"{first_name} has {len(first)} samples but {second_name} has {len(second)}; "
+            "pass one entry per sample in both"
+        )
+
+
+def check_finite_vector(values: Any, name: str) -> np.ndarray:
+    """A non-empty 1-D float array without NaN or inf."""
+    if values is None:
+        raise ValueError(f"{name} is None; pass a sequence of numbers")
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a flat sequence of numbers ({error})") from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one number per sample), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one sample")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+        raise ValueError(f"{name}[{bad}] is {array[bad]}; every value must be finite")
+    return array
+
+
+def check_ragged_rows(values: Any, name: str, what: str = "log-likelihoods") -> list[np.ndarray]:
+    """One non-empty 1-D finite array per sample, one value per choice (ragged allowed)."""
+    rows = _check_sequence(values, name)
+    checked = []
+    for i, row in enumerate(rows):
+        if row is None:
+            raise ValueError(f"{name}[{i}] is None; pass the {what} of every choice")
+        try:
+            array = np.asarray(row, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}[{i}] must be a sequence of numbers ({error})") from None
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(
+                f"{name}[{i}] must be a non-empty 1-D sequence (one value per choice), got shape {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name}[{i}] contains NaN or inf; {what} must be finite")
+        checked.append(array)
+    return checked
+
+
+def check_probability_rows(values: Any, name: str = "probs") -> list[np.ndarray]:
+    """One probability vector per sample: entries in [0, 1] summing to 1 (tolerance 1e-6)."""
+    rows = check_ragged_rows(values, name, what="probabilities")
+    for i, row in enumerate(rows):
+        if np.any(row < -PROB_TOLERANCE) or np.any(row > 1 + PROB_TOLERANCE):
+            raise ValueError(f"{name}[{i}] has values outside [0, 1]: {row.tolist()}")
+        total = float(row.sum())
+        if abs(total - 1.0) > PROB_TOLERANCE:
+            raise ValueError(
+                f"{name}[{i}] sums to {total:.8g}, not 1; normalise it (e.g. with choice_probs)"
+            )
+    return rows
+
+
+def check_targets(targets: Any, n_choices: Sequence[int], name: str = "targets") -> list[np.ndarray]:
+    """Per sample, the target scores of every choice.
+
+    A target is either the index of the correct choice (one-hot scores) or a
+    sequence of BIG-bench target scores, one per choice.
+    """
+    targets = _check_sequence(targets, name)
+    check_same_length(targets, n_choices, name, "loglikelihoods")
+    scores = []
+    for i, (target, n) in enumerate(zip(targets, n_choices)):
+        if target is None:
+            raise ValueError(f"{name}[{i}] is None; pass a choice index or a list of target scores")
+        if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+            if not 0 <= int(target) < n:
+                raise ValueError(f"{name}[{i}] = {int(target)} is out of range for {n} choices (0..{n - 1})")
+            one_hot = np.zeros(n)
+            one_hot[int(target)] = 1.0
+            scores.append(one_hot)
+            continue
+        try:
+            row = np.asarray(target, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name}[{i}] must be a choice index or a list of target scores, got {target!r}"
+            ) from None
+        if row.ndim != 1 or row.size != n:
+            raise ValueError(
+                f"{name}[{i}] has {row.size if row.ndim == 1 else row.shape} target scores for {n} choices; "
+                "pass one score per choice or a choice index"
+            )
+        if not np.all(np.isfinite(row)):
+            raise ValueError(f"{name}[{i}] contains NaN or inf target scores")
+        scores.append(row)
+    return scores

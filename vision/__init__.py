@@ -1,0 +1,1 @@
+"""The paper's vision studies (installed as ``mirage_metrics.vision``)."""
