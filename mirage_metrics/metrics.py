@@ -48,6 +48,7 @@ __all__ = [
     "mean_squared_error",
     "reconstruction_c",
     "emergence_score",
+    "per_token_loss",
 ]
 
 Tokenizer = Union[str, Callable[[str], Sequence[Hashable]], Any]
@@ -361,3 +362,15 @@ def emergence_score(sizes, scores) -> float:
     if typical_step == 0.0:
         return direction * np.inf
     return direction * spread / typical_step
+
+
+def per_token_loss(per_token_probs) -> np.ndarray:
+    """Per-token cross-entropy −log p of each sample: the paper's L_CE, from :func:`per_token_prob` values.
+
+    >>> per_token_loss([1.0, np.exp(-2.0)])
+    array([-0.,  2.])
+    """
+    probs = check_finite_vector(per_token_probs, "per_token_probs")
+    if np.any(probs <= 0) or np.any(probs > 1):
+        raise ValueError("per_token_probs must lie in (0, 1]; a probability of 0 has infinite loss")
+    return -np.log(probs)
