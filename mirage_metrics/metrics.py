@@ -42,6 +42,7 @@ __all__ = [
     "multiple_choice_grade",
     "brier_score",
     "bigbench_brier_score",
+    "correct_choice_log_prob",
     "target_log_prob",
     "per_token_prob",
     "subset_accuracy",
@@ -232,6 +233,28 @@ def bigbench_brier_score(loglikelihoods, targets) -> float:
     probs = [_softmax(row) for row in rows]
     squared = sum(float(((p - _correct_indicator(s)) ** 2).sum()) for p, s in zip(probs, scores))
     return squared / sum(len(r) for r in rows)
+
+
+def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) -> np.ndarray:
+    """Per sample, the log of the probability mass on the correct choice(s).
+
+    A choice is correct where its target score equals the sample's maximum. With
+    ``normalise=True`` the mass is taken over the choices (log-softmax), so its
+    exp is the paper's continuous "probability of the correct answer" in [0, 1];
+    with ``normalise=False`` it is the model's unnormalised log p of the correct
+    continuation(s).
+
+    >>> np.exp(correct_choice_log_prob([[0.0, 0.0], [-1.0, -3.0]], [0, [1.0, 0.0]])).round(3)
+    array([0.5  , 0.881])
+    >>> correct_choice_log_prob([[-2.0, -1.0]], [0], normalise=False)
+    array([-2.])
+    """
+    rows, scores = _choices_and_scores(loglikelihoods, targets)
+    values = []
+    for row, score in zip(rows, scores):
+        log_mass = float(np.logaddexp.reduce(row[score == score.max()]))
+        values.append(log_mass - float(np.logaddexp.reduce(row)) if normalise else log_mass)
+    return np.array(values, dtype=float)
 
 
 def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
