@@ -1,0 +1,29 @@
+"""Plots (matplotlib, PNG). They draw frames that other modules computed; they compute nothing.
+
+Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state, no
+display needed) and saved atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from mirage_metrics.report.output import atomic_path
+
+__all__ = ["new_figure", "save_figure"]
+
+
+def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3.2, **kwargs):
+    """A figure and its grid of axes (always 2-D), sized per panel."""
+    figure = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False, **kwargs)
+    return figure, axes
+
+
+def save_figure(figure: Figure, path) -> Path:
+    """Save ``figure`` as PNG at ``path`` atomically and return the path."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110)
+    return Path(path)

@@ -1,0 +1,415 @@
+"""Across model sizes: bootstrap CIs of per-model means, emergence scores, and the mirage fit.
+
+Works on the tidy per-sample table of :func:`mirage_metrics.results.read_results`
+(columns ``family, model, params, task, metric, length, sample_id, value``) and
+on the per-model summary that :func:`summarise` makes from it. Per-sample
+formulas live in :mod:`mirage_metrics.metrics`; this module only aggregates and
+fits across sizes.
+
+The mirage model (Schaeffer et al. 2023): the per-token loss falls as a power
+law, L_CE(N) = (N / c)^α, so the per-token probability p = exp(−L_CE) rises
+smoothly, while exact match on L tokens ≈ p^L jumps and token edit distance
+≈ L(1 − p) falls smoothly.
+
+>>> fit = fit_power_law([1e8, 1e9, 1e10], [(n / 2e9) ** -0.5 for n in (1e8, 1e9, 1e10)])
+>>> f"{fit.c:.3g} {fit.alpha:.3g}"
+'2e+09 -0.5'
+>>> mirage_predictions([fit.loss([2e9])[0]], lengths=[1, 2]).round(3).to_dict("list")["accuracy"]
+[0.368, 0.135]
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mirage_metrics.metrics import emergence_score, per_token_loss
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "EMERGENCE_COLUMNS",
+    "FIT_COLUMNS",
+    "LOWER_IS_BETTER",
+    "bootstrap_mean_ci",
+    "with_per_char_loss",
+    "summarise",
+    "geometric_mean_probability",
+    "emergence_scores",
+    "PowerLaw",
+    "fit_power_law",
+    "mirage_predictions",
+    "task_stem",
+    "MirageFit",
+    "fit_mirage",
+    "fit_table",
+    "mirage_curves",
+]
+
+GROUP_COLUMNS = ["family", "model", "params", "task", "metric", "length"]
+SUMMARY_COLUMNS = GROUP_COLUMNS + ["n", "mean", "ci_low", "ci_high"]
+EMERGENCE_COLUMNS = ["family", "task", "metric", "length", "emergence_score"]
+FIT_COLUMNS = [
+    "family", "task", "loss_task", "c", "alpha", "n_fit_models",
+    "model", "params", "metric", "length", "predicted", "observed",
+]
+#: Metrics where smaller is better; emergence scores use their negation, as the paper plots −TED.
+LOWER_IS_BETTER = frozenset({"token_edit_distance", "brier_score", "bigbench_brier_score", "per_char_loss"})
+#: The per-sample metric the mirage fit reads: exp(target log-prob / answer characters).
+PER_CHAR_PROB = "per_char_prob"
+_TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
+# Bootstrap draws are made in chunks of at most this many resampled values (~32 MB of indices).
+_CHUNK_VALUES = 1 << 22
+# Up to this many distinct values, resampling draws multinomial counts of the values instead of indices.
+_MAX_DISTINCT_FOR_COUNTS = 256
+
+
+def _check_confidence(confidence: float) -> float:
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence={confidence} must lie strictly between 0 and 1, e.g. 0.95")
+    return confidence
+
+
+def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    n = len(values)
+    distinct, counts = np.unique(values, return_counts=True)
+    if len(distinct) <= _MAX_DISTINCT_FOR_COUNTS:
+        # Resampling n values with replacement draws multinomial counts of the distinct values.
+        draws = rng.multinomial(n, counts / n, size=n_boot)
+        return draws @ distinct / n
+    means = np.empty(n_boot)
+    rows = max(1, _CHUNK_VALUES // n)
+    for start in range(0, n_boot, rows):
+        stop = min(n_boot, start + rows)
+        index = rng.integers(0, n, size=(stop - start, n), dtype=np.int64 if n > 2**31 - 1 else np.int32)
+        means[start:stop] = values[index].mean(axis=1)
+    return means
+
+
+def bootstrap_mean_ci(values, *, n_boot: int = 1000, confidence: float = 0.95, seed=0) -> tuple:
+    """``(n, mean, ci_low, ci_high)`` of ``values`` with a percentile bootstrap CI; NaNs are dropped.
+
+    Vectorised: values with few distinct levels (0/1 accuracies, small edit
+    distances) are resampled as multinomial counts, others by index in chunks,
+    so memory stays bounded for any number of samples.
+
+    >>> n, mean, low, high = bootstrap_mean_ci([0, 1, 1, 1, np.nan], seed=1)
+    >>> n, mean, 0.0 <= low <= mean <= high <= 1.0
+    (4, 0.75, True)
+    >>> bootstrap_mean_ci([np.nan])
+    (0, nan, nan, nan)
+    """
+    confidence = _check_confidence(confidence)
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot={n_boot} must be a positive number of bootstrap resamples, e.g. 1000")
+    array = np.asarray(values, dtype=float).ravel()
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        return 0, float("nan"), float("nan"), float("nan")
+    mean = float(array.mean())
+    means = _bootstrap_means(array, int(n_boot), np.random.default_rng(seed))
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return int(array.size), mean, float(min(low, mean)), float(max(high, mean))
+
+
+def _group_seed(seed: int, key: tuple) -> list[int]:
+    # A seed per group from its key, so a group's CI does not depend on which other groups are present.
+    return [int(seed), zlib.crc32(repr(key).encode("utf-8"))]
+
+
+def _check_table(table: pd.DataFrame, columns: list[str], name: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{name} lacks columns {missing}; it needs {columns}")
+
+
+def with_per_char_loss(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` plus ``per_char_loss`` rows, −log of each ``per_char_prob`` sample (the fit's L_CE).
+
+    >>> table = pd.DataFrame({"family": "f", "model": "a", "params": 1.0, "task": "t_ll",
+    ...     "metric": "per_char_prob", "length": np.nan, "sample_id": [0, 1], "value": [1.0, np.exp(-2)]})
+    >>> with_per_char_loss(table).query("metric == 'per_char_loss'")["value"].tolist()
+    [-0.0, 2.0]
+    """
+    _check_table(table, GROUP_COLUMNS + ["value"], "table")
+    probs = table[(table["metric"] == PER_CHAR_PROB) & table["value"].notna()]
+    if probs.empty:
+        return table
+    loss = probs.assign(metric="per_char_loss", value=per_token_loss(probs["value"].to_numpy(float)))
+    if isinstance(table["metric"].dtype, pd.CategoricalDtype):
+        loss["metric"] = loss["metric"].astype(pd.CategoricalDtype(table["metric"].cat.categories.union(["per_char_loss"])))
+        table = table.assign(metric=table["metric"].cat.add_categories(["per_char_loss"]))
+    return pd.concat([table, loss], ignore_index=True)
+
+
+def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
+              progress: bool = False) -> pd.DataFrame:
+    """Per (family, model, params, task, metric, length): n, mean and bootstrap CI of the per-sample values.
+
+    ``table`` is the tidy per-sample table (``value`` NaN where a sample has no
+    value, e.g. a prefix longer than its answer). Rows are sorted by family,
+    task, metric, length and params; ``length`` is NaN where not by length.
+
+    >>> table = pd.DataFrame({"family": "f", "model": ["a"] * 4 + ["b"] * 4, "params": [1.0] * 4 + [2.0] * 4,
+    ...     "task": "t", "metric": "exact_match", "length": np.nan, "sample_id": list(range(4)) * 2,
+    ...     "value": [0, 0, 0, 1, 1, 1, 1, 0]})
+    >>> summarise(table)[["model", "n", "mean"]].to_dict("list")
+    {'model': ['a', 'b'], 'n': [4, 4], 'mean': [0.25, 0.75]}
+    """
+    _check_table(table, GROUP_COLUMNS + ["value"], "table")
+    confidence = _check_confidence(confidence)
+    keys = table[GROUP_COLUMNS].copy()
+    keys["length"] = keys["length"].astype(float).fillna(-1.0)  # groupby keeps NaN groups apart otherwise
+    rows = []
+    grouped = table["value"].astype(float).groupby([keys[c] for c in GROUP_COLUMNS], sort=False, observed=True)
+    groups = grouped.indices.items()
+    if progress:
+        from tqdm.auto import tqdm
+
+        groups = tqdm(groups, desc="bootstrap", unit="group")
+    values = table["value"].to_numpy(dtype=float)
+    for key, index in groups:
+        n, mean, low, high = bootstrap_mean_ci(
+            values[index], n_boot=n_boot, confidence=confidence, seed=_group_seed(seed, key)
+        )
+        rows.append((*key, n, mean, low, high))
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    summary["length"] = summary["length"].where(summary["length"] >= 0)
+    summary["params"] = summary["params"].astype(float)
+    return summary.sort_values(["family", "task", "metric", "length", "params", "model"], ignore_index=True)
+
+
+def geometric_mean_probability(summary: pd.DataFrame, metric: str = "target_log_prob") -> pd.DataFrame:
+    """Summary rows of a log-probability ``metric`` mapped through exp (mean and CI bounds).
+
+    exp(mean log p) is the geometric-mean probability of the target: a measure of
+    the same outputs with no resolution floor, to set beside greedy accuracy.
+
+    >>> summary = pd.DataFrame({"metric": ["target_log_prob"], "mean": [np.log(0.5)],
+    ...     "ci_low": [np.log(0.25)], "ci_high": [0.0]})
+    >>> geometric_mean_probability(summary)[["metric", "mean", "ci_low", "ci_high"]].to_dict("records")
+    [{'metric': 'exp_target_log_prob', 'mean': 0.5, 'ci_low': 0.25, 'ci_high': 1.0}]
+    """
+    rows = summary[summary["metric"] == metric].copy()
+    for column in ("mean", "ci_low", "ci_high"):
+        rows[column] = np.exp(rows[column].astype(float))
+    rows["metric"] = f"exp_{metric}"
+    return rows
+
+
+def _by_curve(summary: pd.DataFrame):
+    """(family, task, metric, length) groups of a summary, length NaN kept as its own group."""
+    return summary.groupby(["family", "task", "metric", "length"], sort=True, dropna=False)
+
+
+def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (family, task, metric, length) the emergence score of the mean across model sizes.
+
+    Calls :func:`mirage_metrics.metrics.emergence_score` on the means, with
+    lower-is-better metrics (:data:`LOWER_IS_BETTER`) negated so that a positive
+    score always means "gets better with size". Curves with fewer than two sizes
+    with a mean are left out.
+
+    >>> summary = pd.DataFrame({"family": "f", "model": list("abcd"), "params": [1e6, 1e7, 1e8, 1e9],
+    ...     "task": "t", "metric": "token_edit_distance", "length": 2.0, "mean": [2.0, 2.0, 1.99, 1.1]})
+    >>> emergence_scores(summary)[["metric", "length", "emergence_score"]].round(2).to_dict("records")
+    [{'metric': 'token_edit_distance', 'length': 2.0, 'emergence_score': 90.0}]
+    """
+    _check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
+    rows = []
+    for (family, task, metric, length), curve in _by_curve(summary):
+        curve = curve[np.isfinite(curve["mean"])]
+        if curve["params"].nunique() < 2:
+            continue
+        if curve["params"].duplicated().any():
+            duplicated = curve.loc[curve["params"].duplicated(keep=False), "model"].tolist()
+            raise ValueError(
+                f"family {family!r} has models with the same parameter count {duplicated}; "
+                "give each size its own count (--params FILE) or put them in different families"
+            )
+        sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+        score = emergence_score(curve["params"].to_numpy(float), sign * curve["mean"].to_numpy(float))
+        rows.append((family, task, metric, length, score))
+    return pd.DataFrame(rows, columns=EMERGENCE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """L_CE(N) = (N / c)^alpha, fitted by least squares in log-log space."""
+
+    c: float
+    alpha: float
+
+    def loss(self, params) -> np.ndarray:
+        """Predicted per-token loss at parameter counts ``params``."""
+        return (np.asarray(params, dtype=float) / self.c) ** self.alpha
+
+
+def fit_power_law(params, loss) -> PowerLaw:
+    """Fit L_CE(N) = (N / c)^α to per-token losses: a straight line of log L on log N.
+
+    >>> fit = fit_power_law([1e6, 1e7], [4.0, 2.0])
+    >>> round(fit.alpha, 4), f"{fit.loss([1e8])[0]:.3f}"
+    (-0.301, '1.000')
+    >>> fit_power_law([1e6, 1e7], [1.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend
+    """
+    x = np.asarray(params, dtype=float)
+    y = np.asarray(loss, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"params and loss must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
+    if len(np.unique(x)) < 2:
+        raise ValueError("params must hold at least two different model sizes to fit a power law")
+    if not (np.all(np.isfinite(x)) and np.all(x > 0)):
+        raise ValueError(f"params must be positive and finite, got {x.tolist()}")
+    if not (np.all(np.isfinite(y)) and np.all(y > 0)):
+        raise ValueError(f"loss must be positive and finite per-token cross-entropies, got {y.tolist()}")
+    alpha, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    if alpha == 0.0:
+        raise ValueError("loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend")
+    return PowerLaw(c=float(np.exp(-intercept / alpha)), alpha=float(alpha))
+
+
+def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5)) -> pd.DataFrame:
+    """The paper's predictions from per-token loss, one row per (loss, length).
+
+    p = exp(−L_CE); accuracy (exact match on L tokens) = p^L; token edit distance
+    = L(1 − p); two-choice Brier score (BIG-bench's per-option normalisation) of
+    the L-token target = (1 − p^L)².
+
+    >>> mirage_predictions([np.log(2)], lengths=[1, 3]).to_dict("list")
+    {'loss': [0.6931471805599453, 0.6931471805599453], 'length': [1, 3], 'p': [0.5, 0.5], 'accuracy': [0.5, 0.125], 'token_edit_distance': [0.5, 1.5], 'brier': [0.25, 0.765625]}
+    """
+    loss = np.asarray(loss, dtype=float).ravel()
+    lengths = np.asarray([int(n) for n in lengths])
+    if loss.size == 0 or not np.all(np.isfinite(loss)) or np.any(loss < 0):
+        raise ValueError(f"loss must be non-empty, finite and non-negative, got {loss.tolist()}")
+    if lengths.size == 0 or np.any(lengths < 1):
+        raise ValueError(f"lengths={lengths.tolist()} must be positive integers, e.g. 1..5")
+    loss_grid, length_grid = np.meshgrid(loss, lengths, indexing="ij")
+    p = np.exp(-loss_grid)
+    accuracy = p**length_grid
+    return pd.DataFrame({
+        "loss": loss_grid.ravel(),
+        "length": length_grid.ravel(),
+        "p": p.ravel(),
+        "accuracy": accuracy.ravel(),
+        "token_edit_distance": (length_grid * (1.0 - p)).ravel(),
+        "brier": ((1.0 - accuracy) ** 2).ravel(),
+    })
+
+
+def task_stem(task: str) -> str:
+    """The task without its form suffix, grouping the forms of one problem set.
+
+    >>> task_stem("mirage_arith_2dm_gen_t1"), task_stem("mirage_arith_2dm_ll"), task_stem("custom")
+    ('mirage_arith_2dm', 'mirage_arith_2dm', 'custom')
+    """
+    return _TASK_FORMS.sub("", task)
+
+
+@dataclass(frozen=True)
+class MirageFit:
+    """The power law fitted to one family's per-character loss on one task stem, and held-out checks."""
+
+    family: str
+    stem: str
+    loss_task: str
+    law: PowerLaw
+    fit_models: tuple
+    held_out: pd.DataFrame  # task, model, params, metric, length, predicted, observed
+
+
+def _per_model_loss(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (family, task, model) the per-character loss −log(geometric-mean per-char probability)."""
+    rows = summary[(summary["metric"] == "per_char_loss") & np.isfinite(summary["mean"])]
+    return rows[["family", "task", "model", "params", "mean"]].rename(columns={"mean": "loss"})
+
+
+def _loss_task(tasks: list[str]) -> str:
+    loglikelihood = [t for t in tasks if t.endswith("_ll")]
+    return sorted(loglikelihood or tasks)[0]
+
+
+def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str) -> pd.DataFrame:
+    """Predicted vs observed per held-out model: loss on the loss task, accuracy and TED by L on the others."""
+    rows = []
+    for model in held_out.itertuples(index=False):
+        predicted_loss = float(law.loss([model.params])[0])
+        rows.append((loss_task, model.model, model.params, "per_char_loss", np.nan, predicted_loss, model.loss))
+        by_length = observed[(observed["model"] == model.model) & observed["length"].notna()
+                             & observed["metric"].isin(["exact_match", "token_edit_distance"])]
+        if by_length.empty:
+            continue
+        lengths = sorted(by_length["length"].astype(int).unique())
+        prediction = mirage_predictions([predicted_loss], lengths).set_index("length")
+        for row in by_length.itertuples(index=False):
+            column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
+            rows.append((row.task, row.model, row.params, row.metric, row.length,
+                         float(prediction.loc[int(row.length), column]), row.mean))
+    return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])
+
+
+def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFit]:
+    """Fit the mirage power law per (family, task stem) that has a ``per_char_loss`` curve.
+
+    The loss comes from the stem's ``_ll`` task when there is one. With
+    ``holdout_largest=k`` the fit leaves out the k largest models and compares its
+    predictions for them (loss; exact match p^L and token edit distance L(1 − p)
+    on every task of the stem with by-length metrics) with what they scored.
+    """
+    _check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
+    if int(holdout_largest) < 0:
+        raise ValueError(f"holdout_largest={holdout_largest} must be 0 or a positive number of models")
+    losses = _per_model_loss(summary)
+    fits = []
+    for (family, stem), group in losses.groupby(["family", losses["task"].map(task_stem)], sort=True):
+        loss_task = _loss_task(group["task"].unique().tolist())
+        curve = group[group["task"] == loss_task].sort_values("params")
+        fit_on = curve.iloc[: len(curve) - int(holdout_largest)]
+        if fit_on["params"].nunique() < 2:
+            raise ValueError(
+                f"holdout_largest={holdout_largest} leaves {len(fit_on)} model(s) of family {family!r} "
+                f"to fit on task {loss_task!r}; the fit needs at least two sizes, so hold out fewer"
+            )
+        law = fit_power_law(fit_on["params"], fit_on["loss"])
+        held_out = curve.iloc[len(fit_on):]
+        observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
+        fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),
+                              _held_out_rows(law, observed, held_out, loss_task)))
+    return fits
+
+
+def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
+    """The rows of ``fit.csv``: one per fit, or one per held-out (model, metric, length) comparison."""
+    rows = []
+    for fit in fits:
+        head = {"family": fit.family, "loss_task": fit.loss_task, "c": fit.law.c, "alpha": fit.law.alpha,
+                "n_fit_models": len(fit.fit_models)}
+        if fit.held_out.empty:
+            rows.append({**head, "task": fit.loss_task})
+        rows.extend({**head, **check} for check in fit.held_out.to_dict("records"))
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
+    """Predicted loss, p, accuracy and TED by length along ``params`` (for plotting the fit).
+
+    >>> law = PowerLaw(c=2e9, alpha=-0.5)
+    >>> fit = MirageFit("f", "t", "t_ll", law, ("a", "b"), pd.DataFrame())
+    >>> mirage_curves(fit, [3.5e8, 1.75e11], lengths=[1]).round(3)[["params", "p"]].to_dict("list")
+    {'params': [350000000.0, 175000000000.0], 'p': [0.092, 0.899]}
+    """
+    params = np.asarray(params, dtype=float).ravel()
+    curves = mirage_predictions(fit.law.loss(params), lengths)
+    curves.insert(0, "params", np.repeat(params, len(list(lengths))))
+    return curves
