@@ -29,6 +29,7 @@ from mirage_metrics.validation import (
     check_finite_vector,
     check_probability_rows,
     check_ragged_rows,
+    check_rectangular,
     check_same_length,
     check_strings,
     check_targets,
@@ -298,9 +299,7 @@ def subset_accuracy(correct, k: int | None = None) -> np.ndarray:
     >>> subset_accuracy([[True, True, False]], k=2)
     array([1.])
     """
-    if correct is None:
-        raise ValueError("correct is None; pass a 2-D boolean array (sample × item)")
-    array = np.asarray(correct)
+    array = check_rectangular(correct, "correct", what="a 2-D boolean array (sample × item)")
     if array.ndim != 2:
         raise ValueError(f"correct must be 2-D (sample × item), got shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
@@ -320,9 +319,7 @@ def subset_accuracy(correct, k: int | None = None) -> np.ndarray:
 def _check_images(x, x_hat) -> tuple[np.ndarray, np.ndarray]:
     arrays = []
     for name, value in (("x", x), ("x_hat", x_hat)):
-        if value is None:
-            raise ValueError(f"{name} is None; pass an array with samples on the first axis")
-        array = np.asarray(value, dtype=float)
+        array = check_rectangular(value, name, dtype=float, what="an array with samples on the first axis")
         if array.ndim < 1 or array.shape[0] == 0:
             raise ValueError(f"{name} is empty; pass at least one sample on the first axis")
         if not np.all(np.isfinite(array)):

@@ -23,6 +23,7 @@ __all__ = [
     "check_ragged_rows",
     "check_probability_rows",
     "check_targets",
+    "check_rectangular",
 ]
 
 PROB_TOLERANCE = 1e-6
@@ -42,6 +43,8 @@ def _check_sequence(values: Any, name: str) -> list:
 def check_strings(values: Sequence[str], name: str) -> list[str]:
     """A non-empty list of strings (the empty string allowed, None not)."""
     values = _check_sequence(values, name)
+    if set(map(type, values)) == {str}:  # the common case, checked at C speed
+        return values
     for i, value in enumerate(values):
         if not isinstance(value, str):
             if value is None:
@@ -76,6 +79,26 @@ def check_finite_vector(values: Any, name: str) -> np.ndarray:
         bad = int(np.flatnonzero(~np.isfinite(array))[0])
         raise ValueError(f"{name}[{bad}] is {array[bad]}; every value must be finite")
     return array
+
+
+def check_rectangular(values: Any, name: str, dtype=None, what: str = "an array") -> np.ndarray:
+    """``values`` as a numpy array; ragged nesting (rows of different lengths) is an error naming ``name``.
+
+    >>> check_rectangular([[1, 2], [3]], "correct", what="a 2-D array (sample × item)")
+    Traceback (most recent call last):
+    ...
+    ValueError: correct is ragged (rows of different lengths); pass a 2-D array (sample × item)
+    """
+    if values is None:
+        raise ValueError(f"{name} is None; pass {what}")
+    try:
+        return np.asarray(values, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" in str(error):
+            raise ValueError(f"{name} is ragged (rows of different lengths); pass {what}") from None
+        raise ValueError(f"{name} must be {what} of numbers ({error})") from None
+    except TypeError as error:
+        raise ValueError(f"{name} must be {what} of numbers ({error})") from None
 
 
 def check_ragged_rows(values: Any, name: str, what: str = "log-likelihoods") -> list[np.ndarray]:

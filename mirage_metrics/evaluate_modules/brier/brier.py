@@ -1,0 +1,72 @@
+"""Brier score of multiple-choice answers: the continuous counterpart of multiple choice grade."""
+
+import datasets
+import evaluate
+
+from mirage_metrics.evaluate_modules import CITATION, metric_info, summarise
+from mirage_metrics.metrics import bigbench_brier_score, brier_score, choice_probs
+
+_CITATION = CITATION
+
+_DESCRIPTION = """\
+The Brier score of a multiple-choice answer is the squared error between the
+model's probabilities over the choices and the correct answer's one-hot vector,
+summed over the choices: 0 for a confident correct answer, up to 2 for a confident
+wrong one. Schaeffer, Miranda & Koyejo (2023) show that BIG-bench's "emergent"
+multiple choice grade of LaMDA becomes a smooth curve under the Brier score.
+Inputs are the choices' log-likelihoods (turned into probabilities by a softmax
+over the choices, as BIG-bench does) or probabilities that sum to 1. With
+log-likelihoods the module also reports BIG-bench's own aggregate,
+`calibration_multiple_choice_brier_score` (squared errors summed over samples and
+choices, divided by the total number of choices).
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `list` of `float`): per sample, one value per choice (samples may differ in choices):
+        log-likelihoods (default) or probabilities summing to 1, see `prediction_type`.
+    references (`list` of `int` or `list` of `list` of `float`): per sample, the index of the correct choice,
+        or BIG-bench target scores (one per choice; the choices with the highest score are correct).
+    prediction_type (`str`, default `"loglikelihoods"`): what `predictions` hold, `"loglikelihoods"` or
+        `"probabilities"`.
+    return_per_sample (`bool`, default `False`): also return every sample's Brier score.
+Returns:
+    brier_score (`float`): the mean over samples of sum_k (p_k - y_k)^2, in [0, 2] (0 is perfect).
+    bigbench_brier_score (`float`): BIG-bench's calibration_multiple_choice_brier_score (log-likelihood input only).
+    brier_score_per_sample (`list` of `float`): per-sample scores, with `return_per_sample=True`.
+Examples:
+    >>> import mirage_metrics
+    >>> brier = mirage_metrics.load("brier")
+    >>> brier.compute(predictions=[[0.5, 0.5], [1.0, 0.0]], references=[0, 0], prediction_type="probabilities")
+    {'brier_score': 0.25}
+    >>> brier.compute(predictions=[[0.0, 0.0]], references=[[1.0, 0.0]], return_per_sample=True)
+    {'brier_score': 0.5, 'brier_score_per_sample': [0.5], 'bigbench_brier_score': 0.25}
+"""
+
+PREDICTION_TYPES = ("loglikelihoods", "probabilities")
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Brier(evaluate.Metric):
+    def _info(self):
+        choices = datasets.Sequence(datasets.Value("float64"))
+        return metric_info(
+            _DESCRIPTION,
+            _CITATION,
+            _KWARGS_DESCRIPTION,
+            [
+                datasets.Features({"predictions": choices, "references": datasets.Value("int64")}),
+                datasets.Features({"predictions": choices, "references": choices}),
+            ],
+            "https://github.com/google/BIG-bench/blob/main/bigbench/api/task_metrics.py",
+        )
+
+    def _compute(self, predictions, references, prediction_type="loglikelihoods", return_per_sample=False):
+        if prediction_type not in PREDICTION_TYPES:
+            raise ValueError(f"prediction_type={prediction_type!r} is not known; use one of {PREDICTION_TYPES}")
+        from_loglikelihoods = prediction_type == "loglikelihoods"
+        probs = choice_probs(predictions) if from_loglikelihoods else predictions
+        result = summarise({"brier_score": brier_score(probs, references)}, return_per_sample)
+        if from_loglikelihoods:
+            result["bigbench_brier_score"] = bigbench_brier_score(predictions, references)
+        return result
