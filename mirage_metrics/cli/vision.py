@@ -1,0 +1,128 @@
+"""``mirage vision autoencoder|omniglot``: the paper's vision studies as resumable size sweeps.
+
+Writes ``<out>/results.csv`` (study, model, params, metric, setting, n, value,
+ci_low, ci_high), one ``<out>/<study>_<metric>.png`` per metric and
+``<out>/sizes/<model>.json`` per finished size; ``mirage report <out>`` renders it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mirage_metrics.vision.data import DataNotFoundError
+from mirage_metrics.vision.plots import plot_results
+from mirage_metrics.vision.study import (
+    DEFAULT_BOTTLENECKS,
+    DEFAULT_THRESHOLDS,
+    DEFAULT_WIDTHS,
+    AutoencoderConfig,
+    OmniglotConfig,
+    run_autoencoder_study,
+    run_omniglot_study,
+    select_shard,
+)
+
+
+def _positive_ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated integers, e.g. 8,32,128") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must list at least one positive integer")
+    return values
+
+
+def _thresholds(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated numbers, e.g. 0.003,0.004") from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must list at least one positive threshold")
+    return values
+
+
+def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, data_names: list[str]) -> None:
+    parser.add_argument("--out", required=True, help="output folder (resumable: finished sizes are skipped)")
+    parser.add_argument("--sizes", type=_positive_ints, default=list(default_sizes),
+                        help=f"comma-separated {knob} values (default {','.join(map(str, default_sizes))})")
+    parser.add_argument("--data", choices=data_names, default=data_names[0],
+                        help="real data, or 'synthetic': random tensors of the same shape (smoke/throughput, not a result)")
+    parser.add_argument("--data-dir", help="folder holding the data (see --help of each study for the layout)")
+    parser.add_argument("--download", action="store_true", help="fetch the data into --data-dir with torchvision")
+    parser.add_argument("--device", default="auto", help="torch device: auto (CUDA if available), cpu, cuda, cuda:1")
+    parser.add_argument("--shard", help="i/n: run only every n-th size starting at the i-th (i from 0), for n parallel jobs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default 0)")
+    parser.add_argument("--batch-size", type=int, help="training minibatch size")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "vision", help="the paper's vision studies (CIFAR100 autoencoder, Omniglot transformer) as size sweeps",
+        description="Train one model per size, score it with a continuous and a discontinuous metric, write "
+                    "results.csv and plots. `mirage report OUT` renders the folder.",
+    )
+    studies = parser.add_subparsers(dest="study", metavar="STUDY", required=True)
+
+    autoencoder = studies.add_parser(
+        "autoencoder", help="CIFAR100 shallow autoencoder (paper Fig 7): MSE vs Reconstruction_c",
+        description="--data-dir holds torchvision's layout: DIR/cifar-100-python/{train,test} "
+                    "(extract https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz there, or pass --download).",
+    )
+    _common_options(autoencoder, "bottleneck widths h", DEFAULT_BOTTLENECKS, ["cifar100", "synthetic"])
+    autoencoder.add_argument("--epochs", type=int, default=20, help="training epochs per size (default 20)")
+    autoencoder.add_argument("--thresholds", type=_thresholds, default=list(DEFAULT_THRESHOLDS),
+                             help="comma-separated MSE thresholds c of Reconstruction_c (default 0.003,0.004)")
+    autoencoder.add_argument("--train-images", type=int, help="use only the first N training images")
+    autoencoder.add_argument("--test-images", type=int, help="use only the first N test images")
+    autoencoder.set_defaults(func=run)
+
+    omniglot = studies.add_parser(
+        "omniglot", help="Omniglot autoregressive transformer (paper Fig 8): per-image vs all-L-correct accuracy",
+        description="--data-dir is a folder of alphabet/character/*.png (e.g. extracted images_background or "
+                    "images_background_small1), torchvision's layout (DIR/omniglot-py/images_background/...) or "
+                    "one of those zip files.",
+    )
+    _common_options(omniglot, "transformer widths", DEFAULT_WIDTHS, ["omniglot", "synthetic"])
+    omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default 50)")
+    omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default 28)")
+    omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default 2000)")
+    omniglot.add_argument("--classes-per-sequence", type=int, default=2,
+                          help="distinct characters per sequence (burstiness, default 2)")
+    omniglot.set_defaults(func=run)
+
+
+def _autoencoder_sweep(args):
+    config = AutoencoderConfig(
+        data=args.data, data_dir=args.data_dir, download=args.download, train_images=args.train_images,
+        test_images=args.test_images, epochs=args.epochs, batch_size=args.batch_size or 256,
+        learning_rate=args.learning_rate, thresholds=tuple(args.thresholds), seed=args.seed,
+    )
+    sizes = select_shard(args.sizes, args.shard)
+    return run_autoencoder_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
+
+
+def _omniglot_sweep(args):
+    config = OmniglotConfig(
+        data=args.data, data_dir=args.data_dir, download=args.download, image_size=args.image_size,
+        test_sequences=args.test_sequences, classes_per_sequence=args.classes_per_sequence, epochs=args.epochs,
+        batch_size=args.batch_size or 64, learning_rate=args.learning_rate, seed=args.seed,
+    )
+    sizes = select_shard(args.sizes, args.shard)
+    return run_omniglot_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
+
+
+def run(args) -> int:
+    sweep = _autoencoder_sweep if args.study == "autoencoder" else _omniglot_sweep
+    try:
+        frame = sweep(args)
+    except (ValueError, DataNotFoundError) as error:
+        print(f"mirage vision: error: {error}", file=sys.stderr)
+        return 2
+    paths = plot_results(frame, args.out)
+    print(f"{frame['model'].nunique()} sizes in {args.out}/results.csv; plots: {', '.join(p.name for p in paths)}")
+    return 0

@@ -1,0 +1,306 @@
+"""Size sweeps of the two vision studies: train each size, score it through the metrics core, write tidy rows.
+
+A sweep writes one ``<out>/sizes/<model>.json`` per finished size (atomically: a
+temporary file renamed into place), so a killed sweep resumes where it stopped and
+independent ``--shard i/n`` jobs share one ``--out``. Every run then rebuilds
+``<out>/results.csv`` from all finished sizes, with the columns
+``study, model, params, metric, setting, n, value, ci_low, ci_high`` (``setting``
+is the threshold c or the sequence length L, empty if none). ``<out>/config.json``
+pins the settings: resuming with different ones is refused.
+
+Per-sample values come from :mod:`mirage_metrics.metrics` (``mean_squared_error``,
+``reconstruction_c``, ``subset_accuracy``); means get 95% percentile-bootstrap
+intervals from :func:`mirage_metrics.scaling.bootstrap_mean_ci`.
+
+>>> rows = summary_row("mse", "", np.array([0.1, 0.2, 0.3]), seed=0)
+>>> rows["metric"], rows["n"], round(rows["value"], 3), rows["ci_low"] <= rows["value"] <= rows["ci_high"]
+('mse', 3, 0.2, True)
+>>> select_shard([1, 2, 3, 4, 5], "1/2")
+[2, 4]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
+from mirage_metrics.report.output import write_csv, write_text
+from mirage_metrics.scaling import bootstrap_mean_ci
+from mirage_metrics.vision import data as vision_data
+from mirage_metrics.vision.autoencoder import ShallowAutoencoder, reconstruct, train_autoencoder
+from mirage_metrics.vision.omniglot import (
+    SEQUENCE_LENGTH,
+    SequenceClassifier,
+    predict_correct,
+    sample_sequences,
+    train_sequence_classifier,
+)
+from mirage_metrics.vision.training import TrainingLog, count_parameters
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "DEFAULT_BOTTLENECKS",
+    "DEFAULT_THRESHOLDS",
+    "DEFAULT_WIDTHS",
+    "AutoencoderConfig",
+    "OmniglotConfig",
+    "summary_row",
+    "select_shard",
+    "resolve_device",
+    "run_autoencoder_study",
+    "run_omniglot_study",
+    "collect_results",
+]
+
+RESULT_COLUMNS = ["study", "model", "params", "metric", "setting", "n", "value", "ci_low", "ci_high"]
+# Ten log-spaced bottleneck widths: 1.5e4 to 4.9e6 parameters on CIFAR100 (3072 values per image).
+DEFAULT_BOTTLENECKS = tuple(int(h) for h in np.round(np.geomspace(2, 800, 10)))
+DEFAULT_THRESHOLDS = (0.003, 0.004)
+DEFAULT_WIDTHS = (8, 16, 32, 64, 128, 256)
+OMNIGLOT_TRAIN_DRAWINGS = 15  # of each character's 20; the other 5 are the test drawings
+PathLike = Union[str, Path]
+
+
+def _check_positive(config, names: Sequence[str]) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and not value > 0:
+            raise ValueError(f"{name}={value} must be positive (--{name.replace('_', '-')})")
+
+
+def summary_row(metric: str, setting: str, values: np.ndarray, *, seed: int) -> dict:
+    """One results row (without study/model/params): the mean of per-sample ``values`` with its bootstrap CI."""
+    n, mean, low, high = bootstrap_mean_ci(values, seed=seed)
+    return {"metric": metric, "setting": setting, "n": n, "value": mean, "ci_low": low, "ci_high": high}
+
+
+def select_shard(sizes: Sequence[int], shard: Optional[str]) -> list[int]:
+    """The sizes of shard ``"i/n"`` (i counts from 0): every n-th size starting at the i-th."""
+    sizes = list(sizes)
+    if not shard:
+        return sizes
+    try:
+        index, count = (int(part) for part in shard.split("/"))
+    except ValueError:
+        raise ValueError(f"shard={shard!r} must look like i/n, e.g. 0/4 for the first of four jobs") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard={shard!r}: need n >= 1 and 0 <= i < n (i counts from 0)")
+    return sizes[index::count]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` is CUDA when available, else CPU; anything else is checked to exist."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"device={device!r} is not a torch device ({error}); use cpu, cuda, cuda:1 or auto") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available here; use --device cpu")
+    return resolved
+
+
+def _pin_config(out: Path, settings: dict) -> None:
+    path = out / "config.json"
+    if path.is_file():
+        pinned = json.loads(path.read_text(encoding="utf-8"))
+        if pinned != settings:
+            changed = sorted(k for k in set(pinned) | set(settings) if pinned.get(k) != settings.get(k))
+            raise ValueError(
+                f"--out {out} holds a sweep made with other settings ({', '.join(changed)} differ: "
+                f"{ {k: pinned.get(k) for k in changed} }); use a new --out or the same settings"
+            )
+        return
+    write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", path)
+
+
+@dataclass
+class SizeResult:
+    """One trained and scored size: the rows for results.csv plus how training went."""
+
+    model: str
+    params: int
+    rows: list[dict]
+    training: TrainingLog
+
+
+def _run_sweep(
+    out: PathLike, study: str, settings: dict, sizes: Sequence[int], name: Callable[[int], str],
+    run_size: Callable[[int], SizeResult], progress: bool,
+) -> pd.DataFrame:
+    out = Path(out)
+    (out / "sizes").mkdir(parents=True, exist_ok=True)
+    _pin_config(out, {"study": study, **settings})
+    for size in tqdm(sizes, desc=f"{study} sizes", disable=not progress):
+        path = out / "sizes" / f"{name(size)}.json"
+        if path.is_file():
+            continue
+        result = run_size(size)
+        record = {
+            "study": study, "model": result.model, "params": result.params, "rows": result.rows,
+            "training": {**asdict(result.training), "images_per_second": result.training.images_per_second},
+        }
+        write_text(json.dumps(record, indent=1) + "\n", path)
+        if progress:
+            tqdm.write(f"{study} {result.model}: {result.params:,} params, "
+                       f"{result.training.images_per_second:,.0f} images/s")
+    return collect_results(out)
+
+
+def collect_results(out: PathLike) -> pd.DataFrame:
+    """Rebuild ``<out>/results.csv`` from every finished size and return it, sorted by parameters."""
+    out = Path(out)
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "sizes").glob("*.json"))]
+    rows = [
+        {"study": r["study"], "model": r["model"], "params": r["params"], **row}
+        for r in records for row in r["rows"]
+    ]
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values(["params", "metric", "setting"], kind="stable")
+    write_csv(frame, out / "results.csv")
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- CIFAR100 autoencoder
+
+
+@dataclass
+class AutoencoderConfig:
+    """Everything that fixes the autoencoder sweep's numbers (pinned in config.json)."""
+
+    data: str = "cifar100"  # or "synthetic"
+    data_dir: Optional[str] = None
+    download: bool = False
+    train_images: Optional[int] = None  # None: all
+    test_images: Optional[int] = None
+    epochs: int = 20
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    thresholds: tuple = DEFAULT_THRESHOLDS
+    seed: int = 0
+
+    def __post_init__(self):
+        _check_positive(self, ["train_images", "test_images", "epochs", "batch_size", "learning_rate"])
+
+    def settings(self) -> dict:
+        settings = asdict(self)
+        settings["thresholds"] = [float(c) for c in self.thresholds]
+        del settings["download"]
+        return settings
+
+
+def _autoencoder_data(config: AutoencoderConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    if config.data == "synthetic":
+        return vision_data.synthetic_cifar(config.train_images or 5000, config.test_images or 1000, seed=config.seed)
+    if config.data != "cifar100":
+        raise ValueError(f"data={config.data!r} is not known; use cifar100 or synthetic")
+    if not config.data_dir:
+        raise ValueError("CIFAR100 needs --data-dir (with --download to fetch it there), or use --data synthetic")
+    train, test = vision_data.load_cifar100(config.data_dir, download=config.download)
+    return train[: config.train_images], test[: config.test_images]
+
+
+def run_autoencoder_study(
+    out: PathLike, config: AutoencoderConfig, sizes: Sequence[int] = DEFAULT_BOTTLENECKS, *,
+    device: str = "auto", progress: bool = True,
+) -> pd.DataFrame:
+    """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns results.csv's frame."""
+    if not config.thresholds or any(not float(c) > 0 for c in config.thresholds):
+        raise ValueError(f"thresholds={config.thresholds} must be a non-empty list of positive MSE thresholds c")
+    target = resolve_device(device)
+    train, test = (images.to(target) for images in _autoencoder_data(config))
+    test_values = test.cpu().numpy()
+
+    def run_size(hidden: int) -> SizeResult:
+        torch.manual_seed(config.seed)
+        model = ShallowAutoencoder(tuple(train.shape[1:]), hidden).to(target)
+        log = train_autoencoder(model, train, epochs=config.epochs, batch_size=config.batch_size,
+                                learning_rate=config.learning_rate, seed=config.seed, progress=progress)
+        reconstruction = reconstruct(model, test).numpy()
+        rows = [summary_row("mse", "", mean_squared_error(test_values, reconstruction), seed=config.seed)]
+        rows += [
+            summary_row("reconstruction_c", f"{float(c):g}", reconstruction_c(test_values, reconstruction, c), seed=config.seed)
+            for c in config.thresholds
+        ]
+        return SizeResult(f"h{hidden}", count_parameters(model), rows, log)
+
+    return _run_sweep(out, "autoencoder", config.settings(), sizes, lambda h: f"h{h}", run_size, progress)
+
+
+# --------------------------------------------------------------------------- Omniglot transformer
+
+
+@dataclass
+class OmniglotConfig:
+    """Everything that fixes the Omniglot sweep's numbers (pinned in config.json)."""
+
+    data: str = "omniglot"  # or "synthetic"
+    data_dir: Optional[str] = None
+    download: bool = False
+    image_size: int = 28
+    test_sequences: int = 2000
+    classes_per_sequence: int = 2
+    epochs: int = 50
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self):
+        _check_positive(self, ["image_size", "test_sequences", "classes_per_sequence", "epochs", "batch_size",
+                               "learning_rate"])
+
+    def settings(self) -> dict:
+        settings = asdict(self)
+        del settings["download"]
+        return settings
+
+
+def _omniglot_data(config: OmniglotConfig) -> vision_data.OmniglotData:
+    if config.data == "synthetic":
+        return vision_data.synthetic_omniglot(image_size=config.image_size, seed=config.seed)
+    if config.data != "omniglot":
+        raise ValueError(f"data={config.data!r} is not known; use omniglot or synthetic")
+    if not config.data_dir:
+        raise ValueError("Omniglot needs --data-dir (a folder, torchvision's layout or a zip; with --download to "
+                         "fetch it there), or use --data synthetic")
+    return vision_data.load_omniglot(config.data_dir, image_size=config.image_size, download=config.download)
+
+
+def run_omniglot_study(
+    out: PathLike, config: OmniglotConfig, sizes: Sequence[int] = DEFAULT_WIDTHS, *,
+    device: str = "auto", progress: bool = True,
+) -> pd.DataFrame:
+    """Train and score one sequence classifier per width in ``sizes``; returns results.csv's frame."""
+    target = resolve_device(device)
+    dataset = _omniglot_data(config)
+    train = dataset.images[:, :OMNIGLOT_TRAIN_DRAWINGS].to(target)
+    test = dataset.images[:, OMNIGLOT_TRAIN_DRAWINGS:].to(target)
+    test_images, test_labels = sample_sequences(
+        test, int(config.test_sequences), torch.Generator().manual_seed(config.seed + 1),
+        classes_per_sequence=config.classes_per_sequence,
+    )
+
+    def run_size(width: int) -> SizeResult:
+        torch.manual_seed(config.seed)
+        model = SequenceClassifier(dataset.num_classes, width, config.image_size).to(target)
+        log = train_sequence_classifier(
+            model, train, epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
+            classes_per_sequence=config.classes_per_sequence, seed=config.seed, progress=progress,
+        )
+        correct = predict_correct(model, test_images, test_labels)
+        rows = []
+        for length in range(1, SEQUENCE_LENGTH + 1):
+            per_image = subset_accuracy(correct[:, :length].reshape(-1, 1))
+            rows.append(summary_row("image_accuracy", str(length), per_image, seed=config.seed))
+            rows.append(summary_row("subset_accuracy", str(length), subset_accuracy(correct, k=length), seed=config.seed))
+        return SizeResult(f"width{width}", count_parameters(model), rows, log)
+
+    return _run_sweep(out, "omniglot", config.settings(), sizes, lambda w: f"width{w}", run_size, progress)
