@@ -143,9 +143,9 @@ def with_per_char_loss(table: pd.DataFrame) -> pd.DataFrame:
     if probs.empty:
         return table
     loss = probs.assign(metric="per_char_loss", value=per_token_loss(probs["value"].to_numpy(float)))
-    if isinstance(table["metric"].dtype, pd.CategoricalDtype):
-        loss["metric"] = loss["metric"].astype(pd.CategoricalDtype(table["metric"].cat.categories.union(["per_char_loss"])))
+    if isinstance(table["metric"].dtype, pd.CategoricalDtype):  # keep read_results' compact categorical column
         table = table.assign(metric=table["metric"].cat.add_categories(["per_char_loss"]))
+        loss["metric"] = loss["metric"].astype(table["metric"].dtype)
     return pd.concat([table, loss], ignore_index=True)
 
 
@@ -215,7 +215,7 @@ def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
     Calls :func:`mirage_metrics.metrics.emergence_score` on the means, with
     lower-is-better metrics (:data:`LOWER_IS_BETTER`) negated so that a positive
     score always means "gets better with size". Curves with fewer than two sizes
-    with a mean are left out.
+    with a mean are left out. The last column, ``n_sizes``, counts the sizes.
 
     >>> summary = pd.DataFrame({"family": "f", "model": list("abcd"), "params": [1e6, 1e7, 1e8, 1e9],
     ...     "task": "t", "metric": "token_edit_distance", "length": 2.0, "mean": [2.0, 2.0, 1.99, 1.1]})
@@ -226,7 +226,7 @@ def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (family, task, metric, length), curve in _by_curve(summary):
         curve = curve[np.isfinite(curve["mean"])]
-        if curve["params"].nunique() < 2:
+        if len(curve) < 2:
             continue
         if curve["params"].duplicated().any():
             duplicated = curve.loc[curve["params"].duplicated(keep=False), "model"].tolist()
@@ -236,8 +236,8 @@ def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
             )
         sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
         score = emergence_score(curve["params"].to_numpy(float), sign * curve["mean"].to_numpy(float))
-        rows.append((family, task, metric, length, score))
-    return pd.DataFrame(rows, columns=EMERGENCE_COLUMNS)
+        rows.append((family, task, metric, length, score, len(curve)))
+    return pd.DataFrame(rows, columns=EMERGENCE_COLUMNS + ["n_sizes"])
 
 
 @dataclass(frozen=True)

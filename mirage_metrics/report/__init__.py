@@ -1,1 +1,11 @@
-"""``mirage report``: read results, analyse across sizes, write CSVs, plots and one self-contained HTML page."""
+"""``mirage report``: read results, analyse across sizes, write CSVs, plots and one self-contained HTML page.
+
+Modules: :mod:`~mirage_metrics.report.build` (reads sources and writes the
+files), :mod:`~mirage_metrics.report.figures` (which plots per task),
+:mod:`~mirage_metrics.report.pages` (HTML sections), :mod:`~mirage_metrics.report.verdict`
+(plain-language verdicts) and :mod:`~mirage_metrics.report.output` (atomic writes).
+"""
+
+from mirage_metrics.report.build import analyse_lm_eval, build_report, source_kind
+
+__all__ = ["analyse_lm_eval", "build_report", "source_kind"]

@@ -1,0 +1,44 @@
+"""``mirage report``: CSVs, plots and a self-contained report.html from sweep, lm-eval, vision or meta-analysis folders."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="analyse results across model sizes: metrics.csv, emergence.csv, fit.csv, plots, report.html",
+        description=(
+            "Each SOURCE is a folder from `mirage sweep`, a plain `lm_eval --output_path ... --log_samples` run, "
+            "a vision study (results.csv with a study column) or `mirage meta-analysis` (by_metric.csv). "
+            "lm-eval sources get per-model means with bootstrap 95%% CIs, emergence scores across sizes and the "
+            "mirage fit L_CE(N) = (N/c)^alpha from the *_ll tasks."
+        ),
+    )
+    parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="result folders")
+    parser.add_argument("--out", type=Path, required=True, help="output folder for the CSVs, PNGs and report.html")
+    parser.add_argument("--holdout-largest", type=int, default=0, metavar="K",
+                        help="fit the mirage model on all but the K largest models and report its prediction "
+                             "error on them (default 0: fit on all)")
+    parser.add_argument("--params", type=Path, default=None, metavar="FILE",
+                        help="parameter counts of models lm-eval did not count: YAML 'model: params' or CSV "
+                             "with columns model,params")
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                        help="bootstrap resamples per confidence interval (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from mirage_metrics.report import build_report
+
+    try:
+        page = build_report(args.sources, args.out, holdout_largest=args.holdout_largest, params=args.params,
+                            n_boot=args.bootstrap, seed=args.seed, progress=True)
+    except ValueError as error:
+        print(f"mirage report: error: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote {page} (and the CSVs and plots beside it)")
+    return 0

@@ -1,0 +1,102 @@
+"""Plots of ``mirage report``: metrics against parameters, drawn from :mod:`mirage_metrics.scaling` frames.
+
+Every function takes summary rows (``params, metric, length, n, mean, ci_low,
+ci_high``) of one family and one task (or task stem) and writes one PNG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mirage_metrics.plots import new_figure, save_figure
+
+__all__ = ["plot_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
+
+
+def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=None, marker: str = "o"):
+    rows = rows.sort_values("params")
+    mean = sign * rows["mean"].to_numpy(float)
+    bounds = np.sort(sign * rows[["ci_low", "ci_high"]].to_numpy(float), axis=1)
+    error = np.abs(np.vstack([mean - bounds[:, 0], bounds[:, 1] - mean]))
+    container = axes.errorbar(rows["params"], mean, yerr=np.nan_to_num(error), marker=marker, capsize=3,
+                              label=label, color=color)
+    return container.lines[0].get_color()
+
+
+def _length_label(length: float) -> str:
+    return f"L = {int(length)}"
+
+
+def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path) -> Path:
+    """The paper's Fig 3: exact match by target length L (top), −token edit distance by L (bottom).
+
+    ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
+    mirage fit's prediction, drawn dashed in each length's colour.
+    """
+    figure, axes = new_figure(2, 1, width=6.0, height=3.4, sharex=True)
+    panels = [("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
+              ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance")]
+    for panel, (metric, predicted, sign, label) in zip(axes[:, 0], panels):
+        for length, by_length in rows[rows["metric"] == metric].groupby("length"):
+            color = _with_ci(panel, by_length, _length_label(length), sign=sign)
+            if curves is not None:
+                curve = curves[curves["length"] == int(length)]
+                panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=color, alpha=0.8)
+        panel.set(xscale="log", ylabel=label)
+    axes[0, 0].legend(fontsize="small", title="dashed: mirage fit" if curves is not None else None)
+    axes[1, 0].set_xlabel("Parameters")
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
+def plot_log_accuracy(rows: pd.DataFrame, title: str, path) -> Path:
+    """The paper's Fig 4: accuracy on a log axis with 95% CIs and the 1/n resolution floor per model.
+
+    Means of 0 cannot be drawn on a log axis; they lie below the floor.
+    """
+    figure, axes = new_figure(1, 1, width=6.0, height=4.0)
+    panel = axes[0, 0]
+    for (metric, length), curve in rows.groupby(["metric", "length"], dropna=False):
+        label = metric if np.isnan(length) else f"{metric} {_length_label(length)}"
+        positive = curve[curve["mean"] > 0]
+        if not positive.empty:
+            _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)), label)
+    floor = rows.drop_duplicates("params").sort_values("params")
+    panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_",
+               label="resolution 1/n")
+    panel.set(xscale="log", yscale="log", xlabel="Parameters", ylabel="Accuracy (log scale)")
+    panel.legend(fontsize="small")
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
+def plot_greedy_vs_probability(greedy: pd.DataFrame, probability: pd.DataFrame, title: str, path) -> Path:
+    """Greedy accuracy (left) beside the geometric-mean target probability exp(mean log p) (right, log axis)."""
+    figure, axes = new_figure(1, 2)
+    for (task, metric), curve in greedy.groupby(["task", "metric"]):
+        _with_ci(axes[0, 0], curve, f"{metric} ({task})")
+    axes[0, 0].set(xscale="log", xlabel="Parameters", ylabel="Greedy accuracy")
+    axes[0, 0].legend(fontsize="small")
+    for task, curve in probability.groupby("task"):
+        _with_ci(axes[0, 1], curve, task)
+    axes[0, 1].set(xscale="log", yscale="log", xlabel="Parameters", ylabel="exp(mean target log-prob)")
+    axes[0, 1].legend(fontsize="small")
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
+def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
+    """Every metric of a task (not by length) against parameters, one panel each, with 95% CIs."""
+    metrics = sorted(rows["metric"].unique())
+    columns = min(4, len(metrics))
+    figure, axes = new_figure(int(np.ceil(len(metrics) / columns)), columns, width=3.6, height=2.8)
+    for panel, metric in zip(axes.ravel(), metrics):
+        _with_ci(panel, rows[rows["metric"] == metric], metric)
+        panel.set(xscale="log", xlabel="Parameters", title=metric)
+    for panel in axes.ravel()[len(metrics):]:
+        panel.set_visible(False)
+    figure.suptitle(title)
+    return save_figure(figure, path)

@@ -1,0 +1,165 @@
+"""Across-size analysis: bootstrap CIs, emergence scores and the mirage fit recover known values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mirage_metrics.scaling import (
+    SUMMARY_COLUMNS,
+    bootstrap_mean_ci,
+    emergence_scores,
+    fit_mirage,
+    fit_power_law,
+    fit_table,
+    mirage_predictions,
+    summarise,
+    with_per_char_loss,
+)
+
+SIZES = [1e8, 1e9, 1e10, 1e11]
+C, ALPHA = 2e9, -0.5
+
+
+def tidy(rows: list[tuple]) -> pd.DataFrame:
+    """A tidy table from (model, params, task, metric, length, values) tuples; family 'fam'."""
+    frames = [
+        pd.DataFrame({"family": "fam", "model": model, "params": params, "task": task, "metric": metric,
+                      "length": length, "sample_id": np.arange(len(values)), "value": np.asarray(values, float)})
+        for model, params, task, metric, length, values in rows
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_bootstrap_ci_matches_the_normal_approximation_for_binary_values():
+    values = np.r_[np.ones(300), np.zeros(700)]
+    n, mean, low, high = bootstrap_mean_ci(values, n_boot=4000, seed=3)
+    half_width = 1.96 * np.sqrt(0.3 * 0.7 / 1000)
+    assert (n, mean) == (1000, 0.3)
+    assert low == pytest.approx(0.3 - half_width, abs=0.004)
+    assert high == pytest.approx(0.3 + half_width, abs=0.004)
+
+
+def test_bootstrap_ci_for_continuous_values_uses_index_resampling_in_chunks():
+    values = np.random.default_rng(0).normal(5.0, 2.0, size=5000)
+    n, mean, low, high = bootstrap_mean_ci(values, n_boot=2000, seed=1)
+    standard_error = values.std() / np.sqrt(len(values))
+    assert n == 5000 and mean == pytest.approx(values.mean())
+    assert (high - low) / 2 == pytest.approx(1.96 * standard_error, rel=0.08)
+
+
+def test_bootstrap_is_seeded_and_validates():
+    values = np.random.default_rng(0).random(500)
+    assert bootstrap_mean_ci(values, seed=5) == bootstrap_mean_ci(values, seed=5)
+    assert bootstrap_mean_ci(values, seed=5) != bootstrap_mean_ci(values, seed=6)
+    assert bootstrap_mean_ci([2.0]) == (1, 2.0, 2.0, 2.0)
+    with pytest.raises(ValueError, match="confidence=1.5"):
+        bootstrap_mean_ci(values, confidence=1.5)
+    with pytest.raises(ValueError, match="n_boot=0"):
+        bootstrap_mean_ci(values, n_boot=0)
+
+
+def test_summarise_gives_known_means_counts_and_lengths():
+    table = tidy([
+        ("a", 1e8, "t_gen", "exact_match", 2.0, [1, 0, 0, 0]),
+        ("a", 1e8, "t_gen", "exact_match", 3.0, [1, 0, np.nan, np.nan]),
+        ("a", 1e8, "t_gen", "token_edit_distance", np.nan, [0, 1, 2, 3]),
+        ("b", 1e9, "t_gen", "token_edit_distance", np.nan, [0, 0, 1, 1]),
+    ])
+    summary = summarise(table, n_boot=200)
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    records = summary[["model", "metric", "length", "n", "mean"]].to_dict("records")
+    assert records[0] == {"model": "a", "metric": "exact_match", "length": 2.0, "n": 4, "mean": 0.25}
+    assert records[1] == {"model": "a", "metric": "exact_match", "length": 3.0, "n": 2, "mean": 0.5}
+    assert records[2]["model"] == "a" and np.isnan(records[2]["length"]) and records[2]["mean"] == 1.5
+    assert records[3]["model"] == "b" and records[3]["mean"] == 0.5
+    assert (summary["ci_low"] <= summary["mean"]).all() and (summary["mean"] <= summary["ci_high"]).all()
+
+
+def test_summarise_ci_of_a_group_does_not_depend_on_other_groups():
+    one = tidy([("a", 1e8, "t", "m", np.nan, np.random.default_rng(1).random(100))])
+    two = pd.concat([one, tidy([("b", 1e9, "t", "m", np.nan, np.random.default_rng(2).random(100))])])
+    first = summarise(one).iloc[0]
+    assert summarise(two).iloc[0][["ci_low", "ci_high"]].tolist() == first[["ci_low", "ci_high"]].tolist()
+
+
+def test_emergence_scores_known_values_and_lower_is_better_sign():
+    means = {"exact_match": [0.0, 0.0, 0.01, 0.9], "token_edit_distance": [3.0, 2.0, 1.0, 0.0]}
+    table = tidy([(f"m{i}", size, "t", metric, np.nan, [values[i]] * 3)
+                  for metric, values in means.items() for i, size in enumerate(SIZES)])
+    scores = emergence_scores(summarise(table, n_boot=50)).set_index("metric")
+    assert scores.loc["exact_match", "emergence_score"] == pytest.approx(90.0)
+    assert scores.loc["token_edit_distance", "emergence_score"] == pytest.approx(3.0)  # negated: improves
+    assert scores["n_sizes"].tolist() == [4, 4]
+
+
+def test_emergence_rejects_two_models_of_one_size():
+    table = tidy([("a", 1e8, "t", "m", np.nan, [0.1]), ("b", 1e8, "t", "m", np.nan, [0.2])])
+    with pytest.raises(ValueError, match=r"same parameter count \['a', 'b'\]"):
+        emergence_scores(summarise(table, n_boot=10))
+
+
+def test_power_law_fit_recovers_c_and_alpha():
+    loss = [(n / C) ** ALPHA for n in SIZES]
+    fit = fit_power_law(SIZES, loss)
+    assert fit.c == pytest.approx(C, rel=1e-9) and fit.alpha == pytest.approx(ALPHA, rel=1e-9)
+    with pytest.raises(ValueError, match="at least two different model sizes"):
+        fit_power_law([1e8, 1e8], [1.0, 2.0])
+    with pytest.raises(ValueError, match="loss must be positive"):
+        fit_power_law([1e8, 1e9], [1.0, 0.0])
+
+
+def test_mirage_predictions_match_the_paper_numbers():
+    predictions = mirage_predictions([(n / C) ** ALPHA for n in (3.5e8, 1.3e9, 6.7e9, 1.75e11)], lengths=[1])
+    assert predictions["p"].round(3).tolist() == [0.092, 0.289, 0.579, 0.899]
+
+
+def power_law_table(sizes=SIZES, n=200) -> pd.DataFrame:
+    """Per-sample per-char probabilities whose mean loss follows (N/c)^α, and by-length accuracies p^L."""
+    rows = []
+    for i, size in enumerate(sizes):
+        loss = (size / C) ** ALPHA
+        spread = np.tile([0.8, 1.2], n // 2) * loss  # mean loss is exactly `loss`
+        rows.append((f"m{i}", size, "t_ll", "per_char_prob", np.nan, np.exp(-spread)))
+        for length in (1, 3):
+            hits = int(round(np.exp(-loss * length) * n))
+            rows.append((f"m{i}", size, "t_gen", "exact_match", float(length), [1] * hits + [0] * (n - hits)))
+    return tidy(rows)
+
+
+def test_mirage_fit_recovers_the_power_law_from_per_sample_probabilities():
+    summary = summarise(with_per_char_loss(power_law_table()), n_boot=50)
+    losses = summary[summary["metric"] == "per_char_loss"]["mean"].tolist()
+    assert losses == pytest.approx([(n / C) ** ALPHA for n in SIZES])
+    (fit,) = fit_mirage(summary)
+    assert (fit.family, fit.stem, fit.loss_task) == ("fam", "t", "t_ll")
+    assert fit.law.c == pytest.approx(C, rel=1e-6) and fit.law.alpha == pytest.approx(ALPHA, rel=1e-6)
+    assert fit.held_out.empty
+    rows = fit_table([fit])
+    assert rows[["task", "n_fit_models"]].to_dict("records") == [{"task": "t_ll", "n_fit_models": 4}]
+
+
+def test_holdout_predicts_the_largest_model():
+    summary = summarise(with_per_char_loss(power_law_table()), n_boot=50)
+    (fit,) = fit_mirage(summary, holdout_largest=1)
+    assert fit.fit_models == ("m0", "m1", "m2")
+    assert fit.law.c == pytest.approx(C, rel=1e-6)
+    checks = fit.held_out.set_index(["metric", "length"], drop=False)
+    p = np.exp(-((1e11 / C) ** ALPHA))
+    assert checks.loc[("per_char_loss", np.nan), "predicted"].item() == pytest.approx((1e11 / C) ** ALPHA)
+    exact = fit.held_out[fit.held_out["metric"] == "exact_match"].set_index("length")
+    assert exact.loc[3.0, "predicted"] == pytest.approx(p**3)
+    assert exact.loc[3.0, "observed"] == pytest.approx(round(p**3 * 200) / 200)
+    assert set(fit_table([fit])["model"]) == {"m3"}
+    with pytest.raises(ValueError, match="holdout_largest=3 leaves 1 model"):
+        fit_mirage(summary, holdout_largest=3)
+
+
+def test_summarise_handles_many_samples_in_bounded_chunks():
+    values = np.random.default_rng(0).random(100_000)
+    table = tidy([("a", 1e8, "t", "target_log_prob", np.nan, np.log(values)),
+                  ("a", 1e8, "t", "exact_match", np.nan, values > 0.5)])
+    summary = summarise(table, n_boot=100).set_index("metric")
+    assert summary.loc["exact_match", "n"] == 100_000
+    assert summary.loc["target_log_prob", "ci_low"] < np.log(values).mean() < summary.loc["target_log_prob", "ci_high"]
