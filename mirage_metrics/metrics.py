@@ -210,7 +210,9 @@ def brier_score(probs, targets) -> np.ndarray:
     """Per sample, Σ_k (p_k − y_k)², with y_k = 1 for the correct choice(s); range [0, 2].
 
     ``probs`` per sample sum to 1 (use :func:`choice_probs` on log-likelihoods). A
-    choice is correct where its target score equals the sample's maximum.
+    choice is correct where its target score equals the sample's maximum, as in
+    BIG-bench; the range [0, 2] is for one correct choice (with m correct
+    choices each counts y = 1 and the score can reach m + 1).
 
     >>> brier_score([[0.5, 0.5], [1.0, 0.0]], [0, 0])
     array([0.5, 0. ])
@@ -357,7 +359,8 @@ def emergence_score(sizes, scores) -> float:
 
     With x sorted ascending, ES = sign(argmax y − argmin y) · (max y − min y) /
     sqrt(median_i (y_i − y_{i−1})²). A constant curve gives 0; a curve whose
-    median squared step is 0 but which does change gives ±inf.
+    median squared step is 0 but which does change gives ±inf. A tied maximum or
+    minimum counts at its first (smallest) model, as ``np.argmax`` does.
 
     >>> round(emergence_score([1e6, 1e7, 1e8, 1e9], [0.0, 0.0, 0.01, 0.9]), 3)
     90.0

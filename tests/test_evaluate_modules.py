@@ -1,0 +1,207 @@
+"""The `evaluate` face of the core: bundled, Space-ready modules that load offline from any directory."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import evaluate
+import numpy as np
+import pytest
+import yaml
+
+import mirage_metrics as mm
+from conftest import REPO_ROOT, offline_env
+
+MODULES = ["brier", "exact_match_at_length", "log_prob", "token_edit"]
+
+LOAD_FROM_ANYWHERE = """
+import json, sys, evaluate, mirage_metrics
+out = {"package": mirage_metrics.__file__}
+for name in sys.argv[1:]:
+    by_path = evaluate.load(mirage_metrics.evaluate_path(name))
+    by_name = mirage_metrics.load(name)
+    out[name] = [type(by_path).__name__, type(by_name).__name__]
+token_edit = mirage_metrics.load("token_edit")
+out["computed"] = token_edit.compute(predictions=["4201", ""], references=["4211", "42"], return_per_sample=True)
+print(json.dumps(out))
+"""
+
+
+def run_from(cwd: Path, *, pythonpath: str | None = None) -> dict:
+    env = offline_env(**({"PYTHONPATH": pythonpath} if pythonpath else {}))
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_FROM_ANYWHERE, *MODULES], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_bundled_module_names():
+    assert mm.evaluate_module_names() == MODULES
+
+
+def test_modules_load_offline_from_any_current_directory(tmp_path):
+    out = run_from(tmp_path)
+    assert out["package"].startswith(str(REPO_ROOT))
+    assert out["token_edit"] == ["TokenEdit", "TokenEdit"]
+    assert out["brier"] == ["Brier", "Brier"]
+    assert out["log_prob"] == ["LogProb", "LogProb"]
+    assert out["exact_match_at_length"] == ["ExactMatchAtLength", "ExactMatchAtLength"]
+    assert out["computed"] == {"token_edit_distance": 1.5, "token_edit_distance_per_sample": [1, 2]}
+
+
+# --- each module calls the core --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def modules() -> dict:
+    return {name: mm.load(name) for name in MODULES}
+
+
+def test_token_edit_module_matches_the_core(modules):
+    predictions, references = ["12", "the cat", "", "999"], ["13", "the hat", "7", "999"]
+    result = modules["token_edit"].compute(predictions=predictions, references=references, return_per_sample=True)
+    expected = mm.token_edit_distance(predictions, references)
+    assert result["token_edit_distance_per_sample"] == expected.tolist() == [1, 1, 1, 0]
+    assert result["token_edit_distance"] == pytest.approx(0.75)
+    words = modules["token_edit"].compute(predictions=["the cat"], references=["the hat"], tokenizer="whitespace")
+    assert words == {"token_edit_distance": 1.0}
+
+
+def test_token_edit_module_keeps_core_validation(modules):
+    with pytest.raises(ValueError, match=r"predictions\[1\] is None"):
+        modules["token_edit"].compute(predictions=["1", None], references=["1", "2"])
+
+
+def test_brier_module_from_loglikelihoods_and_probabilities(modules):
+    brier = modules["brier"]
+    rows, targets = [[math.log(0.6), math.log(0.4)], [math.log(0.5), math.log(0.25), math.log(0.25)]], [0, 2]
+    result = brier.compute(predictions=rows, references=targets, return_per_sample=True)
+    per_sample = [0.4**2 + 0.4**2, 0.5**2 + 0.25**2 + 0.75**2]
+    np.testing.assert_allclose(result["brier_score_per_sample"], per_sample)
+    assert result["brier_score"] == pytest.approx(np.mean(per_sample))
+    assert result["bigbench_brier_score"] == pytest.approx(sum(per_sample) / 5)
+    assert result["bigbench_brier_score"] == pytest.approx(mm.bigbench_brier_score(rows, targets))
+
+    by_probs = brier.compute(
+        predictions=[[0.6, 0.4], [0.5, 0.25, 0.25]], references=[[1.0, 0.0], [0.0, 0.0, 1.0]],
+        prediction_type="probabilities",
+    )
+    assert by_probs == {"brier_score": pytest.approx(np.mean(per_sample))}
+
+
+def test_brier_module_rejects_unknown_prediction_types(modules):
+    with pytest.raises(ValueError, match=r"prediction_type='logits' is not known; use one of"):
+        modules["brier"].compute(predictions=[[0.0, 0.0]], references=[0], prediction_type="logits")
+    with pytest.raises(ValueError, match=r"probs\[0\] sums to 2, not 1"):
+        modules["brier"].compute(predictions=[[1.0, 1.0]], references=[0], prediction_type="probabilities")
+
+
+def test_log_prob_module(modules):
+    log_prob = modules["log_prob"]
+    assert log_prob.compute(predictions=[-1.0, -3.0]) == {"target_log_prob": -2.0}
+    result = log_prob.compute(predictions=[math.log(0.25), math.log(0.001)], lengths=[2, 3], return_per_sample=True)
+    np.testing.assert_allclose(result["per_token_prob_per_sample"], [0.5, 0.1])
+    assert result["per_token_prob"] == pytest.approx(0.3)
+    assert result["target_log_prob_per_sample"] == pytest.approx([math.log(0.25), math.log(0.001)])
+
+
+def test_exact_match_at_length_module(modules):
+    result = modules["exact_match_at_length"].compute(
+        predictions=["1239", "12", "7"], references=["1234", "12", "8"], lengths=[2, 4], return_per_sample=True
+    )
+    assert result["exact_match_L2"] == 1.0  # the third sample's reference is too short for L = 2
+    np.testing.assert_array_equal(result["exact_match_L2_per_sample"], [1.0, 1.0, np.nan])
+    assert result["exact_match_L4"] == 0.0
+    assert result["token_edit_distance_L4"] == 1.0
+    np.testing.assert_array_equal(result["token_edit_distance_L4_per_sample"], [1.0, np.nan, np.nan])
+    default = modules["exact_match_at_length"].compute(predictions=["12"], references=["12"])
+    assert sorted(default) == sorted(f"{m}_L{n}" for m in ("exact_match", "token_edit_distance") for n in range(1, 6))
+    assert default["exact_match_L1"] == 1.0 and math.isnan(default["exact_match_L5"])
+
+
+# --- Space-ready folders ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_folder_is_space_ready(name):
+    folder = Path(mm.evaluate_path(name))
+    script = (folder / f"{name}.py").read_text()
+    for constant in ("_DESCRIPTION = ", "_KWARGS_DESCRIPTION = ", "_CITATION = ", "(evaluate.Metric)"):
+        assert constant in script
+
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\n")
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert header["sdk"] == "gradio" and header["app_file"] == "app.py"
+    assert {"evaluate", "metric"} <= set(header["tags"])
+    assert header["title"] and header["description"]
+    assert f'mirage_metrics.load("{name}")' in card and f'"mirage/{name}"' in card
+
+    app = (folder / "app.py").read_text()
+    assert f'evaluate.load("mirage/{name}")' in app and "launch_gradio_widget" in app
+    requirements = (folder / "requirements.txt").read_text().split()
+    assert any(line.startswith("mirage-metrics") for line in requirements)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_info_describes_inputs(name, modules):
+    info = modules[name].info
+    assert "Schaeffer" in info.citation and info.reference_urls[0] == "https://arxiv.org/abs/2304.15004"
+    assert "Args:" in info.inputs_description and "Returns:" in info.inputs_description
+
+
+def test_evaluate_load_by_path_is_the_same_module():
+    module = evaluate.load(mm.evaluate_path("token_edit"))
+    assert module.compute(predictions=["ab"], references=["ba"]) == {"token_edit_distance": 2.0}
+
+
+# --- from a built wheel ----------------------------------------------------------------------------------------------
+
+
+def _without_build_leftovers(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if "__pycache__" in info.name or ".egg-info" in info.name else info
+
+
+@pytest.fixture(scope="module")
+def built_wheel(tmp_path_factory) -> Path:
+    """A wheel built (without network) from a copy of the source tree."""
+    source = tmp_path_factory.mktemp("source")
+    archive = source / "tree.tar"
+    with tarfile.open(archive, "w") as tar:
+        for part in ("pyproject.toml", "README.md", "mirage_metrics", "tasks", "vision"):
+            tar.add(REPO_ROOT / part, arcname=part, filter=_without_build_leftovers)
+    with tarfile.open(archive) as tar:
+        tar.extractall(source / "tree", filter="data")
+    dist = source / "dist"
+    # no isolation (no network); setuptools builds wheels itself, so the `wheel` package need not be installed
+    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check"]
+    done = subprocess.run(
+        [*build, "--outdir", str(dist), str(source / "tree")], env=offline_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    (wheel,) = dist.glob("mirage_metrics-*.whl")
+    return wheel
+
+
+def test_wheel_ships_every_module_folder(built_wheel):
+    names = set(zipfile.ZipFile(built_wheel).namelist())
+    for name in MODULES:
+        for file in (f"{name}.py", "README.md", "app.py", "requirements.txt"):
+            assert f"mirage_metrics/evaluate_modules/{name}/{file}" in names
+
+
+def test_modules_load_from_the_installed_wheel_in_another_directory(built_wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(built_wheel).extractall(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = run_from(elsewhere, pythonpath=str(site))
+    assert out["package"].startswith(str(site))
+    assert out["computed"]["token_edit_distance_per_sample"] == [1, 2]
