@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "tasks_path",
     "report",
     "simulate",
+    "meta_analysis",
     "vision",
 ]
 

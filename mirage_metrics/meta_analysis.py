@@ -1,0 +1,158 @@
+"""Which metrics make abilities look emergent: emergence scores over any collection of results.
+
+The paper's Fig 5 (Schaeffer, Miranda & Koyejo 2023): over BIG-bench, high
+emergence scores concentrate in a few metrics (Multiple Choice Grade, Exact
+String Match), so "emergence" is a property of metrics more than of tasks. Given
+the tidy frame of :mod:`mirage_metrics.meta_sources`, this module computes
+
+- :func:`emergence_scores`: for every (source, family, task, subtask, shots, metric)
+  curve with at least two model sizes, :func:`mirage_metrics.metrics.emergence_score`
+  against parameter count;
+- :func:`summarize_by_metric`: per metric, the number of curves, the median of
+  |emergence score| and the share of curves whose |emergence score| exceeds a threshold;
+- :func:`ranked_curves`: the sharpest curves first.
+
+Sharpness is read as |emergence score|: a sudden change counts whichever way the
+metric points (edit distance and Brier score fall as models improve). A curve whose
+median squared step is 0 but that does change scores ±inf (exactly flat, then a
+jump); ±inf counts as above every threshold, sorts first in rankings and enters
+medians as the largest values (a median can be inf).
+
+>>> frame = pd.DataFrame({
+...     "source": "demo", "family": "toy", "model": ["s", "m", "l", "xl"] * 2,
+...     "parameters": [1e6, 1e7, 1e8, 1e9] * 2, "task": "t", "subtask": "", "shots": 0,
+...     "metric": ["exact_str_match"] * 4 + ["token_edit_distance"] * 4,
+...     "value": [0.0, 0.0, 0.01, 0.9, 3.0, 2.0, 1.0, 0.0]})
+>>> scores = emergence_scores(frame)
+>>> scores[["metric", "n_sizes", "emergence_score"]].round(2).values.tolist()
+[['exact_str_match', 4, 90.0], ['token_edit_distance', 4, -3.0]]
+>>> summarize_by_metric(scores, threshold=10).values.tolist()
+[['exact_str_match', 1, 90.0, 1.0], ['token_edit_distance', 1, 3.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mirage_metrics.meta_sources import SCORE_COLUMNS
+from mirage_metrics.metrics import emergence_score
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "CURVE_COLUMNS",
+    "SCORE_TABLE_COLUMNS",
+    "BY_METRIC_COLUMNS",
+    "emergence_scores",
+    "summarize_by_metric",
+    "ranked_curves",
+    "report_section",
+]
+
+# A curve that climbs by equal steps across n sizes scores exactly n − 1, so every
+# steady curve on a family of up to 11 sizes (Pythia's 10, GPT-2's 4, the paper's
+# four GPT-3 sizes) stays at or below 10; above 10, the whole change is more than
+# ten typical steps: most of it happened in a few jumps. See the README for the
+# numbers on the paper's own mirage model.
+DEFAULT_THRESHOLD = 10.0
+
+CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
+SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["n_sizes", "emergence_score"]
+BY_METRIC_COLUMNS = ["metric", "n_pairs", "median_score", "share_above_threshold"]
+
+
+def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a pandas DataFrame with columns {SCORE_COLUMNS}")
+    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame is missing column(s) {missing}; read sources with meta_sources.read_sources")
+    return frame
+
+
+def _check_unique_sizes(key: tuple, group: pd.DataFrame) -> None:
+    repeated = group[group["parameters"].duplicated(keep=False)]
+    if not repeated.empty:
+        names = ", ".join(f"{m} ({p:g})" for m, p in repeated[["model", "parameters"]].itertuples(index=False))
+        curve = dict(zip(CURVE_COLUMNS, key))
+        raise ValueError(
+            f"models {names} of family {curve['family']!r} in {curve['source']} share one parameter count on "
+            f"task {curve['task']!r} (subtask {curve['subtask']!r}, metric {curve['metric']!r}); "
+            "give each size its own parameter count or put the models in different families"
+        )
+
+
+def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFrame:
+    """One row per curve with ≥ 2 sizes: :data:`SCORE_TABLE_COLUMNS`.
+
+    Missing or infinite values (NaN, ±inf) are dropped first; curves left with
+    fewer than two sizes are skipped. Two models of one family with the same
+    parameter count on one curve is an error naming them.
+    """
+    frame = _check_frame(frame)
+    finite = frame[np.isfinite(frame["value"].astype(float))]
+    groups = finite.groupby(CURVE_COLUMNS, dropna=False, sort=True)
+    rows = []
+    for key, group in tqdm(groups, total=groups.ngroups, desc="emergence scores", disable=not progress):
+        if len(group) < 2:
+            continue
+        _check_unique_sizes(key, group)
+        score = emergence_score(group["parameters"].to_numpy(float), group["value"].to_numpy(float))
+        rows.append((*key, len(group), score))
+    scores = pd.DataFrame(rows, columns=SCORE_TABLE_COLUMNS)
+    return scores.astype({"shots": "Int64", "n_sizes": int, "emergence_score": float})
+
+
+def _check_threshold(threshold: float) -> float:
+    threshold = float(threshold)
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold={threshold} must be a finite non-negative emergence score")
+    return threshold
+
+
+def summarize_by_metric(scores: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Per metric: ``n_pairs`` curves, ``median_score`` of |ES|, ``share_above_threshold`` (|ES| > threshold).
+
+    Sorted by share, then median, highest first.
+
+    >>> scores = pd.DataFrame({"metric": ["a", "a", "b"], "emergence_score": [np.inf, -2.0, 4.0]})
+    >>> summarize_by_metric(scores, threshold=3).values.tolist()
+    [['b', 1, 4.0, 1.0], ['a', 2, inf, 0.5]]
+    """
+    threshold = _check_threshold(threshold)
+    sharpness = scores["emergence_score"].abs()
+    summary = (
+        pd.DataFrame({"metric": scores["metric"], "sharpness": sharpness, "above": sharpness > threshold})
+        .groupby("metric", sort=True)
+        .agg(n_pairs=("sharpness", "size"), median_score=("sharpness", "median"), share_above_threshold=("above", "mean"))
+        .reset_index()
+    )
+    return summary.sort_values(["share_above_threshold", "median_score"], ascending=False, kind="stable")[
+        BY_METRIC_COLUMNS
+    ].reset_index(drop=True)
+
+
+def ranked_curves(scores: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Curves by |emergence score|, sharpest (±inf) first; the first ``top`` rows when given.
+
+    >>> scores = pd.DataFrame({"metric": ["a", "b", "c"], "emergence_score": [3.0, -np.inf, -5.0]})
+    >>> ranked_curves(scores, top=2)["metric"].tolist()
+    ['b', 'c']
+    """
+    if top is not None and int(top) < 1:
+        raise ValueError(f"top={top} must be a positive number of rows or None for all")
+    order = scores["emergence_score"].abs().sort_values(ascending=False, kind="stable").index
+    ranked = scores.loc[order].reset_index(drop=True)
+    return ranked if top is None else ranked.head(int(top))
+
+
+def report_section(folder):
+    """The HTML section of a ``mirage meta-analysis`` output folder, for ``mirage report``.
+
+    Lays out ``by_metric.csv``, ``emergence_scores.csv`` and the plots (see
+    :func:`mirage_metrics.meta_report.meta_section`).
+    """
+    from mirage_metrics.meta_report import meta_section
+
+    return meta_section(folder)
