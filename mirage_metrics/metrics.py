@@ -24,6 +24,7 @@ from typing import Any, Callable, Hashable, Iterable, Sequence, Union
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
+from scipy.special import logsumexp
 
 from mirage_metrics.validation import (
     check_finite_vector,
@@ -176,9 +177,16 @@ def choice_probs(loglikelihoods) -> list[np.ndarray]:
 
 
 def _bigbench_argmax(row: np.ndarray) -> int:
-    """BIG-bench's argmax: ties broken at a position given by the sha256 of the float64 bytes."""
-    tied = np.flatnonzero(row == row.max())
-    position = int(hashlib.sha256(np.asarray(row, dtype=np.float64).tobytes()).hexdigest(), 16) % len(tied)
+    """BIG-bench's argmax over a sample's choices, pseudorandom among ties.
+
+    BIG-bench's json_task (default ``absolute_normalization=False``) first
+    normalises the model's log-likelihoods, ``x - scipy.special.logsumexp(x)``,
+    and ``task_metrics`` then picks, among the tied maxima of that float64
+    array, the one at ``int(sha256(array.tobytes()).hexdigest(), 16) % ties``.
+    """
+    normalised = np.asarray(row, dtype=np.float64) - logsumexp(row)
+    tied = np.flatnonzero(normalised == normalised.max())
+    position = int(hashlib.sha256(normalised.tobytes()).hexdigest(), 16) % len(tied)
     return int(tied[position])
 
 
@@ -192,6 +200,8 @@ def multiple_choice_grade(loglikelihoods, targets) -> np.ndarray:
     """The target score of the most likely choice, as BIG-bench's ``multiple_choice_grade``.
 
     ``targets`` per sample: the index of the correct choice or BIG-bench target scores.
+    Ties are broken as BIG-bench does (a sha256 of its normalised log-probabilities),
+    so pass the raw log-likelihoods (lm-eval's) as BIG-bench's models return them.
 
     >>> multiple_choice_grade([[-1.0, -0.5], [-0.2, -3.0]], [1, 1])
     array([1., 0.])

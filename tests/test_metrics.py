@@ -97,16 +97,27 @@ def test_multiple_choice_grade_with_indices_and_target_scores():
     np.testing.assert_array_equal(grades, [1.0, 0.0, 0.5])
 
 
-def _bigbench_tie_position(log_probs: list[float]) -> int:
-    """BIG-bench's argmax (task_metrics.measure_multiple_choice_grade), written from its source, independently."""
-    array = np.array(log_probs)
+def _bigbench_tie_position(log_likelihoods: list[float]) -> int:
+    """BIG-bench's choice, written independently from its source: json_task normalises the model's
+    log-probs (``np.array(x) - logsumexp(x)``, absolute_normalization=False) and task_metrics' argmax
+    hashes that array to pick among the tied maxima."""
+    from scipy.special import logsumexp
+
+    array = np.asarray(list(np.array(log_likelihoods) - logsumexp(log_likelihoods)))
     max_indices = np.arange(len(array))[array == np.max(array)]
     return int(max_indices[int(hashlib.sha256(array.tobytes()).hexdigest(), 16) % len(max_indices)])
 
 
 @pytest.mark.parametrize(
     "log_probs",
-    [[-1.0, -1.0], [-1.0, -1.0, -1.0], [-2.0, -0.5, -0.5, -3.0, -0.5], [0.0] * 7, [-0.25, -0.25, -9.0, -0.25]],
+    [
+        [-1.0, -1.0],
+        [-1.0, -1.0, -1.0],
+        [-2.0, -0.5, -0.5, -3.0, -0.5],
+        [0.0] * 7,
+        [-0.25, -0.25, -9.0, -0.25],
+        [-7.5, -7.5, -7.5, -7.5, -7.5, -7.5],
+    ],
 )
 def test_multiple_choice_grade_breaks_ties_as_bigbench(log_probs):
     chosen = _bigbench_tie_position(log_probs)
