@@ -56,7 +56,11 @@ __all__ = [
 def load(name: str, **kwargs):
     """``evaluate.load`` of a bundled module by name, offline, from any current directory.
 
-    ``mirage_metrics.load("token_edit")`` is ``evaluate.load(evaluate_path("token_edit"))``.
+    ``mirage_metrics.load(name)`` is ``evaluate.load(evaluate_path(name))``; the
+    names are :func:`evaluate_module_names`. ``kwargs`` go to ``evaluate.load``.
+
+    >>> load("token_edit").compute(predictions=["1234"], references=["1243"])
+    {'token_edit_distance': 2.0}
     """
     import evaluate
 
