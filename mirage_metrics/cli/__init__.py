@@ -14,6 +14,7 @@ import sys
 # Order is the order of `mirage --help`.
 COMMAND_MODULES = [
     "tasks_path",
+    "eval",
     "report",
     "simulate",
     "meta_analysis",

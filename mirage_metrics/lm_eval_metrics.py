@@ -1,0 +1,153 @@
+"""lm-evaluation-harness adapters: per-sample mirage metrics for any lm-eval task, computed by the core.
+
+Two ways in:
+
+* **Metric hooks** for a ``generate_until`` task without ``process_results``. In its
+  ``metric_list``::
+
+      - metric: !function mirage_metrics.lm_eval_metrics.token_edit_distance
+        aggregation: mean
+        higher_is_better: false
+      - metric: !function mirage_metrics.lm_eval_metrics.prefix_metrics
+        aggregation: !function mirage_metrics.lm_eval_metrics.nanmean
+        higher_is_better: true
+
+  lm-eval calls each hook once per sample as ``fn(references=[gold],
+  predictions=[output], **options)``, where ``options`` are the entry's other
+  keys (e.g. ``tokenizer: whitespace`` or ``lengths: [1, 2, 3]``); the metric is
+  named after the function, and a hook returning a dict gives one metric per key.
+
+* **Scorers** for a task's ``process_results``: :func:`score_generation` and
+  :func:`score_loglikelihood` return the whole per-sample dict.
+
+Predictions and references are stripped of surrounding whitespace (lm-eval
+generations usually start with the space after ``A:``); the hooks also take
+lm-eval's ``exact_match`` options ``regexes_to_ignore``, ``ignore_case`` and
+``ignore_punctuation``, applied to both sides first.
+
+>>> token_edit_distance(references=["1008"], predictions=[" 1018"])
+1
+>>> prefix_metrics(references=["1008"], predictions=["1018"], lengths=[2])
+{'exact_match_L2': 1.0, 'token_edit_distance_L2': 0.0}
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import numpy as np
+
+from mirage_metrics import metrics
+from mirage_metrics.validation import check_strings
+
+__all__ = [
+    "PREFIX_LENGTHS",
+    "exact_match",
+    "token_edit_distance",
+    "prefix_metrics",
+    "score_generation",
+    "score_loglikelihood",
+    "nanmean",
+]
+
+PREFIX_LENGTHS = (1, 2, 3, 4, 5)
+
+
+def _prepared(references, predictions, regexes_to_ignore=(), ignore_case=False, ignore_punctuation=False):
+    """Stripped texts, normalised as lm-eval's ``exact_match`` options do (regexes, then case, then punctuation)."""
+    texts = [check_strings(references, "references"), check_strings(predictions, "predictions")]
+    for pattern in regexes_to_ignore:
+        texts = [[re.sub(pattern, "", text) for text in side] for side in texts]
+    if ignore_case:
+        texts = [[text.lower() for text in side] for side in texts]
+    if ignore_punctuation:
+        table = str.maketrans("", "", string.punctuation)
+        texts = [[text.translate(table) for text in side] for side in texts]
+    return [[text.strip() for text in side] for side in texts]
+
+
+def exact_match(references, predictions, **normalisation) -> float:
+    """lm-eval metric hook: 1.0 when the normalised output equals the normalised reference.
+
+    ``normalisation``: lm-eval's ``regexes_to_ignore``, ``ignore_case``, ``ignore_punctuation``.
+
+    >>> exact_match(references=["Paris."], predictions=[" paris\\n"], ignore_case=True, ignore_punctuation=True)
+    1.0
+    """
+    references, predictions = _prepared(references, predictions, **normalisation)
+    return float(metrics.exact_match(predictions, references)[0])
+
+
+def token_edit_distance(references, predictions, tokenizer: str = "char", **normalisation) -> int:
+    """lm-eval metric hook: Levenshtein distance between output and reference tokens (characters by default).
+
+    >>> token_edit_distance(references=["the cat sat"], predictions=["the dog sat"], tokenizer="whitespace")
+    1
+    >>> token_edit_distance(references=["2 + 3 = 5 #### 5"], predictions=["5"], regexes_to_ignore=["(?s).*#### "])
+    0
+    """
+    references, predictions = _prepared(references, predictions, **normalisation)
+    return int(metrics.token_edit_distance(predictions, references, tokenizer=tokenizer)[0])
+
+
+def prefix_metrics(references, predictions, lengths=PREFIX_LENGTHS, **normalisation) -> dict[str, float]:
+    """lm-eval metric hook: ``exact_match_L{L}`` and ``token_edit_distance_L{L}`` on the first L characters.
+
+    NaN where the reference is shorter than L: aggregate with :func:`nanmean`.
+
+    >>> prefix_metrics(references=["7"], predictions=["7"], lengths=[1, 2])["exact_match_L2"]
+    nan
+    """
+    references, predictions = _prepared(references, predictions, **normalisation)
+    return {name: float(values[0]) for name, values in metrics.prefix_metrics(predictions, references, lengths).items()}
+
+
+def score_generation(prediction: str, reference: str, lengths=PREFIX_LENGTHS) -> dict[str, float]:
+    """Every generation metric of one sample: exact match, edit distance and both by prefix length.
+
+    >>> scores = score_generation(" 1018", "1008")
+    >>> scores["exact_match"], scores["token_edit_distance"], scores["exact_match_L2"], scores["exact_match_L3"]
+    (0.0, 1, 1.0, 0.0)
+    """
+    pair = {"references": [reference], "predictions": [prediction]}
+    return {
+        "exact_match": exact_match(**pair),
+        "token_edit_distance": token_edit_distance(**pair),
+        **prefix_metrics(**pair, lengths=lengths),
+    }
+
+
+def score_loglikelihood(loglikelihood: float, is_greedy: bool, target: str) -> dict[str, float]:
+    """The likelihood metrics of one sample from lm-eval's ``(loglikelihood, is_greedy)`` of ``target``.
+
+    ``target_log_prob`` is log p(target), ``per_char_prob`` is exp(log p / characters of
+    the stripped target) and ``greedy_match`` is 1.0 when greedy decoding yields the target.
+
+    >>> score_loglikelihood(-1.3862943611198906, True, " 12")
+    {'target_log_prob': -1.3862943611198906, 'per_char_prob': 0.5, 'greedy_match': 1.0}
+    """
+    characters = len(check_strings([target], "target")[0].strip())
+    if characters == 0:
+        raise ValueError("target is empty after stripping whitespace; pass the gold answer text")
+    log_prob, per_char = metrics.target_log_prob([loglikelihood], lengths=[characters])
+    return {
+        "target_log_prob": float(log_prob[0]),
+        "per_char_prob": float(per_char[0]),
+        "greedy_match": float(bool(is_greedy)),
+    }
+
+
+def nanmean(values) -> float:
+    """lm-eval aggregation: the mean of the non-NaN values (NaN when there are none).
+
+    Unlike lm-eval's registered ``nanmean``, lm-eval does not bootstrap this one
+    (100,000 resamples per metric, minutes per task); confidence intervals come
+    from the per-sample values (``mirage report``).
+
+    >>> nanmean([1.0, float("nan"), 0.0]), nanmean([float("nan")])
+    (0.5, nan)
+    """
+    array = np.asarray(values, dtype=float)
+    finite = array[~np.isnan(array)]
+    return float(finite.mean()) if finite.size else float("nan")

@@ -1,0 +1,1 @@
+"""Worked examples of adding mirage metrics to existing lm-eval tasks; see README.md here."""

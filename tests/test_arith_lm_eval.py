@@ -1,0 +1,124 @@
+"""The mirage_arith tasks through the real CLIs: `lm_eval` on the dummy model, `mirage eval` on a tiny GPT-2."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import offline_env
+
+from mirage_metrics.arithmetic import ARITH_TASKS, format_example, format_prompt, problem_set_id, shot_pool
+from mirage_metrics.arithmetic import generate_problems
+from mirage_metrics.paths import tasks_path
+
+BIN = Path(sys.executable).parent
+FORMS = ("gen", "gen_t1", "ll")
+GEN_METRICS = ["exact_match", "token_edit_distance"] + [
+    f"{name}_L{length}" for length in range(1, 6) for name in ("exact_match", "token_edit_distance")
+]
+LL_METRICS = ["target_log_prob", "per_char_prob", "greedy_match"]
+
+
+def run_cli(command: list[str], out: Path, cwd: Path) -> None:
+    """Run a CLI to completion in ``cwd``, offline; fail with its output if it fails."""
+    done = subprocess.run(command, cwd=cwd, env=offline_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    assert list(out.rglob("results_*.json")), done.stderr[-3000:]
+
+
+def read_run(out: Path) -> tuple[dict, dict[str, list[dict]]]:
+    """lm-eval's results JSON and, per task, its logged samples."""
+    (results_file,) = out.rglob("results_*.json")
+    samples = {}
+    for path in out.rglob("samples_*.jsonl"):
+        task = path.name.removeprefix("samples_").rsplit("_", 1)[0]
+        samples[task] = [json.loads(line) for line in path.read_text().splitlines()]
+    return json.loads(results_file.read_text()), samples
+
+
+def metric_names(form: str) -> list[str]:
+    return LL_METRICS if form == "ll" else GEN_METRICS
+
+
+def check_value(metric: str, value: float) -> None:
+    if metric.startswith("exact_match") or metric in ("greedy_match",):
+        assert math.isnan(value) or 0.0 <= value <= 1.0, (metric, value)
+    elif metric.startswith("token_edit_distance"):
+        assert math.isnan(value) or value >= 0.0, (metric, value)
+    elif metric == "target_log_prob":
+        assert value <= 0.0, value
+    elif metric == "per_char_prob":
+        assert 0.0 < value <= 1.0, value
+
+
+def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, seed: int) -> None:
+    """Every metric of every task in range, the problem set as asked, per-sample fields and prompts as rendered."""
+    for task in arith_tasks:
+        pool = {format_example(shot) for shot in shot_pool(task, seed=seed)}
+        expected_id = problem_set_id(generate_problems(task, num_problems, seed))
+        for form in FORMS:
+            name = f"mirage_arith_{task}_{form}"
+            aggregates = results["results"][name]
+            for metric in metric_names(form):
+                check_value(metric, aggregates[f"{metric},none"])
+            assert not math.isnan(aggregates[f"{metric_names(form)[0]},none"])
+            assert results["configs"][name]["metadata"]["num_problems"] == num_problems
+            assert results["configs"][name]["metadata"]["seed"] == seed
+            assert results["n-samples"][name]["original"] == num_problems
+            for sample in samples[name]:
+                doc = sample["doc"]
+                assert {"a", "b", "operator", "answer", "answer_length"} <= doc.keys()
+                assert (doc["problem_set_id"], doc["problem_set_size"], doc["problem_set_seed"]) == (
+                    expected_id, num_problems, seed,
+                )
+                for metric in metric_names(form):
+                    check_value(metric, sample[metric])
+                context = sample["arguments"]["gen_args_0"]["arg_0"]
+                *shots, question = context.split("\n\n")
+                assert len(shots) == 2 and set(shots) <= pool
+                assert context == format_prompt(
+                    [{"a": int(s.split()[3]), "b": int(s.split()[5][:-1]), "operator": doc["operator"]} for s in shots],
+                    doc,
+                )
+                assert "  " not in context
+                if form == "ll":
+                    assert sample["arguments"]["gen_args_0"]["arg_1"] == " " + doc["answer"]
+                else:
+                    generation = sample["arguments"]["gen_args_0"]["arg_1"]
+                    assert generation["do_sample"] is (form == "gen_t1")
+                    assert generation["temperature"] == (1.0 if form == "gen_t1" else 0.0)
+
+
+def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
+    out = tmp_path / "out"
+    run_cli(
+        [str(BIN / "lm_eval"), "--model", "dummy", "--tasks", "mirage_arith", "--include_path", str(tasks_path()),
+         "--limit", "2", "--log_samples", "--output_path", str(out),
+         "--metadata", json.dumps({"num_problems": 40, "seed": 7})],
+        out, cwd=tmp_path,
+    )
+    results, samples = read_run(out)
+    assert {f"mirage_arith_{t}_{f}" for t in ARITH_TASKS for f in FORMS} <= results["results"].keys()
+    assert {"mirage_arith", "mirage_arith_gen", "mirage_arith_gen_t1", "mirage_arith_ll"} <= results["results"].keys()
+    check_tasks(results, samples, ARITH_TASKS, num_problems=40, seed=7)
+
+
+@pytest.mark.slow
+def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
+    out = tmp_path / "out"
+    run_cli(
+        [str(BIN / "mirage"), "eval", "--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu",
+         "--tasks", "mirage_arith_paper", "--limit", "2", "--log_samples", "--output_path", str(out)],
+        out, cwd=tmp_path,
+    )
+    results, samples = read_run(out)
+    check_tasks(results, samples, ["2dm", "4da"], num_problems=1000, seed=1234)
+    for sample in samples["mirage_arith_2dm_ll"]:
+        log_prob, is_greedy = sample["resps"][0][0]
+        assert sample["target_log_prob"] == pytest.approx(float(log_prob))
+        assert sample["per_char_prob"] == pytest.approx(math.exp(float(log_prob) / len(sample["doc"]["answer"])))
+        assert sample["greedy_match"] == float(is_greedy in (True, "True"))
