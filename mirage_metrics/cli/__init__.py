@@ -15,6 +15,8 @@ import sys
 COMMAND_MODULES = [
     "tasks_path",
     "eval",
+    "families",
+    "sweep",
     "report",
     "simulate",
     "meta_analysis",

@@ -1,0 +1,75 @@
+"""``mirage sweep``: run lm-eval tasks on every size of a model family, resumably."""
+
+from __future__ import annotations
+
+from mirage_metrics.families import get_family, load_family_file
+from mirage_metrics.sweep import BACKENDS, SweepOptions, parse_shard, sweep
+
+EPILOG = """\
+examples:
+  mirage sweep --family pythia --sizes 70m,160m,410m --tasks mirage_arith_2dm_gen --out runs/pythia --device cuda
+  mirage sweep --family-file fam.yaml --tasks mirage_arith_2dm_gen,mirage_arith_2dm_ll --out runs/mine --limit 100
+  mirage sweep --family pythia --tasks mirage_arith --out runs/pythia --shard 2/4   # second of four jobs
+  mirage sweep --family pythia --backend vllm --model-args tensor_parallel_size=2,data_parallel_size=2 ...
+  accelerate launch --num_processes 4 -m mirage_metrics.cli sweep --family pythia ...   # data parallel
+Arguments after the known ones go to lm_eval verbatim, e.g. --gen_kwargs temperature=0.
+Rerun the same command to finish an interrupted sweep: complete model folders are skipped."""
+
+
+def register(subparsers) -> None:
+    import argparse
+
+    parser = subparsers.add_parser(
+        "sweep",
+        help="run lm-eval tasks on every model of a family (resumable; one folder per model)",
+        description=(
+            "For every model, run lm-eval with sample logging and the mirage task folder; keep lm-eval's "
+            "own output files (results JSON + samples JSONL) and model.json in OUT/FAMILY/MODEL/."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--family", help="a built-in family (see `mirage families`): pythia, pythia-deduped, gpt2")
+    which.add_argument("--family-file", help="a YAML family file (name, models: [{name, path, params?, revision?}])")
+    parser.add_argument("--sizes", help="comma-separated sizes or model names (default: all)")
+    parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups, e.g. mirage_arith")
+    parser.add_argument("--out", required=True, help="output folder; models go to OUT/FAMILY/MODEL/")
+    parser.add_argument("--device", help="lm-eval --device, e.g. cuda, cuda:0, cpu")
+    parser.add_argument("--batch-size", help="lm-eval --batch_size: an integer or auto")
+    parser.add_argument("--limit", help="lm-eval --limit: samples per task (integer) or fraction")
+    parser.add_argument("--backend", choices=BACKENDS, default="hf", help="lm-eval model backend (default: hf)")
+    parser.add_argument(
+        "--model-args", help="extra lm-eval model args, e.g. dtype=float16 or tensor_parallel_size=2 (vllm)"
+    )
+    parser.add_argument("--shard", default="1/1", help="run shard i of n (1-based), e.g. 2/4 (default: 1/1)")
+    parser.add_argument("--include_path", "--include-path", dest="include_path", help="another folder of task YAMLs")
+    parser.add_argument("--metadata", help="lm-eval --metadata (JSON or key=val)")
+    parser.add_argument("--num_fewshot", "--num-fewshot", dest="num_fewshot", type=int, help="lm-eval --num_fewshot")
+    parser.add_argument("--quiet", action="store_true", help="keep lm-eval's output in the log files only")
+    parser.set_defaults(func=run, accepts_extra_args=True)
+
+
+def run(args) -> int:
+    family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
+    options = SweepOptions(
+        tasks=args.tasks,
+        backend=args.backend,
+        device=args.device,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        model_args=args.model_args,
+        num_fewshot=args.num_fewshot,
+        include_path=args.include_path,
+        metadata=args.metadata,
+        extra_args=list(getattr(args, "extra_args", [])),
+        echo=not args.quiet,
+    )
+    sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=parse_shard(args.shard))
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+    print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"FAILED {outcome.model.name}: {outcome.message}")
+    return 1 if counts["failed"] else 0

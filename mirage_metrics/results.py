@@ -1,0 +1,314 @@
+"""Read lm-eval output folders (``mirage sweep`` or plain ``lm_eval --output_path ... --log_samples``) into tidy tables.
+
+lm-eval writes, per model folder, ``results_<date>.json`` (aggregates and the run's
+config) and one ``samples_<task>_<date>.jsonl`` per task (one JSON object per
+sample, with a ``metrics`` list naming the per-sample metric keys).
+
+:func:`read_results` gives one row per (model, task, metric, L, sample) with columns
+``family, model, params, task, metric, length, sample_id, value``: the metric
+``exact_match_L3`` becomes metric ``exact_match`` with length 3 (NaN where a metric
+is not by length); a per-sample value of NaN (e.g. ``exact_match_L5`` of a
+4-digit answer: not applicable) is left out; a filter other than lm-eval's default ``none`` is kept as
+``metric,filter``. :func:`read_aggregates` gives lm-eval's own aggregates
+(``family, model, params, task, metric, value``), including aggregate-only metrics.
+
+Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
+its family, model and parameter count. For a plain lm-eval folder the family is the
+name of the source folder given, the model is the last part of lm-eval's
+``model_name`` (``EleutherAI/pythia-70m`` -> ``pythia-70m``), and the parameter
+count is lm-eval's ``model_num_parameters`` or the built-in families' count.
+``params`` (a mapping or a CSV/YAML file, see :func:`load_params`) overrides all
+of these. When one folder holds several runs of a task, the latest run is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Union
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mirage_metrics.families import builtin_families
+
+__all__ = ["read_results", "read_aggregates", "load_params", "MODEL_FILE"]
+
+MODEL_FILE = "model.json"
+RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
+AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "value"]
+_RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
+_BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
+_NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
+
+Sources = Union[str, Path, Iterable[Union[str, Path]]]
+Params = Union[None, str, Path, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One ``results_<date>.json`` of one model folder."""
+
+    family: str
+    model: str
+    params: int
+    folder: Path
+    date: str
+    results: dict
+
+    def samples_file(self, task: str) -> Path:
+        return self.folder / f"samples_{task}_{self.date}.jsonl"
+
+
+def load_params(path: str | Path) -> dict[str, int]:
+    """Parameter counts by model from a YAML mapping (``model: params``) or a CSV with columns ``model,params``.
+
+    Keys may be the model name as it appears in the tables (``pythia-70m``) or the
+    full lm-eval model name (a Hub id or checkpoint path).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"params file {path} does not exist; pass a CSV (model,params) or YAML (model: params) file")
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"model", "params"} <= set(reader.fieldnames):
+                raise ValueError(f"{path}, line 1: the CSV header must name the columns 'model' and 'params'")
+            entries = [(f"{path}, line {reader.line_num}", row["model"], row["params"]) for row in reader]
+    else:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ValueError(f"params file {path} is not valid YAML: {error}") from None
+        if not isinstance(document, dict):
+            raise ValueError(f"{path}: expected a mapping 'model: params'")
+        entries = [(f"{path}, model {model!r}", model, value) for model, value in document.items()]
+    counts = {}
+    for where, model, value in entries:
+        try:
+            count = int(str(value).replace("_", "").replace(",", ""))
+        except ValueError:
+            count = 0
+        if count <= 0:
+            raise ValueError(f"{where}: params={value!r} must be a positive integer")
+        counts[str(model)] = count
+    return counts
+
+
+def _params_mapping(params: Params) -> dict[str, int]:
+    if params is None:
+        return {}
+    if isinstance(params, (str, Path)):
+        return load_params(params)
+    return {str(model): int(count) for model, count in params.items()}
+
+
+def _builtin_counts() -> dict[str, int]:
+    return {m.path: m.params for family in builtin_families().values() for m in family.models}
+
+
+def _source_folders(sources: Sources) -> list[Path]:
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    folders = [Path(source) for source in sources]
+    if not folders:
+        raise ValueError("sources is empty; pass at least one folder of lm-eval outputs")
+    for folder in folders:
+        if not folder.is_dir():
+            raise ValueError(f"source {folder} is not a folder; pass folders written by mirage sweep or lm_eval")
+    return folders
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path}, line {error.lineno}: malformed JSON ({error.msg}); the file is truncated or corrupt"
+        ) from None
+
+
+def _identify(folder: Path, results: dict, source: Path, params: dict, builtin: dict) -> tuple[str, str, int]:
+    """(family, model, params) of the model whose outputs are in ``folder``."""
+    model_file = folder / MODEL_FILE
+    if model_file.is_file():
+        info = _load_json(model_file)
+        family, model, full_name, count = info["family"], info["model"], info.get("path"), info.get("params")
+    else:
+        full_name = results.get("model_name") or results.get("config", {}).get("model_args", "")
+        family = source.resolve().name
+        model = str(full_name).rstrip("/").split("/")[-1] or folder.name
+        count = results.get("config", {}).get("model_num_parameters")
+    count = params.get(model, params.get(str(full_name), count))
+    if not count:
+        count = builtin.get(str(full_name))
+    if not count:
+        raise ValueError(
+            f"{folder}: the parameter count of model {model!r} is unknown; pass params "
+            f"(--params FILE with a line '{model}: <count>')"
+        )
+    return family, model, int(count)
+
+
+def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
+    """The latest run of every (family, model, task), found anywhere below the sources.
+
+    Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped.
+    """
+    params_by_model = _params_mapping(params)
+    builtin = _builtin_counts()
+    latest: dict[tuple[str, str], _Run] = {}
+    for source in _source_folders(sources):
+        for results_file in sorted(source.rglob("results_*.json")):
+            match = _RESULTS_FILE.match(results_file.name)
+            relative = results_file.relative_to(source).parts
+            if not match or any(part.startswith(".") for part in relative):
+                continue
+            results = _load_json(results_file)
+            family, model, count = _identify(results_file.parent, results, source, params_by_model, builtin)
+            run = _Run(family, model, count, results_file.parent, match["date"], results)
+            for task in results.get("results", {}):
+                key = (family, model, task)
+                if key not in latest or latest[key].date < run.date:
+                    latest[key] = run
+    if not latest:
+        raise ValueError(
+            f"no lm-eval results (results_<date>.json) found under {sources}; "
+            "pass folders written by mirage sweep or lm_eval --output_path"
+        )
+    return [(task, run) for (_, _, task), run in latest.items()]
+
+
+def _split_metric(name: str, filter_name: str) -> tuple[str, float]:
+    """``exact_match_L3`` -> (``exact_match``, 3.0); other names keep NaN as length.
+
+    >>> _split_metric("exact_match_L3", "none"), _split_metric("brier_score", "strict")
+    (('exact_match', 3.0), ('brier_score,strict', nan))
+    """
+    match = _BY_LENGTH.match(name)
+    metric, length = (match["metric"], float(match["length"])) if match else (name, float("nan"))
+    return (metric if filter_name == "none" else f"{metric},{filter_name}"), length
+
+
+def _read_samples(path: Path, expected: int | None) -> dict[str, dict[str, tuple[array, array]]]:
+    """Per filter and metric name, the sample ids and the numeric per-sample values of one samples file."""
+    by_filter: dict[str, dict[str, tuple[array, array]]] = {}
+    loads = json.loads
+    doc_ids = set()
+    with open(path, "rb") as handle:
+        for line_number, line in enumerate(handle, 1):
+            try:
+                record = loads(line)
+                doc_id = record["doc_id"]
+                names = record["metrics"]
+                filter_name = record.get("filter", "none")
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
+                    "corrupt, rerun this model"
+                ) from None
+            except (KeyError, TypeError):
+                raise ValueError(
+                    f"{path}, line {line_number}: not an lm-eval sample (needs 'doc_id' and 'metrics')"
+                ) from None
+            doc_ids.add(doc_id)
+            columns = by_filter.get(filter_name)
+            if columns is None:
+                columns = by_filter[filter_name] = {}
+            for name in names:
+                value = record.get(name)
+                if type(value) not in (float, int, bool) or value != value:
+                    continue  # aggregate-only metrics log non-numeric items; NaN means "not applicable"
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = (array("q"), array("d"))
+                column[0].append(doc_id)
+                column[1].append(value)
+    if expected is not None and len(doc_ids) != expected:
+        raise ValueError(
+            f"{path}: holds {len(doc_ids)} samples but its results file reports {expected}; "
+            "the file is truncated, rerun this model"
+        )
+    return by_filter
+
+
+class _Categories:
+    """Codes of a categorical column, assigned in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def code(self, value: str) -> int:
+        return self.codes.setdefault(value, len(self.codes))
+
+    def column(self, codes: list[np.ndarray]) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.concatenate(codes), categories=list(self.codes))
+
+
+def read_results(sources: Sources, params: Params = None, *, progress: bool = False) -> pd.DataFrame:
+    """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
+
+    ``sources``: folders written by ``mirage sweep`` or ``lm_eval --output_path ... --log_samples``.
+    ``params``: parameter counts by model (mapping or CSV/YAML file) for models lm-eval did not count.
+    String columns are categorical, to stay small at millions of rows.
+    """
+    from tqdm.auto import tqdm
+
+    categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
+    runs = _runs(sources, params)
+    for task, run in tqdm(runs, desc="reading samples", unit="file", disable=not progress):
+        path = run.samples_file(task)
+        if not path.is_file():
+            continue  # a group of tasks, or a run without --log_samples
+        expected = run.results.get("n-samples", {}).get(task, {}).get("effective")
+        columns = [
+            (filter_name, name, column)
+            for filter_name, by_name in _read_samples(path, expected).items()
+            for name, column in by_name.items()
+        ]
+        for filter_name, name, (ids, values) in columns:
+            metric, length = _split_metric(name, filter_name)
+            n = len(values)
+            for column, value in (("family", run.family), ("model", run.model), ("task", task), ("metric", metric)):
+                pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
+            pieces["params"].append(np.full(n, run.params, dtype=np.int64))
+            pieces["length"].append(np.full(n, length))
+            pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
+            pieces["value"].append(np.frombuffer(values, dtype=np.float64))
+    if not pieces["value"]:
+        raise ValueError(
+            f"no per-sample results (samples_<task>_<date>.jsonl) found under {sources}; "
+            "run lm_eval with --log_samples (mirage sweep always does)"
+        )
+    data = {}
+    for column in RESULTS_COLUMNS:
+        if column in categories:
+            data[column] = categories[column].column(pieces[column])
+        else:
+            data[column] = np.concatenate(pieces[column])
+        pieces[column].clear()
+    return pd.DataFrame(data, columns=RESULTS_COLUMNS)
+
+
+def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
+    """lm-eval's aggregate metrics: ``family, model, params, task, metric, value`` (one row each).
+
+    Metric keys ``name,filter`` become ``name`` (filter ``none``) or ``name,filter``;
+    standard errors and non-numeric entries are left out.
+    """
+    rows = []
+    for task, run in _runs(sources, params):
+        for key, value in run.results["results"][task].items():
+            name, _, filter_name = key.partition(",")
+            if key in _NOT_METRICS or name.endswith("_stderr") or type(value) not in (float, int):
+                continue
+            metric = name if filter_name in ("", "none") else key
+            rows.append((run.family, run.model, run.params, task, metric, float(value)))
+    frame = pd.DataFrame(rows, columns=AGGREGATE_COLUMNS)
+    return frame.astype({"params": "int64", "value": "float64"})

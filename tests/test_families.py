@@ -1,0 +1,144 @@
+"""Model families: built-in counts, YAML family files, parameter counting without loading weights."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import offline_env
+
+from mirage_metrics.families import builtin_families, count_parameters, get_family, load_family_file
+
+# DESIGN.md, "Parameter counts (total / non-embedding)".
+REFERENCE_COUNTS = {
+    "pythia-14m": (14_067_712, 1_189_888),
+    "pythia-31m": (30_494_720, 4_739_072),
+    "pythia-70m": (70_426_624, 18_915_328),
+    "pythia-160m": (162_322_944, 85_056_000),
+    "pythia-410m": (405_334_016, 302_311_424),
+    "pythia-1b": (1_011_781_632, 805_736_448),
+    "pythia-1.4b": (1_414_647_808, 1_208_602_624),
+    "pythia-2.8b": (2_775_208_960, 2_517_652_480),
+    "pythia-6.9b": (6_857_302_016, 6_444_163_072),
+    "pythia-12b": (11_846_072_320, 11_327_027_200),
+    "gpt2": (124_439_808, 85_056_000),
+    "gpt2-medium": (354_823_168, 302_311_424),
+    "gpt2-large": (774_030_080, 708_390_400),
+    "gpt2-xl": (1_557_611_200, 1_475_561_600),
+}
+
+
+def test_builtin_counts_match_the_reference():
+    families = builtin_families()
+    models = {m.name: m for name in ("pythia", "gpt2") for m in families[name].models}
+    assert set(models) == set(REFERENCE_COUNTS)
+    for name, (total, non_embedding) in REFERENCE_COUNTS.items():
+        assert (models[name].params, models[name].non_embedding_params) == (total, non_embedding), name
+
+
+def test_deduped_pythia_mirrors_standard_with_its_own_hub_ids():
+    standard, deduped = get_family("pythia").models, get_family("pythia-deduped").models
+    assert [m.size for m in deduped] == [m.size for m in standard]
+    assert [m.params for m in deduped] == [m.params for m in standard]
+    assert deduped[2].path == "EleutherAI/pythia-70m-deduped"
+    assert get_family("gpt2").models[0].path == "openai-community/gpt2"
+
+
+def test_builtin_sizes_ascend():
+    for family in builtin_families().values():
+        params = [m.params for m in family.models]
+        assert params == sorted(params), family.name
+
+
+def test_select_by_size_keeps_family_order_and_rejects_unknown():
+    family = get_family("pythia")
+    assert [m.size for m in family.select(["410m", "70m"])] == ["70m", "410m"]
+    assert [m.size for m in family.select(["pythia-1b"])] == ["1b"]
+    assert len(family.select(None)) == 10
+    with pytest.raises(ValueError, match="'7b' is not in family 'pythia'"):
+        family.select(["7b"])
+    with pytest.raises(ValueError, match="family='llama' is not built in"):
+        get_family("llama")
+
+
+def _loaded_count(folder) -> int:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(folder).num_parameters()
+
+
+def test_count_parameters_from_safetensors_header_matches_loaded_model(tiny_gpt2):
+    assert count_parameters(tiny_gpt2) == _loaded_count(tiny_gpt2)
+
+
+def test_count_parameters_from_config_on_meta_device(tiny_gpt2, tmp_path):
+    config_only = tmp_path / "config-only"
+    config_only.mkdir()
+    shutil.copy(tiny_gpt2 / "config.json", config_only / "config.json")
+    assert count_parameters(config_only) == _loaded_count(tiny_gpt2)
+
+
+def test_count_parameters_of_a_folder_without_checkpoint(tmp_path):
+    with pytest.raises(ValueError, match="neither model.safetensors nor config.json"):
+        count_parameters(tmp_path)
+
+
+def test_family_file_relative_paths_and_counted_params(tiny_gpt2_pair, tmp_path):
+    shutil.copytree(tiny_gpt2_pair[0], tmp_path / "ckpt" / "a")
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: mine\n"
+        "models:\n"
+        "  - name: a\n    path: ckpt/a\n"
+        f"  - name: b\n    path: {tiny_gpt2_pair[1]}\n    params: 12345\n    revision: v1\n"
+    )
+    family = load_family_file(family_file)
+    a, b = family.models
+    assert family.name == "mine"
+    assert a.path == str((tmp_path / "ckpt" / "a").resolve())
+    assert a.params == _loaded_count(tiny_gpt2_pair[0])
+    assert (b.params, b.revision, b.size) == (12345, "v1", "b")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("models: []\n", "missing required key 'name'"),
+        ("name: x\n", "missing required key 'models'"),
+        ("name: x\nmodels: a\n", "'models' must be a list"),
+        ("name: x\nmodels:\n  - name: a\n", r"models\[0\]: missing required key 'path'"),
+        ("name: x\nmodels:\n  - {name: a, path: p, params: 1}\n  - {name: a, path: q, params: 1}\n", "duplicate"),
+        ("name: x\nmodels:\n  - {name: a, path: p, params: -3}\n", "params=-3 must be a positive integer"),
+        ("name: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_family_file_errors_name_the_file_and_the_fix(tmp_path, text, message):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        load_family_file(family_file)
+    assert str(family_file) in str(error.value)
+
+
+def test_hub_id_without_params_offline_asks_for_params(tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text("name: x\nmodels:\n  - {name: a, path: EleutherAI/pythia-70m}\n")
+    with pytest.raises(ValueError, match="give 'params' in the family file"):
+        load_family_file(family_file)
+
+
+def test_cli_lists_builtin_and_file_families(tiny_gpt2, tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(f"name: mine\nmodels:\n  - {{name: tiny, path: {tiny_gpt2}}}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mirage_metrics.cli", "families", "--family-file", str(family_file)],
+        capture_output=True, text=True, env=offline_env(), check=True,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["family", "size", "model", "checkpoint", "params", "non-embedding"]
+    assert any(line.split()[:3] == ["pythia-deduped", "12b", "pythia-12b-deduped"] for line in lines)
+    assert any("1,557,611,200" in line and "gpt2-xl" in line for line in lines)
+    tiny_line = next(line for line in lines if line.startswith("mine"))
+    assert f"{_loaded_count(tiny_gpt2):,}" in tiny_line

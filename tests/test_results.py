@@ -1,0 +1,224 @@
+"""Reading lm-eval output folders (sweep layout and plain lm_eval layout) into tidy tables."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mirage_metrics.results import load_params, read_aggregates, read_results
+
+DATE = "2026-01-02T03-04-05.678901"
+LATER = "2026-02-02T03-04-05.678901"
+
+
+def _sample(doc_id: int, metrics: dict, filter_name: str = "none") -> dict:
+    """One line of an lm-eval samples file, as EvaluationTracker.save_results_samples writes it."""
+    return {
+        "doc_id": doc_id,
+        "doc": {"question": f"Q{doc_id}"},
+        "target": "42",
+        "arguments": {"gen_args_0": {"arg_0": "Q: ...", "arg_1": {"until": ["\n"]}}},
+        "resps": [["42"]],
+        "filtered_resps": ["42"],
+        "filter": filter_name,
+        "metrics": list(metrics),
+        "doc_hash": "h",
+        "prompt_hash": "h",
+        "target_hash": "h",
+        **metrics,
+    }
+
+
+def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="org/tiny", num_params=None, model_json=None):
+    """An lm-eval results JSON + one samples JSONL per task in ``folder``; aggregates are the sample means."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for task, lines in samples.items():
+        keys = {f"{name},{line['filter']}" for line in lines for name in line["metrics"]}
+        aggregates = {}
+        for key in sorted(keys):
+            name, filter_name = key.split(",")
+            values = [line[name] for line in lines if line["filter"] == filter_name and isinstance(line[name], (int, float))]
+            aggregates[key] = float(np.mean(values)) if values else "N/A"
+            aggregates[f"{name}_stderr,{filter_name}"] = "N/A"
+        results[task] = {"alias": task, "sample_len": len(lines), **aggregates}
+        with open(folder / f"samples_{task}_{date}.jsonl", "w") as handle:
+            for line in lines:
+                handle.write(json.dumps(line) + "\n")
+    config = {"model": "hf", "model_args": {"pretrained": model_name}}
+    if num_params is not None:
+        config["model_num_parameters"] = num_params
+    n_samples = {task: {"original": 100, "effective": len({line["doc_id"] for line in lines})} for task, lines in samples.items()}
+    document = {"results": results, "n-samples": n_samples, "config": config, "model_name": model_name}
+    (folder / f"results_{date}.json").write_text(json.dumps(document, indent=2))
+    if model_json is not None:
+        (folder / "model.json").write_text(json.dumps(model_json))
+
+
+ARITH_LINES = [
+    _sample(0, {"exact_match": 1.0, "exact_match_L1": 1.0, "exact_match_L2": 0.0, "token_edit_distance": 0}),
+    _sample(1, {"exact_match": 0.0, "exact_match_L1": 1.0, "exact_match_L2": float("nan"), "token_edit_distance": 2}),
+]
+
+
+@pytest.fixture
+def sweep_folder(tmp_path):
+    """Two models of family ``fam`` in the mirage sweep layout, known values."""
+    out = tmp_path / "runs"
+    write_run(
+        out / "fam" / "small",
+        {"arith": ARITH_LINES},
+        model_json={"family": "fam", "model": "small", "path": "/ckpt/small", "params": 1000},
+    )
+    write_run(
+        out / "fam" / "big",
+        {"arith": [_sample(0, {"exact_match": 1.0, "token_edit_distance": 0}), _sample(1, {"exact_match": 1.0, "token_edit_distance": 1})],
+         "ll": [_sample(7, {"target_log_prob": -1.5, "bigbench_brier_score": [[-1.0, -2.0], 0]})]},
+        model_json={"family": "fam", "model": "big", "path": "/ckpt/big", "params": 5000},
+    )
+    return out
+
+
+def test_sweep_layout_rows_hold_the_known_values(sweep_folder):
+    frame = read_results(sweep_folder)
+    assert list(frame.columns) == ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
+    small = frame[frame.model == "small"].sort_values(["metric", "length", "sample_id"], na_position="first")
+    rows = [
+        (r.metric, None if math.isnan(r.length) else int(r.length), r.sample_id, r.value)
+        for r in small.itertuples()
+    ]
+    assert rows == [
+        ("exact_match", None, 0, 1.0),
+        ("exact_match", None, 1, 0.0),
+        ("exact_match", 1, 0, 1.0),
+        ("exact_match", 1, 1, 1.0),
+        ("exact_match", 2, 0, 0.0),  # sample 1 has NaN at L2 (not applicable): left out
+        ("token_edit_distance", None, 0, 0.0),
+        ("token_edit_distance", None, 1, 2.0),
+    ]
+    assert set(small.family) == {"fam"} and set(small.params) == {1000} and set(small.task) == {"arith"}
+    big = frame[frame.model == "big"]
+    assert big.groupby("metric", observed=True).value.mean().to_dict() == {
+        "exact_match": 1.0, "token_edit_distance": 0.5, "target_log_prob": -1.5,
+    }  # fmt: skip
+    assert set(big.params) == {5000}
+    assert frame.sample_id.dtype == np.int64 and frame.value.dtype == np.float64
+    assert isinstance(frame.metric.dtype, pd.CategoricalDtype)
+
+
+def test_aggregates_include_aggregate_only_metrics_without_stderr(sweep_folder):
+    frame = read_aggregates(sweep_folder)
+    small = frame[frame.model == "small"].set_index("metric").value
+    assert small["exact_match"] == 0.5 and small["exact_match_L1"] == 1.0 and small["token_edit_distance"] == 1.0
+    assert not any("stderr" in metric for metric in frame.metric)
+    assert set(frame.columns) == {"family", "model", "params", "task", "metric", "value"}
+    big_ll = frame[(frame.model == "big") & (frame.task == "ll")]
+    assert set(big_ll.metric) == {"target_log_prob"}  # the brier items are not a number
+
+
+def test_plain_lm_eval_layout_uses_model_name_and_lm_eval_param_count(tmp_path):
+    source = tmp_path / "pythia-runs"
+    write_run(source / "EleutherAI__pythia-70m", {"arith": ARITH_LINES}, model_name="EleutherAI/pythia-70m")
+    write_run(source / "__ckpt__mine", {"arith": ARITH_LINES}, model_name="/ckpt/mine", num_params=777)
+    frame = read_results(source)
+    params = frame.groupby("model", observed=True).params.first().to_dict()
+    assert params == {"pythia-70m": 70_426_624, "mine": 777}  # built-in count; lm-eval's count
+    assert set(frame.family) == {"pythia-runs"}
+
+
+def test_unknown_params_need_a_params_file(tmp_path):
+    source = tmp_path / "runs"
+    write_run(source / "x", {"arith": ARITH_LINES}, model_name="/ckpt/mystery")
+    with pytest.raises(ValueError, match="parameter count of model 'mystery' is unknown"):
+        read_results(source)
+    csv_file = tmp_path / "params.csv"
+    csv_file.write_text("model,params\nmystery,4321\n")
+    assert set(read_results(source, params=csv_file).params) == {4321}
+    yaml_file = tmp_path / "params.yaml"
+    yaml_file.write_text("/ckpt/mystery: 1_000\n")
+    assert set(read_aggregates(source, params=yaml_file).params) == {1000}
+    assert set(read_results(source, params={"mystery": 9}).params) == {9}
+
+
+def test_params_file_errors_name_file_and_line(tmp_path):
+    bad_csv = tmp_path / "p.csv"
+    bad_csv.write_text("model,params\na,1\nb,lots\n")
+    with pytest.raises(ValueError, match=r"p\.csv, line 3: params='lots'"):
+        load_params(bad_csv)
+    no_header = tmp_path / "q.csv"
+    no_header.write_text("name,count\na,1\n")
+    with pytest.raises(ValueError, match="line 1: the CSV header"):
+        load_params(no_header)
+
+
+def test_latest_run_of_a_task_wins_and_filters_are_kept(tmp_path):
+    folder = tmp_path / "runs" / "m"
+    info = {"family": "f", "model": "m", "path": "m", "params": 10}
+    write_run(folder, {"arith": [_sample(0, {"exact_match": 0.0})]}, model_json=info)
+    write_run(
+        folder,
+        {"arith": [_sample(0, {"exact_match": 1.0}), _sample(0, {"exact_match": 0.0}, filter_name="strict")]},
+        date=LATER,
+    )
+    frame = read_results(tmp_path / "runs").sort_values("metric")
+    assert list(zip(frame.metric, frame.value)) == [("exact_match", 1.0), ("exact_match,strict", 0.0)]
+
+
+def test_unfinished_sweep_folders_are_ignored(sweep_folder):
+    write_run(sweep_folder / "fam" / ".huge.tmp-123", {"arith": ARITH_LINES}, model_json={"family": "fam", "model": "huge", "params": 1})
+    assert set(read_results(sweep_folder).model) == {"small", "big"}
+
+
+def _samples_file(sweep_folder):
+    return next((sweep_folder / "fam" / "small").glob("samples_arith_*.jsonl"))
+
+
+def test_truncated_samples_file_names_file_and_line(sweep_folder):
+    path = _samples_file(sweep_folder)
+    text = path.read_text()
+    path.write_text(text[: len(text) - 40])  # cut inside the second line, as a kill mid-write leaves it
+    with pytest.raises(ValueError, match=rf"{path.name}, line 2: malformed JSON") as error:
+        read_results(sweep_folder)
+    assert str(path) in str(error.value)
+
+
+def test_samples_file_cut_at_a_line_boundary_is_caught_by_the_count(sweep_folder):
+    path = _samples_file(sweep_folder)
+    path.write_text(path.read_text().splitlines(keepends=True)[0])
+    with pytest.raises(ValueError, match="holds 1 samples but its results file reports 2"):
+        read_results(sweep_folder)
+
+
+def test_a_line_that_is_not_a_sample(sweep_folder):
+    path = _samples_file(sweep_folder)
+    path.write_text(path.read_text() + json.dumps({"hello": 1}) + "\n")
+    with pytest.raises(ValueError, match=rf"{path.name}, line 3: not an lm-eval sample"):
+        read_results(sweep_folder)
+
+
+def test_malformed_results_json(sweep_folder):
+    path = next((sweep_folder / "fam" / "big").glob("results_*.json"))
+    path.write_text('{"results": {\n  "arith": oops\n}}')
+    with pytest.raises(ValueError, match=rf"{path.name}, line 2: malformed JSON"):
+        read_aggregates(sweep_folder)
+
+
+def test_sources_must_be_folders_with_results(tmp_path):
+    with pytest.raises(ValueError, match="is not a folder"):
+        read_results(tmp_path / "missing")
+    with pytest.raises(ValueError, match="no lm-eval results"):
+        read_results(tmp_path)
+    with pytest.raises(ValueError, match="sources is empty"):
+        read_results([])
+
+
+def test_several_sources_are_concatenated(sweep_folder, tmp_path):
+    other = tmp_path / "other"
+    write_run(other / "m", {"arith": ARITH_LINES}, model_json={"family": "g", "model": "m", "params": 3})
+    frame = read_results([sweep_folder, other])
+    assert set(frame.family) == {"fam", "g"}
+    assert len(frame) == len(read_results(sweep_folder)) + len(read_results(other))
