@@ -117,6 +117,9 @@ def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
     )
     results, samples = read_run(out)
     check_tasks(results, samples, ["2dm", "4da"], num_problems=1000, seed=1234)
+    readme = (tasks_path() / "arith" / "README.md").read_text()
+    first_prompt = next(s for s in samples["mirage_arith_2dm_gen"] if s["doc_id"] == 0)["arguments"]["gen_args_0"]
+    assert "```text\n" + first_prompt["arg_0"] + "\n```" in readme
     for sample in samples["mirage_arith_2dm_ll"]:
         log_prob, is_greedy = sample["resps"][0][0]
         assert sample["target_log_prob"] == pytest.approx(float(log_prob))

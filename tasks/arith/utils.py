@@ -21,7 +21,7 @@ import datasets
 from mirage_metrics import arithmetic
 from mirage_metrics.lm_eval_metrics import score_generation, score_loglikelihood
 
-log = logging.getLogger("mirage_metrics.tasks.arith")
+log = logging.getLogger("lm_eval.mirage_arith")  # lm-eval shows its own loggers at INFO
 
 
 def _split(problems: list[dict], seed: int) -> datasets.Dataset:
