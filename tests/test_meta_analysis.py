@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO_ROOT, offline_env
+from mirage_metrics.cli import main
 from mirage_metrics.meta_analysis import (
     BY_METRIC_COLUMNS,
     SCORE_TABLE_COLUMNS,
@@ -75,10 +76,10 @@ def write_results_file(root, task, family, name, params, entries):
     return path
 
 
-@pytest.fixture
-def bigbench_checkout(tmp_path):
+@pytest.fixture(scope="module")
+def bigbench_checkout(tmp_path_factory):
     """Two tasks × two families; toy_arith has subtasks, 0 and 1 shots and task-level aggregates."""
-    root = tmp_path / "BIG-bench" / "bigbench"
+    root = tmp_path_factory.mktemp("checkout") / "BIG-bench" / "bigbench"
     for i, (name, params) in enumerate(BIG_G.items()):
         arith = [
             bigbench_entry("toy_arith:easy", 0, {"exact_str_match": STEADY[i], "bleu": FLAT[i]}),
@@ -271,9 +272,15 @@ def run_mirage(*args):
     )
 
 
-def test_cli_writes_tables_plots_and_a_self_contained_page(bigbench_checkout, tmp_path):
-    out = tmp_path / "meta"
-    result = run_mirage("meta-analysis", bigbench_checkout, "--out", out, "--threshold", "50")
+@pytest.fixture(scope="module")
+def meta_run(bigbench_checkout, tmp_path_factory):
+    """One real ``mirage meta-analysis`` run over the checkout (threshold 50): (output folder, completed process)."""
+    out = tmp_path_factory.mktemp("meta") / "meta"
+    return out, run_mirage("meta-analysis", bigbench_checkout, "--out", out, "--threshold", "50")
+
+
+def test_cli_writes_tables_plots_and_a_self_contained_page(meta_run):
+    out, result = meta_run
     assert result.returncode == 0, result.stderr
     scores = pd.read_csv(out / "emergence_scores.csv", keep_default_na=False, na_values={"shots": [""]})
     assert list(scores.columns) == SCORE_TABLE_COLUMNS
@@ -291,17 +298,16 @@ def test_cli_writes_tables_plots_and_a_self_contained_page(bigbench_checkout, tm
     assert "exact_str_match: 67% of 3 curves above 50" in result.stdout
 
 
-def test_cli_reports_malformed_input_without_a_traceback(tmp_path):
+def test_cli_reports_malformed_input_without_a_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("family,model,parameters,task,metric,value\nf,a,ten,t,m,0.5\n")
-    result = run_mirage("meta-analysis", bad, "--out", tmp_path / "meta")
-    assert result.returncode == 2
-    assert f"{bad}, line 2: column 'parameters'" in result.stderr and "Traceback" not in result.stderr
+    assert main(["meta-analysis", str(bad), "--out", str(tmp_path / "meta")]) == 2
+    assert f"{bad}, line 2: column 'parameters'" in capsys.readouterr().err
+    assert not (tmp_path / "meta").exists()
 
 
-def test_report_section_of_an_output_folder(bigbench_checkout, tmp_path):
-    out = tmp_path / "meta"
-    assert run_mirage("meta-analysis", bigbench_checkout, "--out", out).returncode == 0
+def test_report_section_of_an_output_folder(meta_run, tmp_path):
+    out, _ = meta_run
     section = report_section(out)
     html = section.to_html()
     assert "Meta-analysis" in section.heading and html.count("<img") == 2 and "inf" in html
@@ -314,3 +320,138 @@ def test_fractional_shots_are_refused(tmp_path):
     path.write_text("family,model,parameters,task,metric,value,shots\nf,a,10,t,m,0.5,1.5\n")
     with pytest.raises(ValueError, match=r"line 2: shots is '1.5'"):
         read_sources([path])
+
+
+def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
+    """p = exp(−(N/2e9)^−0.5) (DESIGN.md) on Pythia's ten sizes: continuous metrics stay below 10, exact match not."""
+    sizes = [14067712, 30494720, 70426624, 162322944, 405334016, 1011781632, 1414647808, 2775208960,
+             6857302016, 11846072320]
+    rows = []
+    for size in sizes:
+        p = math.exp(-((size / 2e9) ** -0.5))
+        values = {"token_edit_distance_L5": 5 * (1 - p), "per_token_prob": p}
+        values.update({f"exact_match_L{length}": p**length for length in (3, 4, 5)})
+        rows += [("paper", "pythia", str(size), float(size), "model", "", pd.NA, m, v) for m, v in values.items()]
+    frame = pd.DataFrame(rows, columns=["source", "family", "model", "parameters", "task", "subtask", "shots",
+                                        "metric", "value"])
+    shares = summarize_by_metric(emergence_scores(frame)).set_index("metric")["share_above_threshold"]
+    assert shares.to_dict() == {
+        "exact_match_L3": 1.0, "exact_match_L4": 1.0, "exact_match_L5": 1.0,
+        "per_token_prob": 0.0, "token_edit_distance_L5": 0.0,
+    }
+
+
+PYTHIA = {  # name: (total, non-embedding), from DESIGN.md
+    "pythia-70m": (70_426_624, 18_915_328),
+    "pythia-160m": (162_322_944, 85_056_000),
+    "pythia-410m": (405_334_016, 302_311_424),
+    "pythia-1b": (1_011_781_632, 805_736_448),
+}
+
+
+def write_lm_eval_run(folder, model_name, task_scores, *, model_json=None, num_parameters=None):
+    """A results file as ``lm_eval --output_path`` writes it (plus ``model.json`` as ``mirage sweep`` does)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {
+        task: {"alias": task, **{f"{m},none": v for m, v in metrics.items()},
+               **{f"{m}_stderr,none": 0.01 for m in metrics}}
+        for task, metrics in task_scores.items()
+    }
+    record = {
+        "results": results,
+        "n-shot": {task: 2 for task in task_scores},
+        "config": {"model": "hf", "model_args": f"pretrained={model_name}", "model_num_parameters": num_parameters},
+        "model_name": model_name,
+    }
+    (folder / "results_2026-01-01T00-00-00.123456.json").write_text(json.dumps(record))
+    if model_json is not None:
+        (folder / "model.json").write_text(json.dumps(model_json))
+
+
+@pytest.fixture
+def sweep_folder(tmp_path):
+    """``mirage sweep`` layout: <out>/<family>/<model>/ with lm-eval results and model.json."""
+    out = tmp_path / "sweep"
+    for i, (name, (total, non_embedding)) in enumerate(PYTHIA.items()):
+        scores = {
+            "mirage_arith_2dm_gen": {
+                "exact_match": JUMP[i], "token_edit_distance": 3 - 3 * STEADY[i] + 0.3, "exact_match_L3": STEP[i]
+            }
+        }
+        info = {"family": "pythia", "model": name, "path": f"EleutherAI/{name}", "params": total,
+                "non_embedding_params": non_embedding}
+        write_lm_eval_run(out / "pythia" / name, f"EleutherAI/{name}", scores, model_json=info)
+    return out
+
+
+def test_lm_eval_sweep_folder_by_family(sweep_folder):
+    frame = read_sources([sweep_folder])
+    assert set(frame["family"]) == {"pythia"} and set(frame["source"]) == {str(sweep_folder)}
+    assert sorted(frame["parameters"].unique()) == sorted(float(t) for t, _ in PYTHIA.values())
+    got = {r.metric: (r.n_sizes, r.emergence_score) for r in emergence_scores(frame).itertuples()}
+    assert got == {
+        "exact_match": (4, pytest.approx(90.0)),
+        "exact_match_L3": (4, math.inf),
+        "token_edit_distance": (4, pytest.approx(-3.0)),
+    }
+    non_embedding = read_sources([sweep_folder], params="non-embedding")
+    assert sorted(non_embedding["parameters"].unique()) == sorted(float(n) for _, n in PYTHIA.values())
+
+
+def test_plain_lm_eval_folder_and_csv_together(tmp_path, sweep_folder):
+    plain = tmp_path / "tiny"
+    for i, (name, count) in enumerate([("tiny-a", 1000), ("tiny-b", 5000)]):
+        write_lm_eval_run(plain / name, f"/models/{name}", {"mirage_arith_1da_ll": {"greedy_match": [0.2, 0.6][i]}},
+                          num_parameters=count)
+    csv_path = tmp_path / "more.csv"
+    csv_path.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
+    scores = emergence_scores(read_sources([plain, sweep_folder, csv_path]))
+    assert set(scores["source"]) == {str(plain), str(sweep_folder), str(csv_path)}
+    tiny = scores[scores["source"] == str(plain)]
+    # A plain lm-eval folder: the family is the folder's name, the count lm-eval's model_num_parameters.
+    assert tiny[["family", "task", "metric", "n_sizes", "emergence_score"]].values.tolist() == [
+        ["tiny", "mirage_arith_1da_ll", "greedy_match", 2, pytest.approx(1.0)]
+    ]
+    with pytest.raises(ValueError, match=r"no non-embedding parameter count for model\(s\) \['tiny-a', 'tiny-b'\]"):
+        read_sources([plain], params="non-embedding")
+    counts = tmp_path / "non_embedding.yaml"
+    counts.write_text("tiny-a: 400\ntiny-b: 3000\n")
+    given = read_sources([plain], params="non-embedding", param_counts=counts)
+    assert sorted(given["parameters"]) == [400.0, 3000.0]
+
+
+def test_mirage_report_includes_a_meta_analysis_folder(meta_run, tmp_path):
+    meta, _ = meta_run
+    result = run_mirage("report", meta, "--out", tmp_path / "report")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "Meta-analysis: which metrics look emergent" in page and "<td>exact_str_match</td>" in page
+    assert page.count("data:image/png;base64,") >= 2
+
+
+@pytest.mark.slow
+def test_real_lm_eval_runs_of_two_tiny_models(tiny_gpt2_pair, tmp_path):
+    """lm_eval (the real CLI, two sizes run side by side) → mirage meta-analysis → one curve per metric."""
+    runs = tmp_path / "tiny"
+    processes = [
+        subprocess.Popen(
+            [str(Path(sys.executable).with_name("lm_eval")), "--model", "hf",
+             "--model_args", f"pretrained={model}", "--tasks", "mirage_arith_1da_ll",
+             "--include_path", str(REPO_ROOT / "tasks"), "--limit", "4", "--device", "cpu",
+             "--output_path", str(runs / model.name), "--log_samples"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=offline_env(), cwd=tmp_path,
+        )
+        for model in tiny_gpt2_pair
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-3000:]
+    out = tmp_path / "meta"
+    result = run_mirage("meta-analysis", runs, "--out", out)
+    assert result.returncode == 0, result.stderr
+    scores = pd.read_csv(out / "emergence_scores.csv")
+    assert set(scores["family"]) == {"tiny"} and set(scores["task"]) == {"mirage_arith_1da_ll"}
+    assert {"target_log_prob", "per_char_prob", "greedy_match"} <= set(scores["metric"])
+    assert (scores["n_sizes"] == 2).all()
+    # Two sizes: the score is the sign of the change (or 0 when equal), by the formula.
+    assert set(scores["emergence_score"]) <= {-1.0, 0.0, 1.0}
