@@ -69,7 +69,9 @@ def meta_section(folder: Union[str, Path]) -> Section:
         Paragraph(EXPLANATION),
         Paragraph(
             f"Sources: {', '.join(settings['sources'])}. Parameters: {settings['params']}. "
-            f"Threshold: |emergence score| > {threshold:g}. Curves: {len(scores)}."
+            f"Threshold: |emergence score| > {threshold:g}. Curves: {len(scores)}. Per metric below: n_pairs "
+            "curves (task or subtask × shots × family), median_score the median |emergence score|, "
+            "share_above_threshold the share of those curves above the threshold, highest share first."
         ),
     ]
     if scores.empty:

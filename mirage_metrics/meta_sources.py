@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable, Union
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -151,12 +152,13 @@ def _bigbench_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("scores_*.json") if p.is_file())
 
 
-def read_bigbench_folder(folder: PathLike, params: str = "total") -> pd.DataFrame:
+def read_bigbench_folder(folder: PathLike, params: str = "total", progress: bool = False) -> pd.DataFrame:
     """Every ``scores_*.json`` below ``folder`` (a checkout, ``benchmark_tasks`` or one task)."""
     folder = Path(folder)
     files = _bigbench_files(folder)
     if not files:
         raise ValueError(f"{folder} holds no BIG-bench results files (benchmark_tasks/<task>/results/scores_*.json)")
+    files = tqdm(files, desc=f"reading {folder.name or folder}", unit="file", disable=not progress)
     return pd.concat([read_bigbench_file(f, params, source=str(folder)) for f in files], ignore_index=True)
 
 
@@ -275,7 +277,7 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
     )
 
 
-def _read_source(path: Path, params: str, param_counts: PathLike | None) -> pd.DataFrame:
+def _read_source(path: Path, params: str, param_counts: PathLike | None, progress: bool) -> pd.DataFrame:
     if not path.exists():
         raise ValueError(f"source {path} does not exist; pass BIG-bench results, an lm-eval output folder or a CSV")
     if path.is_file():
@@ -287,12 +289,12 @@ def _read_source(path: Path, params: str, param_counts: PathLike | None) -> pd.D
             f"source {path} is neither a .csv (tidy scores) nor a .json (BIG-bench scores_<family>_<model>.json)"
         )
     if _bigbench_files(path):
-        return read_bigbench_folder(path, params)
+        return read_bigbench_folder(path, params, progress)
     return read_lm_eval_folder(path, params, param_counts)
 
 
 def read_sources(
-    sources: Iterable[PathLike], params: str = "total", param_counts: PathLike | None = None
+    sources: Iterable[PathLike], params: str = "total", param_counts: PathLike | None = None, progress: bool = False
 ) -> pd.DataFrame:
     """All sources in one frame with :data:`SCORE_COLUMNS`.
 
@@ -306,7 +308,7 @@ def read_sources(
     if not sources:
         raise ValueError("sources is empty; pass at least one results file or folder")
     _check_params(params)
-    frame = pd.concat([_read_source(path, params, param_counts) for path in sources], ignore_index=True)
+    frame = pd.concat([_read_source(path, params, param_counts, progress) for path in sources], ignore_index=True)
     if frame.empty:
         raise ValueError(f"sources {[str(s) for s in sources]} hold no scores")
     return frame

@@ -455,3 +455,14 @@ def test_real_lm_eval_runs_of_two_tiny_models(tiny_gpt2_pair, tmp_path):
     assert (scores["n_sizes"] == 2).all()
     # Two sizes: the score is the sign of the change (or 0 when equal), by the formula.
     assert set(scores["emergence_score"]) <= {-1.0, 0.0, 1.0}
+
+
+def test_sources_without_two_sizes_give_an_empty_but_complete_output(tmp_path, capsys):
+    single = tmp_path / "single.csv"
+    single.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\n")
+    out = tmp_path / "meta"
+    assert main(["meta-analysis", str(single), "--out", str(out)]) == 0
+    assert "0 curves over 0 metrics" in capsys.readouterr().out
+    assert pd.read_csv(out / "emergence_scores.csv").empty and pd.read_csv(out / "by_metric.csv").empty
+    assert "nothing to rank" in (out / "meta_analysis.html").read_text()
+    assert not list(out.glob("*.png"))

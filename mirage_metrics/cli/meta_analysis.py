@@ -65,7 +65,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     try:
-        frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts)
+        frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
         scores = emergence_scores(frame, progress=True)
         by_metric = summarize_by_metric(scores, threshold=args.threshold)
     except ValueError as error:
