@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "sweep",
     "report",
     "simulate",
+    "bigbench_tasks",
     "meta_analysis",
     "vision",
 ]

@@ -1,0 +1,140 @@
+"""lm-eval hooks of the ``mirage_bb_*`` tasks: documents, per-sample metrics, the BIG-bench Brier aggregate.
+
+``tasks/bigbench/utils.py`` re-exports these for the YAML configs. Every metric
+value comes from :mod:`mirage_metrics.metrics`; this module only reshapes
+lm-eval's results for it.
+
+>>> doc = {"target_scores": [1.0, 0.0]}
+>>> out = process_results_mc(doc, [(-0.1, True), (-2.0, False)])
+>>> out["multiple_choice_grade"], round(out["p_correct"], 3), out["log_p_correct"]
+(1.0, 0.87, -0.1)
+>>> round(aggregate_bigbench_brier([out["bigbench_brier_score"]]), 4) == round(out["brier_score"] / 2, 4)
+True
+"""
+
+from __future__ import annotations
+
+import datasets
+import numpy as np
+
+from mirage_metrics.bigbench import JsonTask, load_task, postprocess_output
+from mirage_metrics.metrics import (
+    bigbench_brier_score,
+    brier_score,
+    choice_probs,
+    correct_choice_log_prob,
+    exact_match,
+    multiple_choice_grade,
+    per_token_prob,
+    token_edit_distance,
+)
+
+__all__ = [
+    "load_docs",
+    "task_docs",
+    "process_results_mc",
+    "process_results_gen",
+    "process_results_ll",
+    "aggregate_bigbench_brier",
+]
+
+
+def _doc(task: JsonTask, form: str, example: dict, index: int) -> dict:
+    doc = {
+        "id": index,
+        "input": example["input"],
+        "prompt": task.render_input(example),
+        "task_prefix": task.task_prefix,
+        "answer": task.answer(example),
+    }
+    if form == "mc":
+        choices = task.choices(example)
+        doc["choices"] = choices
+        doc["target_scores"] = [float(example["target_scores"][c]) for c in choices]
+        doc["answer_index"] = choices.index(doc["answer"])
+    else:
+        doc["targets"] = task.targets(example)
+        doc["answer"] = doc["targets"][0]
+        doc["stop_string"] = task.stop_string or ""
+        doc["output_regex"] = task.effective_output_regex or ""
+    return doc
+
+
+def task_docs(task: JsonTask, form: str) -> dict[str, list[dict]]:
+    """``{"train": shot docs, "test": evaluated docs}`` of one form, ready for lm-eval.
+
+    >>> task = JsonTask(name="t", examples=[{"input": f"{i}?", "target": str(i)} for i in range(4)])
+    >>> docs = task_docs(task, "gen")
+    >>> len(docs["train"]), len(docs["test"]), docs["test"][0]["prompt"]
+    (1, 3, '\\nQ: 0?\\nA: ')
+    """
+    shots, evaluated = task.split(form)
+    index = {id(e): i for i, e in enumerate(task.examples)}
+    return {
+        "train": [_doc(task, form, e, index[id(e)]) for e in shots],
+        "test": [_doc(task, form, e, index[id(e)]) for e in evaluated],
+    }
+
+
+def load_docs(bigbench_task: str, form: str, bigbench_subtask: str | None = None,
+              bigbench_dir: str | None = None, **_metadata) -> datasets.DatasetDict:
+    """lm-eval ``custom_dataset``: called with the task's ``dataset_kwargs`` and ``--metadata``."""
+    task = load_task(bigbench_task, bigbench_subtask, bigbench_dir)
+    return datasets.DatasetDict(
+        {split: datasets.Dataset.from_list(docs) for split, docs in task_docs(task, form).items()}
+    )
+
+
+def process_results_mc(doc: dict, results) -> dict:
+    """Per-sample metrics of a multiple-choice doc from lm-eval's ``[(loglikelihood, is_greedy), ...]``."""
+    lls = [float(ll) for ll, _ in results]
+    scores = [float(s) for s in doc["target_scores"]]
+    return {
+        "multiple_choice_grade": float(multiple_choice_grade([lls], [scores])[0]),
+        "brier_score": float(brier_score(choice_probs([lls]), [scores])[0]),
+        "p_correct": float(np.exp(correct_choice_log_prob([lls], [scores])[0])),
+        "log_p_correct": float(correct_choice_log_prob([lls], [scores], normalise=False)[0]),
+        "bigbench_brier_score": (lls, scores),
+    }
+
+
+def aggregate_bigbench_brier(items) -> float:
+    """BIG-bench's Brier score over the ``(loglikelihoods, target_scores)`` pairs of all samples."""
+    loglikelihoods, scores = zip(*items)
+    return bigbench_brier_score(list(loglikelihoods), list(scores))
+
+
+def process_results_gen(doc: dict, results) -> dict:
+    """Per-sample metrics of a generation against the closest of the doc's targets.
+
+    >>> doc = {"targets": ["Paris", "paris france"], "stop_string": "", "output_regex": "[^\\\\.\\\\n]+"}
+    >>> process_results_gen(doc, [" Pariss. More"])
+    {'exact_str_match': 0.0, 'exact_str_match_ignore_case': 0.0, 'token_edit_distance': 1.0, 'token_edit_distance_words': 1.0}
+    >>> process_results_gen(doc, ["PARIS"])["exact_str_match_ignore_case"]
+    1.0
+    """
+    output = postprocess_output(results[0], doc["stop_string"] or None, doc["output_regex"] or None)
+    targets = list(doc["targets"])
+    outputs = [output] * len(targets)
+    return {
+        "exact_str_match": float(exact_match(outputs, targets).max()),
+        "exact_str_match_ignore_case": float(exact_match(outputs, targets, ignore_case=True).max()),
+        "token_edit_distance": float(token_edit_distance(outputs, targets).min()),
+        "token_edit_distance_words": float(token_edit_distance(outputs, targets, tokenizer="whitespace").min()),
+    }
+
+
+def process_results_ll(doc: dict, results) -> dict:
+    """log p(first target | prompt), its per-character probability, and whether greedy decoding gives it.
+
+    >>> out = process_results_ll({"answer": "ab"}, [(np.log(0.25), False)])
+    >>> round(out["target_log_prob"], 4), round(out["per_char_prob"], 4), out["greedy_match"]
+    (-1.3863, 0.5, 0.0)
+    """
+    loglikelihood, is_greedy = results[0]
+    answer = doc["answer"]
+    return {
+        "target_log_prob": float(loglikelihood),
+        "per_char_prob": float(per_token_prob([loglikelihood], [len(answer)])[0]),
+        "greedy_match": float(bool(is_greedy)),
+    }

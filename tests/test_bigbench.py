@@ -1,0 +1,291 @@
+"""BIG-bench JSON tasks: reading, prompt rendering, the config generator, and real lm_eval runs on every task."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import BIGBENCH_DIR, REPO_ROOT, offline_env
+from mirage_metrics.bigbench import (
+    BIGBENCH_DIR_ENV,
+    BigBenchDataNotFound,
+    JsonTask,
+    discover_tasks,
+    lm_eval_task_name,
+    load_task,
+    postprocess_output,
+    read_json_task,
+    resolve_bigbench_dir,
+)
+from mirage_metrics.bigbench_tasks import PAPER_TASKS
+
+BUNDLED = REPO_ROOT / "tasks" / "bigbench"
+BIN = Path(sys.executable).parent
+METADATA = json.dumps({"bigbench_dir": str(BIGBENCH_DIR)})
+ALL_TASKS, _ = discover_tasks(BIGBENCH_DIR)
+TASKS_BY_NAME = {lm_eval_task_name(t, f): t for t in ALL_TASKS for f in t.forms}
+
+
+# ---------------------------------------------------------------- reading and rendering
+
+
+def test_every_shared_folder_task_is_read_with_its_subtasks():
+    folders = sorted(p.name for p in BIGBENCH_DIR.iterdir() if p.is_dir())
+    assert sorted({t.name for t in ALL_TASKS}) == folders
+    subtasks = {t.subtask for t in ALL_TASKS if t.name == "logical_deduction"}
+    assert subtasks == {"three_objects", "five_objects", "seven_objects"}
+    assert all(t.examples and t.forms for t in ALL_TASKS)
+    assert set(PAPER_TASKS) <= {t.name for t in ALL_TASKS if "mc" in t.forms}
+
+
+def test_prompt_with_task_prefixes_and_no_appended_choices():
+    task = load_task("sports_understanding", bigbench_dir=BIGBENCH_DIR)
+    example = {"input": "Jamal Murray was perfect from the line", "target_scores": {"plausible": 1, "implausible": 0}}
+    assert task.render_prompt(example) == (
+        "Determine whether the following statement or statements are plausible or implausible:"
+        "\nStatement: Jamal Murray was perfect from the line\nPlausible/implausible? "
+    )
+    assert task.render_shot(example).endswith("Plausible/implausible? plausible")
+
+
+def test_prompt_with_bigbench_defaults_appends_choices():
+    task = load_task("hindu_knowledge", bigbench_dir=BIGBENCH_DIR)
+    example = task.examples[0]
+    prompt = task.render_prompt(example)
+    question = "Which of the following Hindu deities do not belong to the group of three supreme divinities known as the Trimurti?"
+    assert prompt.startswith("\nQ: " + question + "\n  choice: ")
+    assert prompt.endswith("\nA: ")
+    listed = prompt[len("\nQ: " + question) : -len("\nA: ")].split("\n  choice: ")[1:]
+    assert sorted(listed) == sorted(["Vishnu", "Shiva", "Indra", "Brahma"])
+    assert task.answer(example) == "Indra"
+    assert task.render_prompt(example) == prompt  # the permutation is deterministic
+
+
+def test_few_shot_prompt_uses_the_task_separator_and_prefix_once():
+    task = load_task("logical_deduction", "three_objects", bigbench_dir=BIGBENCH_DIR)
+    shot, query = task.examples[0], task.examples[1]
+    prompt = task.render_prompt(query, shots=[shot])
+    prefix = "The following paragraphs each describe a set of three objects arranged in a fixed order."
+    assert prompt.startswith(prefix) and prompt.count(prefix) == 1
+    assert (shot["input"] + " The black book is the leftmost.\n\n" + query["input"] + " ") in prompt
+    assert prompt.endswith(query["input"] + " ")
+
+
+def test_generative_task_keeps_targets_and_regex():
+    task = load_task("arithmetic", "2_digit_multiplication", bigbench_dir=BIGBENCH_DIR)
+    assert task.forms == ("mc", "gen", "ll")
+    assert task.targets(task.examples[0]) == ["1000"]
+    assert task.effective_output_regex == r"[-+]?\d+"
+    words = load_task("word_unscrambling", bigbench_dir=BIGBENCH_DIR)
+    assert words.forms == ("gen", "ll") and words.effective_output_regex == r"[^\.\?\!\;\n]+"
+
+
+def test_postprocess_follows_bigbench():
+    assert postprocess_output(" 1000\n\nQ: next", output_regex=r"[-+]?\d+") == "1000"
+    assert postprocess_output("no digits", output_regex=r"[-+]?\d+") == ""
+    assert postprocess_output("first line\nsecond", stop_string="\n") == "first line"
+    with pytest.raises(ValueError, match="text is None"):
+        postprocess_output(None)
+
+
+def test_shot_pool_is_disjoint_deterministic_and_small():
+    task = load_task("irony_identification", bigbench_dir=BIGBENCH_DIR)
+    shots, evaluated = task.split("mc")
+    assert len(shots) == 5 and len(shots) + len(evaluated) == len(task.examples)
+    assert not {json.dumps(s) for s in shots} & {json.dumps(e) for e in evaluated}
+    assert task.split("mc") == (shots, evaluated)
+    tiny = JsonTask(name="t", examples=[{"input": "a", "target": "b"}, {"input": "c", "target": "d"}])
+    assert [len(part) for part in tiny.split("gen")] == [1, 1]
+    with pytest.raises(ValueError, match="needs at least 2"):
+        JsonTask(name="t", examples=[{"input": "a", "target": "b"}]).split("ll")
+    with pytest.raises(ValueError, match="form='xx'"):
+        tiny.split("xx")
+
+
+def test_data_location_env_var_and_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv(BIGBENCH_DIR_ENV, str(BIGBENCH_DIR.parent))
+    assert resolve_bigbench_dir() == BIGBENCH_DIR
+    assert load_task("logical_args").source == str(BIGBENCH_DIR / "logical_args" / "task.json")
+    monkeypatch.setenv(BIGBENCH_DIR_ENV, str(tmp_path))
+    with pytest.raises(BigBenchDataNotFound, match=f"{BIGBENCH_DIR_ENV}=.*holds no BIG-bench JSON tasks"):
+        resolve_bigbench_dir()
+    monkeypatch.delenv(BIGBENCH_DIR_ENV)
+    assert resolve_bigbench_dir() is None
+    with pytest.raises(BigBenchDataNotFound) as error:  # offline: the Hub copy cannot be read either
+        load_task("logical_args")
+    message = str(error.value)
+    assert BIGBENCH_DIR_ENV in message and "bigbench_dir" in message and "tasksource/bigbench" in message
+
+
+def test_malformed_task_file_is_named_with_its_line(tmp_path):
+    path = tmp_path / "task.json"
+    path.write_text('{"examples": [\n  {"input": "a", "target": "b"},\n  oops\n]}')
+    with pytest.raises(ValueError, match=rf"{path}:3: not valid JSON"):
+        read_json_task(path, "broken")
+    path.write_text('{"examples": [{"input": "a"}]}')
+    with pytest.raises(ValueError, match=r"examples\[0\] has neither 'target' nor 'target_scores'"):
+        read_json_task(path, "broken")
+
+
+# ---------------------------------------------------------------- the generator
+
+
+def _fake_bigbench(root: Path) -> Path:
+    """A BIG-bench folder with two real JSON tasks and one programmatic task."""
+    for name in ("irony_identification", "repeat_copy_logic"):
+        shutil.copytree(BIGBENCH_DIR / name, root / name)
+    (root / "some_programmatic_task").mkdir()
+    (root / "some_programmatic_task" / "task.py").write_text("# programmatic\n")
+    return root
+
+
+def test_bundled_configs_are_what_the_generator_writes(tmp_path):
+    out = tmp_path / "generated"
+    run = subprocess.run(
+        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(BIGBENCH_DIR), "--out", str(out)],
+        capture_output=True, text=True, env=offline_env(), check=True,
+    )
+    assert "wrote 122 task configs" in run.stdout
+    generated = sorted(p.name for p in out.iterdir())
+    bundled = sorted(p.name for p in BUNDLED.iterdir() if p.suffix in (".yaml", ".md", ".py") or p.name.endswith("_yaml"))
+    assert generated == sorted(set(bundled) - {"__init__.py"})
+    for name in generated:
+        assert (out / name).read_text() == (BUNDLED / name).read_text(), f"tasks/bigbench/{name} is stale"
+
+
+def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
+    source = _fake_bigbench(tmp_path / "bb")
+    out = tmp_path / "mine"
+    run = subprocess.run(
+        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(source), "--group", "my_bigbench", "--out", str(out)],
+        capture_output=True, text=True, env=offline_env(),
+    )
+    assert run.returncode == 0, run.stderr
+    assert "some_programmatic_task: programmatic task (task.py), not supported; skipped" in run.stderr
+    names = {p.name for p in out.glob("mirage_bb_*.yaml")}
+    assert names == {"mirage_bb_irony_identification_mc.yaml", "mirage_bb_repeat_copy_logic_gen.yaml",
+                     "mirage_bb_repeat_copy_logic_ll.yaml"}
+    assert (out / "my_bigbench.yaml").is_file() and not (out / "mirage_bigbench_paper.yaml").exists()
+    assert (out / "utils.py").is_file() and "### repeat_copy_logic" in (out / "README.md").read_text()
+    bad = subprocess.run(
+        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(source), "--tasks", "nope", "--out", str(out)],
+        capture_output=True, text=True, env=offline_env(),
+    )
+    assert bad.returncode == 2 and "tasks ['nope'] are not in" in bad.stderr
+
+
+# ---------------------------------------------------------------- real lm_eval runs on every task
+
+
+def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
+    command = [
+        str(BIN / "lm_eval"), *model_args, "--tasks", "mirage_bigbench", "--include_path", str(REPO_ROOT / "tasks"),
+        "--limit", "3", "--metadata", METADATA, "--output_path", str(out), "--log_samples", *extra,
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, env=offline_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    (results_file,) = out.glob("*/results_*.json")
+    samples = {}
+    for path in out.glob("*/samples_*.jsonl"):
+        task = path.name[len("samples_") :].rsplit("_", 1)[0]
+        samples[task] = [json.loads(line) for line in path.read_text().splitlines()]
+    return {"results": json.loads(results_file.read_text())["results"], "samples": samples}
+
+
+@pytest.fixture(scope="module")
+def dummy_run(tmp_path_factory):
+    """Every task, 1-shot, on lm-eval's dummy model."""
+    return _lm_eval(tmp_path_factory.mktemp("bb_dummy"), ["--model", "dummy"], ["--num_fewshot", "1"])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_gpt2):
+    """Every task, 0-shot, on the tiny GPT-2 (short generations keep it fast)."""
+    return _lm_eval(
+        tmp_path_factory.mktemp("bb_hf"),
+        ["--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu", "--batch_size", "64"],
+        ["--gen_kwargs", "max_gen_toks=4"],
+    )
+
+
+RANGES = {
+    "multiple_choice_grade": (0, 1), "brier_score": (0, 2), "p_correct": (0, 1), "log_p_correct": (-np.inf, 0),
+    "bigbench_brier_score": (0, 1), "exact_str_match": (0, 1), "exact_str_match_ignore_case": (0, 1),
+    "token_edit_distance": (0, np.inf), "token_edit_distance_words": (0, np.inf), "target_log_prob": (-np.inf, 0),
+    "per_char_prob": (0, 1), "greedy_match": (0, 1),
+}
+FORM_METRICS = {
+    "mc": {"multiple_choice_grade", "brier_score", "p_correct", "log_p_correct", "bigbench_brier_score"},
+    "gen": {"exact_str_match", "exact_str_match_ignore_case", "token_edit_distance", "token_edit_distance_words"},
+    "ll": {"target_log_prob", "per_char_prob", "greedy_match"},
+}
+
+
+def _check_metrics(run):
+    assert set(run["results"]) >= set(TASKS_BY_NAME)
+    for name in TASKS_BY_NAME:
+        values = {
+            key.split(",")[0]: value
+            for key, value in run["results"][name].items()
+            if key.endswith(",none") and "_stderr" not in key
+        }
+        assert FORM_METRICS[name.rsplit("_", 1)[1]] == set(values), name
+        for metric, value in values.items():
+            low, high = RANGES[metric]
+            assert low <= value <= high, (name, metric, value)
+        assert len(run["samples"][name]) == 3
+
+
+def _check_bigbench_brier(run):
+    """BIG-bench's Brier, recomputed here from the logged per-choice log-likelihoods, equals the reported one."""
+    for name in (n for n in TASKS_BY_NAME if n.endswith("_mc")):
+        squared, options = 0.0, 0
+        for sample in run["samples"][name]:
+            lls = np.array([float(ll) for ll, _ in sample["filtered_resps"]])
+            probs = np.exp(lls - lls.max()) / np.exp(lls - lls.max()).sum()
+            scores = np.array(sample["doc"]["target_scores"])
+            squared += float(((probs - (scores == scores.max())) ** 2).sum())
+            options += len(lls)
+        assert run["results"][name]["bigbench_brier_score,none"] == pytest.approx(squared / options, abs=1e-9), name
+
+
+@pytest.mark.slow
+def test_every_task_runs_on_the_dummy_model(dummy_run):
+    _check_metrics(dummy_run)
+    _check_bigbench_brier(dummy_run)
+
+
+@pytest.mark.slow
+def test_every_task_runs_on_a_tiny_gpt2(tiny_run):
+    _check_metrics(tiny_run)
+    _check_bigbench_brier(tiny_run)
+
+
+def _context(sample) -> str:
+    return sample["arguments"]["gen_args_0"]["arg_0"]
+
+
+@pytest.mark.slow
+def test_lm_eval_renders_bigbench_prompts_zero_shot(tiny_run):
+    for name, task in TASKS_BY_NAME.items():
+        form = name.rsplit("_", 1)[1]
+        evaluated = task.split(form)[1]
+        for sample in tiny_run["samples"][name]:
+            assert _context(sample) == task.render_prompt(evaluated[sample["doc_id"]]), name
+
+
+@pytest.mark.slow
+def test_lm_eval_renders_bigbench_prompts_one_shot_from_the_pool(dummy_run):
+    for name, task in TASKS_BY_NAME.items():
+        form = name.rsplit("_", 1)[1]
+        shots, evaluated = task.split(form)
+        for sample in dummy_run["samples"][name]:
+            example = evaluated[sample["doc_id"]]
+            candidates = {task.render_prompt(example, shots=[shot]) for shot in shots}
+            assert _context(sample) in candidates, name
