@@ -166,6 +166,8 @@ def load_family_file(path: str | Path) -> Family:
         if not isinstance(entry, dict):
             raise ValueError(f"{where} must be a mapping with keys 'name' and 'path'")
         name = str(_require(entry, "name", where))
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"{where}: name={name!r} names the output folder; use no slashes and no leading dot")
         if name in seen:
             raise ValueError(f"{where}: duplicate model name {name!r}; names must be unique")
         seen.add(name)

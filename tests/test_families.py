@@ -112,6 +112,7 @@ def test_family_file_relative_paths_and_counted_params(tiny_gpt2_pair, tmp_path)
         ("name: x\nmodels:\n  - {name: a, path: p, params: 1}\n  - {name: a, path: q, params: 1}\n", "duplicate"),
         ("name: x\nmodels:\n  - {name: a, path: p, params: -3}\n", "params=-3 must be a positive integer"),
         ("name: [unclosed\n", "not valid YAML"),
+        ("name: x\nmodels:\n  - {name: org/a, path: p, params: 1}\n", "no slashes and no leading dot"),
     ],
 )
 def test_family_file_errors_name_the_file_and_the_fix(tmp_path, text, message):
@@ -142,3 +143,12 @@ def test_cli_lists_builtin_and_file_families(tiny_gpt2, tmp_path):
     assert any("1,557,611,200" in line and "gpt2-xl" in line for line in lines)
     tiny_line = next(line for line in lines if line.startswith("mine"))
     assert f"{_loaded_count(tiny_gpt2):,}" in tiny_line
+
+
+def test_cli_reports_a_bad_family_file(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text("models: []\n")
+    assert main(["families", "--family-file", str(family_file)]) == 2
+    assert capsys.readouterr().err.startswith(f"mirage families: error: {family_file}: missing required key 'name'")

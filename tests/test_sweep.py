@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import offline_env
 
-from mirage_metrics.families import Model, get_family
+from mirage_metrics import sweep as sweep_module
+from mirage_metrics.families import Family, Model, get_family
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.results import read_aggregates, read_results
-from mirage_metrics.sweep import SweepOptions, lm_eval_command, parse_shard, shard_models
+from mirage_metrics.sweep import SweepOptions, lm_eval_command, parse_shard, shard_models, sweep
 
 TASK = "mirage_arith_2dm_gen"
 LIMIT = 2
@@ -150,3 +151,59 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
 
     rerun = subprocess.run(command, env=offline_env(), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0 and "0 done, 2 skipped, 0 failed" in rerun.stdout
+
+
+def _fake_lm_eval(calls: list, write: bool = True):
+    """Stands in for the lm-eval subprocess: writes its output layout (results JSON, no tasks) when ``write``."""
+
+    def run(command, log_path, echo):
+        output = Path(command[command.index("--output_path") + 1])
+        calls.append(output)
+        log_path.write_text("lm-eval log\n")
+        if write:
+            (output / "__ckpt__m").mkdir(parents=True)
+            (output / "__ckpt__m" / "results_2026-01-01T00-00-00.json").write_text('{"results": {}, "n-samples": {}}')
+        return 0
+
+    return run
+
+
+def test_under_a_multi_process_launch_only_rank_0_writes_the_model_folder(tmp_path, monkeypatch):
+    family = Family("f", (Model("m", "/ckpt/m", "m", params=5),))
+    out = tmp_path / "out"
+    calls = []
+    monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval(calls))
+    monkeypatch.setenv("RANK", "1")
+    follower = sweep(family, out, SweepOptions(tasks="t"), progress=False)
+    assert follower[0].status == "done" and not (out / "f" / "m").exists()
+    assert out not in calls[0].parents  # its lm-eval wrote into a scratch folder
+    monkeypatch.setenv("RANK", "0")
+    leader = sweep(family, out, SweepOptions(tasks="t"), progress=False)
+    assert leader[0].status == "done"
+    assert sorted(p.name for p in (out / "f" / "m").iterdir()) == [
+        "lm_eval.log", "model.json", "results_2026-01-01T00-00-00.json",
+    ]  # fmt: skip
+    assert json.loads((out / "f" / "m" / "model.json").read_text())["params"] == 5
+
+
+def test_lm_eval_that_exits_cleanly_without_results_counts_as_failed(tmp_path, monkeypatch):
+    family = Family("f", (Model("m", "/ckpt/m", "m", params=5),))
+    monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval([], write=False))
+    outcome = sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False)[0]
+    assert outcome.status == "failed" and "wrote 0 results files" in outcome.message
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["m.failed.log"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--family", "pythia", "--sizes", "70m,7b"], "'7b' is not in family 'pythia'"),
+     (["--family", "llama"], "family='llama' is not built in"),
+     (["--family", "gpt2", "--shard", "5/4"], "shard='5/4' must be i/n")],
+)  # fmt: skip
+def test_cli_rejects_bad_arguments_before_running_anything(tmp_path, capsys, args, message):
+    from mirage_metrics.cli import main
+
+    assert main(["sweep", *args, "--tasks", TASK, "--out", str(tmp_path / "runs")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("mirage sweep: error: ") and message in error
+    assert not (tmp_path / "runs").exists()

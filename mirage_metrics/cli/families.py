@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from mirage_metrics.families import builtin_families, load_family_file
 
 
@@ -22,7 +24,11 @@ def _count(value: int | None) -> str:
 def run(args) -> int:
     families = list(builtin_families().values())
     if args.family_file:
-        families.append(load_family_file(args.family_file))
+        try:
+            families.append(load_family_file(args.family_file))
+        except ValueError as error:
+            print(f"mirage families: error: {error}", file=sys.stderr)
+            return 2
     rows = [("family", "size", "model", "checkpoint", "params", "non-embedding")]
     for family in families:
         for model in family.models:

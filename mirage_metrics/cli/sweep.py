@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from mirage_metrics.families import get_family, load_family_file
 from mirage_metrics.sweep import BACKENDS, SweepOptions, parse_shard, sweep
 
@@ -51,8 +53,26 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
-    options = SweepOptions(
+    try:
+        family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
+        shard = parse_shard(args.shard)
+        options = _options(args)
+        sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
+        family.select(sizes)  # unknown sizes fail before anything runs
+    except ValueError as error:
+        print(f"mirage sweep: error: {error}", file=sys.stderr)
+        return 2
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+    print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"FAILED {outcome.model.name}: {outcome.message}")
+    return 1 if counts["failed"] else 0
+
+
+def _options(args) -> SweepOptions:
+    return SweepOptions(
         tasks=args.tasks,
         backend=args.backend,
         device=args.device,
@@ -65,11 +85,3 @@ def run(args) -> int:
         extra_args=list(getattr(args, "extra_args", [])),
         echo=not args.quiet,
     )
-    sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
-    outcomes = sweep(family, args.out, options, sizes=sizes, shard=parse_shard(args.shard))
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
-    print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
-    for outcome in outcomes:
-        if outcome.status == "failed":
-            print(f"FAILED {outcome.model.name}: {outcome.message}")
-    return 1 if counts["failed"] else 0
