@@ -242,14 +242,29 @@ def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class PowerLaw:
-    """L_CE(N) = (N / c)^alpha, fitted by least squares in log-log space."""
+    """L_CE(N) = (N / c)^alpha, fitted by least squares in log-log space.
+
+    ``log_c`` (derived from ``c`` when not given) keeps predictions finite when a
+    nearly flat fit puts c beyond the float range (c is then inf).
+
+    >>> PowerLaw(c=2e9, alpha=-0.5).loss([2e9, 8e9]).round(12).tolist()
+    [1.0, 0.5]
+    >>> law = PowerLaw(c=float("inf"), alpha=-0.001, log_c=1000.0)
+    >>> bool(np.isfinite(law.loss([1e6])).all())
+    True
+    """
 
     c: float
     alpha: float
+    log_c: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_c is None:
+            object.__setattr__(self, "log_c", float(np.log(self.c)))
 
     def loss(self, params) -> np.ndarray:
         """Predicted per-token loss at parameter counts ``params``."""
-        return (np.asarray(params, dtype=float) / self.c) ** self.alpha
+        return np.exp(self.alpha * (np.log(np.asarray(params, dtype=float)) - self.log_c))
 
 
 def fit_power_law(params, loss) -> PowerLaw:
@@ -276,7 +291,10 @@ def fit_power_law(params, loss) -> PowerLaw:
     alpha, intercept = np.polyfit(np.log(x), np.log(y), 1)
     if alpha == 0.0:
         raise ValueError("loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend")
-    return PowerLaw(c=float(np.exp(-intercept / alpha)), alpha=float(alpha))
+    log_c = float(-intercept / alpha)
+    with np.errstate(over="ignore"):
+        c = float(np.exp(log_c))
+    return PowerLaw(c=c, alpha=float(alpha), log_c=log_c)
 
 
 def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5)) -> pd.DataFrame:

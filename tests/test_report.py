@@ -15,6 +15,7 @@ from conftest import REPO_ROOT, offline_env
 
 from mirage_metrics.html_report import Paragraph, Section
 from mirage_metrics.metrics import bigbench_brier_score
+from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
 
 MIRAGE = str(REPO_ROOT / ".venv" / "bin" / "mirage")
@@ -35,7 +36,9 @@ def write_lm_eval_run(folder, model_path: str, params: int | None, samples: dict
     for task, metrics in samples.items():
         n = len(next(iter(metrics.values())))
         numeric = {m: v for m, v in metrics.items() if not isinstance(v[0], list)}
-        results["results"][task] = {"alias": task, **{f"{m},none": float(np.nanmean(v)) for m, v in numeric.items()}}
+        means = {f"{m},none": float(np.mean(np.array(v)[~np.isnan(v)])) if np.isfinite(v).any() else float("nan")
+                 for m, v in numeric.items()}
+        results["results"][task] = {"alias": task, **means}
         for metric, items in metrics.items():  # aggregate-only metrics log (log-likelihoods, target) per sample
             if metric not in numeric:
                 results["results"][task][f"{metric},none"] = bigbench_brier_score(*zip(*items))
@@ -62,6 +65,7 @@ def model_samples(index: int, size: float) -> dict:
         gen[f"exact_match_L{length}"] = [1.0] * right + [0.0] * (N - right)
         gen[f"token_edit_distance_L{length}"] = [0.0] * right + [1.0] * (N - right)
     gen["exact_match_L3"][-1] = float("nan")  # an answer shorter than 3 characters
+    gen["exact_match_L9"] = [float("nan")] * N  # longer than every answer: lm-eval's aggregate is NaN too
     per_char = np.exp(-np.tile([0.5, 1.5], N // 2) * loss)
     ll = {"per_char_prob": per_char.tolist(), "target_log_prob": (np.log(per_char) * 3).tolist(),
           "greedy_match": gen["exact_match"]}
@@ -99,6 +103,7 @@ def test_metrics_csv_holds_known_means_and_cis(report_folder):
     assert by_length["n"].tolist() == [N - 1] * 4  # the NaN sample is left out
     assert metrics["params"].tolist() == metrics["params"].astype(int).tolist()
     assert ((metrics["ci_low"] <= metrics["mean"] + 1e-12) | metrics["ci_low"].isna()).all()
+    assert not metrics["metric"].str.contains("_L9").any() and 9 not in set(metrics["length"])
     brier = metrics[metrics["metric"] == "bigbench_brier_score"]  # aggregate-only: no per-sample values, no CI
     assert len(brier) == 4 and brier["n"].isna().all() and brier["mean"].notna().all()
 
@@ -192,3 +197,32 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     page = build_report([vision, meta], tmp_path / "out").read_text()
     assert seen == [vision, meta]
     assert "<h2>Vision study</h2>" in page and "<h2>Meta-analysis</h2>" in page
+
+
+@pytest.mark.slow
+def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
+    """Plain `lm_eval --log_samples` runs of two tiny checkpoints; numbers cross-checked with lm-eval's files."""
+    runs = tmp_path / "runs"
+    for model in tiny_gpt2_pair:
+        subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "lm_eval"), "--model", "hf", "--model_args",
+                        f"pretrained={model}", "--include_path", str(tasks_path()), "--tasks",
+                        "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--output_path", str(runs),
+                        "--log_samples", "--device", "cpu"], check=True, capture_output=True, env=offline_env())
+    out = tmp_path / "report"
+    done = subprocess.run([MIRAGE, "report", str(runs), "--out", str(out), "--bootstrap", "100"],
+                          capture_output=True, text=True, env=offline_env())
+    assert done.returncode == 0, done.stderr
+    metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
+    assert sorted(set(metrics.index.get_level_values("model"))) == ["tiny-a", "tiny-b"]
+    for model in ("tiny-a", "tiny-b"):
+        folder = next(runs.glob(f"*{model}"))
+        results = json.loads(next(folder.glob("results_*.json")).read_text())["results"]
+        gen = metrics.loc[(model, "mirage_arith_2dm_gen", "exact_match")]
+        overall = gen[gen["length"].isna()]
+        assert overall["mean"].item() == pytest.approx(results["mirage_arith_2dm_gen"]["exact_match,none"])
+        samples = [json.loads(line) for line in next(folder.glob("samples_mirage_arith_2dm_ll_*.jsonl")).open()]
+        loss = np.mean([-np.log(sample["per_char_prob"]) for sample in samples])
+        assert metrics.loc[(model, "mirage_arith_2dm_ll", "per_char_loss"), "mean"] == pytest.approx(loss)
+    fit = pd.read_csv(out / "fit.csv")
+    assert len(fit) == 1 and np.isfinite(fit["alpha"].item())  # random models: alpha ~ 0, c may be 0 or inf
+    assert (out / "fig3_runs_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from mirage_metrics.html_report import Section, render_page
@@ -66,13 +67,17 @@ def _per_sample_keys(summary: pd.DataFrame) -> set[tuple[str, str, str, str]]:
 
 
 def _aggregate_only(sources: list[Path], params, summary: pd.DataFrame) -> pd.DataFrame:
-    """lm-eval aggregates with no per-sample values (e.g. ``bigbench_brier_score``), as summary rows without CI."""
+    """lm-eval aggregates with no per-sample values (e.g. ``bigbench_brier_score``), as summary rows without CI.
+
+    NaN aggregates (a by-length metric longer than every answer) are left out.
+    """
     from mirage_metrics.results import read_aggregates
 
     aggregates = read_aggregates(sources, params=params)
     known = _per_sample_keys(summary)
-    keep = [key not in known for key in zip(aggregates["family"], aggregates["model"], aggregates["task"],
-                                             aggregates["metric"])]
+    unknown = [key not in known for key in zip(aggregates["family"], aggregates["model"], aggregates["task"],
+                                                aggregates["metric"])]
+    keep = np.asarray(unknown, dtype=bool) & aggregates["value"].notna().to_numpy()
     rows = aggregates[keep].rename(columns={"value": "mean"})
     return rows.assign(length=float("nan"), n=pd.NA, ci_low=float("nan"), ci_high=float("nan"))[SUMMARY_COLUMNS]
 

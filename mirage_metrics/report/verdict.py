@@ -54,6 +54,8 @@ def _fit_sentence(fit: MirageFit) -> str:
     law = fit.law
     sentence = (f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
                 f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}.")
+    if law.alpha >= 0:
+        sentence += " The loss does not fall with size (alpha ≥ 0), so the mirage model predicts no improvement."
     checks = fit.held_out.dropna(subset=["observed"])
     if checks.empty:
         return sentence
