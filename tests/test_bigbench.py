@@ -123,6 +123,31 @@ def test_data_location_env_var_and_errors(tmp_path, monkeypatch):
     assert BIGBENCH_DIR_ENV in message and "bigbench_dir" in message and "tasksource/bigbench" in message
 
 
+def test_hub_copy_rows_become_prerendered_examples(monkeypatch):
+    import datasets
+
+    rows = [
+        {"inputs": "\nQ: Is it ironic?\nA: ", "targets": ["ironic"], "multiple_choice_targets": ["ironic", "not ironic"],
+         "multiple_choice_scores": [1, 0], "idx": 0},
+        {"inputs": "\nQ: And this?\nA: ", "targets": ["not ironic"],
+         "multiple_choice_targets": ["ironic", "not ironic"], "multiple_choice_scores": [0, 1], "idx": 1},
+    ]
+    calls = []
+
+    def fake_load_dataset(path, name):
+        calls.append((path, name))
+        return datasets.DatasetDict({"train": datasets.Dataset.from_list(rows)})
+
+    monkeypatch.delenv(BIGBENCH_DIR_ENV, raising=False)
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    task = load_task("irony_identification")
+    assert calls == [("tasksource/bigbench", "irony_identification")]
+    assert task.render_prompt(task.examples[1]) == "\nQ: And this?\nA: "
+    assert task.answer(task.examples[1]) == "not ironic" and task.forms == ("mc", "gen", "ll")
+    with pytest.raises(BigBenchDataNotFound, match="no separate subtasks"):
+        load_task("logical_deduction", "three_objects")
+
+
 def test_malformed_task_file_is_named_with_its_line(tmp_path):
     path = tmp_path / "task.json"
     path.write_text('{"examples": [\n  {"input": "a", "target": "b"},\n  oops\n]}')
