@@ -7,9 +7,14 @@ a sample is a sequence of L = 5 (image, label) pairs, fed as the tokens
 the label of every image from that image and the pairs before it, and the loss is
 the cross-entropy over all L predictions. As in Chan et al., each image becomes one
 token through a small conv embedder, labels are learned embeddings, and the
-sequences are *bursty*: each draws its L images from only ``classes_per_sequence``
-characters, so a label seen earlier in the context helps later (in-context
-learning), while labels are the characters' fixed classes (in-weights learning).
+sequences are mildly *bursty*: each draws its L images from only
+``classes_per_sequence`` characters (default 5), so a label seen earlier in the
+context can help later (in-context learning), while labels are the characters'
+fixed classes (in-weights learning). Chan et al. find that strong burstiness
+trades in-weights for in-context learning; on the 136-character subset, sequences
+from 2 characters left the first image at chance after 12 epochs (the model only
+copied labels), while 5 characters per sequence learn both, so every position,
+the first included, improves with training and size.
 The model size knob is the width ``d`` of both the embedder and the transformer.
 
 Test sequences use held-out drawings of the training characters. The
@@ -50,7 +55,7 @@ def _heads(width: int) -> int:
 
 
 class SequenceClassifier(nn.Module):
-    """Conv embedder (width/2 channels, two stride-2 convs) + 2-layer causal transformer of width ``width``."""
+    """Conv embedder (width/2 channels, two stride-2 convs, 4×4 pooled) + 2-layer causal transformer of width ``width``."""
 
     def __init__(self, num_classes: int, width: int = 64, image_size: int = 28, layers: int = 2):
         super().__init__()
@@ -65,9 +70,9 @@ class SequenceClassifier(nn.Module):
             nn.ReLU(),
             nn.Conv2d(channels, channels, 3, stride=2, padding=1),
             nn.ReLU(),
-            nn.AdaptiveAvgPool2d(2),
+            nn.AdaptiveAvgPool2d(4),
             nn.Flatten(),
-            nn.Linear(channels * 4, width),
+            nn.Linear(channels * 16, width),
         )
         self.embed_label = nn.Embedding(int(num_classes), width)
         self.position = nn.Parameter(0.02 * torch.randn(2 * SEQUENCE_LENGTH - 1, width))
@@ -91,7 +96,7 @@ class SequenceClassifier(nn.Module):
 
 
 def sample_sequences(
-    images: torch.Tensor, num_sequences: int, generator: torch.Generator, *, classes_per_sequence: int = 2
+    images: torch.Tensor, num_sequences: int, generator: torch.Generator, *, classes_per_sequence: int = 5
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bursty sequences from ``images`` (classes, drawings, 1, S, S): images (B, L, 1, S, S) and labels (B, L).
 
@@ -115,8 +120,8 @@ def train_sequence_classifier(
     *,
     epochs: int = 50,
     batch_size: int = 64,
-    learning_rate: float = 1e-3,
-    classes_per_sequence: int = 2,
+    learning_rate: float = 3e-3,
+    classes_per_sequence: int = 5,
     seed: int = 0,
     progress: bool = True,
 ) -> TrainingLog:

@@ -247,10 +247,10 @@ class OmniglotConfig:
     download: bool = False
     image_size: int = 28
     test_sequences: int = 2000
-    classes_per_sequence: int = 2
+    classes_per_sequence: int = 5
     epochs: int = 50
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     seed: int = 0
 
     def __post_init__(self):

@@ -56,7 +56,7 @@ def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, d
     parser.add_argument("--shard", help="i/n: run only every n-th size starting at the i-th (i from 0), for n parallel jobs")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default 0)")
     parser.add_argument("--batch-size", type=int, help="training minibatch size")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--learning-rate", type=float, help="Adam learning rate (default 1e-3 autoencoder, 3e-3 omniglot)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -91,16 +91,20 @@ def register(subparsers) -> None:
     omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default 50)")
     omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default 28)")
     omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default 2000)")
-    omniglot.add_argument("--classes-per-sequence", type=int, default=2,
-                          help="distinct characters per sequence (burstiness, default 2)")
+    omniglot.add_argument("--classes-per-sequence", type=int, default=5,
+                          help="distinct characters per sequence (burstiness, default 5)")
     omniglot.set_defaults(func=run)
+
+
+def _or_default(value, default):
+    return default if value is None else value
 
 
 def _autoencoder_sweep(args):
     config = AutoencoderConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, train_images=args.train_images,
-        test_images=args.test_images, epochs=args.epochs, batch_size=args.batch_size or 256,
-        learning_rate=args.learning_rate, thresholds=tuple(args.thresholds), seed=args.seed,
+        test_images=args.test_images, epochs=args.epochs, batch_size=_or_default(args.batch_size, 256),
+        learning_rate=_or_default(args.learning_rate, 1e-3), thresholds=tuple(args.thresholds), seed=args.seed,
     )
     sizes = select_shard(args.sizes, args.shard)
     return run_autoencoder_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
@@ -110,7 +114,7 @@ def _omniglot_sweep(args):
     config = OmniglotConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, image_size=args.image_size,
         test_sequences=args.test_sequences, classes_per_sequence=args.classes_per_sequence, epochs=args.epochs,
-        batch_size=args.batch_size or 64, learning_rate=args.learning_rate, seed=args.seed,
+        batch_size=_or_default(args.batch_size, 64), learning_rate=_or_default(args.learning_rate, 3e-3), seed=args.seed,
     )
     sizes = select_shard(args.sizes, args.shard)
     return run_omniglot_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
