@@ -105,7 +105,27 @@ def _wait_for(condition, process, timeout: float = 240) -> None:
         time.sleep(0.2)
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                pids.append(int(cmdline.parent.name))
+        except OSError:
+            continue  # the process ended meanwhile
+    return pids
+
+
+def _wait_until_gone(text: str, timeout: float = 30) -> None:
+    """No process whose command line holds ``text`` is left (an orphaned lm-eval would be)."""
+    deadline = time.monotonic() + timeout
+    while _processes_mentioning(text):
+        assert time.monotonic() < deadline, f"processes still running: {_processes_mentioning(text)}"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; the child's death signal is Linux's")
 def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, tmp_path):
     family_file = _family_file(tmp_path, {"tiny-a": tiny_gpt2_pair[0], "tiny-b": tiny_gpt2_pair[1]})
     out = tmp_path / "runs"
@@ -120,6 +140,7 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
         time.sleep(1.0)  # let lm-eval get going on the second model
         first.send_signal(signal.SIGKILL)  # only the sweep: its lm-eval child must die with it
         first.wait()
+        _wait_until_gone(str(family_dir / ".tiny-b.tmp-"))
     finally:
         os.killpg(first.pid, signal.SIGKILL) if first.poll() is None else None
     assert sorted(p.name for p in family_dir.iterdir() if not p.name.startswith(".")) == ["tiny-a"]
