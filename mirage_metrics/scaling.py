@@ -21,6 +21,7 @@ smoothly, while exact match on L tokens ≈ p^L jumps and token edit distance
 from __future__ import annotations
 
 import re
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -384,6 +385,8 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     ``holdout_largest=k`` the fit leaves out the k largest models and compares its
     predictions for them (loss; exact match p^L and token edit distance L(1 − p)
     on every task of the stem with by-length metrics) with what they scored.
+    Stems with a single size, or whose losses cannot be fitted (a warning says
+    why), get no fit.
     """
     _check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
     if int(holdout_largest) < 0:
@@ -395,11 +398,17 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
         curve = group[group["task"] == loss_task].sort_values("params")
         fit_on = curve.iloc[: len(curve) - int(holdout_largest)]
         if fit_on["params"].nunique() < 2:
+            if int(holdout_largest) == 0:
+                continue  # a single size: nothing to fit
             raise ValueError(
                 f"holdout_largest={holdout_largest} leaves {len(fit_on)} model(s) of family {family!r} "
                 f"to fit on task {loss_task!r}; the fit needs at least two sizes, so hold out fewer"
             )
-        law = fit_power_law(fit_on["params"], fit_on["loss"])
+        try:
+            law = fit_power_law(fit_on["params"], fit_on["loss"])
+        except ValueError as error:  # e.g. a loss of exactly 0: report the rest without this fit
+            warnings.warn(f"no mirage fit for family {family!r}, task {loss_task!r}: {error}", stacklevel=2)
+            continue
         held_out = curve.iloc[len(fit_on):]
         observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
         fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),

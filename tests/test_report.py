@@ -182,21 +182,21 @@ def test_holding_out_too_many_models_is_refused(sweep_folder, tmp_path):
 def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     vision = tmp_path / "vision"
     vision.mkdir()
-    (vision / "results.csv").write_text("study,model,metric,value\ncifar,a,mse,0.1\n")
+    pd.DataFrame({"study": "omniglot", "model": ["width8", "width16"], "params": [100, 300],
+                  "metric": "subset_accuracy", "setting": "5", "n": 10, "value": [0.0, 0.5],
+                  "ci_low": [0.0, 0.2], "ci_high": [0.1, 0.8]}).to_csv(vision / "results.csv", index=False)
     meta = tmp_path / "meta"
     meta.mkdir()
     (meta / "by_metric.csv").write_text("metric,share\n")
     seen = []
-    vision_module = types.SimpleNamespace(
-        report_sections=lambda folder: seen.append(folder) or [Section("Vision study", [Paragraph("v")])])
     meta_module = types.SimpleNamespace(
         report_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")]))
-    monkeypatch.setitem(sys.modules, "mirage_metrics.vision.report", vision_module)
     monkeypatch.setitem(sys.modules, "mirage_metrics.meta_analysis", meta_module)
     assert (source_kind(vision), source_kind(meta)) == ("vision", "meta_analysis")
     page = build_report([vision, meta], tmp_path / "out").read_text()
-    assert seen == [vision, meta]
-    assert "<h2>Vision study</h2>" in page and "<h2>Meta-analysis</h2>" in page
+    assert seen == [meta]
+    assert "<h2>Omniglot autoregressive transformer (paper Fig 8)</h2>" in page and "<h2>Meta-analysis</h2>" in page
+    assert not (tmp_path / "out" / "metrics.csv").exists()  # no lm-eval source: no lm-eval analysis
 
 
 @pytest.mark.slow
@@ -226,3 +226,13 @@ def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
     fit = pd.read_csv(out / "fit.csv")
     assert len(fit) == 1 and np.isfinite(fit["alpha"].item())  # random models: alpha ~ 0, c may be 0 or inf
     assert (out / "fig3_runs_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()
+
+
+def test_a_real_meta_analysis_folder_becomes_a_section(sweep_folder, tmp_path):
+    from mirage_metrics.cli import main
+
+    meta = tmp_path / "meta"
+    assert main(["meta-analysis", str(sweep_folder), "--out", str(meta)]) == 0
+    assert source_kind(meta) == "meta_analysis"
+    page = build_report([meta], tmp_path / "out").read_text()
+    assert page.count("<section>") >= 1 and "data:image/png;base64," in page

@@ -163,3 +163,11 @@ def test_summarise_handles_many_samples_in_bounded_chunks():
     summary = summarise(table, n_boot=100).set_index("metric")
     assert summary.loc["exact_match", "n"] == 100_000
     assert summary.loc["target_log_prob", "ci_low"] < np.log(values).mean() < summary.loc["target_log_prob", "ci_high"]
+
+
+def test_single_sizes_and_unfittable_losses_get_no_fit():
+    one_size = summarise(with_per_char_loss(power_law_table(sizes=[1e9])), n_boot=10)
+    assert fit_mirage(one_size) == []
+    perfect = tidy([(f"m{i}", size, "t_ll", "per_char_prob", np.nan, [1.0, 1.0]) for i, size in enumerate(SIZES)])
+    with pytest.warns(UserWarning, match="no mirage fit for family 'fam', task 't_ll': loss must be positive"):
+        assert fit_mirage(summarise(with_per_char_loss(perfect), n_boot=10)) == []
