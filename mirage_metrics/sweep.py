@@ -236,11 +236,11 @@ def run_model(model: Model, family_name: str, out: Path, options: SweepOptions) 
     """Evaluate one model into ``out/<family>/<model>/`` (skipped when that folder exists)."""
     family_dir = Path(out) / family_name
     target = family_dir / model.name
-    started = time.monotonic()
     if _process_rank() != 0:
         return _follow(model, target, options)
     if target.is_dir():
         return ModelOutcome(model, "skipped", target)
+    started = time.monotonic()
     family_dir.mkdir(parents=True, exist_ok=True)
     for stale in family_dir.glob(f".{model.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
