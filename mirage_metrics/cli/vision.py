@@ -44,10 +44,11 @@ def _thresholds(text: str) -> list[float]:
     return values
 
 
-def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, data_names: list[str]) -> None:
+def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, data_names: list[str],
+                    batch_size: int, learning_rate: float) -> None:
     parser.add_argument("--out", required=True, help="output folder (resumable: finished sizes are skipped)")
     parser.add_argument("--sizes", type=_positive_ints, default=list(default_sizes),
-                        help=f"comma-separated {knob} values (default {','.join(map(str, default_sizes))})")
+                        help=f"comma-separated {knob} (default {','.join(map(str, default_sizes))})")
     parser.add_argument("--data", choices=data_names, default=data_names[0],
                         help="real data, or 'synthetic': random tensors of the same shape (smoke/throughput, not a result)")
     parser.add_argument("--data-dir", help="folder holding the data (see --help of each study for the layout)")
@@ -55,8 +56,10 @@ def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, d
     parser.add_argument("--device", default="auto", help="torch device: auto (CUDA if available), cpu, cuda, cuda:1")
     parser.add_argument("--shard", help="i/n: run only every n-th size starting at the i-th (i from 0), for n parallel jobs")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default 0)")
-    parser.add_argument("--batch-size", type=int, help="training minibatch size")
-    parser.add_argument("--learning-rate", type=float, help="Adam learning rate (default 1e-3 autoencoder, 3e-3 omniglot)")
+    parser.add_argument("--batch-size", type=int, default=batch_size,
+                        help=f"training minibatch size (default {batch_size})")
+    parser.add_argument("--learning-rate", type=float, default=learning_rate,
+                        help=f"Adam learning rate (default {learning_rate:g})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -73,7 +76,7 @@ def register(subparsers) -> None:
         description="--data-dir holds torchvision's layout: DIR/cifar-100-python/{train,test} "
                     "(extract https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz there, or pass --download).",
     )
-    _common_options(autoencoder, "bottleneck widths h", DEFAULT_BOTTLENECKS, ["cifar100", "synthetic"])
+    _common_options(autoencoder, "bottleneck widths h", DEFAULT_BOTTLENECKS, ["cifar100", "synthetic"], 256, 1e-3)
     autoencoder.add_argument("--epochs", type=int, default=20, help="training epochs per size (default 20)")
     autoencoder.add_argument("--thresholds", type=_thresholds, default=list(DEFAULT_THRESHOLDS),
                              help="comma-separated MSE thresholds c of Reconstruction_c (default 0.003,0.004)")
@@ -87,7 +90,7 @@ def register(subparsers) -> None:
                     "images_background_small1), torchvision's layout (DIR/omniglot-py/images_background/...) or "
                     "one of those zip files.",
     )
-    _common_options(omniglot, "transformer widths", DEFAULT_WIDTHS, ["omniglot", "synthetic"])
+    _common_options(omniglot, "transformer widths", DEFAULT_WIDTHS, ["omniglot", "synthetic"], 64, 3e-3)
     omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default 50)")
     omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default 28)")
     omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default 2000)")
@@ -96,15 +99,11 @@ def register(subparsers) -> None:
     omniglot.set_defaults(func=run)
 
 
-def _or_default(value, default):
-    return default if value is None else value
-
-
 def _autoencoder_sweep(args):
     config = AutoencoderConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, train_images=args.train_images,
-        test_images=args.test_images, epochs=args.epochs, batch_size=_or_default(args.batch_size, 256),
-        learning_rate=_or_default(args.learning_rate, 1e-3), thresholds=tuple(args.thresholds), seed=args.seed,
+        test_images=args.test_images, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, thresholds=tuple(args.thresholds), seed=args.seed,
     )
     sizes = select_shard(args.sizes, args.shard)
     return run_autoencoder_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
@@ -114,7 +113,7 @@ def _omniglot_sweep(args):
     config = OmniglotConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, image_size=args.image_size,
         test_sequences=args.test_sequences, classes_per_sequence=args.classes_per_sequence, epochs=args.epochs,
-        batch_size=_or_default(args.batch_size, 64), learning_rate=_or_default(args.learning_rate, 3e-3), seed=args.seed,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
     )
     sizes = select_shard(args.sizes, args.shard)
     return run_omniglot_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
