@@ -169,8 +169,7 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     keys = table[GROUP_COLUMNS].copy()
     keys["length"] = keys["length"].astype(float).fillna(-1.0)  # groupby keeps NaN groups apart otherwise
     rows = []
-    grouped = table["value"].astype(float).groupby([keys[c] for c in GROUP_COLUMNS], sort=False, observed=True)
-    groups = grouped.indices.items()
+    groups = keys.groupby(GROUP_COLUMNS, sort=False, observed=True).indices.items()
     if progress:
         from tqdm.auto import tqdm
 

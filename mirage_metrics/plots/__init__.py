@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from mirage_metrics.report.output import atomic_path
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["new_figure", "params_axis", "save_figure"]
 
 
 def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3.2, **kwargs):
@@ -20,6 +21,13 @@ def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3
     figure = Figure(figsize=(width * columns, height * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False, **kwargs)
     return figure, axes
+
+
+def params_axis(axes) -> None:
+    """A log x-axis labelled "Parameters", without crowded minor-tick labels on narrow ranges."""
+    axes.set_xscale("log")
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.set_xlabel("Parameters")
 
 
 def save_figure(figure: Figure, path) -> Path:

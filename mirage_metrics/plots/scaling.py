@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mirage_metrics.plots import new_figure, save_figure
+from mirage_metrics.plots import new_figure, params_axis, save_figure
 
 __all__ = ["plot_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
 
@@ -45,9 +45,10 @@ def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, 
             if curves is not None:
                 curve = curves[curves["length"] == int(length)]
                 panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=color, alpha=0.8)
-        panel.set(xscale="log", ylabel=label)
+        params_axis(panel)
+        panel.set_ylabel(label)
     axes[0, 0].legend(fontsize="small", title="dashed: mirage fit" if curves is not None else None)
-    axes[1, 0].set_xlabel("Parameters")
+    axes[0, 0].set_xlabel("")  # shared with the panel below
     figure.suptitle(title)
     return save_figure(figure, path)
 
@@ -67,7 +68,8 @@ def plot_log_accuracy(rows: pd.DataFrame, title: str, path) -> Path:
     floor = rows.drop_duplicates("params").sort_values("params")
     panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_",
                label="resolution 1/n")
-    panel.set(xscale="log", yscale="log", xlabel="Parameters", ylabel="Accuracy (log scale)")
+    params_axis(panel)
+    panel.set(yscale="log", ylabel="Accuracy (log scale)")
     panel.legend(fontsize="small")
     figure.suptitle(title)
     return save_figure(figure, path)
@@ -78,11 +80,13 @@ def plot_greedy_vs_probability(greedy: pd.DataFrame, probability: pd.DataFrame, 
     figure, axes = new_figure(1, 2)
     for (task, metric), curve in greedy.groupby(["task", "metric"]):
         _with_ci(axes[0, 0], curve, f"{metric} ({task})")
-    axes[0, 0].set(xscale="log", xlabel="Parameters", ylabel="Greedy accuracy")
+    params_axis(axes[0, 0])
+    axes[0, 0].set_ylabel("Greedy accuracy")
     axes[0, 0].legend(fontsize="small")
     for task, curve in probability.groupby("task"):
         _with_ci(axes[0, 1], curve, task)
-    axes[0, 1].set(xscale="log", yscale="log", xlabel="Parameters", ylabel="exp(mean target log-prob)")
+    params_axis(axes[0, 1])
+    axes[0, 1].set(yscale="log", ylabel="exp(mean target log-prob)")
     axes[0, 1].legend(fontsize="small")
     figure.suptitle(title)
     return save_figure(figure, path)
@@ -95,7 +99,8 @@ def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
     figure, axes = new_figure(int(np.ceil(len(metrics) / columns)), columns, width=3.6, height=2.8)
     for panel, metric in zip(axes.ravel(), metrics):
         _with_ci(panel, rows[rows["metric"] == metric], metric)
-        panel.set(xscale="log", xlabel="Parameters", title=metric)
+        params_axis(panel)
+        panel.set_title(metric)
     for panel in axes.ravel()[len(metrics):]:
         panel.set_visible(False)
     figure.suptitle(title)

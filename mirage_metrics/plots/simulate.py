@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mirage_metrics.plots import new_figure, save_figure
+from mirage_metrics.plots import new_figure, params_axis, save_figure
 
 __all__ = ["plot_simulation", "plot_sampled"]
 
@@ -20,10 +20,9 @@ _BY_LENGTH = [
 def _by_length(axes, table: pd.DataFrame, column: str, label: str, *, log_y: bool = False) -> None:
     for length, rows in table.groupby("length"):
         axes.plot(rows["params"], rows[column], marker="o", label=f"L = {length}")
-    axes.set_xscale("log")
+    params_axis(axes)
     if log_y:
         axes.set_yscale("log")
-    axes.set_xlabel("Parameters")
     axes.set_ylabel(label)
 
 
@@ -32,9 +31,11 @@ def plot_simulation(table: pd.DataFrame, path) -> Path:
     figure, axes = new_figure(1, 5)
     per_size = table.drop_duplicates("params").sort_values("params")
     axes[0, 0].plot(per_size["params"], per_size["loss"], marker="o")
-    axes[0, 0].set(xscale="log", yscale="log", xlabel="Parameters", ylabel="Per-token loss  L_CE = (N/c)^α")
+    axes[0, 0].set(yscale="log", ylabel="Per-token loss  L_CE = (N/c)^α")
     axes[0, 1].plot(per_size["params"], per_size["p"], marker="o")
-    axes[0, 1].set(xscale="log", xlabel="Parameters", ylabel="p(token correct) = exp(−L_CE)")
+    axes[0, 1].set_ylabel("p(token correct) = exp(−L_CE)")
+    for panel in axes[0, :2]:
+        params_axis(panel)
     for panel, (column, label) in zip(axes[0, 2:], _BY_LENGTH):
         _by_length(panel, table, column, label)
     axes[0, 2].legend(fontsize="small")
