@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mirage_metrics.bigbench import FORMS, JsonTask, discover_tasks, lm_eval_task_name
+from mirage_metrics.bigbench import JsonTask, discover_tasks, lm_eval_task_name
 from mirage_metrics.paths import tasks_path
 
 __all__ = [

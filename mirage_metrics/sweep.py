@@ -14,9 +14,7 @@ each rank's lm-eval subprocess joins the launch's process group, and only rank 0
 writes and renames the model folders.
 
 >>> from mirage_metrics.families import get_family
->>> parse_shard("2/4")
-(2, 4)
->>> [m.name for m in shard_models(get_family("gpt2").models, 2, 2)]
+>>> [m.name for m in shard_items(get_family("gpt2").models, 2, 2)]
 ['gpt2-medium', 'gpt2-xl']
 """
 
@@ -32,17 +30,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.results import MODEL_FILE
+from mirage_metrics.sharding import shard_items
 
 __all__ = [
     "SweepOptions",
     "ModelOutcome",
-    "parse_shard",
-    "shard_models",
     "lm_eval_command",
     "run_model",
     "sweep",
@@ -85,28 +81,6 @@ class ModelOutcome:
     folder: Path
     seconds: float = 0.0
     message: str = ""
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"i/n"`` (1 <= i <= n) -> ``(i, n)``.
-
-    >>> parse_shard("3/2")
-    Traceback (most recent call last):
-    ...
-    ValueError: shard='3/2' must be i/n with 1 <= i <= n, e.g. 1/4 for the first of four jobs
-    """
-    try:
-        index, count = (int(part) for part in text.split("/"))
-    except ValueError:
-        index, count = 0, 0
-    if not 1 <= index <= count:
-        raise ValueError(f"shard={text!r} must be i/n with 1 <= i <= n, e.g. 1/4 for the first of four jobs")
-    return index, count
-
-
-def shard_models(models: Sequence[Model], index: int, count: int) -> list[Model]:
-    """Shard ``index`` of ``count`` (1-based): every ``count``-th model, so shards mix small and large."""
-    return list(models[index - 1 :: count])
 
 
 def _model_args(model: Model, options: SweepOptions) -> str:
@@ -299,7 +273,7 @@ def sweep(
     """
     from tqdm.auto import tqdm
 
-    models = shard_models(family.select(sizes), *shard)
+    models = shard_items(family.select(sizes), *shard)
     leader = _process_rank() == 0
     outcomes = []
     bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))

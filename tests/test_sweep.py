@@ -17,7 +17,8 @@ from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, get_family
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.results import read_aggregates, read_results
-from mirage_metrics.sweep import SweepOptions, lm_eval_command, parse_shard, shard_models, sweep
+from mirage_metrics.sharding import parse_shard, shard_items
+from mirage_metrics.sweep import SweepOptions, lm_eval_command, sweep
 
 TASK = "mirage_arith_2dm_gen"
 LIMIT = 2
@@ -62,7 +63,7 @@ def test_options_are_validated(kwargs, message):
 
 def test_shards_partition_the_family():
     models = get_family("pythia").models
-    shards = [shard_models(models, i, 3) for i in (1, 2, 3)]
+    shards = [shard_items(models, i, 3) for i in (1, 2, 3)]
     assert sorted((m for shard in shards for m in shard), key=models.index) == list(models)
     assert [len(shard) for shard in shards] == [4, 3, 3]
     for bad in ("0/2", "3/2", "1", "a/b"):

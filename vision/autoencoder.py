@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from mirage_metrics.vision.training import TrainingLog, count_parameters, minibatches, synchronize
+from mirage_metrics.vision.training import TrainingLog, minibatches, synchronize
 
 __all__ = ["ShallowAutoencoder", "train_autoencoder", "reconstruct"]
 

@@ -15,7 +15,7 @@ intervals from :func:`mirage_metrics.scaling.bootstrap_mean_ci`.
 >>> rows = summary_row("mse", "", np.array([0.1, 0.2, 0.3]), seed=0)
 >>> rows["metric"], rows["n"], round(rows["value"], 3), rows["ci_low"] <= rows["value"] <= rows["ci_high"]
 ('mse', 3, 0.2, True)
->>> select_shard([1, 2, 3, 4, 5], "1/2")
+>>> select_shard([1, 2, 3, 4, 5], "2/2")
 [2, 4]
 """
 
@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
 from mirage_metrics.report.output import write_csv, write_text
 from mirage_metrics.scaling import bootstrap_mean_ci
+from mirage_metrics.sharding import parse_shard, shard_items
 from mirage_metrics.vision import data as vision_data
 from mirage_metrics.vision.autoencoder import ShallowAutoencoder, reconstruct, train_autoencoder
 from mirage_metrics.vision.omniglot import (
@@ -83,17 +84,8 @@ def summary_row(metric: str, setting: str, values: np.ndarray, *, seed: int) -> 
 
 
 def select_shard(sizes: Sequence[int], shard: Optional[str]) -> list[int]:
-    """The sizes of shard ``"i/n"`` (i counts from 0): every n-th size starting at the i-th."""
-    sizes = list(sizes)
-    if not shard:
-        return sizes
-    try:
-        index, count = (int(part) for part in shard.split("/"))
-    except ValueError:
-        raise ValueError(f"shard={shard!r} must look like i/n, e.g. 0/4 for the first of four jobs") from None
-    if count < 1 or not 0 <= index < count:
-        raise ValueError(f"shard={shard!r}: need n >= 1 and 0 <= i < n (i counts from 0)")
-    return sizes[index::count]
+    """The sizes of shard ``"i/n"`` (see :mod:`mirage_metrics.sharding`); all sizes when ``shard`` is empty."""
+    return shard_items(list(sizes), *parse_shard(shard)) if shard else list(sizes)
 
 
 def resolve_device(device: str) -> torch.device:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from mirage_metrics.families import get_family, load_family_file
-from mirage_metrics.sweep import BACKENDS, SweepOptions, parse_shard, sweep
+from mirage_metrics.sharding import parse_shard
+from mirage_metrics.sweep import BACKENDS, SweepOptions, sweep
 
 EPILOG = """\
 examples:

@@ -54,7 +54,7 @@ def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, d
     parser.add_argument("--data-dir", help="folder holding the data (see --help of each study for the layout)")
     parser.add_argument("--download", action="store_true", help="fetch the data into --data-dir with torchvision")
     parser.add_argument("--device", default="auto", help="torch device: auto (CUDA if available), cpu, cuda, cuda:1")
-    parser.add_argument("--shard", help="i/n: run only every n-th size starting at the i-th (i from 0), for n parallel jobs")
+    parser.add_argument("--shard", help="i/n (1 <= i <= n): run only every n-th size starting at the i-th, for n parallel jobs")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default 0)")
     parser.add_argument("--batch-size", type=int, default=batch_size,
                         help=f"training minibatch size (default {batch_size})")
