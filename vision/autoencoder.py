@@ -6,6 +6,7 @@ metric (per-sample MSE) and a discontinuous one (Reconstruction_c: MSE below c).
 Training is minibatched from one tensor already on the device; evaluation returns
 the reconstructions, and the metrics come from :mod:`mirage_metrics.metrics`.
 
+>>> from mirage_metrics.vision.training import count_parameters
 >>> model = ShallowAutoencoder(input_shape=(3, 32, 32), hidden=4)
 >>> count_parameters(model)  # 2·3072·4 weights + 4 + 3072 biases
 27652
