@@ -7,13 +7,14 @@ the tidy frame of :mod:`mirage_metrics.meta_sources`, this module computes
 
 - :func:`emergence_scores`: for every (source, family, task, subtask, shots, metric)
   curve with at least two model sizes, :func:`mirage_metrics.metrics.emergence_score`
-  against parameter count;
+  against parameter count, lower-is-better metrics negated first
+  (:func:`mirage_metrics.scaling.lower_is_better`, as ``mirage report`` does);
 - :func:`summarize_by_metric`: per metric, the number of curves, the median of
   |emergence score| and the share of curves whose |emergence score| exceeds a threshold;
 - :func:`ranked_curves`: the sharpest curves first.
 
 Sharpness is read as |emergence score|: a sudden change counts whichever way the
-metric points (edit distance and Brier score fall as models improve). A curve whose
+curve goes (a metric BIG-bench reports may also get worse with size). A curve whose
 median squared step is 0 but that does change scores ±inf (exactly flat, then a
 jump); ±inf counts as above every threshold, sorts first in rankings and enters
 medians as the largest values (a median can be inf).
@@ -25,7 +26,7 @@ medians as the largest values (a median can be inf).
 ...     "value": [0.0, 0.0, 0.01, 0.9, 3.0, 2.0, 1.0, 0.0]})
 >>> scores = emergence_scores(frame)
 >>> scores[["metric", "n_sizes", "emergence_score"]].round(2).values.tolist()
-[['exact_str_match', 4, 90.0], ['token_edit_distance', 4, -3.0]]
+[['exact_str_match', 4, 90.0], ['token_edit_distance', 4, 3.0]]
 >>> summarize_by_metric(scores, threshold=10).values.tolist()
 [['exact_str_match', 1, 90.0, 1.0], ['token_edit_distance', 1, 3.0, 0.0]]
 """
@@ -36,8 +37,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mirage_metrics.constants import DEFAULT_THRESHOLD
 from mirage_metrics.meta_sources import SCORE_COLUMNS
 from mirage_metrics.metrics import emergence_score
+from mirage_metrics.scaling import lower_is_better
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -49,14 +52,6 @@ __all__ = [
     "ranked_curves",
     "report_section",
 ]
-
-# A curve that climbs by equal steps across n sizes scores exactly n − 1: 9 on Pythia's
-# ten sizes, 3 on GPT-2's four. On the paper's mirage model (p = exp(−(N/2e9)^−0.5),
-# DESIGN.md) over the ten Pythia sizes, the continuous metrics (token edit distance,
-# per-token probability) score 8.4 while exact match scores 13.5, 21.7, 55.7, 147 at
-# L = 2..5. Above 10, the whole change is more than ten typical steps: most of it came
-# in a few jumps.
-DEFAULT_THRESHOLD = 10.0
 
 CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
 SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["n_sizes", "emergence_score"]
@@ -94,7 +89,9 @@ def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFram
     finite = frame[np.isfinite(frame["value"].astype(float))].reset_index(drop=True)
     curve_ids = finite.groupby(CURVE_COLUMNS, dropna=False, sort=True).ngroup().to_numpy()
     sizes = finite["parameters"].to_numpy(float)
-    values = finite["value"].to_numpy(float)
+    # Lower-is-better metrics are negated, as in `mirage report`: positive means "better with size".
+    signs = finite["metric"].astype(str).map(lambda m: -1.0 if lower_is_better(m) else 1.0).to_numpy(float)
+    values = signs * finite["value"].to_numpy(float)
     # Rows by curve, then by size: each curve is one slice (plain numpy, fast for 10^5 curves).
     order = np.lexsort((sizes, curve_ids))
     starts = np.flatnonzero(np.diff(curve_ids[order], prepend=-1))

@@ -35,6 +35,7 @@ __all__ = [
     "EMERGENCE_COLUMNS",
     "FIT_COLUMNS",
     "LOWER_IS_BETTER",
+    "lower_is_better",
     "bootstrap_mean_ci",
     "with_per_char_loss",
     "summarise",
@@ -58,7 +59,25 @@ FIT_COLUMNS = [
     "model", "params", "metric", "length", "predicted", "observed",
 ]
 #: Metrics where smaller is better; emergence scores use their negation, as the paper plots −TED.
-LOWER_IS_BETTER = frozenset({"token_edit_distance", "brier_score", "bigbench_brier_score", "per_char_loss"})
+LOWER_IS_BETTER = frozenset(
+    {
+        "token_edit_distance",
+        "token_edit_distance_words",
+        "brier_score",
+        "bigbench_brier_score",
+        "calibration_multiple_choice_brier_score",  # BIG-bench's name for the same score
+        "per_char_loss",
+    }
+)
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether smaller values of ``metric`` are better; a length suffix ``_L3`` or a filter ``,none`` is ignored.
+
+    >>> lower_is_better("token_edit_distance_L3"), lower_is_better("exact_match,none")
+    (True, False)
+    """
+    return re.sub(r"_L\d+$", "", str(metric).split(",")[0]) in LOWER_IS_BETTER
 #: The per-sample metric the mirage fit reads: exp(target log-prob / answer characters).
 PER_CHAR_PROB = "per_char_prob"
 _TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
@@ -234,7 +253,7 @@ def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
                 f"family {family!r} has models with the same parameter count {duplicated}; "
                 "give each size its own count (--params FILE) or put them in different families"
             )
-        sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+        sign = -1.0 if lower_is_better(metric) else 1.0
         score = emergence_score(curve["params"].to_numpy(float), sign * curve["mean"].to_numpy(float))
         rows.append((family, task, metric, length, score, len(curve)))
     return pd.DataFrame(rows, columns=EMERGENCE_COLUMNS + ["n_sizes"])

@@ -117,7 +117,7 @@ EXPECTED_BIGBENCH = {
     ("BIG-G T=0", "toy_arith", "hard", 1, "exact_str_match"): (4, math.inf),
     ("BIG-G T=0", "toy_arith", "", 0, "normalized_aggregate_score"): (4, 90.0),
     ("BIG-G T=0", "toy_mc", "", 0, "multiple_choice_grade"): (4, 90.0),
-    ("BIG-G T=0", "toy_mc", "", 0, "calibration_multiple_choice_brier_score"): (4, -3.0),
+    ("BIG-G T=0", "toy_mc", "", 0, "calibration_multiple_choice_brier_score"): (4, 3.0),
     ("GPT", "toy_mc", "", 0, "multiple_choice_grade"): (2, 1.0),
 }
 
@@ -188,7 +188,7 @@ def test_tidy_csv_with_optional_subtask_and_shots(tmp_path):
     scores = emergence_scores(read_sources([path]))
     assert as_dict(scores) == {
         ("pythia", "arith", "2dm", 2.0, "exact_match"): (4, pytest.approx(90.0)),
-        ("pythia", "arith", "2dm", 2.0, "token_edit_distance"): (4, pytest.approx(-3.0)),
+        ("pythia", "arith", "2dm", 2.0, "token_edit_distance"): (4, pytest.approx(3.0)),
     }
 
 
@@ -392,7 +392,7 @@ def test_lm_eval_sweep_folder_by_family(sweep_folder):
     assert got == {
         "exact_match": (4, pytest.approx(90.0)),
         "exact_match_L3": (4, math.inf),
-        "token_edit_distance": (4, pytest.approx(-3.0)),
+        "token_edit_distance": (4, pytest.approx(3.0)),
     }
     non_embedding = read_sources([sweep_folder], params="non-embedding")
     assert sorted(non_embedding["parameters"].unique()) == sorted(float(n) for _, n in PYTHIA.values())
