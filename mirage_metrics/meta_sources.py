@@ -35,6 +35,8 @@ from typing import Iterable, Union
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mirage_metrics.constants import PARAMETER_KINDS
+
 __all__ = [
     "SCORE_COLUMNS",
     "PARAMETER_KINDS",
@@ -46,9 +48,6 @@ __all__ = [
 ]
 
 SCORE_COLUMNS = ["source", "family", "model", "parameters", "task", "subtask", "shots", "metric", "value"]
-
-# --params choice → key of the BIG-bench "model" record.
-PARAMETER_KINDS = {"total": "total_params", "non-embedding": "non_embedding_params"}
 
 CSV_REQUIRED = ["family", "model", "parameters", "task", "metric", "value"]
 

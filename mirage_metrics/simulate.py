@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mirage_metrics.constants import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
 from mirage_metrics.scaling import PowerLaw, mirage_predictions
 
 __all__ = [
@@ -28,11 +29,6 @@ __all__ = [
     "sample_problems",
 ]
 
-DEFAULT_C = 2e9
-DEFAULT_ALPHA = -0.5
-#: The GPT-3 API model sizes (ada, babbage, curie, davinci).
-DEFAULT_SIZES = (3.5e8, 1.3e9, 6.7e9, 1.75e11)
-DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
 # Monte Carlo draws per chunk (8 bytes each).
 _CHUNK_DRAWS = 1 << 22
 SIMULATE_COLUMNS = ["params", "length", "loss", "p", "accuracy", "token_edit_distance", "brier"]

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mirage_metrics.constants import BACKENDS
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.results import MODEL_FILE
@@ -43,9 +44,6 @@ __all__ = [
     "run_model",
     "sweep",
 ]
-
-BACKENDS = ("hf", "vllm")
-
 
 @dataclass
 class SweepOptions:

@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
 from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
 from mirage_metrics.report.output import write_csv, write_text
 from mirage_metrics.scaling import bootstrap_mean_ci
@@ -62,10 +63,6 @@ __all__ = [
 ]
 
 RESULT_COLUMNS = ["study", "model", "params", "metric", "setting", "n", "value", "ci_low", "ci_high"]
-# Ten log-spaced bottleneck widths: 1.5e4 to 4.9e6 parameters on CIFAR100 (3072 values per image).
-DEFAULT_BOTTLENECKS = tuple(int(h) for h in np.round(np.geomspace(2, 800, 10)))
-DEFAULT_THRESHOLDS = (0.003, 0.004)
-DEFAULT_WIDTHS = (8, 16, 32, 64, 128, 256)
 OMNIGLOT_TRAIN_DRAWINGS = 15  # of each character's 20; the other 5 are the test drawings
 PathLike = Union[str, Path]
 

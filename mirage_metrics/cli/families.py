@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from mirage_metrics.families import builtin_families, load_family_file
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -22,6 +20,8 @@ def _count(value: int | None) -> str:
 
 
 def run(args) -> int:
+    from mirage_metrics.families import builtin_families, load_family_file
+
     families = list(builtin_families().values())
     if args.family_file:
         try:

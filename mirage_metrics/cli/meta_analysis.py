@@ -12,19 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from mirage_metrics import meta_plots
-from mirage_metrics.html_report import render_page
-from mirage_metrics.meta_analysis import DEFAULT_THRESHOLD, emergence_scores, report_section, summarize_by_metric
-from mirage_metrics.meta_report import (
-    BY_METRIC_FILE,
-    DISTRIBUTION_PLOT,
-    PAGE_FILE,
-    SCORES_FILE,
-    SETTINGS_FILE,
-    SHARE_PLOT,
-)
-from mirage_metrics.meta_sources import PARAMETER_KINDS, read_sources
-from mirage_metrics.report.output import write_csv, write_text
+# pandas and matplotlib load in run(), not for `mirage --help`.
+from mirage_metrics.constants import DEFAULT_THRESHOLD, PARAMETER_KINDS
 
 
 def register(subparsers) -> None:
@@ -64,6 +53,20 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from mirage_metrics import meta_plots
+    from mirage_metrics.html_report import render_page
+    from mirage_metrics.meta_analysis import emergence_scores, report_section, summarize_by_metric
+    from mirage_metrics.meta_report import (
+        BY_METRIC_FILE,
+        DISTRIBUTION_PLOT,
+        PAGE_FILE,
+        SCORES_FILE,
+        SETTINGS_FILE,
+        SHARE_PLOT,
+    )
+    from mirage_metrics.meta_sources import read_sources
+    from mirage_metrics.report.output import write_csv, write_text
+
     try:
         frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
         scores = emergence_scores(frame, progress=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mirage_metrics.simulate import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_SIZES, sample_problems, simulate
+from mirage_metrics.constants import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
 
 
 def parse_sizes(text: str) -> list[float]:
@@ -52,7 +52,7 @@ def register(subparsers) -> None:
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="power-law exponent, negative (default -0.5)")
     parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
                         help="comma-separated parameter counts (default: GPT-3 API sizes 3.5e8,1.3e9,6.7e9,1.75e11)")
-    parser.add_argument("--lengths", type=parse_lengths, default=[1, 2, 3, 4, 5],
+    parser.add_argument("--lengths", type=parse_lengths, default=list(DEFAULT_LENGTHS),
                         help="target lengths L, a range 1..5 or a list 1,3,5 (default 1..5)")
     parser.add_argument("--sample-problems", type=int, default=None, metavar="N",
                         help="also sample N problems per size (Monte Carlo) to show the 1/N resolution limit")
@@ -64,6 +64,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from mirage_metrics.plots.simulate import plot_sampled, plot_simulation
     from mirage_metrics.report.output import write_csv
+    from mirage_metrics.simulate import sample_problems, simulate
 
     table = simulate(args.c, args.alpha, args.sizes, args.lengths)
     if args.sample_problems is not None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from mirage_metrics.families import get_family, load_family_file
-from mirage_metrics.sharding import parse_shard
-from mirage_metrics.sweep import BACKENDS, SweepOptions, sweep
+# pandas, yaml and the sweep machinery load in run(), not for `mirage --help`.
+from mirage_metrics.constants import BACKENDS
+
+if TYPE_CHECKING:
+    from mirage_metrics.sweep import SweepOptions
 
 EPILOG = """\
 examples:
@@ -54,6 +57,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from mirage_metrics.families import get_family, load_family_file
+    from mirage_metrics.sharding import parse_shard
+    from mirage_metrics.sweep import sweep
+
     try:
         family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
         shard = parse_shard(args.shard)
@@ -73,6 +80,8 @@ def run(args) -> int:
 
 
 def _options(args) -> SweepOptions:
+    from mirage_metrics.sweep import SweepOptions
+
     return SweepOptions(
         tasks=args.tasks,
         backend=args.backend,

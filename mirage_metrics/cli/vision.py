@@ -10,18 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mirage_metrics.vision.data import DataNotFoundError
-from mirage_metrics.vision.plots import plot_results
-from mirage_metrics.vision.study import (
-    DEFAULT_BOTTLENECKS,
-    DEFAULT_THRESHOLDS,
-    DEFAULT_WIDTHS,
-    AutoencoderConfig,
-    OmniglotConfig,
-    run_autoencoder_study,
-    run_omniglot_study,
-    select_shard,
-)
+# torch, pandas and matplotlib load in the functions that run a study, not for `mirage --help`.
+from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -100,6 +90,8 @@ def register(subparsers) -> None:
 
 
 def _autoencoder_sweep(args):
+    from mirage_metrics.vision.study import AutoencoderConfig, run_autoencoder_study, select_shard
+
     config = AutoencoderConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, train_images=args.train_images,
         test_images=args.test_images, epochs=args.epochs, batch_size=args.batch_size,
@@ -110,6 +102,8 @@ def _autoencoder_sweep(args):
 
 
 def _omniglot_sweep(args):
+    from mirage_metrics.vision.study import OmniglotConfig, run_omniglot_study, select_shard
+
     config = OmniglotConfig(
         data=args.data, data_dir=args.data_dir, download=args.download, image_size=args.image_size,
         test_sequences=args.test_sequences, classes_per_sequence=args.classes_per_sequence, epochs=args.epochs,
@@ -120,6 +114,9 @@ def _omniglot_sweep(args):
 
 
 def run(args) -> int:
+    from mirage_metrics.vision.data import DataNotFoundError
+    from mirage_metrics.vision.plots import plot_results
+
     sweep = _autoencoder_sweep if args.study == "autoencoder" else _omniglot_sweep
     try:
         frame = sweep(args)

@@ -1,0 +1,42 @@
+"""Plain constants that the ``mirage`` command line needs to build its parsers.
+
+They live here, in a module that imports nothing heavy (no torch, matplotlib,
+pandas, lm_eval or evaluate), so that ``mirage --help`` stays fast; the modules
+that use them (:mod:`mirage_metrics.simulate`, :mod:`mirage_metrics.meta_analysis`,
+:mod:`mirage_metrics.meta_sources`, :mod:`mirage_metrics.sweep`,
+:mod:`mirage_metrics.vision.study`) import and re-export them.
+
+>>> DEFAULT_BOTTLENECKS
+(2, 4, 8, 15, 29, 56, 109, 211, 411, 800)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --- mirage simulate (mirage_metrics.simulate) ---
+DEFAULT_C = 2e9
+DEFAULT_ALPHA = -0.5
+#: The GPT-3 API model sizes (ada, babbage, curie, davinci).
+DEFAULT_SIZES = (3.5e8, 1.3e9, 6.7e9, 1.75e11)
+DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
+
+# --- mirage meta-analysis (mirage_metrics.meta_analysis, mirage_metrics.meta_sources) ---
+# A curve that climbs by equal steps across n sizes scores exactly n − 1: 9 on Pythia's
+# ten sizes, 3 on GPT-2's four. On the paper's mirage model (p = exp(−(N/2e9)^−0.5),
+# DESIGN.md) over the ten Pythia sizes, the continuous metrics (token edit distance,
+# per-token probability) score 8.4 while exact match scores 13.5, 21.7, 55.7, 147 at
+# L = 2..5. Above 10, the whole change is more than ten typical steps: most of it came
+# in a few jumps.
+DEFAULT_THRESHOLD = 10.0
+# --params choice → key of the BIG-bench "model" record.
+PARAMETER_KINDS = {"total": "total_params", "non-embedding": "non_embedding_params"}
+
+# --- mirage sweep (mirage_metrics.sweep) ---
+BACKENDS = ("hf", "vllm")
+
+# --- mirage vision (mirage_metrics.vision.study) ---
+# Ten log-spaced bottleneck widths: 1.5e4 to 4.9e6 parameters on CIFAR100 (3072 values per image).
+DEFAULT_BOTTLENECKS = tuple(int(h) for h in np.round(np.geomspace(2, 800, 10)))
+DEFAULT_THRESHOLDS = (0.003, 0.004)
+DEFAULT_WIDTHS = (8, 16, 32, 64, 128, 256)
