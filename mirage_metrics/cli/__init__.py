@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "bigbench_tasks",
     "meta_analysis",
     "vision",
+    "demo",
 ]
 
 

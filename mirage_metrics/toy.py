@@ -1,0 +1,458 @@
+"""The demo family: tiny GPT-2 models that the project trains itself on the ``mirage_arith`` prompts.
+
+Pythia and GPT-2 weights need the Hugging Face Hub; these do not. Each model is a
+``transformers`` ``GPT2LMHeadModel`` trained, seeded and offline, on 2-shot
+arithmetic prompts rendered by :mod:`mirage_metrics.arithmetic` exactly as lm-eval
+renders them (training problems are disjoint from the evaluation problems and
+exemplars), and saved with ``save_pretrained`` so that ``lm_eval --model hf
+--model_args pretrained=<dir>`` loads it like any Hub checkpoint.
+
+The tokenizer is character level (one token per character): every digit is its
+own token, so a number always tokenizes the same way wherever it appears (a BPE
+would merge digit runs differently depending on their neighbours), the token edit
+distance over model tokens equals the paper's digit-level one, per-token
+probability is per-character probability, and lm-eval's split of a prompt into
+context and continuation tokens is exact.
+
+>>> tokenizer = char_tokenizer()
+>>> tokenizer("A: 124")["input_ids"] == [tokenizer.convert_tokens_to_ids(c) for c in "A: 124"]
+True
+>>> tokenizer.decode(tokenizer("Q: What is 1 plus 2? A: 3")["input_ids"])
+'Q: What is 1 plus 2? A: 3'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import string
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mirage_metrics import arithmetic
+
+__all__ = [
+    "ToySize",
+    "TrainingPlan",
+    "DEMO_SIZES",
+    "QUICK_SIZES",
+    "QUICK_PLAN",
+    "DEMO_TASKS",
+    "DEMO_FAMILY",
+    "QUICK_FAMILY",
+    "END_OF_TEXT",
+    "select_device",
+    "char_tokenizer",
+    "training_sequence",
+    "TrainingData",
+    "encode_training_data",
+    "model_config",
+    "train_toy_model",
+    "default_workers",
+    "build_family",
+    "family_yaml",
+]
+
+END_OF_TEXT = "<|endoftext|>"
+# Printable ASCII (space included) and newline: every character of the arithmetic prompts and more.
+ALPHABET = "\n" + "".join(ch for ch in string.printable if ch.isprintable())
+CONTEXT_LENGTH = 128  # positions: a 2-shot 3-digit-addition prompt and its answer need ~100
+DEMO_TASKS = ("2da",)  # training and evaluation task of the demo: 2-shot 2-digit addition
+FORMAT_VERSION = 1  # bump when the training text or loop changes, to invalidate cached checkpoints
+
+
+@dataclass(frozen=True)
+class ToySize:
+    """One model of the family: GPT-2 depth and width, and how many optimiser steps it gets."""
+
+    n_layer: int
+    n_embd: int
+    steps: int
+    prefix: str = "toy"
+
+    @property
+    def name(self) -> str:
+        """``<prefix>-<layers>x<width>``, e.g. ``toy-2x64``."""
+        return f"{self.prefix}-{self.n_layer}x{self.n_embd}"
+
+    @property
+    def n_head(self) -> int:
+        return max(1, self.n_embd // 32)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """Everything besides the size that decides a checkpoint; a cached model is reused only when it matches."""
+
+    tasks: tuple[str, ...] = DEMO_TASKS
+    seed: int = 0
+    sequences_per_task: int = 4096  # 2-shot training sequences (3 problems each) per task
+    batch_size: int = 32
+    learning_rate: float = 1e-2  # peak, for models up to `base_width` wide; wider ones get lr * base_width / width
+    base_width: int = 64
+    warmup_fraction: float = 0.05
+    format_version: int = FORMAT_VERSION
+
+
+# ~2.7e3 to ~4.2e5 parameters (two orders of magnitude), all trained on the same data for the same steps.
+DEMO_SIZES = (
+    ToySize(1, 8, 1600),
+    ToySize(1, 16, 1600),
+    ToySize(2, 32, 1600),
+    ToySize(2, 64, 1600),
+    ToySize(2, 128, 1600),
+)
+QUICK_SIZES = (
+    ToySize(1, 8, 60, prefix="quick"),
+    ToySize(2, 64, 60, prefix="quick"),
+)
+QUICK_PLAN = TrainingPlan(sequences_per_task=1024)
+DEMO_FAMILY, QUICK_FAMILY = "toy", "toy-quick"
+
+
+def select_device(requested: str = "auto") -> str:
+    """``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available, else CPU) → the device to use.
+
+    >>> select_device("cpu")
+    'cpu'
+    >>> select_device("auto") in ("cpu", "cuda")
+    True
+    >>> select_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='tpu' is not supported; choose cpu, cuda, cuda:N or auto
+    """
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cpu":
+        return "cpu"
+    if requested == "cuda" or (requested.startswith("cuda:") and requested[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={requested!r} but CUDA is not available here; use --device cpu or auto")
+        return requested
+    raise ValueError(f"device={requested!r} is not supported; choose cpu, cuda, cuda:N or auto")
+
+
+def char_tokenizer():
+    """A character-level ``PreTrainedTokenizerFast`` (built offline with ``tokenizers``) over printable ASCII.
+
+    Token 0 is ``<|endoftext|>`` (beginning, end, padding and unknown); every other
+    token is one character, and decoding concatenates them.
+
+    >>> tok = char_tokenizer()
+    >>> tok.convert_ids_to_tokens(tok("12\\n")["input_ids"])
+    ['1', '2', '\\n']
+    >>> tok.decode(tok("é")["input_ids"], skip_special_tokens=False)
+    '<|endoftext|>'
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {END_OF_TEXT: 0, **{ch: i + 1 for i, ch in enumerate(ALPHABET)}}
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token=END_OF_TEXT))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tokenizer.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token=END_OF_TEXT,
+        eos_token=END_OF_TEXT,
+        unk_token=END_OF_TEXT,
+        pad_token=END_OF_TEXT,
+        model_max_length=CONTEXT_LENGTH,
+    )
+
+
+def training_sequence(problems: list[dict]) -> tuple[str, list[tuple[int, int]]]:
+    """One training text: the last problem's 2-shot prompt (the others are its exemplars), its answer and a newline.
+
+    The text is ``format_prompt(problems[:-1], problems[-1]) + " " + answer + "\\n"``,
+    character for character what lm-eval shows the model plus the gold continuation.
+    Also returns the ``(start, end)`` character spans that carry the loss: each
+    answer with its leading space and the character after it (which ends the answer).
+
+    >>> text, spans = training_sequence([{"a": 1, "b": 2, "operator": "+"}, {"a": 30, "b": 4, "operator": "+"}])
+    >>> print(text)
+    Q: What is 1 plus 2? A: 3
+    <BLANKLINE>
+    Q: What is 30 plus 4? A: 34
+    <BLANKLINE>
+    >>> [text[start:end] for start, end in spans]
+    [' 3\\n', ' 34\\n']
+    """
+    if not problems:
+        raise ValueError("problems is empty; pass at least one problem dict (a, b, operator)")
+    text, spans = "", []
+    for index, problem in enumerate(problems):
+        example = arithmetic.format_example(problem)
+        answer_chars = len(example) - len(arithmetic.format_question(problem))  # delimiter + answer
+        text += example
+        spans.append((len(text) - answer_chars, len(text) + 1))
+        text += arithmetic.FEWSHOT_DELIMITER if index < len(problems) - 1 else "\n"
+    return text, spans
+
+
+@dataclass
+class TrainingData:
+    """Token ids of training sequences, right-padded to one length; ``labels`` is -100 off the answer spans."""
+
+    input_ids: np.ndarray
+    labels: np.ndarray
+    lengths: np.ndarray
+
+
+def encode_training_data(tasks, num_sequences: int, seed: int, tokenizer, num_shots: int = 2) -> TrainingData:
+    """``num_sequences`` 2-shot training sequences per task, from ``arithmetic.training_problems``, shuffled.
+
+    Characters map to ids through ``tokenizer``'s own vocabulary (the character
+    tokenizer of :func:`char_tokenizer`; a lookup table is much faster than
+    running the tokenizer on every text).
+
+    >>> tokenizer = char_tokenizer()
+    >>> data = encode_training_data(["2da"], 4, seed=0, tokenizer=tokenizer)
+    >>> data.input_ids.shape[0], bool((data.labels[:, :20] == -100).all())
+    (4, True)
+    >>> text = tokenizer.decode(data.input_ids[0, : data.lengths[0]])
+    >>> tokenizer(text)["input_ids"] == data.input_ids[0, : data.lengths[0]].tolist()
+    True
+    """
+    if num_sequences < 1:
+        raise ValueError(f"num_sequences={num_sequences} must be a positive integer")
+    per_sequence = num_shots + 1
+    sequences = []
+    for task in tasks:
+        problems = arithmetic.training_problems(task, num_sequences * per_sequence, seed=seed)
+        sequences += [training_sequence(problems[i : i + per_sequence]) for i in range(0, len(problems), per_sequence)]
+    sequences = [sequences[i] for i in np.random.default_rng(seed).permutation(len(sequences))]
+    lengths = np.array([len(text) for text, _ in sequences])
+    if lengths.max() > CONTEXT_LENGTH:
+        raise ValueError(
+            f"tasks={list(tasks)}: a training sequence has {lengths.max()} characters, more than the "
+            f"{CONTEXT_LENGTH} positions of the demo models; choose tasks with shorter prompts"
+        )
+    char_ids = np.full(128, tokenizer.unk_token_id, dtype=np.int64)
+    for token, index in tokenizer.get_vocab().items():
+        if len(token) == 1 and ord(token) < 128:
+            char_ids[ord(token)] = index
+    input_ids = np.full((len(sequences), lengths.max()), tokenizer.pad_token_id, dtype=np.int64)
+    labels = np.full_like(input_ids, -100)
+    for row, (text, spans) in enumerate(sequences):
+        input_ids[row, : len(text)] = char_ids[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+        for start, end in spans:
+            labels[row, start:end] = input_ids[row, start:end]
+    return TrainingData(input_ids, labels, lengths)
+
+
+def model_config(size: ToySize, tokenizer):
+    """The ``GPT2Config`` of ``size``: character vocabulary, 128 positions, no dropout.
+
+    >>> model_config(ToySize(2, 64, 1), char_tokenizer()).n_head
+    2
+    """
+    from transformers import GPT2Config
+
+    return GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=CONTEXT_LENGTH,
+        n_embd=size.n_embd,
+        n_layer=size.n_layer,
+        n_head=size.n_head,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def _learning_rate_factor(step: int, total: int, warmup_fraction: float) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak.
+
+    >>> [round(_learning_rate_factor(s, 100, 0.1), 2) for s in (0, 9, 10, 55, 99)]
+    [0.1, 1.0, 1.0, 0.54, 0.1]
+    """
+    warmup = max(1, int(total * warmup_fraction))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup - 1)
+    return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train_toy_model(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str = "cpu",
+                    progress: bool = True, position: int = 0):
+    """Train a fresh GPT-2 of ``size`` on ``data`` (seeded by ``plan.seed``); returns ``(model, final_loss)``.
+
+    Each step draws ``plan.batch_size`` sequences (with replacement, seeded) and
+    minimises the cross-entropy of the answer characters.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(1)  # these matrices are too small to split; extra threads only contend for cores
+    try:
+        return _train(size, plan, data, tokenizer, device, progress, position)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str, progress: bool,
+           position: int):
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import GPT2LMHeadModel
+
+    torch.manual_seed(plan.seed)
+    model = GPT2LMHeadModel(model_config(size, tokenizer)).to(device)
+    learning_rate = plan.learning_rate * min(1.0, plan.base_width / size.n_embd)  # Adam: smaller steps when wider
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.98), weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: _learning_rate_factor(step, size.steps, plan.warmup_fraction)
+    )
+    picks = np.random.default_rng(plan.seed).integers(0, len(data.lengths), size=(size.steps, plan.batch_size))
+    input_ids, labels = torch.from_numpy(data.input_ids), torch.from_numpy(data.labels)
+    model.train()
+    bar = tqdm(range(size.steps), desc=f"train {size.name}", unit="step", disable=not progress, leave=False,
+               position=position)
+    smoothed = float("nan")
+    for step in bar:
+        rows = torch.from_numpy(picks[step])
+        width = int(data.lengths[picks[step]].max())
+        batch_ids = input_ids[rows, :width].to(device)
+        batch_labels = labels[rows, :width].to(device)
+        loss = model(input_ids=batch_ids, labels=batch_labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        schedule.step()
+        value = loss.item()
+        smoothed = value if math.isnan(smoothed) else 0.95 * smoothed + 0.05 * value
+        bar.set_postfix(loss=f"{smoothed:.3f}", refresh=False)
+    model.eval()
+    return model.cpu(), smoothed
+
+
+TRAINING_FILE = "toy_training.json"
+
+
+def _recipe(size: ToySize, plan: TrainingPlan) -> dict:
+    return json.loads(json.dumps({"size": asdict(size), "plan": asdict(plan)}))
+
+
+def _cached(folder: Path, recipe: dict) -> dict | None:
+    """The training record of ``folder`` when it holds a checkpoint trained with ``recipe``, else None."""
+    try:
+        record = json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if record.get("recipe") == recipe else None
+
+
+def _train_and_save(size: ToySize, plan: TrainingPlan, models_dir: Path, device: str, progress: bool,
+                    position: int = 0) -> dict:
+    """Train one size and write its checkpoint atomically (temporary folder renamed into place)."""
+    import time
+
+    import torch
+
+    tokenizer = char_tokenizer()
+    data = encode_training_data(plan.tasks, plan.sequences_per_task, plan.seed, tokenizer)
+    started = time.monotonic()
+    model, final_loss = train_toy_model(size, plan, data, tokenizer, device=device, progress=progress,
+                                        position=position)
+    summary = {
+        "name": size.name,
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "final_loss": round(final_loss, 4),
+        "train_seconds": round(time.monotonic() - started, 1),
+        "device": device,
+        "torch": torch.__version__,
+    }
+    folder = models_dir / size.name
+    work = models_dir / f".{size.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    model.save_pretrained(work)
+    tokenizer.save_pretrained(work)
+    record = {"recipe": _recipe(size, plan), "summary": summary}
+    (work / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    work.rename(folder)
+    return summary
+
+
+def default_workers(device: str) -> int:
+    """Models trained at once: one per CPU core (at most 2, each single-threaded) on CPU; one on a GPU.
+
+    >>> default_workers("cuda")
+    1
+    """
+    return max(1, min(2, os.cpu_count() or 1)) if device == "cpu" else 1
+
+
+def build_family(models_dir, sizes=DEMO_SIZES, plan: TrainingPlan = TrainingPlan(), device: str = "cpu",
+                 progress: bool = True, workers: int = 1) -> list[dict]:
+    """Train (or reuse from ``models_dir``) every size; one record per size, in the order of ``sizes``.
+
+    A record has ``name``, ``path``, ``params``, ``final_loss``, ``train_seconds`` and
+    ``trained`` (False when a cached checkpoint with the same recipe was reused).
+    With ``workers`` > 1 the models train in that many processes at once, largest
+    first; every model is seeded, so the checkpoints do not depend on ``workers``.
+    An interrupted run never leaves a half-written model behind.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    if not sizes:
+        raise ValueError("sizes is empty; pass at least one ToySize")
+    if workers < 1:
+        raise ValueError(f"workers={workers} must be at least 1")
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    summaries, todo = {}, []
+    for size in sizes:
+        cached = _cached(models_dir / size.name, _recipe(size, plan))
+        if cached is not None:
+            summaries[size.name] = {**cached["summary"], "trained": False}
+        else:
+            todo.append(size)
+    todo.sort(key=lambda size: size.steps * size.n_layer * size.n_embd**2, reverse=True)  # longest first
+    bar = tqdm(total=len(todo), desc="train demo family", unit="model", disable=not (progress and todo))
+    if workers == 1 or len(todo) < 2:
+        for size in todo:
+            summaries[size.name] = {**_train_and_save(size, plan, models_dir, device, progress, 1), "trained": True}
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
+            jobs = {pool.submit(_train_and_save, size, plan, models_dir, device, progress, index + 1): size
+                    for index, size in enumerate(todo)}
+            for job in as_completed(jobs):
+                summaries[jobs[job].name] = {**job.result(), "trained": True}
+                bar.update()
+    bar.close()
+    return [{**summaries[size.name], "path": str((models_dir / size.name).resolve())} for size in sizes]
+
+
+def family_yaml(records: list[dict], name: str = "toy") -> str:
+    """A ``mirage sweep --family-file`` document for ``records`` (from :func:`build_family`).
+
+    >>> print(family_yaml([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2048}]), end="")
+    name: toy
+    models:
+    - name: toy-1x8
+      path: /m/toy-1x8
+      params: 2048
+    """
+    import yaml
+
+    models = [{"name": r["name"], "path": r["path"], "params": int(r["params"])} for r in records]
+    return yaml.safe_dump({"name": name, "models": models}, sort_keys=False)

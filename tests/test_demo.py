@@ -1,0 +1,142 @@
+"""The demo family (mirage_metrics.toy) and `mirage demo --quick` end to end, offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import offline_env
+from mirage_metrics import arithmetic, toy
+
+TINY = toy.ToySize(1, 8, 3, prefix="test")
+TINY_PLAN = toy.TrainingPlan(tasks=("2da",), batch_size=4)
+
+
+def test_training_text_is_the_lm_eval_prompt_plus_the_answer():
+    problems = arithmetic.training_problems("3da", 3, seed=5)
+    text, spans = toy.training_sequence(problems)
+    assert text == arithmetic.format_prompt(problems[:2], problems[2]) + " " + problems[2]["answer"] + "\n"
+    assert [text[start:end] for start, end in spans] == [
+        f" {p['answer']}{end}" for p, end in zip(problems, ["\n", "\n", "\n"])
+    ]
+
+
+def test_training_problems_are_not_evaluation_problems():
+    data_pairs = {(p["a"], p["b"]) for p in arithmetic.training_problems("2da", 3000, seed=0)}
+    test_pairs = {(p["a"], p["b"]) for p in arithmetic.generate_problems("2da", 500)}
+    shots = {(p["a"], p["b"]) for p in arithmetic.shot_pool("2da", 2)}
+    assert not data_pairs & (test_pairs | shots)
+
+
+def test_encoded_data_marks_only_answers_for_the_loss():
+    tokenizer = toy.char_tokenizer()
+    data = toy.encode_training_data(["2da"], 6, seed=1, tokenizer=tokenizer)
+    assert data.input_ids.shape[0] == 6
+    for row, length in zip(range(6), data.lengths):
+        text = tokenizer.decode(data.input_ids[row, :length])
+        trained = "".join(ch for ch, label in zip(text, data.labels[row]) if label != -100)
+        answers = [line.split("A:")[1] for line in text.split("\n") if "A:" in line]
+        assert trained == "".join(f"{answer}\n" for answer in answers)
+        assert (data.labels[row, length:] == -100).all()
+
+
+def test_character_tokenizer_round_trips_prompts():
+    tokenizer = toy.char_tokenizer()
+    prompt = arithmetic.format_prompt(arithmetic.shot_pool("2dm", 2), arithmetic.generate_problems("2dm", 1)[0])
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    assert len(ids) == len(prompt)
+    assert tokenizer.decode(ids) == prompt
+
+
+def test_device_selection(monkeypatch):
+    assert toy.select_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert toy.select_device("auto") == "cpu"
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        toy.select_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert toy.select_device("auto") == "cuda"
+    assert toy.select_device("cuda:1") == "cuda:1"
+    with pytest.raises(ValueError, match="choose cpu, cuda"):
+        toy.select_device("gpu")
+
+
+def test_training_is_seeded_and_reproducible():
+    tokenizer = toy.char_tokenizer()
+    data = toy.encode_training_data(TINY_PLAN.tasks, 12, TINY_PLAN.seed, tokenizer)
+    first, loss_a = toy.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
+    second, loss_b = toy.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
+    assert loss_a == loss_b
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        assert torch.equal(a, b), name
+    other, _ = toy.train_toy_model(TINY, replace(TINY_PLAN, seed=1), data, tokenizer, progress=False)
+    assert not torch.equal(first.transformer.wte.weight, other.transformer.wte.weight)
+
+
+def test_build_family_caches_by_recipe(tmp_path):
+    first = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False)
+    assert first[0]["trained"] and first[0]["params"] > 0
+    weights = tmp_path / TINY.name / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    again = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False)
+    assert not again[0]["trained"] and weights.stat().st_mtime_ns == stamp
+    changed = toy.build_family(tmp_path, [replace(TINY, steps=4)], TINY_PLAN, progress=False)
+    assert changed[0]["trained"]
+    assert [p.name for p in tmp_path.iterdir()] == [TINY.name]  # no temporary folders left behind
+
+
+def _demo(out: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "mirage_metrics.cli", "demo", "--quick", "--out", str(out), "--device", "cpu"]
+    result = subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def test_quick_demo_end_to_end_then_cached(tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path / "demo"
+    first = _demo(out)
+    names = [size.name for size in toy.QUICK_SIZES]
+    params = []
+    for name in names:
+        folder = out / "models" / name
+        model = AutoModelForCausalLM.from_pretrained(folder)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        assert model.config.model_type == "gpt2"
+        assert tokenizer.decode(tokenizer("Q: 12 A: 3")["input_ids"]) == "Q: 12 A: 3"
+        params.append(model.num_parameters())
+        run = out / "runs" / toy.QUICK_FAMILY / name
+        info = json.loads((run / "model.json").read_text())
+        assert info["params"] == params[-1] and Path(info["path"]) == folder.resolve()
+        results = list(run.rglob("results_*.json"))
+        assert len(results) == 1
+        tasks = set(json.loads(results[0].read_text())["results"])
+        assert {"mirage_arith_2da_gen", "mirage_arith_2da_ll"} <= tasks
+        for task in ("mirage_arith_2da_gen", "mirage_arith_2da_ll"):
+            samples = list(run.rglob(f"samples_{task}_*.jsonl"))
+            assert samples and len(samples[0].read_text().splitlines()) == 50
+    assert params[1] > 10 * params[0]
+
+    report = out / "report"
+    html = (report / "report.html").read_text()
+    assert list(report.glob("*.png")) and "<img" in html and "<table" in html
+    for table in ("metrics.csv", "emergence.csv", "fit.csv"):
+        assert (report / table).is_file()
+    metrics = (report / "metrics.csv").read_text()
+    assert all(name in metrics for name in names) and "per_char_prob" in metrics
+    assert "Open the report" in first.stdout and str((report / "report.html").resolve()) in first.stdout
+
+    stamps = {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
+    second = _demo(out)
+    assert first.stdout.count("params  trained") == len(names)
+    assert second.stdout.count("params  cached") == len(names)
+    assert "0 done, 2 skipped, 0 failed" in second.stdout
+    assert stamps == {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
+    assert (report / "report.html").is_file()
