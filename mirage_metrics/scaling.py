@@ -171,6 +171,34 @@ def with_per_char_loss(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, loss], ignore_index=True)
 
 
+def _group_indices(keys: pd.DataFrame, columns=GROUP_COLUMNS) -> list[tuple[tuple, np.ndarray]]:
+    """``keys.groupby(GROUP_COLUMNS, sort=False, observed=True).indices.items()``, faster at millions of rows.
+
+    Each column is factorised once, the codes combine into one group id, and a stable sort of the ids gives each
+    group's positions in ascending order; keys are the same Python scalars pandas gives. Falls back to pandas
+    when a key is missing (pandas drops those rows) or the combined id would overflow.
+
+    >>> keys = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
+    >>> [(key, index.tolist()) for key, index in _group_indices(keys, ["a", "b"])]
+    [(('x', 1), [0, 2]), (('y', 2), [1])]
+    """
+    codes, levels = [], []
+    for column in columns:
+        column_codes, uniques = pd.factorize(keys[column], sort=False)
+        codes.append(column_codes)
+        levels.append(list(uniques.tolist()) if hasattr(uniques, "tolist") else list(uniques))
+    shape = [max(1, len(level)) for level in levels]
+    if any((c < 0).any() for c in codes) or float(np.prod(shape, dtype=float)) >= 2.0**62:
+        return list(keys.groupby(columns, sort=False, observed=True).indices.items())
+    combined = np.ravel_multi_index(codes, shape) if codes else np.zeros(len(keys), dtype=np.int64)
+    ids, firsts = pd.factorize(combined, sort=False)
+    order = np.argsort(ids.astype(np.int16) if len(firsts) < 2**15 else ids, kind="stable")
+    bounds = np.cumsum(np.bincount(ids, minlength=len(firsts)))[:-1]
+    key_codes = np.unravel_index(firsts, shape)
+    keys_out = [tuple(level[int(code[g])] for level, code in zip(levels, key_codes)) for g in range(len(firsts))]
+    return list(zip(keys_out, np.split(order, bounds)))
+
+
 def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
               progress: bool = False) -> pd.DataFrame:
     """Per (family, model, params, task, metric, length): n, mean and bootstrap CI of the per-sample values.
@@ -190,7 +218,7 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     keys = table[GROUP_COLUMNS].copy()
     keys["length"] = keys["length"].astype(float).fillna(-1.0)  # groupby keeps NaN groups apart otherwise
     rows = []
-    groups = keys.groupby(GROUP_COLUMNS, sort=False, observed=True).indices.items()
+    groups = _group_indices(keys)
     if progress:
         from tqdm.auto import tqdm
 
