@@ -25,11 +25,10 @@ generation_kwargs:
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from mirage_metrics.atomic_files import write_text
 from mirage_metrics.bigbench import JsonTask, discover_tasks, lm_eval_task_name
 from mirage_metrics.paths import tasks_path
 
@@ -170,13 +169,6 @@ def readme_text(tasks: list[JsonTask], group: str = DEFAULT_GROUP) -> str:
     return head + "\n" + "\n".join(_prompt_section(t) for t in tasks)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temp, path)
-
-
 def write_task_configs(bigbench_dir, out_dir, names: list[str] | None = None, group: str = DEFAULT_GROUP,
                        log=print) -> list[Path]:
     """Write the configs of every JSON task (or of ``names``) under ``bigbench_dir`` into ``out_dir``.
@@ -203,7 +195,7 @@ def write_task_configs(bigbench_dir, out_dir, names: list[str] | None = None, gr
         for form in task.forms:
             name = lm_eval_task_name(task, form)
             path = out_dir / f"{name}.yaml"
-            _write_atomic(path, task_yaml(task, form))
+            write_text(task_yaml(task, form), path)
             written.append(path)
             all_names.append(name)
     groups = {group: all_names}
@@ -211,8 +203,8 @@ def write_task_configs(bigbench_dir, out_dir, names: list[str] | None = None, gr
     if group == DEFAULT_GROUP and set(paper) <= set(all_names):
         groups[PAPER_GROUP] = paper
     for name, members in groups.items():
-        _write_atomic(out_dir / f"{name}.yaml", group_yaml(name, members))
+        write_text(group_yaml(name, members), out_dir / f"{name}.yaml")
         written.append(out_dir / f"{name}.yaml")
-    _write_atomic(out_dir / "README.md", readme_text(tasks, group))
+    write_text(readme_text(tasks, group), out_dir / "README.md")
     written.append(out_dir / "README.md")
     return written

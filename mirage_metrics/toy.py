@@ -45,7 +45,6 @@ __all__ = [
     "DEMO_FAMILY",
     "QUICK_FAMILY",
     "END_OF_TEXT",
-    "select_device",
     "char_tokenizer",
     "training_sequence",
     "TrainingData",
@@ -115,31 +114,6 @@ QUICK_SIZES = (
 )
 QUICK_PLAN = TrainingPlan(sequences_per_task=1024)
 DEMO_FAMILY, QUICK_FAMILY = "toy", "toy-quick"
-
-
-def select_device(requested: str = "auto") -> str:
-    """``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available, else CPU) → the device to use.
-
-    >>> select_device("cpu")
-    'cpu'
-    >>> select_device("auto") in ("cpu", "cuda")
-    True
-    >>> select_device("tpu")
-    Traceback (most recent call last):
-    ...
-    ValueError: device='tpu' is not supported; choose cpu, cuda, cuda:N or auto
-    """
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cpu":
-        return "cpu"
-    if requested == "cuda" or (requested.startswith("cuda:") and requested[5:].isdigit()):
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={requested!r} but CUDA is not available here; use --device cpu or auto")
-        return requested
-    raise ValueError(f"device={requested!r} is not supported; choose cpu, cuda, cuda:N or auto")
 
 
 def char_tokenizer():

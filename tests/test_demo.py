@@ -13,6 +13,7 @@ import torch
 
 from conftest import offline_env
 from mirage_metrics import arithmetic, toy
+from mirage_metrics.devices import resolve_device
 
 TINY = toy.ToySize(1, 8, 3, prefix="test")
 TINY_PLAN = toy.TrainingPlan(tasks=("2da",), batch_size=4)
@@ -55,16 +56,16 @@ def test_character_tokenizer_round_trips_prompts():
 
 
 def test_device_selection(monkeypatch):
-    assert toy.select_device("cpu") == "cpu"
+    assert resolve_device("cpu") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert toy.select_device("auto") == "cpu"
+    assert resolve_device("auto") == "cpu"
     with pytest.raises(ValueError, match="CUDA is not available"):
-        toy.select_device("cuda")
+        resolve_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert toy.select_device("auto") == "cuda"
-    assert toy.select_device("cuda:1") == "cuda:1"
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda:1") == "cuda:1"
     with pytest.raises(ValueError, match="choose cpu, cuda"):
-        toy.select_device("gpu")
+        resolve_device("gpu")
 
 
 def test_training_is_seeded_and_reproducible():

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mirage_metrics.report.output import atomic_path  # noqa: E402
+from mirage_metrics.atomic_files import atomic_path  # noqa: E402
 
 __all__ = ["METRIC_LABELS", "plot_results"]
 

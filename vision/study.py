@@ -33,8 +33,9 @@ from tqdm.auto import tqdm
 
 from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
 from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
-from mirage_metrics.report.output import write_csv, write_text
+from mirage_metrics.atomic_files import write_csv, write_text
 from mirage_metrics.scaling import bootstrap_mean_ci
+from mirage_metrics.devices import resolve_device
 from mirage_metrics.sharding import parse_shard, shard_items
 from mirage_metrics.vision import data as vision_data
 from mirage_metrics.vision.autoencoder import ShallowAutoencoder, reconstruct, train_autoencoder
@@ -56,7 +57,6 @@ __all__ = [
     "OmniglotConfig",
     "summary_row",
     "select_shard",
-    "resolve_device",
     "run_autoencoder_study",
     "run_omniglot_study",
     "collect_results",
@@ -83,19 +83,6 @@ def summary_row(metric: str, setting: str, values: np.ndarray, *, seed: int) -> 
 def select_shard(sizes: Sequence[int], shard: Optional[str]) -> list[int]:
     """The sizes of shard ``"i/n"`` (see :mod:`mirage_metrics.sharding`); all sizes when ``shard`` is empty."""
     return shard_items(list(sizes), *parse_shard(shard)) if shard else list(sizes)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU; anything else is checked to exist."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"device={device!r} is not a torch device ({error}); use cpu, cuda, cuda:1 or auto") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available here; use --device cpu")
-    return resolved
 
 
 def _pin_config(out: Path, settings: dict) -> None:
@@ -204,7 +191,7 @@ def run_autoencoder_study(
     """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns results.csv's frame."""
     if not config.thresholds or any(not float(c) > 0 for c in config.thresholds):
         raise ValueError(f"thresholds={config.thresholds} must be a non-empty list of positive MSE thresholds c")
-    target = resolve_device(device)
+    target = torch.device(resolve_device(device))
     train, test = (images.to(target) for images in _autoencoder_data(config))
     test_values = test.cpu().numpy()
 
@@ -268,7 +255,7 @@ def run_omniglot_study(
     device: str = "auto", progress: bool = True,
 ) -> pd.DataFrame:
     """Train and score one sequence classifier per width in ``sizes``; returns results.csv's frame."""
-    target = resolve_device(device)
+    target = torch.device(resolve_device(device))
     dataset = _omniglot_data(config)
     train = dataset.images[:, :OMNIGLOT_TRAIN_DRAWINGS].to(target)
     test = dataset.images[:, OMNIGLOT_TRAIN_DRAWINGS:].to(target)

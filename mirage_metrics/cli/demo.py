@@ -78,9 +78,10 @@ def _headline(report_dir: Path) -> str:
 def run(args) -> int:
     from mirage_metrics import toy
     from mirage_metrics.cli import main as mirage
-    from mirage_metrics.report.output import write_text
+    from mirage_metrics.atomic_files import write_text
+    from mirage_metrics.devices import resolve_device
 
-    device = toy.select_device(args.device)
+    device = resolve_device(args.device)
     sizes = toy.QUICK_SIZES if args.quick else toy.DEMO_SIZES
     plan = toy.QUICK_PLAN if args.quick else toy.TrainingPlan()
     family = toy.QUICK_FAMILY if args.quick else toy.DEMO_FAMILY

@@ -65,7 +65,7 @@ def run(args) -> int:
         SHARE_PLOT,
     )
     from mirage_metrics.meta_sources import read_sources
-    from mirage_metrics.report.output import write_csv, write_text
+    from mirage_metrics.atomic_files import write_csv, write_text
 
     try:
         frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)

@@ -63,7 +63,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from mirage_metrics.plots.simulate import plot_sampled, plot_simulation
-    from mirage_metrics.report.output import write_csv
+    from mirage_metrics.atomic_files import write_csv
     from mirage_metrics.simulate import sample_problems, simulate
 
     table = simulate(args.c, args.alpha, args.sizes, args.lengths)

@@ -11,7 +11,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from mirage_metrics.report.output import atomic_path
+from mirage_metrics.atomic_files import atomic_path
 
 __all__ = ["new_figure", "params_axis", "save_figure"]
 

@@ -3,7 +3,7 @@
 Modules: :mod:`~mirage_metrics.report.build` (reads sources and writes the
 files), :mod:`~mirage_metrics.report.figures` (which plots per task),
 :mod:`~mirage_metrics.report.pages` (HTML sections), :mod:`~mirage_metrics.report.verdict`
-(plain-language verdicts) and :mod:`~mirage_metrics.report.output` (atomic writes).
+(plain-language verdicts); outputs are written atomically by :mod:`mirage_metrics.atomic_files`.
 """
 
 from mirage_metrics.report.build import analyse_lm_eval, build_report, source_kind

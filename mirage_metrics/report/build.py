@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.html_report import Section, render_page
-from mirage_metrics.report.output import write_csv, write_text
+from mirage_metrics.atomic_files import write_csv, write_text
 from mirage_metrics.scaling import (
     EMERGENCE_COLUMNS,
     SUMMARY_COLUMNS,

@@ -14,9 +14,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is only a type here: importing this module stays light
+    import pandas as pd
 
 __all__ = ["atomic_path", "write_csv", "write_text"]
 
