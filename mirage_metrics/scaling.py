@@ -81,9 +81,8 @@ def lower_is_better(metric: str) -> bool:
 #: The per-sample metric the mirage fit reads: exp(target log-prob / answer characters).
 PER_CHAR_PROB = "per_char_prob"
 _TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
-# Bootstrap draws are made in chunks of at most this many resampled values (~1 MB of indices): small enough
-# that the buffers stay in cache and are reused rather than page-faulted in afresh; the random stream, and so
-# every CI, is the same for any chunk size.
+# Index resampling draws at most this many indices per chunk (~1 MB): small enough that the buffers stay in
+# cache; the random stream, and so every CI, is the same for any chunk size.
 _CHUNK_VALUES = 1 << 18
 # Up to this many distinct values, resampling draws multinomial counts of the values instead of indices.
 _MAX_DISTINCT_FOR_COUNTS = 256
@@ -96,28 +95,56 @@ def _check_confidence(confidence: float) -> float:
     return confidence
 
 
-def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    n = len(values)
-    distinct, counts = np.unique(values, return_counts=True)
-    if len(distinct) <= _MAX_DISTINCT_FOR_COUNTS:
-        # Resampling n values with replacement draws multinomial counts of the distinct values.
-        draws = rng.multinomial(n, counts / n, size=n_boot)
-        return draws @ distinct / n
-    means = np.empty(n_boot)
+def _check_n_boot(n_boot: int) -> int:
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot={n_boot} must be a positive number of bootstrap resamples, e.g. 1000")
+    return int(n_boot)
+
+
+def _resampled_means(columns: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap means, shape ``(n_boot, k)``, of the ``k`` columns of ``columns`` (shape ``(n, k)``), all resampled
+    with the same row indices: each resample's counts of every row, times the columns, over n."""
+    n = len(columns)
+    means = np.empty((n_boot, columns.shape[1]))
     rows = max(1, _CHUNK_VALUES // n)
+    index_dtype = np.int64 if n * rows > 2**31 - 1 else np.int32
     for start in range(0, n_boot, rows):
         stop = min(n_boot, start + rows)
-        index = rng.integers(0, n, size=(stop - start, n), dtype=np.int64 if n > 2**31 - 1 else np.int32)
-        means[start:stop] = values[index].mean(axis=1)
+        index = rng.integers(0, n, size=(stop - start, n), dtype=index_dtype)
+        index += (np.arange(stop - start, dtype=index_dtype) * n)[:, None]
+        counts = np.bincount(index.ravel(), minlength=(stop - start) * n).reshape(stop - start, n)
+        means[start:stop] = counts.astype(float) @ columns / n
     return means
+
+
+def _multinomial_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Bootstrap means of ``values`` with few distinct levels, ``None`` when there are too many for this path."""
+    distinct, counts = np.unique(values, return_counts=True)
+    if len(distinct) > _MAX_DISTINCT_FOR_COUNTS:
+        return None
+    # Resampling n values with replacement draws multinomial counts of the distinct values.
+    n = len(values)
+    return rng.multinomial(n, counts / n, size=n_boot) @ distinct / n
+
+
+def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    means = _multinomial_means(values, n_boot, rng)
+    return _resampled_means(values[:, None], n_boot, rng)[:, 0] if means is None else means
+
+
+def _percentile_ci(means: np.ndarray, mean: float, confidence: float) -> tuple[float, float]:
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(min(low, mean)), float(max(high, mean))
 
 
 def bootstrap_mean_ci(values, *, n_boot: int = 1000, confidence: float = 0.95, seed=0) -> tuple:
     """``(n, mean, ci_low, ci_high)`` of ``values`` with a percentile bootstrap CI; NaNs are dropped.
 
     Vectorised: values with few distinct levels (0/1 accuracies, small edit
-    distances) are resampled as multinomial counts, others by index in chunks,
-    so memory stays bounded for any number of samples.
+    distances) are resampled as multinomial counts of those levels, others as
+    counts of resampled indices in chunks, so memory stays bounded for any
+    number of samples. An infinite value leaves the interval NaN.
 
     >>> n, mean, low, high = bootstrap_mean_ci([0, 1, 1, 1, np.nan], seed=1)
     >>> n, mean, 0.0 <= low <= mean <= high <= 1.0
@@ -125,18 +152,16 @@ def bootstrap_mean_ci(values, *, n_boot: int = 1000, confidence: float = 0.95, s
     >>> bootstrap_mean_ci([np.nan])
     (0, nan, nan, nan)
     """
-    confidence = _check_confidence(confidence)
-    if int(n_boot) < 1:
-        raise ValueError(f"n_boot={n_boot} must be a positive number of bootstrap resamples, e.g. 1000")
+    confidence, n_boot = _check_confidence(confidence), _check_n_boot(n_boot)
     array = np.asarray(values, dtype=float).ravel()
     array = array[~np.isnan(array)]
     if array.size == 0:
         return 0, float("nan"), float("nan"), float("nan")
     mean = float(array.mean())
-    means = _bootstrap_means(array, int(n_boot), np.random.default_rng(seed))
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return int(array.size), mean, float(min(low, mean)), float(max(high, mean))
+    if not np.isfinite(mean):  # an infinite value (say a log-probability of -inf) leaves no interval
+        return int(array.size), mean, float("nan"), float("nan")
+    means = _bootstrap_means(array, n_boot, np.random.default_rng(seed))
+    return (int(array.size), mean, *_percentile_ci(means, mean, confidence))
 
 
 def _group_seed(seed: int, key: tuple) -> list[int]:
@@ -199,6 +224,12 @@ def _group_indices(keys: pd.DataFrame, columns=GROUP_COLUMNS) -> list[tuple[tupl
     return list(zip(keys_out, np.split(order, bounds)))
 
 
+def _progress_bar(total: int, shown: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="bootstrap", unit="group", disable=not shown)
+
+
 def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
               progress: bool = False) -> pd.DataFrame:
     """Per (family, model, params, task, metric, length): n, mean and bootstrap CI of the per-sample values.
@@ -207,6 +238,13 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     value, e.g. a prefix longer than its answer). Rows are sorted by family,
     task, metric, length and params; ``length`` is NaN where not by length.
 
+    Each group is resampled with a seed from its key alone, so its CI does not
+    depend on which other groups are present. Metrics with many distinct values
+    (log-probabilities, per-character probabilities and losses) share their
+    resamples within a (family, model, task) and count of values: the same
+    resampled rows for each, a paired bootstrap over the documents of an
+    ``_ll`` task, drawn once instead of once per metric.
+
     >>> table = pd.DataFrame({"family": "f", "model": ["a"] * 4 + ["b"] * 4, "params": [1.0] * 4 + [2.0] * 4,
     ...     "task": "t", "metric": "exact_match", "length": np.nan, "sample_id": list(range(4)) * 2,
     ...     "value": [0, 0, 0, 1, 1, 1, 1, 0]})
@@ -214,21 +252,33 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     {'model': ['a', 'b'], 'n': [4, 4], 'mean': [0.25, 0.75]}
     """
     _check_table(table, GROUP_COLUMNS + ["value"], "table")
-    confidence = _check_confidence(confidence)
+    confidence, n_boot = _check_confidence(confidence), _check_n_boot(n_boot)
     keys = table[GROUP_COLUMNS].copy()
     keys["length"] = keys["length"].astype(float).fillna(-1.0)  # groupby keeps NaN groups apart otherwise
-    rows = []
     groups = _group_indices(keys)
-    if progress:
-        from tqdm.auto import tqdm
-
-        groups = tqdm(groups, desc="bootstrap", unit="group")
     values = table["value"].to_numpy(dtype=float)
+    bar = _progress_bar(len(groups), progress)
+    rows, many_valued = [], {}
     for key, index in groups:
-        n, mean, low, high = bootstrap_mean_ci(
-            values[index], n_boot=n_boot, confidence=confidence, seed=_group_seed(seed, key)
-        )
-        rows.append((*key, n, mean, low, high))
+        group_values = values[index]
+        group_values = group_values[~np.isnan(group_values)]
+        mean = float(group_values.mean()) if group_values.size else float("nan")
+        if not np.isfinite(mean):  # no values, or an infinite one: no interval
+            rows.append((*key, group_values.size, mean, float("nan"), float("nan")))
+        else:
+            means = _multinomial_means(group_values, n_boot, np.random.default_rng(_group_seed(seed, key)))
+            if means is None:  # resampled below, with the other many-valued metrics of its model and task
+                many_valued.setdefault((*key[:4], group_values.size), []).append((key, group_values, mean))
+                continue
+            rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
+        bar.update()
+    for shared_key, members in many_valued.items():
+        columns = np.column_stack([group_values for _, group_values, _ in members])
+        resampled = _resampled_means(columns, n_boot, np.random.default_rng(_group_seed(seed, shared_key)))
+        for (key, group_values, mean), means in zip(members, resampled.T):
+            rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
+        bar.update(len(members))
+    bar.close()
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary["length"] = summary["length"].where(summary["length"] >= 0)
     summary["params"] = summary["params"].astype(float)

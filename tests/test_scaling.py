@@ -54,6 +54,7 @@ def test_bootstrap_is_seeded_and_validates():
     assert bootstrap_mean_ci(values, seed=5) == bootstrap_mean_ci(values, seed=5)
     assert bootstrap_mean_ci(values, seed=5) != bootstrap_mean_ci(values, seed=6)
     assert bootstrap_mean_ci([2.0]) == (1, 2.0, 2.0, 2.0)
+    assert bootstrap_mean_ci([-np.inf, 1.0, 2.0])[1:] == pytest.approx((-np.inf, np.nan, np.nan), nan_ok=True)
     with pytest.raises(ValueError, match="confidence=1.5"):
         bootstrap_mean_ci(values, confidence=1.5)
     with pytest.raises(ValueError, match="n_boot=0"):
@@ -79,9 +80,29 @@ def test_summarise_gives_known_means_counts_and_lengths():
 
 def test_summarise_ci_of_a_group_does_not_depend_on_other_groups():
     one = tidy([("a", 1e8, "t", "m", np.nan, np.random.default_rng(1).random(100))])
-    two = pd.concat([one, tidy([("b", 1e9, "t", "m", np.nan, np.random.default_rng(2).random(100))])])
+    others = tidy([("b", 1e9, "t", "m", np.nan, np.random.default_rng(2).random(100)),
+                   ("a", 1e8, "t", "m2", np.nan, np.random.default_rng(3).random(100)),  # shares a's resamples
+                   ("a", 1e8, "t", "m3", np.nan, np.r_[-np.inf, np.random.default_rng(4).random(99)])])
     first = summarise(one).iloc[0]
-    assert summarise(two).iloc[0][["ci_low", "ci_high"]].tolist() == first[["ci_low", "ci_high"]].tolist()
+    summary = summarise(pd.concat([one, others])).set_index(["model", "metric"])
+    assert summary.loc[("a", "m"), ["ci_low", "ci_high"]].tolist() == first[["ci_low", "ci_high"]].tolist()
+    assert summary.loc[("a", "m3"), "mean"] == -np.inf and np.isnan(summary.loc[("a", "m3"), "ci_low"])
+
+
+def test_summarise_resamples_the_continuous_metrics_of_a_task_together():
+    """A paired bootstrap: with the same resampled rows, an affine image of a metric has the affine image CI."""
+    log_prob = np.random.default_rng(0).normal(-3.0, 1.0, size=2000)
+    table = tidy([("a", 1e8, "t_ll", "target_log_prob", np.nan, log_prob),
+                  ("a", 1e8, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0),
+                  ("b", 1e9, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0)])
+    summary = summarise(table, n_boot=500).set_index(["model", "metric"])
+    own, scaled = summary.loc[("a", "target_log_prob")], summary.loc[("a", "scaled")]
+    for bound in ("ci_low", "ci_high"):
+        assert scaled[bound] == pytest.approx(2.0 * own[bound] + 1.0, rel=1e-12)
+    # Another model draws its own resamples: the same values get a different (but equally valid) interval.
+    assert summary.loc[("b", "scaled"), "ci_low"] != scaled["ci_low"]
+    half_width = 1.96 * 2.0 * log_prob.std() / np.sqrt(len(log_prob))
+    assert (scaled["ci_high"] - scaled["ci_low"]) / 2 == pytest.approx(half_width, rel=0.15)
 
 
 def test_emergence_scores_known_values_and_lower_is_better_sign():
