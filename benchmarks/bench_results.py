@@ -13,10 +13,11 @@ exp(-loss), so exact match jumps while the continuous metrics move smoothly.
 Then times, in one run on the same files:
 
 - the floor: ``json.loads`` of every line of every samples file, nothing kept;
-- ``mirage_metrics.results.read_results`` of the folder (the tidy table, every row);
+- ``mirage_metrics.results.read_results`` of the folder (the tidy table, every row),
+  in this process and with the reader processes it starts by default (one per core);
 - with ``--report``: ``mirage_metrics.report.build_report`` end to end (reading,
   bootstrap CIs, emergence scores, the mirage fit, the PNG plots, ``report.html``),
-  what ``mirage report`` runs.
+  what ``mirage report`` runs, likewise with one and with the default reader processes.
 
 Prints the times, the ratios to the floor (target <= 2x), the load average, and the
 process's peak resident memory after each step. Run::
@@ -145,8 +146,10 @@ def json_floor(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_mib() -> str:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"{own:,.0f} MiB" + (f" (largest reader process {child:,.0f} MiB)" if child else "")
 
 
 def _load() -> str:
@@ -156,6 +159,17 @@ def _load() -> str:
 def _ratio(seconds: float, floor: float) -> str:
     ratio = seconds / floor
     return f"{ratio:8.2f}x  (target <= {TARGET_RATIO:.0f}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'})"
+
+
+def _default_workers(files: list[Path]) -> int:
+    """The reader processes ``read_results`` starts by default for these files."""
+    from mirage_metrics.results import _worker_count
+
+    return _worker_count(None, files)
+
+
+def _processes(workers: int) -> str:
+    return f"{workers} reader process{'es' if workers > 1 else ''}"
 
 
 def main() -> None:
@@ -178,25 +192,28 @@ def main() -> None:
         floor = json_floor(files)
         lines = 2 * args.models * args.samples
         print(f"json.loads floor:  {floor:8.2f} s  ({lines / floor:,.0f} lines/s)")
-        started = time.perf_counter()
-        frame = read_results(root)
-        ours = time.perf_counter() - started
-        rows, table_mib = len(frame), frame.memory_usage(deep=True).sum() / 2**20
-        del frame
-        print(f"read_results:      {ours:8.2f} s  ({rows:,} rows, {table_mib:,.0f} MiB)")
-        print(f"ratio:             {_ratio(ours, floor)}")
-        print(f"peak resident memory after read_results: {_peak_mib():,.0f} MiB")
+        processes = sorted({1, _default_workers(files)})
+        for workers in processes:
+            started = time.perf_counter()
+            frame = read_results(root, workers=workers)
+            ours = time.perf_counter() - started
+            rows, table_mib = len(frame), frame.memory_usage(deep=True).sum() / 2**20
+            del frame
+            print(f"read_results, {_processes(workers)}: {ours:8.2f} s  ({rows:,} rows, {table_mib:,.0f} MiB)")
+            print(f"ratio:             {_ratio(ours, floor)}")
+        print(f"peak resident memory after read_results: {_peak_mib()}")
         if args.report:
             from mirage_metrics.report import build_report
 
-            started = time.perf_counter()
-            page = build_report([root], root / "report", n_boot=args.bootstrap)
-            report = time.perf_counter() - started
-            outputs = sorted(p.name for p in page.parent.iterdir())
-            print(f"build_report:      {report:8.2f} s  ({len(outputs)} files, report.html "
-                  f"{page.stat().st_size / 2**20:.1f} MiB, --bootstrap {args.bootstrap})")
-            print(f"ratio:             {_ratio(report, floor)}")
-            print(f"peak resident memory after build_report: {_peak_mib():,.0f} MiB")
+            for workers in processes:
+                started = time.perf_counter()
+                page = build_report([root], root / "report", n_boot=args.bootstrap, workers=workers)
+                report = time.perf_counter() - started
+                outputs = sorted(p.name for p in page.parent.iterdir())
+                print(f"build_report, {_processes(workers)}: {report:8.2f} s  ({len(outputs)} files, report.html "
+                      f"{page.stat().st_size / 2**20:.1f} MiB, --bootstrap {args.bootstrap})")
+                print(f"ratio:             {_ratio(report, floor)}")
+            print(f"peak resident memory after build_report: {_peak_mib()}")
     print(f"load average after timing (1, 5, 15 min): {_load()}")
 
 

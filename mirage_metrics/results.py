@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from array import array
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterable, Mapping, Union
 
@@ -45,6 +49,8 @@ AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "value"]
 _RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
 _BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
 _NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
+# Below this many bytes of samples files, starting reader processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 64 << 20
 
 Sources = Union[str, Path, Iterable[Union[str, Path]]]
 Params = Union[None, str, Path, Mapping[str, int]]
@@ -250,37 +256,52 @@ class _Categories:
         return pd.Categorical.from_codes(np.concatenate(codes), categories=list(self.codes))
 
 
-def read_results(sources: Sources, params: Params = None, *, progress: bool = False) -> pd.DataFrame:
+def _worker_count(workers: int | None, paths: list[Path]) -> int:
+    """Processes to read ``paths`` with: ``workers`` if given, else one per CPU for inputs worth the start-up."""
+    if workers is not None:
+        if int(workers) < 1:
+            raise ValueError(f"workers={workers} must be a positive number of processes, e.g. 1 or 4")
+        return min(int(workers), max(1, len(paths)))
+    if sum(path.stat().st_size for path in paths) < _PARALLEL_MIN_BYTES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, len(paths)))
+
+
+def read_results(sources: Sources, params: Params = None, *, workers: int | None = None,
+                 progress: bool = False) -> pd.DataFrame:
     """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
 
     ``sources``: folders written by ``mirage sweep`` or ``lm_eval --output_path ... --log_samples``.
     ``params``: parameter counts by model (mapping or CSV/YAML file) for models lm-eval did not count.
+    ``workers``: processes parsing samples files side by side; by default one per CPU core when the files
+    hold more than 64 MiB, else 1 (in this process). The table is the same for any number.
     String columns are categorical, to stay small at millions of rows.
     """
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
-    runs = _runs(sources, params)
-    for task, run in tqdm(runs, desc="reading samples", unit="file", disable=not progress):
-        path = run.samples_file(task)
-        if not path.is_file():
-            continue  # a group of tasks, or a run without --log_samples
-        expected = run.results.get("n-samples", {}).get(task, {}).get("effective")
-        columns = [
-            (filter_name, name, column)
-            for filter_name, by_name in _read_samples(path, expected).items()
-            for name, column in by_name.items()
-        ]
-        for filter_name, name, (ids, values) in columns:
-            metric, length = _split_metric(name, filter_name)
-            n = len(values)
-            for column, value in (("family", run.family), ("model", run.model), ("task", task), ("metric", metric)):
-                pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
-            pieces["params"].append(np.full(n, run.params, dtype=np.int64))
-            pieces["length"].append(np.full(n, length))
-            pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
-            pieces["value"].append(np.frombuffer(values, dtype=np.float64))
+    jobs = [(task, run) for task, run in _runs(sources, params) if run.samples_file(task).is_file()]
+    paths = [run.samples_file(task) for task, run in jobs]  # absent: a group of tasks, or no --log_samples
+    expected = [run.results.get("n-samples", {}).get(task, {}).get("effective") for task, run in jobs]
+    workers = _worker_count(workers, paths)
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+    with pool or nullcontext():
+        samples = (pool.map if pool else map)(_read_samples, paths, expected)
+        for (task, run), by_filter in tqdm(zip(jobs, samples), total=len(jobs), desc="reading samples",
+                                           unit="file", disable=not progress):
+            for filter_name, by_name in by_filter.items():
+                for name, (ids, values) in by_name.items():
+                    metric, length = _split_metric(name, filter_name)
+                    n = len(values)
+                    for column, value in (("family", run.family), ("model", run.model), ("task", task),
+                                          ("metric", metric)):
+                        pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
+                    pieces["params"].append(np.full(n, run.params, dtype=np.int64))
+                    pieces["length"].append(np.full(n, length))
+                    pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
+                    pieces["value"].append(np.frombuffer(values, dtype=np.float64))
     if not pieces["value"]:
         raise ValueError(
             f"no per-sample results (samples_<task>_<date>.jsonl) found under {sources}; "

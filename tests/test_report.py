@@ -209,8 +209,8 @@ def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
                         "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--output_path", str(runs),
                         "--log_samples", "--device", "cpu"], check=True, capture_output=True, env=offline_env())
     out = tmp_path / "report"
-    done = subprocess.run([MIRAGE, "report", str(runs), "--out", str(out), "--bootstrap", "100"],
-                          capture_output=True, text=True, env=offline_env())
+    done = subprocess.run([MIRAGE, "report", str(runs), "--out", str(out), "--bootstrap", "100", "--workers", "2"],
+                          capture_output=True, text=True, env=offline_env())  # two reader processes
     assert done.returncode == 0, done.stderr
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
     assert sorted(set(metrics.index.get_level_values("model"))) == ["tiny-a", "tiny-b"]

@@ -173,6 +173,31 @@ def test_unfinished_sweep_folders_are_ignored(sweep_folder):
     assert set(read_results(sweep_folder).model) == {"small", "big"}
 
 
+def test_reader_processes_give_the_same_table(sweep_folder):
+    serial = read_results(sweep_folder, workers=1)
+    pd.testing.assert_frame_equal(read_results(sweep_folder, workers=2), serial)
+    with pytest.raises(ValueError, match="workers=0 must be a positive number"):
+        read_results(sweep_folder, workers=0)
+
+
+def test_reader_processes_by_default_only_for_large_inputs(sweep_folder, monkeypatch):
+    from mirage_metrics import results
+
+    paths = sorted(sweep_folder.rglob("samples_*.jsonl"))
+    assert results._worker_count(None, paths) == 1  # a few hundred bytes: not worth starting processes
+    monkeypatch.setattr(results, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(results.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert results._worker_count(None, paths) == min(4, len(paths)) > 1
+    assert results._worker_count(8, paths) == len(paths)
+
+
+def test_a_reader_process_reports_the_file_and_line(sweep_folder):
+    path = _samples_file(sweep_folder)
+    path.write_text(path.read_text()[:-40])
+    with pytest.raises(ValueError, match=rf"{path.name}, line 2: malformed JSON"):
+        read_results(sweep_folder, workers=2)
+
+
 def _samples_file(sweep_folder):
     return next((sweep_folder / "fam" / "small").glob("samples_arith_*.jsonl"))
 

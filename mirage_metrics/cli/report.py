@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                         help="bootstrap resamples per confidence interval (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes parsing lm-eval samples files side by side (default: one per CPU core "
+                             "when they hold more than 64 MiB, else 1); the results are the same for any N")
     parser.set_defaults(func=run)
 
 
@@ -36,7 +39,7 @@ def run(args) -> int:
 
     try:
         page = build_report(args.sources, args.out, holdout_largest=args.holdout_largest, params=args.params,
-                            n_boot=args.bootstrap, seed=args.seed, progress=True)
+                            n_boot=args.bootstrap, seed=args.seed, workers=args.workers, progress=True)
     except ValueError as error:
         print(f"mirage report: error: {error}", file=sys.stderr)
         return 2

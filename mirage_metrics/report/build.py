@@ -87,13 +87,13 @@ def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyse_lm_eval(sources: list[Path], out: Path, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                    seed: int = 0, progress: bool = False) -> list[Section]:
+                    seed: int = 0, workers: int | None = None, progress: bool = False) -> list[Section]:
     """Read, summarise, score and fit lm-eval outputs; write the CSVs and plots to ``out``; return sections."""
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
     from mirage_metrics.results import read_results
 
-    table = with_per_char_loss(read_results(sources, params=params, progress=progress))
+    table = with_per_char_loss(read_results(sources, params=params, workers=workers, progress=progress))
     per_sample = summarise(table, n_boot=n_boot, seed=seed, progress=progress)
     del table
     aggregate_only = _aggregate_only(sources, params, per_sample)
@@ -120,8 +120,11 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
 
 
 def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                 seed: int = 0, progress: bool = False) -> Path:
-    """Write the report of ``sources`` into ``out`` and return the path of ``report.html``."""
+                 seed: int = 0, workers: int | None = None, progress: bool = False) -> Path:
+    """Write the report of ``sources`` into ``out`` and return the path of ``report.html``.
+
+    ``workers``: processes reading lm-eval samples files (see :func:`mirage_metrics.results.read_results`).
+    """
     folders = [Path(source) for source in sources]
     if not folders:
         raise ValueError("sources is empty; pass at least one folder (mirage sweep, lm_eval, vision or meta-analysis)")
@@ -131,7 +134,7 @@ def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=Non
     sections = []
     if lm_eval:
         sections.extend(analyse_lm_eval(lm_eval, out, holdout_largest=holdout_largest, params=params,
-                                        n_boot=n_boot, seed=seed, progress=progress))
+                                        n_boot=n_boot, seed=seed, workers=workers, progress=progress))
     for folder in folders:
         if kinds[folder] != "lm_eval":
             sections.extend(_other_sections(folder, kinds[folder]))
