@@ -147,9 +147,8 @@ def json_floor(files: list[Path]) -> float:
 
 
 def _peak_mib() -> str:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return f"{own:,.0f} MiB" + (f" (largest reader process {child:,.0f} MiB)" if child else "")
+    # This process only: a reader process's ru_maxrss starts from this process's size at fork, so it says nothing.
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
 
 
 def _load() -> str:
@@ -199,7 +198,7 @@ def main() -> None:
             ours = time.perf_counter() - started
             rows, table_mib = len(frame), frame.memory_usage(deep=True).sum() / 2**20
             del frame
-            print(f"read_results, {_processes(workers)}: {ours:8.2f} s  ({rows:,} rows, {table_mib:,.0f} MiB)")
+            print(f"read_results, {_processes(workers)}:  {ours:8.2f} s  ({rows:,} rows, {table_mib:,.0f} MiB)")
             print(f"ratio:             {_ratio(ours, floor)}")
         print(f"peak resident memory after read_results: {_peak_mib()}")
         if args.report:
@@ -210,7 +209,7 @@ def main() -> None:
                 page = build_report([root], root / "report", n_boot=args.bootstrap, workers=workers)
                 report = time.perf_counter() - started
                 outputs = sorted(p.name for p in page.parent.iterdir())
-                print(f"build_report, {_processes(workers)}: {report:8.2f} s  ({len(outputs)} files, report.html "
+                print(f"build_report, {_processes(workers)}:  {report:8.2f} s  ({len(outputs)} files, report.html "
                       f"{page.stat().st_size / 2**20:.1f} MiB, --bootstrap {args.bootstrap})")
                 print(f"ratio:             {_ratio(report, floor)}")
             print(f"peak resident memory after build_report: {_peak_mib()}")
