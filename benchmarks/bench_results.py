@@ -161,10 +161,10 @@ def _ratio(seconds: float, floor: float) -> str:
 
 
 def _default_workers(files: list[Path]) -> int:
-    """The reader processes ``read_results`` starts by default for these files."""
+    """The reader processes ``read_results(workers="auto")`` (``mirage report``'s default) starts for these files."""
     from mirage_metrics.results import _worker_count
 
-    return _worker_count(None, files)
+    return _worker_count("auto", files)
 
 
 def _processes(workers: int) -> str:

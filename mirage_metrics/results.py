@@ -256,26 +256,27 @@ class _Categories:
         return pd.Categorical.from_codes(np.concatenate(codes), categories=list(self.codes))
 
 
-def _worker_count(workers: int | None, paths: list[Path]) -> int:
-    """Processes to read ``paths`` with: ``workers`` if given, else one per CPU for inputs worth the start-up."""
-    if workers is not None:
-        if int(workers) < 1:
-            raise ValueError(f"workers={workers} must be a positive number of processes, e.g. 1 or 4")
-        return min(int(workers), max(1, len(paths)))
-    if sum(path.stat().st_size for path in paths) < _PARALLEL_MIN_BYTES:
-        return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, len(paths)))
+def _worker_count(workers: int | str, paths: list[Path]) -> int:
+    """Processes to read ``paths`` with: ``workers``, or for ``"auto"`` one per CPU for inputs worth the start-up."""
+    if workers == "auto":
+        if sum(path.stat().st_size for path in paths) < _PARALLEL_MIN_BYTES:
+            return 1
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, min(cpus, len(paths)))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r} must be a positive number of processes or 'auto', e.g. 1 or 4")
+    return min(workers, max(1, len(paths)))
 
 
-def read_results(sources: Sources, params: Params = None, *, workers: int | None = None,
+def read_results(sources: Sources, params: Params = None, *, workers: int | str = 1,
                  progress: bool = False) -> pd.DataFrame:
     """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
 
     ``sources``: folders written by ``mirage sweep`` or ``lm_eval --output_path ... --log_samples``.
     ``params``: parameter counts by model (mapping or CSV/YAML file) for models lm-eval did not count.
-    ``workers``: processes parsing samples files side by side; by default one per CPU core when the files
-    hold more than 64 MiB, else 1 (in this process). The table is the same for any number.
+    ``workers``: processes parsing samples files side by side (1: in this process); ``"auto"`` starts one per
+    CPU core when the files hold more than 64 MiB. The table is the same for any number. New processes import
+    the calling script again (``spawn``), so call it with ``workers`` above 1 under ``if __name__ == "__main__":``.
     String columns are categorical, to stay small at millions of rows.
     """
     from tqdm.auto import tqdm

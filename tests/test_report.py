@@ -236,3 +236,12 @@ def test_a_real_meta_analysis_folder_becomes_a_section(sweep_folder, tmp_path):
     assert source_kind(meta) == "meta_analysis"
     page = build_report([meta], tmp_path / "out").read_text()
     assert page.count("<section>") >= 1 and "data:image/png;base64," in page
+
+
+def test_workers_must_be_a_number_or_auto(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "out"), "--workers", "many"])
+    assert exit_info.value.code == 2
+    assert "'many' is not a number of processes or 'auto'" in capsys.readouterr().err

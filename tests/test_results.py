@@ -176,18 +176,19 @@ def test_unfinished_sweep_folders_are_ignored(sweep_folder):
 def test_reader_processes_give_the_same_table(sweep_folder):
     serial = read_results(sweep_folder, workers=1)
     pd.testing.assert_frame_equal(read_results(sweep_folder, workers=2), serial)
-    with pytest.raises(ValueError, match="workers=0 must be a positive number"):
-        read_results(sweep_folder, workers=0)
+    for wrong in (0, "many", 1.5):
+        with pytest.raises(ValueError, match=f"workers={wrong!r} must be a positive number"):
+            read_results(sweep_folder, workers=wrong)
 
 
-def test_reader_processes_by_default_only_for_large_inputs(sweep_folder, monkeypatch):
+def test_automatic_reader_processes_only_for_large_inputs(sweep_folder, monkeypatch):
     from mirage_metrics import results
 
     paths = sorted(sweep_folder.rglob("samples_*.jsonl"))
-    assert results._worker_count(None, paths) == 1  # a few hundred bytes: not worth starting processes
+    assert results._worker_count("auto", paths) == 1  # a few hundred bytes: not worth starting processes
     monkeypatch.setattr(results, "_PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(results.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    assert results._worker_count(None, paths) == min(4, len(paths)) > 1
+    assert results._worker_count("auto", paths) == min(4, len(paths)) > 1
     assert results._worker_count(8, paths) == len(paths)
 
 

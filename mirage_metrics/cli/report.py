@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -28,10 +29,19 @@ def register(subparsers) -> None:
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                         help="bootstrap resamples per confidence interval (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="processes parsing lm-eval samples files side by side (default: one per CPU core "
-                             "when they hold more than 64 MiB, else 1); the results are the same for any N")
+    parser.add_argument("--workers", type=_workers, default="auto", metavar="N",
+                        help="processes parsing lm-eval samples files side by side (default auto: one per CPU "
+                             "core when they hold more than 64 MiB, else 1); the results are the same for any N")
     parser.set_defaults(func=run)
+
+
+def _workers(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes or 'auto'") from None
 
 
 def run(args) -> int:

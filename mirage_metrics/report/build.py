@@ -87,7 +87,7 @@ def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyse_lm_eval(sources: list[Path], out: Path, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                    seed: int = 0, workers: int | None = None, progress: bool = False) -> list[Section]:
+                    seed: int = 0, workers: int | str = 1, progress: bool = False) -> list[Section]:
     """Read, summarise, score and fit lm-eval outputs; write the CSVs and plots to ``out``; return sections."""
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
@@ -120,7 +120,7 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
 
 
 def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                 seed: int = 0, workers: int | None = None, progress: bool = False) -> Path:
+                 seed: int = 0, workers: int | str = 1, progress: bool = False) -> Path:
     """Write the report of ``sources`` into ``out`` and return the path of ``report.html``.
 
     ``workers``: processes reading lm-eval samples files (see :func:`mirage_metrics.results.read_results`).
