@@ -2,8 +2,8 @@
 
 They live here, in a module that imports nothing heavy (no torch, matplotlib,
 pandas, lm_eval or evaluate), so that ``mirage --help`` stays fast; the modules
-that use them (:mod:`mirage_metrics.simulate`, :mod:`mirage_metrics.meta_analysis`,
-:mod:`mirage_metrics.meta_sources`, :mod:`mirage_metrics.sweep`,
+that use them (:mod:`mirage_metrics.simulate`, :mod:`mirage_metrics.meta.analysis`,
+:mod:`mirage_metrics.meta.sources`, :mod:`mirage_metrics.sweep`,
 :mod:`mirage_metrics.vision.study`) import and re-export them.
 
 >>> DEFAULT_BOTTLENECKS
@@ -21,7 +21,7 @@ DEFAULT_ALPHA = -0.5
 DEFAULT_SIZES = (3.5e8, 1.3e9, 6.7e9, 1.75e11)
 DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
 
-# --- mirage meta-analysis (mirage_metrics.meta_analysis, mirage_metrics.meta_sources) ---
+# --- mirage meta-analysis (mirage_metrics.meta.analysis, mirage_metrics.meta.sources) ---
 # A curve that climbs by equal steps across n sizes scores exactly n − 1: 9 on Pythia's
 # ten sizes, 3 on GPT-2's four. On the paper's mirage model (p = exp(−(N/2e9)^−0.5),
 # DESIGN.md) over the ten Pythia sizes, the continuous metrics (token edit distance,

@@ -13,15 +13,17 @@ import pytest
 
 from conftest import REPO_ROOT, offline_env
 from mirage_metrics.cli import main
-from mirage_metrics.meta_analysis import (
+from mirage_metrics.meta import (
     BY_METRIC_COLUMNS,
     SCORE_TABLE_COLUMNS,
     emergence_scores,
     ranked_curves,
+    read_bigbench_file,
+    read_sources,
+    read_tidy_csv,
     report_section,
     summarize_by_metric,
 )
-from mirage_metrics.meta_sources import read_bigbench_file, read_sources, read_tidy_csv
 
 MIRAGE = [sys.executable, "-m", "mirage_metrics.cli"]
 

@@ -191,7 +191,7 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     seen = []
     meta_module = types.SimpleNamespace(
         report_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")]))
-    monkeypatch.setitem(sys.modules, "mirage_metrics.meta_analysis", meta_module)
+    monkeypatch.setitem(sys.modules, "mirage_metrics.meta", meta_module)
     assert (source_kind(vision), source_kind(meta)) == ("vision", "meta_analysis")
     page = build_report([vision, meta], tmp_path / "out").read_text()
     assert seen == [meta]

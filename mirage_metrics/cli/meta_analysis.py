@@ -53,19 +53,21 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from mirage_metrics import meta_plots
+    from mirage_metrics.atomic_files import write_csv, write_text
     from mirage_metrics.html_report import render_page
-    from mirage_metrics.meta_analysis import emergence_scores, report_section, summarize_by_metric
-    from mirage_metrics.meta_report import (
+    from mirage_metrics.meta import (
         BY_METRIC_FILE,
         DISTRIBUTION_PLOT,
         PAGE_FILE,
         SCORES_FILE,
         SETTINGS_FILE,
         SHARE_PLOT,
+        emergence_scores,
+        read_sources,
+        report_section,
+        summarize_by_metric,
     )
-    from mirage_metrics.meta_sources import read_sources
-    from mirage_metrics.atomic_files import write_csv, write_text
+    from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
     try:
         frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
@@ -85,8 +87,8 @@ def run(args) -> int:
     }
     write_text(json.dumps(settings, indent=2) + "\n", out / SETTINGS_FILE)
     if not scores.empty:
-        meta_plots.plot_score_distributions(scores, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
-        meta_plots.plot_share_above_threshold(by_metric, args.threshold, out / SHARE_PLOT)
+        plot_score_distributions(scores, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
+        plot_share_above_threshold(by_metric, args.threshold, out / SHARE_PLOT)
     write_text(render_page("mirage meta-analysis", [report_section(out)]), out / PAGE_FILE)
     print(f"{len(scores)} curves over {by_metric.shape[0]} metrics; wrote {out / PAGE_FILE}")
     for metric, n_pairs, median, share in by_metric.itertuples(index=False):

@@ -114,7 +114,7 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
         from mirage_metrics.vision.report import report_sections
 
         return list(report_sections(folder))
-    from mirage_metrics.meta_analysis import report_section
+    from mirage_metrics.meta import report_section
 
     return [report_section(folder)]
 

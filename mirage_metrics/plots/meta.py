@@ -1,4 +1,4 @@
-"""Plots of the meta-analysis (computed in :mod:`mirage_metrics.meta_analysis`); nothing is computed here.
+"""Plots of the meta-analysis (computed in :mod:`mirage_metrics.meta.analysis`); nothing is computed here.
 
 - :func:`plot_score_distributions`: per metric, every curve's emergence score (like the
   paper's Fig 5A), on a symmetric-log axis; ±inf scores are drawn as triangles at the

@@ -61,7 +61,7 @@ def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 def meta_section(folder: Union[str, Path]) -> Section:
     """The meta-analysis as one :class:`~mirage_metrics.html_report.Section`."""
-    from mirage_metrics.meta_analysis import ranked_curves
+    from mirage_metrics.meta.analysis import ranked_curves
 
     folder = Path(folder)
     by_metric, scores, settings = read_outputs(folder)

@@ -3,7 +3,7 @@
 The paper's Fig 5 (Schaeffer, Miranda & Koyejo 2023): over BIG-bench, high
 emergence scores concentrate in a few metrics (Multiple Choice Grade, Exact
 String Match), so "emergence" is a property of metrics more than of tasks. Given
-the tidy frame of :mod:`mirage_metrics.meta_sources`, this module computes
+the tidy frame of :mod:`mirage_metrics.meta.sources`, this module computes
 
 - :func:`emergence_scores`: for every (source, family, task, subtask, shots, metric)
   curve with at least two model sizes, :func:`mirage_metrics.metrics.emergence_score`
@@ -38,7 +38,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mirage_metrics.constants import DEFAULT_THRESHOLD
-from mirage_metrics.meta_sources import SCORE_COLUMNS
+from mirage_metrics.meta.sources import SCORE_COLUMNS
 from mirage_metrics.metrics import emergence_score
 from mirage_metrics.scaling import lower_is_better
 
@@ -63,7 +63,7 @@ def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"frame must be a pandas DataFrame with columns {SCORE_COLUMNS}")
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"frame is missing column(s) {missing}; read sources with meta_sources.read_sources")
+        raise ValueError(f"frame is missing column(s) {missing}; read sources with mirage_metrics.meta.read_sources")
     return frame
 
 
@@ -159,8 +159,8 @@ def report_section(folder):
     """The HTML section of a ``mirage meta-analysis`` output folder, for ``mirage report``.
 
     Lays out ``by_metric.csv``, ``emergence_scores.csv`` and the plots (see
-    :func:`mirage_metrics.meta_report.meta_section`).
+    :func:`mirage_metrics.meta.report.meta_section`).
     """
-    from mirage_metrics.meta_report import meta_section
+    from mirage_metrics.meta.report import meta_section
 
     return meta_section(folder)

@@ -1,0 +1,71 @@
+"""The meta-analysis (the paper's Fig 5): which metrics make abilities look emergent.
+
+``mirage meta-analysis`` runs three steps, one module each; import them from here:
+
+- :mod:`~mirage_metrics.meta.sources`: BIG-bench results files, tidy CSVs and lm-eval
+  output folders → one tidy frame of scores per model (:func:`read_sources`);
+- :mod:`~mirage_metrics.meta.analysis`: every curve's emergence score and, per metric,
+  the share of curves above a threshold (:func:`emergence_scores`, :func:`summarize_by_metric`);
+- :mod:`~mirage_metrics.meta.report`: the output folder's file names and its HTML section
+  (:func:`meta_section`, also what ``mirage report`` shows for such a folder).
+
+The plots are in :mod:`mirage_metrics.plots.meta`.
+"""
+
+from mirage_metrics.meta.analysis import (
+    BY_METRIC_COLUMNS,
+    CURVE_COLUMNS,
+    DEFAULT_THRESHOLD,
+    SCORE_TABLE_COLUMNS,
+    emergence_scores,
+    ranked_curves,
+    report_section,
+    summarize_by_metric,
+)
+from mirage_metrics.meta.report import (
+    BY_METRIC_FILE,
+    DISTRIBUTION_PLOT,
+    PAGE_FILE,
+    SCORES_FILE,
+    SETTINGS_FILE,
+    SHARE_PLOT,
+    TOP_CURVES,
+    meta_section,
+    read_outputs,
+)
+from mirage_metrics.meta.sources import (
+    PARAMETER_KINDS,
+    SCORE_COLUMNS,
+    read_bigbench_file,
+    read_bigbench_folder,
+    read_lm_eval_folder,
+    read_sources,
+    read_tidy_csv,
+)
+
+__all__ = [
+    "BY_METRIC_COLUMNS",
+    "BY_METRIC_FILE",
+    "CURVE_COLUMNS",
+    "DEFAULT_THRESHOLD",
+    "DISTRIBUTION_PLOT",
+    "PAGE_FILE",
+    "PARAMETER_KINDS",
+    "SCORES_FILE",
+    "SCORE_COLUMNS",
+    "SCORE_TABLE_COLUMNS",
+    "SETTINGS_FILE",
+    "SHARE_PLOT",
+    "TOP_CURVES",
+    "emergence_scores",
+    "meta_section",
+    "ranked_curves",
+    "read_bigbench_file",
+    "read_bigbench_folder",
+    "read_lm_eval_folder",
+    "read_outputs",
+    "read_sources",
+    "read_tidy_csv",
+    "report_section",
+    "summarize_by_metric",
+]
