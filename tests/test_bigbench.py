@@ -23,7 +23,7 @@ from mirage_metrics.bigbench import (
     read_json_task,
     resolve_bigbench_dir,
 )
-from mirage_metrics.bigbench_tasks import PAPER_TASKS
+from mirage_metrics.bigbench.task_yamls import PAPER_TASKS
 
 BUNDLED = REPO_ROOT / "tasks" / "bigbench"
 BIN = Path(sys.executable).parent

@@ -6,7 +6,7 @@ import os
 import sys
 
 from mirage_metrics.bigbench import BIGBENCH_DIR_ENV, BigBenchDataNotFound
-from mirage_metrics.bigbench_tasks import DEFAULT_GROUP, write_task_configs
+from mirage_metrics.bigbench.task_yamls import DEFAULT_GROUP, write_task_configs
 
 
 def register(subparsers) -> None:

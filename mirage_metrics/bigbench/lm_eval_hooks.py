@@ -17,7 +17,7 @@ from __future__ import annotations
 import datasets
 import numpy as np
 
-from mirage_metrics.bigbench import JsonTask, load_task, postprocess_output
+from mirage_metrics.bigbench.reader import JsonTask, load_task, postprocess_output
 from mirage_metrics.metrics import (
     bigbench_brier_score,
     brier_score,

@@ -29,7 +29,7 @@ import shutil
 from pathlib import Path
 
 from mirage_metrics.atomic_files import write_text
-from mirage_metrics.bigbench import JsonTask, discover_tasks, lm_eval_task_name
+from mirage_metrics.bigbench.reader import JsonTask, discover_tasks, lm_eval_task_name
 from mirage_metrics.paths import tasks_path
 
 __all__ = [
