@@ -196,17 +196,49 @@ def with_per_char_loss(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, loss], ignore_index=True)
 
 
+def _contiguous_groups(keys: pd.DataFrame, columns) -> list[tuple[tuple, np.ndarray]] | None:
+    """The groups of ``keys`` when each one is a single run of rows (as :func:`read_results` lays them out), else
+    ``None``; also ``None`` when a key is missing.
+
+    >>> keys = pd.DataFrame({"a": ["x", "x", "y"], "b": [1, 1, 2]})
+    >>> [(key, index.tolist()) for key, index in _contiguous_groups(keys, ["a", "b"])]
+    [(('x', 1), [0, 1]), (('y', 2), [2])]
+    >>> _contiguous_groups(pd.DataFrame({"a": ["x", "y", "x"]}), ["a"]) is None
+    True
+    """
+    rows = len(keys)
+    same_as_previous = np.ones(rows, dtype=bool)
+    same_as_previous[0] = False
+    for column in columns:
+        values = keys[column]
+        if values.isna().any():
+            return None
+        values = values.cat.codes.to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy()
+        same_as_previous[1:] &= values[1:] == values[:-1]
+    starts = np.flatnonzero(~same_as_previous)
+    run_keys = list(zip(*(keys[column].iloc[starts].tolist() for column in columns)))
+    if len(set(run_keys)) != len(run_keys):
+        return None
+    bounds = np.append(starts, rows)
+    return [(key, np.arange(start, stop)) for key, start, stop in zip(run_keys, bounds[:-1], bounds[1:])]
+
+
 def _group_indices(keys: pd.DataFrame, columns=GROUP_COLUMNS) -> list[tuple[tuple, np.ndarray]]:
     """``keys.groupby(GROUP_COLUMNS, sort=False, observed=True).indices.items()``, faster at millions of rows.
 
-    Each column is factorised once, the codes combine into one group id, and a stable sort of the ids gives each
-    group's positions in ascending order; keys are the same Python scalars pandas gives. Falls back to pandas
-    when a key is missing (pandas drops those rows) or the combined id would overflow.
+    Groups that are runs of rows are read off directly. Otherwise each column is factorised once, the codes combine
+    into one group id, and a stable sort of the ids gives each group's positions in ascending order; keys are the
+    same Python scalars pandas gives. Falls back to pandas when a key is missing (pandas drops those rows) or the
+    combined id would overflow.
 
     >>> keys = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
     >>> [(key, index.tolist()) for key, index in _group_indices(keys, ["a", "b"])]
     [(('x', 1), [0, 2]), (('y', 2), [1])]
     """
+    if len(keys) and columns:
+        groups = _contiguous_groups(keys, columns)
+        if groups is not None:
+            return groups
     codes, levels = [], []
     for column in columns:
         column_codes, uniques = pd.factorize(keys[column], sort=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mirage_metrics.scaling import (
     SUMMARY_COLUMNS,
@@ -192,3 +194,20 @@ def test_single_sizes_and_unfittable_losses_get_no_fit():
     perfect = tidy([(f"m{i}", size, "t_ll", "per_char_prob", np.nan, [1.0, 1.0]) for i, size in enumerate(SIZES)])
     with pytest.warns(UserWarning, match="no mirage fit for family 'fam', task 't_ll': loss must be positive"):
         assert fit_mirage(summarise(with_per_char_loss(perfect), n_boot=10)) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(0, 2), st.sampled_from([-1.0, 2.0, 3.0])),
+                min_size=1, max_size=30), st.booleans(), st.booleans())
+def test_group_indices_equal_pandas_groupby(rows, contiguous, categorical):
+    """Whether groups are runs of rows (read_results' layout) or interleaved, the groups are pandas' own."""
+    from mirage_metrics.scaling import _group_indices
+
+    keys = pd.DataFrame(sorted(rows) if contiguous else rows, columns=["a", "b", "c"])
+    if categorical:
+        keys["a"] = keys["a"].astype("category")
+    expected = keys.groupby(["a", "b", "c"], sort=False, observed=True).indices
+    groups = _group_indices(keys, ["a", "b", "c"])
+    assert [key for key, _ in groups] == list(expected)
+    for key, index in groups:
+        assert index.tolist() == expected[key].tolist()
