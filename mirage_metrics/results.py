@@ -268,6 +268,21 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
     return min(workers, max(1, len(paths)))
 
 
+def _append_file(pieces: dict[str, list[np.ndarray]], categories: dict[str, _Categories], run: _Run, task: str,
+                 by_filter: dict[str, dict[str, tuple[array, array]]]) -> None:
+    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric."""
+    for filter_name, by_name in by_filter.items():
+        for name, (ids, values) in by_name.items():
+            metric, length = _split_metric(name, filter_name)
+            n = len(values)
+            for column, value in (("family", run.family), ("model", run.model), ("task", task), ("metric", metric)):
+                pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
+            pieces["params"].append(np.full(n, run.params, dtype=np.int64))
+            pieces["length"].append(np.full(n, length))
+            pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
+            pieces["value"].append(np.frombuffer(values, dtype=np.float64))
+
+
 def read_results(sources: Sources, params: Params = None, *, workers: int | str = 1,
                  progress: bool = False) -> pd.DataFrame:
     """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
@@ -292,17 +307,7 @@ def read_results(sources: Sources, params: Params = None, *, workers: int | str 
         samples = (pool.map if pool else map)(_read_samples, paths, expected)
         for (task, run), by_filter in tqdm(zip(jobs, samples), total=len(jobs), desc="reading samples",
                                            unit="file", disable=not progress):
-            for filter_name, by_name in by_filter.items():
-                for name, (ids, values) in by_name.items():
-                    metric, length = _split_metric(name, filter_name)
-                    n = len(values)
-                    for column, value in (("family", run.family), ("model", run.model), ("task", task),
-                                          ("metric", metric)):
-                        pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
-                    pieces["params"].append(np.full(n, run.params, dtype=np.int64))
-                    pieces["length"].append(np.full(n, length))
-                    pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
-                    pieces["value"].append(np.frombuffer(values, dtype=np.float64))
+            _append_file(pieces, categories, run, task, by_filter)
     if not pieces["value"]:
         raise ValueError(
             f"no per-sample results (samples_<task>_<date>.jsonl) found under {sources}; "
