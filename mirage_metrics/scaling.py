@@ -20,9 +20,11 @@ smoothly, while exact match on L tokens ≈ p^L jumps and token edit distance
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -256,6 +258,10 @@ def _group_indices(keys: pd.DataFrame, columns=GROUP_COLUMNS) -> list[tuple[tupl
     return list(zip(keys_out, np.split(order, bounds)))
 
 
+def _resampling_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _progress_bar(total: int, shown: bool):
     from tqdm.auto import tqdm
 
@@ -304,12 +310,17 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
                 continue
             rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
         bar.update()
-    for shared_key, members in many_valued.items():
+    def resample(shared_key: tuple, members: list) -> np.ndarray:
         columns = np.column_stack([group_values for _, group_values, _ in members])
-        resampled = _resampled_means(columns, n_boot, np.random.default_rng(_group_seed(seed, shared_key)))
-        for (key, group_values, mean), means in zip(members, resampled.T):
-            rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
-        bar.update(len(members))
+        return _resampled_means(columns, n_boot, np.random.default_rng(_group_seed(seed, shared_key)))
+
+    # numpy releases the GIL while drawing, counting and multiplying, so threads share the work; every draw has
+    # its own seeded stream, so the intervals do not depend on the number of threads.
+    with ThreadPoolExecutor(_resampling_threads()) as pool:
+        for members, resampled in zip(many_valued.values(), pool.map(resample, many_valued, many_valued.values())):
+            for (key, group_values, mean), means in zip(members, resampled.T):
+                rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
+            bar.update(len(members))
     bar.close()
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary["length"] = summary["length"].where(summary["length"] >= 0)

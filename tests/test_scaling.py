@@ -91,6 +91,18 @@ def test_summarise_ci_of_a_group_does_not_depend_on_other_groups():
     assert summary.loc[("a", "m3"), "mean"] == -np.inf and np.isnan(summary.loc[("a", "m3"), "ci_low"])
 
 
+def test_summarise_intervals_do_not_depend_on_the_number_of_threads(monkeypatch):
+    from mirage_metrics import scaling
+
+    rng = np.random.default_rng(5)
+    table = tidy([(f"m{i}", 10.0**i, task, metric, np.nan, rng.normal(size=300))
+                  for i in range(4) for task in ("t_ll", "u_ll") for metric in ("target_log_prob", "per_char_prob")])
+    monkeypatch.setattr(scaling, "_resampling_threads", lambda: 1)
+    one = summarise(table, n_boot=200)
+    monkeypatch.setattr(scaling, "_resampling_threads", lambda: 3)
+    pd.testing.assert_frame_equal(summarise(table, n_boot=200), one)
+
+
 def test_summarise_resamples_the_continuous_metrics_of_a_task_together():
     """A paired bootstrap: with the same resampled rows, an affine image of a metric has the affine image CI."""
     log_prob = np.random.default_rng(0).normal(-3.0, 1.0, size=2000)
