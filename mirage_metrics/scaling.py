@@ -281,7 +281,8 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     (log-probabilities, per-character probabilities and losses) share their
     resamples within a (family, model, task) and count of values: the same
     resampled rows for each, a paired bootstrap over the documents of an
-    ``_ll`` task, drawn once instead of once per metric.
+    ``_ll`` task, drawn once instead of once per metric. Those draws run in
+    threads, one per core; the intervals do not depend on how many.
 
     >>> table = pd.DataFrame({"family": "f", "model": ["a"] * 4 + ["b"] * 4, "params": [1.0] * 4 + [2.0] * 4,
     ...     "task": "t", "metric": "exact_match", "length": np.nan, "sample_id": list(range(4)) * 2,
