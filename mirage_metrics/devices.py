@@ -1,4 +1,5 @@
-"""``--device``: one check for every command that trains or evaluates (``auto``, ``cpu``, ``cuda``, ``cuda:N``, …).
+"""``--device``: one check for every command that trains or evaluates (``auto``, ``cpu``, ``cuda``, ``cuda:N``, …),
+and the CPU cores work may be spread over.
 
 >>> resolve_device("cpu")
 'cpu'
@@ -12,7 +13,18 @@ ValueError: device='gpu' is not a torch device; choose cpu, cuda, cuda:N or auto
 
 from __future__ import annotations
 
-__all__ = ["resolve_device"]
+import os
+
+__all__ = ["resolve_device", "usable_cpus"]
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells it, else every core).
+
+    >>> usable_cpus() >= 1
+    True
+    """
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def resolve_device(requested: str = "auto") -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from array import array
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families
 
 __all__ = ["read_results", "read_aggregates", "load_params", "MODEL_FILE"]
@@ -261,8 +261,7 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
     if workers == "auto":
         if sum(path.stat().st_size for path in paths) < _PARALLEL_MIN_BYTES:
             return 1
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return max(1, min(cpus, len(paths)))
+        return max(1, min(usable_cpus(), len(paths)))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers={workers!r} must be a positive number of processes or 'auto', e.g. 1 or 4")
     return min(workers, max(1, len(paths)))

@@ -20,7 +20,6 @@ smoothly, while exact match on L tokens ≈ p^L jumps and token edit distance
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 import zlib
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mirage_metrics.devices import usable_cpus
 from mirage_metrics.metrics import emergence_score, per_token_loss
 
 __all__ = [
@@ -134,6 +134,13 @@ def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) 
     return _resampled_means(values[:, None], n_boot, rng)[:, 0] if means is None else means
 
 
+def _present_values(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """``values`` without NaNs, and their mean: NaN when none is left, infinite with an infinite value (a
+    log-probability of -inf). A mean that is not finite gets no interval."""
+    present = values[~np.isnan(values)]
+    return present, (float(present.mean()) if present.size else float("nan"))
+
+
 def _percentile_ci(means: np.ndarray, mean: float, confidence: float) -> tuple[float, float]:
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail])
@@ -155,12 +162,8 @@ def bootstrap_mean_ci(values, *, n_boot: int = 1000, confidence: float = 0.95, s
     (0, nan, nan, nan)
     """
     confidence, n_boot = _check_confidence(confidence), _check_n_boot(n_boot)
-    array = np.asarray(values, dtype=float).ravel()
-    array = array[~np.isnan(array)]
-    if array.size == 0:
-        return 0, float("nan"), float("nan"), float("nan")
-    mean = float(array.mean())
-    if not np.isfinite(mean):  # an infinite value (say a log-probability of -inf) leaves no interval
+    array, mean = _present_values(np.asarray(values, dtype=float).ravel())
+    if not np.isfinite(mean):
         return int(array.size), mean, float("nan"), float("nan")
     means = _bootstrap_means(array, n_boot, np.random.default_rng(seed))
     return (int(array.size), mean, *_percentile_ci(means, mean, confidence))
@@ -258,10 +261,6 @@ def _group_indices(keys: pd.DataFrame, columns=GROUP_COLUMNS) -> list[tuple[tupl
     return list(zip(keys_out, np.split(order, bounds)))
 
 
-def _resampling_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _progress_bar(total: int, shown: bool):
     from tqdm.auto import tqdm
 
@@ -299,10 +298,8 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     bar = _progress_bar(len(groups), progress)
     rows, many_valued = [], {}
     for key, index in groups:
-        group_values = values[index]
-        group_values = group_values[~np.isnan(group_values)]
-        mean = float(group_values.mean()) if group_values.size else float("nan")
-        if not np.isfinite(mean):  # no values, or an infinite one: no interval
+        group_values, mean = _present_values(values[index])
+        if not np.isfinite(mean):
             rows.append((*key, group_values.size, mean, float("nan"), float("nan")))
         else:
             means = _multinomial_means(group_values, n_boot, np.random.default_rng(_group_seed(seed, key)))
@@ -311,13 +308,14 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
                 continue
             rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
         bar.update()
+
     def resample(shared_key: tuple, members: list) -> np.ndarray:
         columns = np.column_stack([group_values for _, group_values, _ in members])
         return _resampled_means(columns, n_boot, np.random.default_rng(_group_seed(seed, shared_key)))
 
     # numpy releases the GIL while drawing, counting and multiplying, so threads share the work; every draw has
     # its own seeded stream, so the intervals do not depend on the number of threads.
-    with ThreadPoolExecutor(_resampling_threads()) as pool:
+    with ThreadPoolExecutor(usable_cpus()) as pool:
         for members, resampled in zip(many_valued.values(), pool.map(resample, many_valued, many_valued.values())):
             for (key, group_values, mean), means in zip(members, resampled.T):
                 rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))

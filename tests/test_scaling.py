@@ -97,9 +97,9 @@ def test_summarise_intervals_do_not_depend_on_the_number_of_threads(monkeypatch)
     rng = np.random.default_rng(5)
     table = tidy([(f"m{i}", 10.0**i, task, metric, np.nan, rng.normal(size=300))
                   for i in range(4) for task in ("t_ll", "u_ll") for metric in ("target_log_prob", "per_char_prob")])
-    monkeypatch.setattr(scaling, "_resampling_threads", lambda: 1)
+    monkeypatch.setattr(scaling, "usable_cpus", lambda: 1)
     one = summarise(table, n_boot=200)
-    monkeypatch.setattr(scaling, "_resampling_threads", lambda: 3)
+    monkeypatch.setattr(scaling, "usable_cpus", lambda: 3)
     pd.testing.assert_frame_equal(summarise(table, n_boot=200), one)
 
 
