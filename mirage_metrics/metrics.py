@@ -177,17 +177,19 @@ def choice_probs(loglikelihoods) -> list[np.ndarray]:
     return [_softmax(row) for row in check_ragged_rows(loglikelihoods, "loglikelihoods")]
 
 
-def _bigbench_argmax(row: np.ndarray) -> int:
+def _bigbench_argmax(row: np.ndarray, absolute_normalization: bool = False) -> int:
     """BIG-bench's argmax over a sample's choices, pseudorandom among ties.
 
-    BIG-bench's json_task (default ``absolute_normalization=False``) first
-    normalises the model's log-likelihoods, ``x - scipy.special.logsumexp(x)``,
-    and ``task_metrics`` then picks, among the tied maxima of that float64
+    BIG-bench's json_task scores a choice by its log-probability normalised over
+    the choices, ``x - scipy.special.logsumexp(x)``, or, for tasks with
+    ``absolute_normalization: true``, by the raw log-probability ``x``;
+    ``task_metrics.argmax`` then picks, among the tied maxima of that float64
     array, the one at ``int(sha256(array.tobytes()).hexdigest(), 16) % ties``.
     """
-    normalised = np.asarray(row, dtype=np.float64) - logsumexp(row)
-    tied = np.flatnonzero(normalised == normalised.max())
-    position = int(hashlib.sha256(normalised.tobytes()).hexdigest(), 16) % len(tied)
+    row = np.asarray(row, dtype=np.float64)
+    scored = row if absolute_normalization else row - logsumexp(row)
+    tied = np.flatnonzero(scored == scored.max())
+    position = int(hashlib.sha256(scored.tobytes()).hexdigest(), 16) % len(tied)
     return int(tied[position])
 
 
@@ -197,12 +199,15 @@ def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list
     return rows, scores
 
 
-def multiple_choice_grade(loglikelihoods, targets) -> np.ndarray:
+def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bool = False) -> np.ndarray:
     """The target score of the most likely choice, as BIG-bench's ``multiple_choice_grade``.
 
-    ``targets`` per sample: the index of the correct choice or BIG-bench target scores.
-    Ties are broken as BIG-bench does (a sha256 of its normalised log-probabilities),
-    so pass the raw log-likelihoods (lm-eval's) as BIG-bench's models return them.
+    ``targets`` per sample: the index of the correct choice or BIG-bench target scores
+    (the grade is the chosen option's raw score, e.g. 0.5 for a half-right option).
+    Ties are broken as BIG-bench does, by a sha256 of the log-probabilities it
+    compares: normalised over the choices by default, raw with
+    ``absolute_normalization=True`` (the flag of the BIG-bench task), so pass the
+    raw log-likelihoods (lm-eval's) as BIG-bench's models return them.
 
     >>> multiple_choice_grade([[-1.0, -0.5], [-0.2, -3.0]], [1, 1])
     array([1., 0.])
@@ -210,56 +215,81 @@ def multiple_choice_grade(loglikelihoods, targets) -> np.ndarray:
     array([0.5])
     """
     rows, scores = _choices_and_scores(loglikelihoods, targets)
-    return np.array([score[_bigbench_argmax(row)] for row, score in zip(rows, scores)], dtype=float)
+    return np.array(
+        [score[_bigbench_argmax(row, absolute_normalization)] for row, score in zip(rows, scores)], dtype=float
+    )
 
 
-def _correct_indicator(scores: np.ndarray) -> np.ndarray:
-    return (scores == scores.max()).astype(float)
+def _bigbench_target_probs(scores: np.ndarray) -> np.ndarray:
+    """BIG-bench's target distribution t = s / sum(s), all zeros when the scores sum to 0."""
+    total = sum(scores.tolist())
+    return np.zeros_like(scores) if total == 0 else scores / total
+
+
+def _bigbench_brier_terms(probs: np.ndarray, scores: np.ndarray) -> float:
+    """One sample's sum over options of t(p - 1)^2 + (1 - t)p^2, added in BIG-bench's order."""
+    t = _bigbench_target_probs(scores)
+    return sum((t * (probs - 1) ** 2 + (1 - t) * probs**2).tolist())
 
 
 def brier_score(probs, targets) -> np.ndarray:
-    """Per sample, Σ_k (p_k − y_k)², with y_k = 1 for the correct choice(s); range [0, 2].
+    """Per sample, BIG-bench's multi-category Brier sum Σ_k t_k(p_k − 1)² + (1 − t_k)p_k².
 
-    ``probs`` per sample sum to 1 (use :func:`choice_probs` on log-likelihoods). A
-    choice is correct where its target score equals the sample's maximum, as in
-    BIG-bench; the range [0, 2] is for one correct choice (with m correct
-    choices each counts y = 1 and the score can reach m + 1).
+    The definition of BIG-bench's ``calibration_multiple_choice_brier_score`` code
+    (bigbench 1.0.0), summed over one sample's options: ``probs`` p per sample sum
+    to 1 (use :func:`choice_probs` on log-likelihoods); the target scores s become
+    t = s / Σs (all zeros when Σs = 0). Equivalently Σ_k (p_k − t_k)² + t_k(1 − t_k).
+    For one-hot targets (a choice index) this is the classic Σ_k (p_k − y_k)²,
+    range [0, 2]; with several correct options (scores ``[1, 1, 0]`` give
+    t = ``[0.5, 0.5, 0]``) or graded non-negative scores it stays in [0, 2], and
+    it is 0 only for p = t with t one-hot.
 
     >>> brier_score([[0.5, 0.5], [1.0, 0.0]], [0, 0])
     array([0.5, 0. ])
+    >>> brier_score([[0.5, 0.5]], [[1.0, 1.0]])
+    array([0.5])
     """
     rows = check_probability_rows(probs, "probs")
     scores = check_targets(targets, [len(r) for r in rows])
-    return np.array([float(((p - _correct_indicator(s)) ** 2).sum()) for p, s in zip(rows, scores)])
+    return np.array([_bigbench_brier_terms(p, s) for p, s in zip(rows, scores)], dtype=float)
 
 
 def bigbench_brier_score(loglikelihoods, targets) -> float:
     """BIG-bench's ``calibration_multiple_choice_brier_score``, one float over all samples.
 
-    Softmax of the choices' log-likelihoods; a choice is correct where its target
-    score equals the maximum; the sum over samples and options of (p − y)²
-    divided by the total number of options.
+    As BIG-bench's code computes it (its docstring says otherwise): p is the
+    softmax of a sample's choice log-likelihoods, the target scores s become
+    t = s / Σs (all zeros when Σs = 0), and the score is the sum over samples and
+    options of t(p − 1)² + (1 − t)p² divided by the total number of options, i.e.
+    Σ :func:`brier_score` / Σ options. For one-hot targets each option adds (p − y)².
 
     >>> round(bigbench_brier_score([[0.0, 0.0], [0.0, -100.0]], [0, 0]), 4)
     0.125
+    >>> round(bigbench_brier_score([[0.0, 0.0, -1.0]], [[1.0, 1.0, 0.0]]), 5)
+    0.17874
     """
     rows, scores = _choices_and_scores(loglikelihoods, targets)
-    probs = [_softmax(row) for row in rows]
-    squared = sum(float(((p - _correct_indicator(s)) ** 2).sum()) for p, s in zip(probs, scores))
-    return squared / sum(len(r) for r in rows)
+    total = sum(_bigbench_brier_terms(_softmax(row), s) for row, s in zip(rows, scores))
+    return total / sum(len(r) for r in rows)
 
 
 def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) -> np.ndarray:
-    """Per sample, the log of the probability mass on the correct choice(s).
+    """Per sample, the log of the probability mass on the best-scored choice(s).
 
-    A choice is correct where its target score equals the sample's maximum. With
-    ``normalise=True`` the mass is taken over the choices (log-softmax), so its
-    exp is the paper's continuous "probability of the correct answer" in [0, 1];
-    with ``normalise=False`` it is the model's unnormalised log p of the correct
-    continuation(s).
+    A choice counts where its target score equals the sample's maximum: the
+    correct choice of a one-hot target, every correct one when several share the
+    top score (their probabilities add up), and only the top-scored option of a
+    graded target (a 0.5-scored option adds nothing); when all scores are equal
+    every choice counts (BIG-bench rejects such examples). With ``normalise=True``
+    the mass is taken over the choices (log-softmax), so its exp is the paper's
+    continuous "probability of the correct answer" in [0, 1] (``p_correct`` of the
+    BIG-bench tasks); with ``normalise=False`` it is the model's unnormalised log p
+    of the best-scored continuation(s).
 
     >>> np.exp(correct_choice_log_prob([[0.0, 0.0], [-1.0, -3.0]], [0, [1.0, 0.0]])).round(3)
     array([0.5  , 0.881])
+    >>> np.exp(correct_choice_log_prob([[np.log(0.5), np.log(0.3), np.log(0.2)]], [[0.0, 0.5, 1.0]])).round(3)
+    array([0.2])
     >>> correct_choice_log_prob([[-2.0, -1.0]], [0], normalise=False)
     array([-2.])
     """

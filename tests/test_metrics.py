@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 import mirage_metrics as mm
 from mirage_metrics import metrics
@@ -142,12 +143,47 @@ def test_brier_score_by_hand():
     )
 
 
-def test_bigbench_brier_score_follows_design_definition():
-    """DESIGN.md: softmax of the log-probs; correct = score equal to the max; Σ (p − y)² / total options."""
+def test_bigbench_brier_score_follows_bigbench_code():
+    """BIG-bench's code: softmax of the log-probs; t = s / Σs; Σ t(p − 1)² + (1 − t)p² / total options."""
     log_probs = [[math.log(0.6), math.log(0.4)], [math.log(0.2), math.log(0.3), math.log(0.5)]]
-    targets = [0, [0.0, 1.0, 1.0]]  # the second sample has two correct options
-    squared = (0.4**2 + 0.4**2) + (0.2**2 + 0.7**2 + 0.5**2)
-    assert mm.bigbench_brier_score(log_probs, targets) == pytest.approx(squared / 5)
+    targets = [0, [0.0, 1.0, 1.0]]  # the second sample has two correct options: t = [0, 0.5, 0.5]
+    one_hot = 0.4**2 + 0.4**2
+    two_correct = 0.2**2 + (0.5 * 0.7**2 + 0.5 * 0.3**2) + (0.5 * 0.5**2 + 0.5 * 0.5**2)
+    assert mm.bigbench_brier_score(log_probs, targets) == pytest.approx((one_hot + two_correct) / 5)
+    per_sample = mm.brier_score(mm.choice_probs(log_probs), targets)
+    np.testing.assert_allclose(per_sample, [one_hot, two_correct])
+    assert mm.bigbench_brier_score(log_probs, targets) == pytest.approx(per_sample.sum() / 5)
+
+
+@pytest.mark.parametrize(
+    ("log_probs", "scores", "bigbench"),
+    [([0.0, 0.0, -1.0], [1.0, 1.0, 0.0], 0.17874), ([-2.0, -1.0, -4.0], [0.0, 0.5, 1.0], 0.34969)],
+)
+def test_bigbench_brier_score_regressions_with_several_correct_and_graded_targets(log_probs, scores, bigbench):
+    """Values of BIG-bench 1.0.0's calibration_multiple_choice_brier_score (the old rule gave 0.23052 and 0.49863)."""
+    assert mm.bigbench_brier_score([log_probs], [scores]) == pytest.approx(bigbench, abs=5e-6)
+    assert mm.brier_score(mm.choice_probs([log_probs]), [scores])[0] == pytest.approx(3 * bigbench, abs=2e-5)
+
+
+def test_brier_score_with_all_zero_target_scores_is_the_sum_of_squared_probabilities():
+    np.testing.assert_allclose(mm.brier_score([[0.25, 0.75]], [[0.0, 0.0]]), [0.25**2 + 0.75**2])
+
+
+def test_multiple_choice_grade_absolute_normalization_hashes_the_raw_log_probs():
+    """Ties are broken by a hash of the compared array: normalised and raw arrays hash differently."""
+    rows = [[-1.0] * n for n in range(2, 9)] + [[-2.5] * 3, [-0.5, -0.5, -4.0, -0.5]]
+    for row in rows:
+        raw = np.asarray(row)
+        for flag, compared in ((False, raw - logsumexp(raw)), (True, raw)):
+            tied = np.flatnonzero(compared == compared.max())
+            chosen = tied[int(hashlib.sha256(compared.tobytes()).hexdigest(), 16) % len(tied)]
+            grades = [mm.multiple_choice_grade([row], [k], absolute_normalization=flag)[0] for k in range(len(row))]
+            assert grades == [float(k == chosen) for k in range(len(row))]
+    assert any(
+        mm.multiple_choice_grade([row], [[float(k) for k in range(len(row))]], absolute_normalization=True)[0]
+        != mm.multiple_choice_grade([row], [[float(k) for k in range(len(row))]])[0]
+        for row in rows
+    )
 
 
 def test_bigbench_brier_score_normalises_unnormalised_loglikelihoods():
@@ -223,6 +259,12 @@ def test_correct_choice_log_prob_by_hand():
     np.testing.assert_allclose(np.exp(normalised), [0.7, 0.5])
     raw = mm.correct_choice_log_prob(rows, [[1.0, 0.0, 1.0], 1], normalise=False)
     np.testing.assert_allclose(np.exp(raw), [0.7, 0.1])
+
+
+def test_correct_choice_log_prob_counts_only_the_top_scored_choice_of_graded_targets():
+    rows = [[math.log(0.5), math.log(0.3), math.log(0.2)]]
+    np.testing.assert_allclose(np.exp(mm.correct_choice_log_prob(rows, [[0.0, 0.5, 1.0]])), [0.2])
+    np.testing.assert_allclose(np.exp(mm.correct_choice_log_prob(rows, [[1.0, 1.0, 0.0]])), [0.8])
 
 
 @pytest.mark.parametrize("params", [3.5e8, 1.3e9, 6.7e9, 1.75e11])
