@@ -15,12 +15,16 @@ loading its weights.
 
 from __future__ import annotations
 
+import ast
 import json
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from mirage_metrics.paths import check_path_name
 
 __all__ = [
     "Model",
@@ -29,12 +33,72 @@ __all__ = [
     "get_family",
     "load_family_file",
     "count_parameters",
+    "check_model_arg",
 ]
+
+# Characters lm-eval's ``--model_args key=value,...`` parsers give meaning to: the
+# separator, quotes and brackets (0.4.13 splits outside quotes and brackets and
+# reads ``{`` as JSON); control characters and surrounding spaces are changed too.
+_MODEL_ARG_SYNTAX = set(",'\"[](){}") | {chr(code) for code in range(32)} | {chr(127)}
+
+
+def _read_as_non_string(value: str) -> bool:
+    """Whether lm-eval would turn ``value`` into something else than this string (a bool, None, number, literal)."""
+    if value.lower() in ("true", "false", "none"):
+        return True
+    try:
+        float(value)
+        return True
+    except ValueError:
+        pass
+    try:
+        ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def check_model_arg(value: object, field: str) -> str:
+    """``value`` if lm-eval's ``--model_args`` reads it back as exactly this string; else a ValueError.
+
+    A checkpoint path or revision is one value of lm-eval's ``key=value,...`` list, so
+    a comma would start a new argument (``/ckpt,trust_remote_code=True``) and quotes
+    or brackets change the parse: such values are refused, never passed on.
+
+    >>> check_model_arg("EleutherAI/pythia-70m", "path")
+    'EleutherAI/pythia-70m'
+    >>> check_model_arg("/ckpt,trust_remote_code=True", "path")
+    Traceback (most recent call last):
+    ...
+    ValueError: path='/ckpt,trust_remote_code=True' cannot be passed in lm-eval's --model_args: it holds ','; ...
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{field}={value!r} must be a string (quote it in YAML)")
+    unsafe = sorted(set(value) & _MODEL_ARG_SYNTAX)
+    if unsafe or not value.strip() or value != value.strip() or _read_as_non_string(value):
+        reason = f"it holds {' '.join(map(repr, unsafe))}" if unsafe else "lm-eval would not read it back as this text"
+        raise ValueError(
+            f"{field}={value!r} cannot be passed in lm-eval's --model_args: {reason}; use a path or revision "
+            "without commas, quotes, brackets, control characters or surrounding spaces (e.g. link the folder "
+            "under a plain name)"
+        )
+    return value
 
 
 @dataclass(frozen=True)
 class Model:
-    """One checkpoint: ``path`` is a local folder or a Hub id; ``size`` is what ``--sizes`` matches."""
+    """One checkpoint: ``path`` is a local folder or a Hub id; ``size`` is what ``--sizes`` matches.
+
+    ``name`` becomes its output folder, ``path`` and ``revision`` go into lm-eval's
+    ``--model_args``: all three are checked here.
+
+    >>> Model("m", "/ckpt/m", "m", revision="main").revision
+    'main'
+    >>> Model("../m", "/ckpt/m", "m")
+    Traceback (most recent call last):
+    ...
+    ValueError: model name='../m' becomes a folder name: give a non-empty name with no slashes, ...
+    """
 
     name: str
     path: str
@@ -43,11 +107,24 @@ class Model:
     non_embedding_params: int | None = None
     revision: str | None = None
 
+    def __post_init__(self) -> None:
+        check_path_name(self.name, "model name")
+        check_model_arg(self.path, "path")
+        if self.revision is not None:
+            check_model_arg(self.revision, "revision")
+
 
 @dataclass(frozen=True)
 class Family:
+    """A named, non-empty sequence of models; ``name`` becomes the family's output folder."""
+
     name: str
     models: tuple[Model, ...]
+
+    def __post_init__(self) -> None:
+        check_path_name(self.name, "family name")
+        if not self.models:
+            raise ValueError(f"family {self.name!r} has no models; list at least one")
 
     def select(self, sizes: list[str] | None = None) -> list[Model]:
         """The models whose ``size`` (or name) is in ``sizes``, in the family's order; all when None.
@@ -134,9 +211,9 @@ def get_family(name: str) -> Family:
     return families[name]
 
 
-def _require(mapping: dict, key: str, where: str) -> object:
+def _require(mapping: dict, key: str) -> object:
     if key not in mapping or mapping[key] in (None, ""):
-        raise ValueError(f"{where}: missing required key {key!r}")
+        raise ValueError(f"missing required key {key!r}")
     return mapping[key]
 
 
@@ -156,69 +233,118 @@ def load_family_file(path: str | Path) -> Family:
         raise ValueError(f"family file {path} is not valid YAML: {error}") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected a mapping with keys 'name' and 'models'")
-    family_name = str(_require(document, "name", str(path)))
-    entries = _require(document, "models", str(path))
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: 'models' must be a list of {{name, path}} mappings")
+    try:
+        family_name = check_path_name(str(_require(document, "name")), "family name")
+        entries = _require(document, "models")
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: 'models' must be a non-empty list of {{name, path}} mappings")
     models, seen = [], set()
     for index, entry in enumerate(entries):
         where = f"{path}: models[{index}]"
         if not isinstance(entry, dict):
             raise ValueError(f"{where} must be a mapping with keys 'name' and 'path'")
-        name = str(_require(entry, "name", where))
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise ValueError(f"{where}: name={name!r} names the output folder; use no slashes and no leading dot")
-        if name in seen:
-            raise ValueError(f"{where}: duplicate model name {name!r}; names must be unique")
-        seen.add(name)
-        location = str(_require(entry, "path", where))
-        local = (path.parent / location).expanduser()
-        if local.is_dir():
-            location = str(local.resolve())
-        revision = entry.get("revision")
-        params = entry.get("params")
-        if params is None:
-            params = count_parameters(location, revision=revision)
-        elif isinstance(params, bool) or not isinstance(params, int) or params <= 0:
-            raise ValueError(f"{where}: params={params!r} must be a positive integer (or left out to count it)")
-        non_embedding = entry.get("non_embedding_params")
-        models.append(Model(name, location, name, int(params), non_embedding, revision))
+        try:
+            models.append(_family_file_model(entry, path.parent))
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        if models[-1].name in seen:
+            raise ValueError(f"{where}: duplicate model name {models[-1].name!r}; names must be unique")
+        seen.add(models[-1].name)
     return Family(family_name, tuple(models))
+
+
+def _family_file_model(entry: dict, folder: Path) -> Model:
+    """One ``models`` entry of a family file; relative paths are taken from ``folder``."""
+    name = check_path_name(str(_require(entry, "name")), "name")
+    location = check_model_arg(str(_require(entry, "path")), "path")
+    revision = entry.get("revision")
+    if revision is not None:
+        check_model_arg(revision, "revision")
+    local = (folder / location).expanduser()
+    if local.is_dir():
+        location = str(local.resolve())
+    params = entry.get("params")
+    if params is None:
+        params = count_parameters(location, revision=revision)
+    elif isinstance(params, bool) or not isinstance(params, int) or params <= 0:
+        raise ValueError(f"params={params!r} must be a positive integer (or left out to count it)")
+    return Model(name, location, name, int(params), entry.get("non_embedding_params"), revision)
+
+
+# The safetensors library refuses headers above 100 MB; so do we, before reading one.
+SAFETENSORS_MAX_HEADER = 100_000_000
+
+
+def _corrupt(file: Path, problem: str) -> ValueError:
+    return ValueError(
+        f"{file}: {problem}; the checkpoint is damaged or incomplete: save it again with save_pretrained, "
+        "or give 'params' in the family file"
+    )
 
 
 def _safetensors_files(folder: Path) -> list[Path]:
     index = folder / "model.safetensors.index.json"
     if index.is_file():
-        shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
-        return [folder / shard for shard in sorted(shards)]
+        try:
+            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+            shards = sorted({str(shard) for shard in weight_map.values()})
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            problem = f"not a safetensors index with a 'weight_map' ({type(error).__name__}: {error})"
+            raise _corrupt(index, problem) from None
+        if any(Path(shard).name != shard for shard in shards):
+            raise _corrupt(index, "a 'weight_map' file is not a plain file name in the checkpoint folder")
+        return [folder / shard for shard in shards]
     single = folder / "model.safetensors"
     return [single] if single.is_file() else []
 
 
+def _safetensors_header(file: Path) -> dict:
+    """The JSON header of a safetensors file; its claimed size is checked against the file's before reading."""
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as handle:
+            prefix = handle.read(8)
+            header_size = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else None
+            if header_size is None or header_size > min(size - 8, SAFETENSORS_MAX_HEADER):
+                raise _corrupt(file, f"its header length ({header_size}) does not fit the file ({size:,} bytes)")
+            raw = handle.read(header_size)
+    except OSError as error:
+        raise ValueError(f"{file}: cannot be read ({error.strerror or error})") from None
+    try:
+        header = json.loads(raw)
+    except ValueError:  # also UnicodeDecodeError
+        header = None
+    if not isinstance(header, dict):
+        raise _corrupt(file, "its header is not a JSON object")
+    return header
+
+
 def _safetensors_count(file: Path) -> int:
     """Parameters in one safetensors file, from its JSON header only."""
-    with open(file, "rb") as handle:
-        (header_size,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(header_size))
     total = 0
-    for name, info in header.items():
+    for name, info in _safetensors_header(file).items():
         if name == "__metadata__":
             continue
-        count = 1
-        for dim in info["shape"]:
-            count *= dim
-        total += count
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if not isinstance(shape, list) or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape):
+            raise _corrupt(file, f"tensor {name!r} has no valid 'shape'")
+        total += math.prod(shape)
     return total
 
 
 def _count_from_config(location: str, revision: str | None) -> int:
-    """Build the model on the meta device (no memory for weights) and count its parameters."""
+    """Build the model on the meta device (no memory for weights) and count its parameters.
+
+    Remote code is never run here: ``trust_remote_code=False`` refuses configs that need it.
+    """
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    config = AutoConfig.from_pretrained(location, revision=revision)
+    config = AutoConfig.from_pretrained(location, revision=revision, trust_remote_code=False)
     with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config)
+        model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)
     return int(model.num_parameters())
 
 
@@ -238,7 +364,11 @@ def count_parameters(location: str | Path, revision: str | None = None) -> int:
                 f"{folder} holds neither model.safetensors nor config.json; pass a checkpoint folder "
                 "saved with save_pretrained, or give 'params' in the family file"
             )
-        return _count_from_config(str(folder), revision)
+        try:
+            return _count_from_config(str(folder), revision)
+        except Exception as error:  # transformers raises many kinds for a bad config; all mean the same here
+            problem = f"not a usable model config ({type(error).__name__}: {error})"
+            raise _corrupt(folder / "config.json", problem) from None
     from huggingface_hub import get_safetensors_metadata
     from huggingface_hub.errors import NotASafetensorsRepoError
 

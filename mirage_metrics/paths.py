@@ -11,10 +11,12 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import re
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
-__all__ = ["tasks_path", "evaluate_path", "evaluate_module_names"]
+__all__ = ["tasks_path", "evaluate_path", "evaluate_module_names", "check_path_name", "file_stem"]
 
 
 def tasks_path() -> Path:
@@ -52,3 +54,61 @@ def evaluate_path(name: str) -> str:
             f"name={name!r} is not a mirage-metrics evaluate module; choose one of {names}"
         )
     return str(_evaluate_root() / name)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_path_name(name: str, what: str) -> str:
+    """``name`` unchanged if it can be one folder or file name inside an output folder; else ValueError.
+
+    Every name that becomes a path (family, model) goes through this one rule: no
+    separators, no ``.``/``..`` or leading dot, not absolute (no drive), not empty,
+    no control characters, no surrounding spaces. ``what`` names the field in the error.
+
+    >>> check_path_name("pythia-70m", "model name")
+    'pythia-70m'
+    >>> check_path_name("../elsewhere", "family name")
+    Traceback (most recent call last):
+    ...
+    ValueError: family name='../elsewhere' becomes a folder name: give a non-empty name with no slashes, ...
+    """
+    text = str(name)
+    if (
+        not text.strip()
+        or text != text.strip()
+        or "/" in text
+        or "\\" in text
+        or text.startswith(".")
+        or PureWindowsPath(text).drive
+        or _CONTROL.search(text)
+    ):
+        raise ValueError(
+            f"{what}={text!r} becomes a folder name: give a non-empty name with no slashes, no leading dot, "
+            "no control characters and no surrounding spaces"
+        )
+    return text
+
+
+_FILE_SAFE = re.compile(r"[^a-z0-9_.-]")
+_HASHED = re.compile(r"-[0-9a-f]{10}$")
+
+
+def file_stem(name: str, max_length: int = 80) -> str:
+    """A file-name stem for any ``name``, different for different names (also on case-insensitive disks).
+
+    Lower-case letters, digits, ``_ . -`` are kept; anything else becomes ``_``, and
+    whenever something was changed (or the name already ends like a hash) a hash
+    of the original is appended, so ``fam x`` and ``fam_x`` get different stems.
+
+    >>> file_stem("fam_x"), file_stem("fam x"), file_stem("Fam_x")
+    ('fam_x', 'fam_x-a9a554d1f7', 'fam_x-069336e359')
+    >>> file_stem("../../etc/passwd")
+    '_._.._etc_passwd-3754d6cb3a'
+    """
+    text = str(name)
+    stem = _FILE_SAFE.sub("_", text.lower())[:max_length]
+    stem = re.sub(r"^\.", "_", stem)
+    if stem == text and text and not _HASHED.search(text):
+        return stem
+    return f"{stem}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"

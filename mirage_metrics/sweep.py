@@ -9,6 +9,11 @@ folder exists only when complete, so a sweep killed at any moment (even SIGKILL)
 is finished by running the same command again. A failing model is reported (its
 lm-eval log kept as ``<out>/<family>/<model>.failed.log``) and the sweep goes on.
 
+Sweeps may share an ``--out`` (overlapping shards, a rerun while one still runs):
+a model is worked on only under an exclusive lock (``fcntl.flock`` on
+``.<model>.lock``); a model locked by another live sweep is reported ``busy`` and
+left to it, and work folders are removed as stale only by the lock's holder.
+
 Under ``accelerate launch`` (multi-GPU data parallel) every rank runs the same sweep:
 each rank's lm-eval subprocess joins the launch's process group, and only rank 0
 writes and renames the model folders.
@@ -20,6 +25,8 @@ writes and renames the model folders.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -30,6 +37,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from mirage_metrics.constants import BACKENDS
 from mirage_metrics.families import Family, Model
@@ -72,7 +80,7 @@ class SweepOptions:
 
 @dataclass
 class ModelOutcome:
-    """What happened to one model: ``status`` is done, skipped or failed."""
+    """What happened to one model: ``status`` is done, skipped, busy (another sweep holds it) or failed."""
 
     model: Model
     status: str
@@ -136,20 +144,39 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
+def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """End ``process`` if it still runs (SIGTERM, then SIGKILL after ``grace`` seconds) and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.stdout.close()
+
+
 def _run_logged(command: list[str], log_path: Path, echo: bool) -> int:
-    """Run ``command``, writing its output to ``log_path`` (and to stderr when ``echo``); its exit code."""
+    """Run ``command``, writing its output to ``log_path`` (and to stderr when ``echo``); its exit code.
+
+    The child never outlives this call: whatever goes wrong here (the log's disk is
+    full, Ctrl-C), it is stopped and waited for before the error goes on.
+    """
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     env = dict(os.environ, TOKENIZERS_PARALLELISM="false")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=preexec
         )
-        for chunk in iter(lambda: process.stdout.read1(1 << 16), b""):
-            log.write(chunk)
-            if echo:
-                sys.stderr.buffer.write(chunk)
-                sys.stderr.flush()
-        return process.wait()
+        try:
+            for chunk in iter(lambda: process.stdout.read1(1 << 16), b""):
+                log.write(chunk)
+                if echo:
+                    sys.stderr.buffer.write(chunk)
+                    sys.stderr.flush()
+            return process.wait()
+        finally:
+            _stop(process)
 
 
 def _collect_outputs(work: Path) -> dict:
@@ -204,18 +231,75 @@ def _follow(model: Model, target: Path, options: SweepOptions) -> ModelOutcome:
     return ModelOutcome(model, status, target, time.monotonic() - started, f"rank {_process_rank()}")
 
 
+@contextlib.contextmanager
+def _model_lock(family_dir: Path, name: str) -> Iterator[bool]:
+    """Hold an exclusive lock on ``family_dir/.<name>.lock``: yields True, or False when another process holds it.
+
+    The lock file is removed on release; a lock taken on a file that was removed
+    meanwhile (by the previous holder) does not count, and is taken again.
+    """
+    path = family_dir / f".{name}.lock"
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                current = os.stat(path).st_ino == os.fstat(descriptor).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                try:
+                    yield True
+                finally:
+                    path.unlink(missing_ok=True)  # while still locked: a waiter then sees a removed file
+                return
+        finally:
+            os.close(descriptor)
+
+
+def _remove_stale_work(family_dir: Path, name: str) -> None:
+    """Remove ``.<name>.tmp-<pid>`` folders; only called under the model's lock, so their owners are gone."""
+    prefix = f".{name}.tmp-"
+    for entry in family_dir.iterdir():
+        if entry.name.startswith(prefix) and entry.name[len(prefix) :].isdigit():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def run_model(model: Model, family_name: str, out: Path, options: SweepOptions) -> ModelOutcome:
-    """Evaluate one model into ``out/<family>/<model>/`` (skipped when that folder exists)."""
+    """Evaluate one model into ``out/<family>/<model>/`` (skipped when that folder exists, busy when
+    another sweep is running it)."""
     family_dir = Path(out) / family_name
     target = family_dir / model.name
     if _process_rank() != 0:
         return _follow(model, target, options)
     if target.is_dir():
         return ModelOutcome(model, "skipped", target)
-    started = time.monotonic()
     family_dir.mkdir(parents=True, exist_ok=True)
-    for stale in family_dir.glob(f".{model.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    with _model_lock(family_dir, model.name) as locked:
+        if not locked:
+            return ModelOutcome(model, "busy", target, message="another sweep is running it")
+        if target.is_dir():  # finished by another sweep since this one planned
+            return ModelOutcome(model, "skipped", target)
+        _remove_stale_work(family_dir, model.name)
+        return _evaluate(model, family_name, family_dir, options)
+
+
+def _discard(work: Path, failed_log: Path) -> None:
+    """Keep a failed run's lm-eval log as ``failed_log`` (when it can be kept) and remove its work folder."""
+    with contextlib.suppress(OSError):
+        if (work / "lm_eval.log").is_file():
+            shutil.move(work / "lm_eval.log", failed_log)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _evaluate(model: Model, family_name: str, family_dir: Path, options: SweepOptions) -> ModelOutcome:
+    """Run lm-eval for one model in a work folder and rename it to the model folder when complete."""
+    started = time.monotonic()
+    target = family_dir / model.name
     work = family_dir / f".{model.name}.tmp-{os.getpid()}"
     work.mkdir()
     failed_log = family_dir / f"{model.name}.failed.log"
@@ -238,11 +322,12 @@ def run_model(model: Model, family_name: str, out: Path, options: SweepOptions) 
         _write_json(work / MODEL_FILE, info)
         work.rename(target)
     except (RuntimeError, OSError, ValueError) as error:
-        if (work / "lm_eval.log").is_file():
-            shutil.move(work / "lm_eval.log", failed_log)
-        shutil.rmtree(work, ignore_errors=True)
+        _discard(work, failed_log)
         message = f"{error}; lm-eval log: {failed_log}"
         return ModelOutcome(model, "failed", target, time.monotonic() - started, message)
+    except BaseException:  # Ctrl-C, MemoryError, ...: no work folder is left behind
+        _discard(work, failed_log)
+        raise
     failed_log.unlink(missing_ok=True)
     return ModelOutcome(model, "done", target, time.monotonic() - started, _summary(results))
 
@@ -252,7 +337,21 @@ def _describe(outcome: ModelOutcome) -> str:
     head = f"{outcome.status:>7}  {outcome.model.name} ({params})"
     if outcome.status == "skipped":
         return f"{head}: complete folder exists, {outcome.folder}"
+    if outcome.status == "busy":
+        return f"{head}: {outcome.message}, {outcome.folder}"
     return f"{head} in {outcome.seconds:.0f} s: {outcome.message}"
+
+
+def _check_writable(family_dir: Path, out: str | Path) -> None:
+    """Create ``family_dir`` and a probe folder in it; a ValueError naming ``out`` when that fails."""
+    try:
+        family_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=family_dir, prefix=".write-probe-").cleanup()
+    except OSError as error:
+        raise ValueError(
+            f"out={str(out)!r}: cannot write model folders into {family_dir} ({error.strerror or error}); "
+            "pass a writable folder as --out"
+        ) from None
 
 
 def sweep(
@@ -267,12 +366,17 @@ def sweep(
     """Run ``options.tasks`` on the selected models of ``family``; one outcome per model, in order.
 
     Which models still need running is decided once, up front, so every rank of a
-    multi-process launch agrees on the plan.
+    multi-process launch agrees on the plan. Raises ValueError, before running
+    anything, when no model is selected or ``out`` cannot hold the family's folder.
     """
     from tqdm.auto import tqdm
 
     models = shard_items(family.select(sizes), *shard)
+    if not models:
+        raise ValueError(f"shard={shard[0]}/{shard[1]} selects no model of family {family.name!r}; nothing to run")
     leader = _process_rank() == 0
+    if leader:
+        _check_writable(Path(out) / family.name, out)
     outcomes = []
     bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
     pending = [not (Path(out) / family.name / model.name).is_dir() for model in models]

@@ -20,6 +20,7 @@ images; noisy class prototypes) so that bigger models do measurably better.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import pickle
 import zipfile
@@ -46,6 +47,8 @@ __all__ = [
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 OMNIGLOT_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_background.zip"
 CIFAR_SHAPE = (3, 32, 32)
+# MD5s of the official archive's python pickles (as torchvision's CIFAR100 checks them).
+CIFAR100_MD5 = {"train": "16019d7e3df5f24257cddd939b257f8d", "test": "f0ef6b0ae62326f3e7ffdfab6717acfc"}
 OMNIGLOT_IMAGES_PER_CHARACTER = 20
 
 PathLike = Union[str, Path]
@@ -74,19 +77,62 @@ def _cifar_missing(root: Path, reason: str) -> DataNotFoundError:
     )
 
 
-def _read_cifar_batch(path: Path) -> torch.Tensor:
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR batch and nothing else: the only globals it resolves rebuild numpy arrays.
+
+    Any other global (``os.system``, ``builtins.eval``, a class with side effects)
+    is refused before it is looked up, so a planted pickle cannot run code.
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): np.zeros(0).__reduce__()[0],  # numpy's array rebuilder
+        ("numpy._core.multiarray", "_reconstruct"): np.zeros(0).__reduce__()[0],
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refused global {module}.{name}: a CIFAR batch holds only numpy arrays")
+        return self._ALLOWED[module, name]
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
-        batch = pickle.load(handle, encoding="bytes")
-    pixels = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, *CIFAR_SHAPE)
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_cifar_batch(path: Path, expected_md5: str | None) -> torch.Tensor:
+    """Images of one CIFAR batch pickle; its MD5 is checked first unless ``expected_md5`` is None."""
+    actual = None if expected_md5 is None else _md5(path)
+    if actual != expected_md5:
+        raise ValueError(
+            f"{path}: MD5 {actual} is not the official {expected_md5}; the file is damaged or not "
+            f"CIFAR100's: delete {path.parent} and extract {CIFAR100_URL} again (or pass --download)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            batch = _CifarUnpickler(handle, encoding="bytes").load()
+        pixels = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, *CIFAR_SHAPE)
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"{path}: not a CIFAR100 python batch ({type(error).__name__}: {error})") from None
     return torch.from_numpy(pixels).float().div_(255.0)
 
 
-def load_cifar100(data_dir: PathLike, *, download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def load_cifar100(
+    data_dir: PathLike, *, download: bool = False, verify_md5: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """CIFAR100 train (50,000) and test (10,000) images, shape (N, 3, 32, 32), values in [0, 1].
 
     Reads torchvision's layout ``<data_dir>/cifar-100-python/{train,test}`` (the
     python pickles of the official archive); ``download=True`` fetches it there
-    with torchvision first.
+    with torchvision first. The pickles are read with an unpickler that only
+    rebuilds numpy arrays (a planted file cannot run code), after their MD5s are
+    checked against the official ones; ``verify_md5=False`` skips that check, for
+    synthetic files of the same format in tests only.
     """
     root = Path(data_dir)
     folder = root / "cifar-100-python"
@@ -100,7 +146,8 @@ def load_cifar100(data_dir: PathLike, *, download: bool = False) -> tuple[torch.
     for split in ("train", "test"):
         if not (folder / split).is_file():
             raise _cifar_missing(root, f"{folder / split} is missing")
-    return _read_cifar_batch(folder / "train"), _read_cifar_batch(folder / "test")
+    expected = CIFAR100_MD5 if verify_md5 else {}
+    return tuple(_read_cifar_batch(folder / split, expected.get(split)) for split in ("train", "test"))
 
 
 def synthetic_cifar(num_train: int = 5000, num_test: int = 1000, *, rank: int = 48, seed: int = 0):

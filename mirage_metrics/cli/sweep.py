@@ -67,12 +67,13 @@ def run(args) -> int:
         options = _options(args)
         sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
         family.select(sizes)  # unknown sizes fail before anything runs
+        outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks --out before running
     except ValueError as error:
         print(f"mirage sweep: error: {error}", file=sys.stderr)
         return 2
-    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
-    print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "busy", "failed")}
+    busy = f", {counts['busy']} busy in another sweep" if counts["busy"] else ""
+    print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed{busy}")
     for outcome in outcomes:
         if outcome.status == "failed":
             print(f"FAILED {outcome.model.name}: {outcome.message}")
