@@ -43,6 +43,8 @@ __all__ = [
     "format_example",
     "format_prompt",
     "problem_set_id",
+    "STOP_SEQUENCE",
+    "stop_texts",
 ]
 
 DEFAULT_SEED = 1234
@@ -50,6 +52,7 @@ DEFAULT_NUM_PROBLEMS = 1000
 DEFAULT_SHOT_POOL = 64
 TARGET_DELIMITER = " "  # between "A:" and the answer, as lm-eval's target_delimiter
 FEWSHOT_DELIMITER = "\n\n"  # between solved examples, as lm-eval's fewshot_delimiter
+STOP_SEQUENCE = "\n"  # the generation tasks' `until`: an answer ends at the first newline
 
 _SPLIT_BUCKETS = 20  # shots: bucket 0; train: buckets 1-4; test: buckets 5-19
 _SPLIT_CODES = {"test": 0, "train": 1, "shots": 2}
@@ -237,3 +240,35 @@ def problem_set_id(problems: list[dict]) -> str:
     for problem in problems:
         digest.update(f"{problem['a']}{problem['operator']}{problem['b']}={problem['answer']}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def stop_texts(tokenizer=None) -> list[str]:
+    """Texts that, written right after an answer, end a generation (``until: ["\\n"]``) exactly at the answer, each
+    a single token of ``tokenizer``, so that "answer, then this token" are disjoint events whose probabilities add up.
+
+    With a Hugging Face tokenizer: the text of every vocabulary token that starts with a newline and follows a number
+    as one token of its own (GPT-2's BPE: ``"\\n"``, ``"\\n\\n"`` and longer runs, each a distinct token; a character
+    tokenizer: ``"\\n"`` alone, since ``"\\n\\n"`` is two ``"\\n"`` tokens, an event inside the first), then the
+    end-of-text token's text when the tokenizer reads it as that token. Without one: ``["\\n"]``, exact only for
+    tokenizers where that is the sole newline-initial token and end-of-text is never sampled after an answer.
+
+    >>> stop_texts()
+    ['\\n']
+    """
+    if tokenizer is None:
+        return [STOP_SEQUENCE]
+    probe = "A: 12"  # digits, then the stop: where every answer's stop is written
+
+    def ids(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    before = ids(probe)
+    texts = tokenizer.batch_decode([[token] for token in range(len(tokenizer))])
+    stops = [
+        text for token, text in enumerate(texts)
+        if text.startswith(STOP_SEQUENCE) and ids(probe + text) == before + [token]
+    ]
+    eos_text, eos_id = tokenizer.eos_token, tokenizer.eos_token_id
+    if eos_text and eos_text not in stops and ids(probe + eos_text) == before + [eos_id]:
+        stops.append(eos_text)
+    return stops

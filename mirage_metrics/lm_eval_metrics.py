@@ -118,24 +118,47 @@ def score_generation(prediction: str, reference: str, lengths=PREFIX_LENGTHS) ->
     }
 
 
-def score_loglikelihood(loglikelihood: float, is_greedy: bool, target: str) -> dict[str, float]:
-    """The likelihood metrics of one sample from lm-eval's ``(loglikelihood, is_greedy)`` of ``target``.
+def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str, stops=()) -> dict[str, float]:
+    """The likelihood metrics of one sample from lm-eval's ``(loglikelihood, is_greedy)`` of ``continuation``.
 
-    ``target_log_prob`` is log p(target), ``per_char_prob`` is exp(log p / characters of
-    the stripped target) and ``greedy_match`` is 1.0 when greedy decoding yields the target.
+    ``continuation`` is the text exactly as scored, e.g. ``" 12"``: lm-eval moves a
+    context's trailing space into the continuation, so the space before an answer is
+    always scored with it. ``target_log_prob`` is log p(continuation), ``per_char_prob``
+    is exp(target_log_prob / characters of the continuation, the space included: 3
+    for ``" 12"``), the per-token probability for a character-level tokenizer, and
+    ``greedy_match`` is 1.0 when greedy decoding begins with the continuation's tokens.
 
-    >>> score_loglikelihood(-1.3862943611198906, True, " 12")
-    {'target_log_prob': -1.3862943611198906, 'per_char_prob': 0.5, 'greedy_match': 1.0}
+    ``stops``: ``(loglikelihood, is_greedy)`` of the continuation followed by each stop
+    (e.g. ``" 12\\n"``), stops that are disjoint events (see
+    :func:`mirage_metrics.arithmetic.stop_texts`). They add
+    ``exact_answer_prob``, the probability that sampling at temperature 1 writes
+    exactly the continuation and stops, and its log ``exact_answer_log_prob``
+    (:func:`mirage_metrics.metrics.exact_answer_log_prob`), and
+    ``greedy_exact_match``, 1.0 when greedy decoding writes exactly the
+    continuation and stops.
+
+    >>> score_loglikelihood(-2.0794415416798357, True, " 12")
+    {'target_log_prob': -2.0794415416798357, 'per_char_prob': 0.5, 'greedy_match': 1.0}
+    >>> scores = score_loglikelihood(-0.5, True, " 12", stops=[(-2.0, False), (-1.0, True)])
+    >>> round(scores["exact_answer_prob"], 4), scores["greedy_exact_match"]
+    (0.5032, 1.0)
     """
-    characters = len(check_strings([target], "target")[0].strip())
+    characters = len(check_strings([continuation], "continuation")[0])
     if characters == 0:
-        raise ValueError("target is empty after stripping whitespace; pass the gold answer text")
+        raise ValueError("continuation is empty; pass the scored text, e.g. ' ' + answer")
     log_prob, per_char = metrics.target_log_prob([loglikelihood], lengths=[characters])
-    return {
+    scores = {
         "target_log_prob": float(log_prob[0]),
         "per_char_prob": float(per_char[0]),
         "greedy_match": float(bool(is_greedy)),
     }
+    if len(stops):
+        stop_log_probs = [float(stop_loglikelihood) for stop_loglikelihood, _ in stops]
+        exact_log_prob = float(metrics.exact_answer_log_prob([stop_log_probs])[0])
+        scores["exact_answer_log_prob"] = exact_log_prob
+        scores["exact_answer_prob"] = float(np.exp(exact_log_prob))
+        scores["greedy_exact_match"] = float(any(bool(stop_is_greedy) for _, stop_is_greedy in stops))
+    return scores
 
 
 def nanmean(values) -> float:

@@ -47,6 +47,7 @@ __all__ = [
     "correct_choice_log_prob",
     "target_log_prob",
     "per_token_prob",
+    "exact_answer_log_prob",
     "subset_accuracy",
     "mean_squared_error",
     "reconstruction_c",
@@ -498,3 +499,19 @@ def per_token_loss(per_token_probs) -> np.ndarray:
     if np.any(probs <= 0) or np.any(probs > 1):
         raise ValueError("per_token_probs must lie in (0, 1]; a probability of 0 has infinite loss")
     return -np.log(probs)
+
+
+def exact_answer_log_prob(stop_loglikelihoods) -> np.ndarray:
+    """log P(a generation is exactly the answer) per sample: logsumexp over the answer's disjoint stop events.
+
+    Each row holds log p(answer, then stop s) for stops s whose token sequences are
+    not prefixes of one another (e.g. the answer's tokens followed by one newline
+    token, by another newline token, or by end-of-text), so their probabilities add up.
+
+    >>> exact_answer_log_prob([[np.log(0.2), np.log(0.3)], [0.0]]).round(6)
+    array([-0.693147,  0.      ])
+    """
+    rows = check_ragged_rows(stop_loglikelihoods, "stop_loglikelihoods", what="log-likelihoods of answer-then-stop")
+    if any(np.any(row > 0) for row in rows):
+        raise ValueError("stop_loglikelihoods must be <= 0 (log-probabilities); pass lm-eval's loglikelihoods")
+    return np.array([float(logsumexp(row)) for row in rows], dtype=float)

@@ -20,7 +20,9 @@ FORMS = ("gen", "gen_t1", "ll")
 GEN_METRICS = ["exact_match", "token_edit_distance"] + [
     f"{name}_L{length}" for length in range(1, 6) for name in ("exact_match", "token_edit_distance")
 ]
-LL_METRICS = ["target_log_prob", "per_char_prob", "greedy_match"]
+LL_METRICS = [
+    "target_log_prob", "per_char_prob", "greedy_match", "exact_answer_prob", "exact_answer_log_prob", "greedy_exact_match",
+]
 
 
 def run_cli(command: list[str], out: Path, cwd: Path) -> None:
@@ -45,11 +47,11 @@ def metric_names(form: str) -> list[str]:
 
 
 def check_value(metric: str, value: float) -> None:
-    if metric.startswith("exact_match") or metric in ("greedy_match",):
+    if metric.startswith("exact_match") or metric in ("greedy_match", "greedy_exact_match", "exact_answer_prob"):
         assert math.isnan(value) or 0.0 <= value <= 1.0, (metric, value)
     elif metric.startswith("token_edit_distance"):
         assert math.isnan(value) or value >= 0.0, (metric, value)
-    elif metric == "target_log_prob":
+    elif metric in ("target_log_prob", "exact_answer_log_prob"):
         assert value <= 0.0, value
     elif metric == "per_char_prob":
         assert 0.0 < value <= 1.0, value
@@ -63,8 +65,9 @@ def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, se
         for form in FORMS:
             name = f"mirage_arith_{task}_{form}"
             aggregates = results["results"][name]
-            for metric in metric_names(form):
-                check_value(metric, aggregates[f"{metric},none"])
+            for filter_name in ("none",) if form == "ll" else ("none", "flexible-extract"):
+                for metric in metric_names(form):
+                    check_value(metric, aggregates[f"{metric},{filter_name}"])
             assert not math.isnan(aggregates[f"{metric_names(form)[0]},none"])
             assert results["configs"][name]["metadata"]["num_problems"] == num_problems
             assert results["configs"][name]["metadata"]["seed"] == seed
@@ -123,5 +126,9 @@ def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
     for sample in samples["mirage_arith_2dm_ll"]:
         log_prob, is_greedy = sample["resps"][0][0]
         assert sample["target_log_prob"] == pytest.approx(float(log_prob))
-        assert sample["per_char_prob"] == pytest.approx(math.exp(float(log_prob) / len(sample["doc"]["answer"])))
+        # per character of the scored continuation, its leading space included
+        assert sample["per_char_prob"] == pytest.approx(math.exp(float(log_prob) / len(" " + sample["doc"]["answer"])))
         assert sample["greedy_match"] == float(is_greedy in (True, "True"))
+        stops = [(float(ll), greedy in (True, "True")) for ((ll, greedy),) in sample["resps"][1:]]
+        assert sample["exact_answer_prob"] == pytest.approx(sum(math.exp(ll) for ll, _ in stops))
+        assert sample["greedy_exact_match"] == float(any(greedy for _, greedy in stops))
