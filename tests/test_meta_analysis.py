@@ -13,17 +13,25 @@ import pytest
 
 from conftest import REPO_ROOT, offline_env
 from mirage_metrics.cli import main
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mirage_metrics.meta import (
     BY_METRIC_COLUMNS,
+    DEFAULT_MIN_SIZES,
     SCORE_TABLE_COLUMNS,
     emergence_scores,
+    largest_possible_score,
     ranked_curves,
     read_bigbench_file,
     read_sources,
     read_tidy_csv,
     report_section,
     summarize_by_metric,
+    summary_curves,
+    threshold_warnings,
 )
+from mirage_metrics.metrics import emergence_score
 
 MIRAGE = [sys.executable, "-m", "mirage_metrics.cli"]
 
@@ -165,15 +173,22 @@ def test_a_single_results_file_and_a_task_folder_are_sources(bigbench_checkout):
 
 def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_checkout):
     scores = emergence_scores(read_sources([bigbench_checkout]))
-    by_metric = summarize_by_metric(scores, threshold=10)
+    by_metric = summarize_by_metric(scores, threshold=10, min_sizes=2)
     assert list(by_metric.columns) == BY_METRIC_COLUMNS
-    rows = {r.metric: (r.n_pairs, r.median_score, r.share_above_threshold) for r in by_metric.itertuples()}
-    # exact_str_match: |3|, |90|, |inf| → median 90, 2 of 3 above 10.
-    assert rows["exact_str_match"] == (3, 90.0, pytest.approx(2 / 3))
-    assert rows["multiple_choice_grade"] == (2, pytest.approx(45.5), 0.5)
-    assert rows["calibration_multiple_choice_brier_score"] == (1, pytest.approx(3.0), 0.0)
-    assert rows["bleu"] == (2, pytest.approx(1.5), 0.0)
+    rows = {r.metric: (r.n_pairs, r.median_signed_score, r.median_abs_score, r.share_above_threshold)
+            for r in by_metric.itertuples()}
+    # exact_str_match: 3, 90, inf → median 90, 2 of 3 above 10.
+    assert rows["exact_str_match"] == (3, 90.0, 90.0, pytest.approx(2 / 3))
+    assert rows["multiple_choice_grade"] == (2, pytest.approx(45.5), pytest.approx(45.5), 0.5)
+    # The falling Brier score is better with size: +3 signed.
+    assert rows["calibration_multiple_choice_brier_score"] == (1, pytest.approx(3.0), pytest.approx(3.0), 0.0)
+    assert rows["bleu"] == (2, pytest.approx(1.5), pytest.approx(1.5), 0.0)
     assert by_metric["metric"].iloc[0] == "normalized_aggregate_score"  # share 1.0 ranks first
+    exact = by_metric.set_index("metric").loc["exact_str_match"]
+    assert (exact.q1_signed_score, exact.q3_signed_score) == (pytest.approx(46.5), math.inf)
+    assert exact.median_jump_sharpness == pytest.approx(59 / 60)  # median of STEADY 0, JUMP 59/60, STEP 1
+    mcg = by_metric.set_index("metric").loc["multiple_choice_grade"]
+    assert (mcg.curves_2_sizes, mcg.curves_3_sizes, mcg.curves_4plus_sizes, mcg.share_can_exceed) == (1, 0, 1, 0.5)
     assert summarize_by_metric(scores, threshold=100).set_index("metric").loc["exact_str_match", "share_above_threshold"] == pytest.approx(1 / 3)
     top = ranked_curves(scores, top=1)
     assert top["emergence_score"].iloc[0] == math.inf
@@ -286,18 +301,23 @@ def test_cli_writes_tables_plots_and_a_self_contained_page(meta_run):
     assert result.returncode == 0, result.stderr
     scores = pd.read_csv(out / "emergence_scores.csv", keep_default_na=False, na_values={"shots": [""]})
     assert list(scores.columns) == SCORE_TABLE_COLUMNS
-    assert as_dict(scores).keys() == EXPECTED_BIGBENCH.keys()
+    assert as_dict(scores).keys() == EXPECTED_BIGBENCH.keys()  # every curve, the 2-size one too
     assert scores["emergence_score"].max() == math.inf  # written as "inf", read back as inf
     by_metric = pd.read_csv(out / "by_metric.csv").set_index("metric")
     assert list(by_metric.reset_index().columns) == BY_METRIC_COLUMNS
     assert by_metric.loc["exact_str_match", "share_above_threshold"] == pytest.approx(2 / 3)
-    assert by_metric.loc["multiple_choice_grade", "share_above_threshold"] == pytest.approx(0.5)
+    # The default --min-sizes 3 leaves the GPT curve (2 sizes) out of the summary.
+    assert by_metric.loc["multiple_choice_grade", ["n_pairs", "share_above_threshold"]].tolist() == [1, 1.0]
+    assert by_metric.loc["normalized_aggregate_score", ["direction", "kind"]].tolist() == ["unknown", "unknown"]
     for plot in ("emergence_score_distributions.png", "share_above_threshold.png"):
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (out / "meta_analysis.html").read_text()
     assert page.count("data:image/png;base64,") == 2
     assert "<td>calibration_multiple_choice_brier_score</td>" in page and "|emergence score| &gt; 50" in page
-    assert "exact_str_match: 67% of 3 curves above 50" in result.stdout
+    assert "exact_str_match (higher is better, discontinuous): 67% of 3 curves above 50" in result.stdout
+    settings = json.loads((out / "meta_analysis.json").read_text())
+    assert (settings["min_sizes"], settings["curves"], settings["curves_in_summary"]) == (DEFAULT_MIN_SIZES, 9, 8)
+    assert settings["warnings"] == [] and "warning" not in result.stderr
 
 
 def test_cli_reports_malformed_input_without_a_traceback(tmp_path, capsys):
@@ -464,7 +484,7 @@ def test_sources_without_two_sizes_give_an_empty_but_complete_output(tmp_path, c
     single.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\n")
     out = tmp_path / "meta"
     assert main(["meta-analysis", str(single), "--out", str(out)]) == 0
-    assert "0 curves over 0 metrics" in capsys.readouterr().out
+    assert "0 curves, 0 with 3+ sizes summarised over 0 metrics" in capsys.readouterr().out
     assert pd.read_csv(out / "emergence_scores.csv").empty and pd.read_csv(out / "by_metric.csv").empty
     assert "nothing to rank" in (out / "meta_analysis.html").read_text()
     assert not list(out.glob("*.png"))

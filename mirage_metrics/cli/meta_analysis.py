@@ -1,19 +1,32 @@
 """``mirage meta-analysis SOURCES... --out DIR``: which metrics make abilities look emergent.
 
 Reads the sources (BIG-bench results files, lm-eval output folders, tidy CSVs),
-computes every curve's emergence score and writes to ``--out``:
-``emergence_scores.csv``, ``by_metric.csv``, ``meta_analysis.json`` (the settings),
-two PNG plots and the self-contained page ``meta_analysis.html``.
+computes every curve's emergence score and jump sharpness and writes to ``--out``:
+``emergence_scores.csv``, ``by_metric.csv`` (over curves with ``--min-sizes`` or more
+sizes), ``meta_analysis.json`` (the settings and warnings), two PNG plots and the
+self-contained page ``meta_analysis.html``. A threshold that the curves cannot cross
+with their numbers of sizes is warned about on stderr, in the JSON and on the page.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 # pandas and matplotlib load in run(), not for `mirage --help`.
-from mirage_metrics.constants import DEFAULT_THRESHOLD, PARAMETER_KINDS
+from mirage_metrics.constants import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD, PARAMETER_KINDS
+
+
+def _min_sizes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of model sizes of at least 2")
+    return value
 
 
 def register(subparsers) -> None:
@@ -22,7 +35,8 @@ def register(subparsers) -> None:
         help="emergence scores per metric over BIG-bench results, lm-eval outputs or a tidy CSV (the paper's Fig 5)",
         description=(
             "For every (source, family, task, subtask, shots, metric) curve with two or more model sizes, compute "
-            "the emergence score against parameter count, and per metric the share of curves above a threshold. "
+            "the emergence score and the jump sharpness against parameter count (signed: positive is better with "
+            "size), and per metric their signed medians and the share of curves above a threshold. "
             "SOURCES: BIG-bench results (a scores_<family>_<model>.json file or any folder above such files, e.g. "
             "a BIG-bench checkout), lm-eval output folders (mirage sweep or lm_eval --output_path), or CSV files "
             "with columns family,model,parameters,task,metric,value (optional subtask,shots)."
@@ -34,7 +48,17 @@ def register(subparsers) -> None:
         "--threshold",
         type=float,
         default=DEFAULT_THRESHOLD,
-        help=f"a curve counts as emergent-looking when |emergence score| exceeds this (default {DEFAULT_THRESHOLD:g})",
+        help=f"a curve counts as emergent-looking when |emergence score| exceeds this (default {DEFAULT_THRESHOLD:g}; "
+        "only curves with 4 or more sizes can exceed 2)",
+    )
+    parser.add_argument(
+        "--min-sizes",
+        type=_min_sizes,
+        default=DEFAULT_MIN_SIZES,
+        metavar="N",
+        help=f"summarise and plot only curves with at least N model sizes (default {DEFAULT_MIN_SIZES}: with 2 sizes "
+        "the emergence score is only the sign of the change and jump sharpness is undefined); "
+        "emergence_scores.csv keeps every curve",
     )
     parser.add_argument(
         "--params",
@@ -66,13 +90,17 @@ def run(args) -> int:
         read_sources,
         report_section,
         summarize_by_metric,
+        summary_curves,
+        threshold_warnings,
     )
     from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
     try:
         frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
         scores = emergence_scores(frame, progress=True)
-        by_metric = summarize_by_metric(scores, threshold=args.threshold)
+        kept = summary_curves(scores, args.min_sizes)
+        by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
+        warnings = threshold_warnings(kept, args.threshold)
     except ValueError as error:
         print(f"mirage meta-analysis: error: {error}", file=sys.stderr)
         return 2
@@ -84,13 +112,27 @@ def run(args) -> int:
         "params": args.params,
         "param_counts": None if args.param_counts is None else str(args.param_counts),
         "threshold": args.threshold,
+        "min_sizes": args.min_sizes,
+        "curves": len(scores),
+        "curves_in_summary": len(kept),
+        "warnings": warnings,
     }
     write_text(json.dumps(settings, indent=2) + "\n", out / SETTINGS_FILE)
-    if not scores.empty:
-        plot_score_distributions(scores, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
+    if not kept.empty:
+        plot_score_distributions(kept, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
         plot_share_above_threshold(by_metric, args.threshold, out / SHARE_PLOT)
     write_text(render_page("mirage meta-analysis", [report_section(out)]), out / PAGE_FILE)
-    print(f"{len(scores)} curves over {by_metric.shape[0]} metrics; wrote {out / PAGE_FILE}")
-    for metric, n_pairs, median, share in by_metric.itertuples(index=False):
-        print(f"  {metric}: {share:.0%} of {n_pairs} curves above {args.threshold:g} (median |score| {median:.3g})")
+    print(
+        f"{len(scores)} curves, {len(kept)} with {args.min_sizes}+ sizes summarised over {by_metric.shape[0]} metrics; "
+        f"wrote {out / PAGE_FILE}"
+    )
+    for row in by_metric.itertuples(index=False):
+        better = "direction unknown" if row.direction == "unknown" else f"{row.direction} is better"
+        print(
+            f"  {row.metric} ({better}, {row.kind}): {row.share_above_threshold:.0%} of {row.n_pairs} "
+            f"curves above {args.threshold:g}; median score {row.median_signed_score:+.3g}, "
+            f"jump sharpness {row.median_jump_sharpness:+.2f}"
+        )
+    for warning in warnings:
+        print(f"mirage meta-analysis: warning: {warning}", file=sys.stderr)
     return 0

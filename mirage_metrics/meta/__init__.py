@@ -4,8 +4,10 @@
 
 - :mod:`~mirage_metrics.meta.sources`: BIG-bench results files, tidy CSVs and lm-eval
   output folders → one tidy frame of scores per model (:func:`read_sources`);
-- :mod:`~mirage_metrics.meta.analysis`: every curve's emergence score and, per metric,
-  the share of curves above a threshold (:func:`emergence_scores`, :func:`summarize_by_metric`);
+- :mod:`~mirage_metrics.meta.analysis`: every curve's signed emergence score and jump
+  sharpness and, per metric, their signed medians and the share of curves above a
+  threshold (:func:`emergence_scores`, :func:`summarize_by_metric`), with a warning
+  when the curves have too few sizes to cross it (:func:`threshold_warnings`);
 - :mod:`~mirage_metrics.meta.report`: the output folder's file names and its HTML section
   (:func:`meta_section`, also what ``mirage report`` shows for such a folder).
 
@@ -15,12 +17,16 @@ The plots are in :mod:`mirage_metrics.plots.meta`.
 from mirage_metrics.meta.analysis import (
     BY_METRIC_COLUMNS,
     CURVE_COLUMNS,
+    DEFAULT_MIN_SIZES,
     DEFAULT_THRESHOLD,
     SCORE_TABLE_COLUMNS,
     emergence_scores,
+    largest_possible_score,
     ranked_curves,
     report_section,
     summarize_by_metric,
+    summary_curves,
+    threshold_warnings,
 )
 from mirage_metrics.meta.report import (
     BY_METRIC_FILE,
@@ -47,6 +53,7 @@ __all__ = [
     "BY_METRIC_COLUMNS",
     "BY_METRIC_FILE",
     "CURVE_COLUMNS",
+    "DEFAULT_MIN_SIZES",
     "DEFAULT_THRESHOLD",
     "DISTRIBUTION_PLOT",
     "PAGE_FILE",
@@ -58,6 +65,7 @@ __all__ = [
     "SHARE_PLOT",
     "TOP_CURVES",
     "emergence_scores",
+    "largest_possible_score",
     "meta_section",
     "ranked_curves",
     "read_bigbench_file",
@@ -68,4 +76,6 @@ __all__ = [
     "read_tidy_csv",
     "report_section",
     "summarize_by_metric",
+    "summary_curves",
+    "threshold_warnings",
 ]

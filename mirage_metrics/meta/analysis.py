@@ -6,18 +6,25 @@ String Match), so "emergence" is a property of metrics more than of tasks. Given
 the tidy frame of :mod:`mirage_metrics.meta.sources`, this module computes
 
 - :func:`emergence_scores`: for every (source, family, task, subtask, shots, metric)
-  curve with at least two model sizes, :func:`mirage_metrics.metrics.emergence_score`
-  against parameter count, lower-is-better metrics negated first
-  (:func:`mirage_metrics.scaling.lower_is_better`, as ``mirage report`` does);
-- :func:`summarize_by_metric`: per metric, the number of curves, the median of
-  |emergence score| and the share of curves whose |emergence score| exceeds a threshold;
+  curve with at least two model sizes, against parameter count, BIG-bench's
+  :func:`~mirage_metrics.metrics.emergence_score` and the small-n
+  :func:`~mirage_metrics.metrics.jump_sharpness`. Each metric's values are first
+  multiplied by its :func:`mirage_metrics.registry.direction`, so that positive
+  means "better with size"; a metric the registry does not know keeps its raw
+  values and is marked ``direction="unknown"``;
+- :func:`summarize_by_metric`: per metric, over the curves with at least
+  ``min_sizes`` sizes, the signed median and quartiles of the emergence score, the
+  median |emergence score|, the share of curves above a threshold (and the share
+  that could be, given their number of sizes), the signed median jump sharpness,
+  and the number of curves with 2, 3 and 4+ sizes;
+- :func:`largest_possible_score` and :func:`threshold_warnings`: with 2 sizes no
+  curve scores above 1, with 3 none above 2, so a threshold such as 10 is
+  unreachable there and every share above it is 0 by construction;
 - :func:`ranked_curves`: the sharpest curves first.
 
-Sharpness is read as |emergence score|: a sudden change counts whichever way the
-curve goes (a metric BIG-bench reports may also get worse with size). A curve whose
-median squared step is 0 but that does change scores ±inf (exactly flat, then a
-jump); ±inf counts as above every threshold, sorts first in rankings and enters
-medians as the largest values (a median can be inf).
+A curve whose median squared step is 0 but that does change scores ±inf (exactly
+flat, then a jump); ±inf counts as above every threshold, sorts first in rankings
+and enters medians as the largest (or smallest) value.
 
 >>> frame = pd.DataFrame({
 ...     "source": "demo", "family": "toy", "model": ["s", "m", "l", "xl"] * 2,
@@ -25,10 +32,11 @@ medians as the largest values (a median can be inf).
 ...     "metric": ["exact_str_match"] * 4 + ["token_edit_distance"] * 4,
 ...     "value": [0.0, 0.0, 0.01, 0.9, 3.0, 2.0, 1.0, 0.0]})
 >>> scores = emergence_scores(frame)
->>> scores[["metric", "n_sizes", "emergence_score"]].round(2).values.tolist()
-[['exact_str_match', 4, 90.0], ['token_edit_distance', 4, 3.0]]
->>> summarize_by_metric(scores, threshold=10).values.tolist()
-[['exact_str_match', 1, 90.0, 1.0], ['token_edit_distance', 1, 3.0, 0.0]]
+>>> scores[["metric", "direction", "n_sizes", "emergence_score", "jump_sharpness"]].round(2).values.tolist()
+[['exact_str_match', 'higher', 4, 90.0, 0.98], ['token_edit_distance', 'lower', 4, 3.0, 0.0]]
+>>> summary = summarize_by_metric(scores, threshold=10)
+>>> summary[["metric", "median_signed_score", "share_above_threshold", "median_jump_sharpness"]].round(2).values.tolist()
+[['exact_str_match', 90.0, 1.0, 0.98], ['token_edit_distance', 3.0, 0.0, 0.0]]
 """
 
 from __future__ import annotations
@@ -37,25 +45,34 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mirage_metrics.constants import DEFAULT_THRESHOLD
+from mirage_metrics import registry
+from mirage_metrics.constants import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
 from mirage_metrics.meta.sources import SCORE_COLUMNS
-from mirage_metrics.metrics import emergence_score
-from mirage_metrics.scaling import lower_is_better
+from mirage_metrics.metrics import emergence_score, jump_sharpness
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "DEFAULT_MIN_SIZES",
     "CURVE_COLUMNS",
     "SCORE_TABLE_COLUMNS",
     "BY_METRIC_COLUMNS",
     "emergence_scores",
+    "largest_possible_score",
+    "summary_curves",
     "summarize_by_metric",
+    "threshold_warnings",
     "ranked_curves",
     "report_section",
 ]
 
 CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
-SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["n_sizes", "emergence_score"]
-BY_METRIC_COLUMNS = ["metric", "n_pairs", "median_score", "share_above_threshold"]
+SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["direction", "kind", "n_sizes", "emergence_score", "jump_sharpness"]
+BY_METRIC_COLUMNS = [
+    "metric", "direction", "kind", "n_pairs", "curves_2_sizes", "curves_3_sizes", "curves_4plus_sizes",
+    "median_signed_score", "q1_signed_score", "q3_signed_score", "median_abs_score",
+    "share_can_exceed", "share_above_threshold", "median_jump_sharpness",
+]
+_DIRECTION_NAMES = {1.0: "higher", -1.0: "lower"}
 
 
 def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +98,9 @@ def _repeated_sizes_error(curve: pd.DataFrame) -> ValueError:
 def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFrame:
     """One row per curve with ≥ 2 sizes: :data:`SCORE_TABLE_COLUMNS`, in curve order.
 
+    ``direction`` is ``"higher"``, ``"lower"`` or ``"unknown"`` (the registry's
+    direction of better; lower-is-better values are negated before scoring,
+    unknown ones are scored as they are) and ``kind`` the registry's kind.
     Missing or infinite values (NaN, ±inf) are dropped first; curves left with
     fewer than two sizes are skipped. Two models of one family with the same
     parameter count on one curve is an error naming them.
@@ -88,28 +108,53 @@ def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFram
     frame = _check_frame(frame)
     finite = frame[np.isfinite(frame["value"].astype(float))].reset_index(drop=True)
     curve_ids = finite.groupby(CURVE_COLUMNS, dropna=False, sort=True).ngroup().to_numpy()
-    sizes = finite["parameters"].to_numpy(float)
-    # Lower-is-better metrics are negated, as in `mirage report`: positive means "better with size".
-    signs = finite["metric"].astype(str).map(lambda m: -1.0 if lower_is_better(m) else 1.0).to_numpy(float)
-    values = signs * finite["value"].to_numpy(float)
-    # Rows by curve, then by size: each curve is one slice (plain numpy, fast for 10^5 curves).
-    order = np.lexsort((sizes, curve_ids))
-    starts = np.flatnonzero(np.diff(curve_ids[order], prepend=-1))
-    ends = np.append(starts[1:], len(order))
-    kept, n_sizes, scores = [], [], []
-    for start, end in tqdm(zip(starts, ends), total=len(starts), desc="emergence scores", disable=not progress):
-        rows = order[start:end]
-        if len(rows) < 2:
-            continue
-        if np.any(np.diff(sizes[rows]) == 0):
-            raise _repeated_sizes_error(finite.iloc[rows])
-        kept.append(rows[0])
-        n_sizes.append(len(rows))
-        scores.append(emergence_score(sizes[rows], values[rows]))
-    table = finite.iloc[kept][CURVE_COLUMNS].reset_index(drop=True)
-    table["n_sizes"] = np.asarray(n_sizes, dtype=int)
-    table["emergence_score"] = np.asarray(scores, dtype=float)
+    metrics = finite["metric"].astype(str)
+    directions = {m: registry.direction(m) for m in metrics.unique()}
+    signs = metrics.map(lambda m: 1.0 if np.isnan(directions[m]) else directions[m]).to_numpy(float)
+    # Rows by curve, then by size: each curve is one run of rows.
+    order = np.lexsort((finite["parameters"].to_numpy(float), curve_ids))
+    ids, sizes = curve_ids[order], finite["parameters"].to_numpy(float)[order]
+    values = (signs * finite["value"].to_numpy(float))[order]
+    repeated = np.flatnonzero((np.diff(sizes) == 0) & (np.diff(ids) == 0))
+    if len(repeated):
+        raise _repeated_sizes_error(finite[curve_ids == ids[repeated[0]]])
+    starts = np.flatnonzero(np.diff(ids, prepend=-1))
+    lengths = np.diff(np.append(starts, len(order)))
+    emergence = np.full(len(starts), np.nan)
+    sharpness = np.full(len(starts), np.nan)
+    # Curves of one length are scored together, one row each (their values are already in size order).
+    for n in tqdm(np.unique(lengths[lengths >= 2]), desc="emergence scores", disable=not progress):
+        which = np.flatnonzero(lengths == n)
+        curves = values[starts[which, None] + np.arange(n)]
+        emergence[which] = emergence_score(np.arange(n), curves)
+        sharpness[which] = jump_sharpness(np.arange(n), curves)
+    kept = lengths >= 2
+    table = finite.iloc[order[starts[kept]]][CURVE_COLUMNS].reset_index(drop=True)
+    table["direction"] = table["metric"].astype(str).map(lambda m: _DIRECTION_NAMES.get(directions[m], "unknown"))
+    table["kind"] = table["metric"].astype(str).map(lambda m: registry.metric_info(m).kind)
+    table["n_sizes"] = lengths[kept].astype(int)
+    table["emergence_score"] = emergence[kept]
+    table["jump_sharpness"] = sharpness[kept]
     return table.astype({"shots": "Int64"})
+
+
+def largest_possible_score(n_sizes):
+    """The largest |emergence score| a curve over ``n_sizes`` model sizes can have: 1, 2, then inf.
+
+    With 2 sizes the score is the sign of the one step (±1 or 0); with 3 it is at
+    most 2 (a straight line); from 4 sizes on the median squared step can be 0
+    while the curve changes, so ±inf is possible. Accepts a number or an array.
+
+    >>> largest_possible_score(2), largest_possible_score(3), largest_possible_score(4)
+    (1.0, 2.0, inf)
+    >>> largest_possible_score([3, 10]).tolist()
+    [2.0, inf]
+    """
+    n = np.asarray(n_sizes)
+    if not np.issubdtype(n.dtype, np.number) or np.any(n != np.round(n)) or np.any(n < 2):
+        raise ValueError(f"n_sizes={n_sizes!r} must be whole numbers of model sizes, each at least 2")
+    largest = np.where(n >= 4, np.inf, n - 1.0)
+    return float(largest) if largest.ndim == 0 else largest
 
 
 def _check_threshold(threshold: float) -> float:
@@ -119,26 +164,102 @@ def _check_threshold(threshold: float) -> float:
     return threshold
 
 
-def summarize_by_metric(scores: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """Per metric: ``n_pairs`` curves, ``median_score`` of |ES|, ``share_above_threshold`` (|ES| > threshold).
+def summary_curves(scores: pd.DataFrame, min_sizes: int = DEFAULT_MIN_SIZES) -> pd.DataFrame:
+    """The curves the summary uses: those with at least ``min_sizes`` model sizes.
 
-    Sorted by share, then median, highest first.
+    >>> scores = pd.DataFrame({"metric": ["a", "a"], "n_sizes": [2, 5], "emergence_score": [1.0, 4.0]})
+    >>> summary_curves(scores, min_sizes=3)["n_sizes"].tolist()
+    [5]
+    """
+    if isinstance(min_sizes, bool) or int(min_sizes) != min_sizes or min_sizes < 2:
+        raise ValueError(f"min_sizes={min_sizes!r} must be a whole number of model sizes, at least 2")
+    return scores[scores["n_sizes"] >= min_sizes].reset_index(drop=True)
 
-    >>> scores = pd.DataFrame({"metric": ["a", "a", "b"], "emergence_score": [np.inf, -2.0, 4.0]})
-    >>> summarize_by_metric(scores, threshold=3).values.tolist()
-    [['b', 1, 4.0, 1.0], ['a', 2, inf, 0.5]]
+
+def _quartiles(values: pd.Series) -> np.ndarray:
+    """Linear-interpolation quartiles that, unlike ``np.quantile``, keep ±inf (-inf with +inf gives NaN)."""
+    ordered = np.sort(values.to_numpy(float))
+    position = (len(ordered) - 1) * np.array([0.25, 0.5, 0.75])
+    low, high = ordered[np.floor(position).astype(int)], ordered[np.ceil(position).astype(int)]
+    with np.errstate(invalid="ignore"):
+        return np.where(low == high, low, low + (high - low) * (position - np.floor(position)))
+
+
+def summarize_by_metric(
+    scores: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD, min_sizes: int = DEFAULT_MIN_SIZES
+) -> pd.DataFrame:
+    """Per metric, over the curves with ≥ ``min_sizes`` sizes: :data:`BY_METRIC_COLUMNS`.
+
+    ``n_pairs`` curves (``curves_2_sizes``, ``curves_3_sizes``, ``curves_4plus_sizes``
+    of them with 2, 3, 4+ sizes), the signed emergence score's median and quartiles
+    (positive: better with size), ``median_abs_score`` (|ES|),
+    ``share_can_exceed`` (curves with enough sizes to score above ``threshold``, see
+    :func:`largest_possible_score`), ``share_above_threshold`` (|ES| > threshold)
+    and ``median_jump_sharpness`` (signed, over the curves with ≥ 3 sizes; NaN if
+    none). Sorted by share above the threshold, then signed median, highest first.
+
+    >>> scores = pd.DataFrame({"metric": ["a", "a", "b"], "direction": "higher", "kind": "continuous",
+    ...                        "n_sizes": [4, 3, 3], "emergence_score": [np.inf, -2.0, 1.5],
+    ...                        "jump_sharpness": [1.0, -0.5, 0.2]})
+    >>> summary = summarize_by_metric(scores, threshold=1.8)
+    >>> summary[["metric", "n_pairs", "median_signed_score", "median_abs_score", "share_above_threshold"]].values.tolist()
+    [['a', 2, inf, inf, 1.0], ['b', 1, 1.5, 1.5, 0.0]]
     """
     threshold = _check_threshold(threshold)
-    sharpness = scores["emergence_score"].abs()
-    summary = (
-        pd.DataFrame({"metric": scores["metric"], "sharpness": sharpness, "above": sharpness > threshold})
-        .groupby("metric", sort=True)
-        .agg(n_pairs=("sharpness", "size"), median_score=("sharpness", "median"), share_above_threshold=("above", "mean"))
-        .reset_index()
-    )
-    return summary.sort_values(["share_above_threshold", "median_score"], ascending=False, kind="stable")[
-        BY_METRIC_COLUMNS
-    ].reset_index(drop=True)
+    rows = []
+    for (metric, direction, kind), curves in summary_curves(scores, min_sizes).groupby(
+        ["metric", "direction", "kind"], sort=True
+    ):
+        n_sizes, signed = curves["n_sizes"], curves["emergence_score"]
+        q1, median, q3 = _quartiles(signed)
+        rows.append([
+            metric, direction, kind, len(curves),
+            int((n_sizes == 2).sum()), int((n_sizes == 3).sum()), int((n_sizes >= 4).sum()),
+            median, q1, q3, signed.abs().median(),
+            float((largest_possible_score(n_sizes.to_numpy()) > threshold).mean()),
+            float((signed.abs() > threshold).mean()),
+            curves["jump_sharpness"].median(),
+        ])
+    summary = pd.DataFrame(rows, columns=BY_METRIC_COLUMNS)
+    return summary.sort_values(
+        ["share_above_threshold", "median_signed_score"], ascending=False, kind="stable"
+    ).reset_index(drop=True)
+
+
+def threshold_warnings(scores: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> list[str]:
+    """Warnings for thresholds the ``scores`` curves cannot cross, given their numbers of sizes.
+
+    One warning when no curve at all can score above ``threshold`` (every share
+    above it is 0 whatever the data), else one naming the metrics none of whose
+    curves can; an empty list when there is nothing to warn about. Pass the curves
+    the summary uses (:func:`summary_curves`).
+
+    >>> three_sizes = pd.DataFrame({"metric": ["a", "b"], "n_sizes": [3, 3], "emergence_score": [2.0, 1.4]})
+    >>> print(threshold_warnings(three_sizes, threshold=10)[0])  # doctest: +ELLIPSIS
+    No curve can exceed the threshold 10: the curves have at most 3 model sizes, ...
+    >>> threshold_warnings(three_sizes.assign(n_sizes=[4, 3]), threshold=10)
+    ["No curve of metric(s) ['b'] can exceed the threshold 10 (at most 3 model sizes), so their share above it is 0 by construction."]
+    """
+    threshold = _check_threshold(threshold)
+    if scores.empty:
+        return []
+    reachable = largest_possible_score(scores["n_sizes"].to_numpy()) > threshold
+    if not reachable.any():
+        return [
+            f"No curve can exceed the threshold {threshold:g}: the curves have at most {scores['n_sizes'].max()} "
+            "model sizes, and |emergence score| cannot exceed 1 with 2 sizes or 2 with 3 sizes (only from 4 sizes "
+            "on can it reach inf), so every share above the threshold is 0 whatever the data. Compare the signed "
+            "medians and the jump sharpness instead, or add curves with 4 or more sizes."
+        ]
+    can_reach = pd.Series(reachable, index=scores.index).groupby(scores["metric"]).any()
+    stuck = sorted(can_reach.index[~can_reach.to_numpy()])
+    if not stuck:
+        return []
+    most = scores.loc[scores["metric"].isin(stuck), "n_sizes"].max()
+    return [
+        f"No curve of metric(s) {stuck} can exceed the threshold {threshold:g} (at most {most} model sizes), "
+        "so their share above it is 0 by construction."
+    ]
 
 
 def ranked_curves(scores: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
@@ -158,8 +279,8 @@ def ranked_curves(scores: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
 def report_section(folder):
     """The HTML section of a ``mirage meta-analysis`` output folder, for ``mirage report``.
 
-    Lays out ``by_metric.csv``, ``emergence_scores.csv`` and the plots (see
-    :func:`mirage_metrics.meta.report.meta_section`).
+    Lays out ``by_metric.csv``, ``emergence_scores.csv``, the warnings and the
+    plots (see :func:`mirage_metrics.meta.report.meta_section`).
     """
     from mirage_metrics.meta.report import meta_section
 

@@ -36,15 +36,21 @@ TOP_CURVES = 20
 
 EXPLANATION = (
     "For every curve (source, model family, task, subtask, number of shots, metric) with at least two model "
-    "sizes, the emergence score is BIG-bench's breakthroughness against parameter count: "
+    "sizes, two measures against parameter count. The emergence score is BIG-bench's breakthroughness: "
     "sign(argmax − argmin) · (max − min) / sqrt(median squared step). A steady climb over n sizes scores n − 1; "
-    "a flat curve with one jump scores far more (±inf when the median step is exactly 0). Lower-is-better "
-    "metrics (edit distance, Brier score) are negated first, so a positive score means better with size; "
-    "sharpness is read as |emergence score|; "
-    "±inf is above every threshold and drawn as triangles at the plot's ends. The paper (Schaeffer et al. 2023, "
-    "Fig 5) finds high scores concentrated in a few discontinuous metrics such as Multiple Choice Grade and "
-    "Exact String Match."
+    "a flat curve with one jump scores far more (±inf when the median step is exactly 0), but only from 4 sizes "
+    "on: with 2 sizes the score is ±1 or 0, with 3 it is at most 2 (a straight line scores 2, a jump less), so "
+    "a threshold above that is out of reach and the share above it is 0 whatever the data. The jump sharpness "
+    "is the largest step's share of all movement, rescaled so that equal steps give 0 and one jump gives 1 at "
+    "every number of sizes from 3 on (undefined with 2), signed by the direction of that step. Both are signed: "
+    "the values of lower-is-better metrics (edit distance, Brier score) are negated first, so positive means "
+    "better with size; a metric whose direction is unknown keeps its raw values and is marked 'unknown'. Per "
+    "metric, the table gives the signed median and quartiles of the emergence score, the median |emergence "
+    "score|, the share of curves that could exceed the threshold with their number of sizes, the share that "
+    "did, and the signed median jump sharpness. The paper (Schaeffer et al. 2023, Fig 5) finds high scores "
+    "concentrated in a few discontinuous metrics such as Multiple Choice Grade and Exact String Match."
 )
+SETTINGS_KEYS = ("sources", "params", "threshold", "min_sizes", "curves", "curves_in_summary", "warnings")
 
 
 def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -54,37 +60,54 @@ def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
     if missing:
         raise ValueError(f"{folder} is not a complete meta-analysis folder: missing {missing}; run mirage meta-analysis")
     by_metric = pd.read_csv(folder / BY_METRIC_FILE)
-    scores = pd.read_csv(folder / SCORES_FILE, keep_default_na=False, na_values={"shots": [""]})
+    # Only numeric cells are NaN when empty: a subtask "" or a family named "NA" stays text.
+    scores = pd.read_csv(folder / SCORES_FILE, keep_default_na=False,
+                         na_values={"shots": [""], "emergence_score": [""], "jump_sharpness": [""]})
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    missing = [key for key in SETTINGS_KEYS if key not in settings]
+    if missing:
+        raise ValueError(f"{folder / SETTINGS_FILE} has no {missing}: it is from an older version; rerun mirage meta-analysis")
     return by_metric, scores, settings
 
 
 def meta_section(folder: Union[str, Path]) -> Section:
-    """The meta-analysis as one :class:`~mirage_metrics.html_report.Section`."""
-    from mirage_metrics.meta.analysis import ranked_curves
+    """The meta-analysis as one :class:`~mirage_metrics.html_report.Section`: warnings first, then tables and plots."""
+    from mirage_metrics.meta.analysis import ranked_curves, summary_curves
 
     folder = Path(folder)
     by_metric, scores, settings = read_outputs(folder)
-    threshold = settings["threshold"]
-    blocks = [
+    threshold, min_sizes = settings["threshold"], settings["min_sizes"]
+    kept = summary_curves(scores, min_sizes)
+    blocks = [Paragraph(f"Warning: {warning}") for warning in settings["warnings"]]
+    blocks += [
         Paragraph(EXPLANATION),
         Paragraph(
             f"Sources: {', '.join(settings['sources'])}. Parameters: {settings['params']}. "
-            f"Threshold: |emergence score| > {threshold:g}. Curves: {len(scores)}. Per metric below: n_pairs "
-            "curves (task or subtask × shots × family), median_score the median |emergence score|, "
-            "share_above_threshold the share of those curves above the threshold, highest share first."
+            f"Threshold: |emergence score| > {threshold:g}. Curves: {settings['curves']}, of which "
+            f"{settings['curves_in_summary']} have at least {min_sizes} sizes and enter the summary and plots "
+            "(emergence_scores.csv lists them all). Per metric below: direction (which way is better; 'unknown': "
+            "raw values), kind, n_pairs curves (task or subtask × shots × family) and how many have 2, 3 and 4+ "
+            "sizes, then the measures above; highest share above the threshold first, then highest signed median."
         ),
     ]
-    if scores.empty:
-        blocks.append(Paragraph("No curve had scores at two or more model sizes, so there is nothing to rank."))
+    if kept.empty:
+        blocks.append(Paragraph(f"No curve had scores at {min_sizes} or more model sizes, so there is nothing to rank."))
         return Section("Meta-analysis: which metrics look emergent", blocks)
     blocks.append(Table.from_frame(by_metric))
     for name, caption in (
-        (DISTRIBUTION_PLOT, "Emergence scores per metric, one dot per curve (cf. the paper's Fig 5A)."),
-        (SHARE_PLOT, f"Share of curves with |emergence score| > {threshold:g}, per metric."),
+        (
+            DISTRIBUTION_PLOT,
+            "Signed emergence score (left, cf. the paper's Fig 5A) and jump sharpness (right) per metric, one dot "
+            "per curve, coloured by its number of sizes.",
+        ),
+        (
+            SHARE_PLOT,
+            f"Per metric, the share of curves with |emergence score| > {threshold:g} (orange) and the share whose "
+            "number of sizes allows it at all (grey).",
+        ),
     ):
         if (folder / name).is_file():
             blocks.append(Image(folder / name, caption))
-    blocks.append(Paragraph(f"The {min(TOP_CURVES, len(scores))} sharpest curves:"))
-    blocks.append(Table.from_frame(ranked_curves(scores, top=TOP_CURVES)))
+    blocks.append(Paragraph(f"The {min(TOP_CURVES, len(kept))} sharpest curves by |emergence score|:"))
+    blocks.append(Table.from_frame(ranked_curves(kept, top=TOP_CURVES)))
     return Section("Meta-analysis: which metrics look emergent", blocks)
