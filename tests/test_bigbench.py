@@ -23,6 +23,8 @@ from mirage_metrics.bigbench import (
     read_json_task,
     resolve_bigbench_dir,
 )
+from mirage_metrics.bigbench.lm_eval_hooks import process_results_gen, task_docs
+from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX
 from mirage_metrics.bigbench.task_yamls import PAPER_TASKS
 
 BUNDLED = REPO_ROOT / "tasks" / "bigbench"
@@ -89,9 +91,89 @@ def test_generative_task_keeps_targets_and_regex():
 def test_postprocess_follows_bigbench():
     assert postprocess_output(" 1000\n\nQ: next", output_regex=r"[-+]?\d+") == "1000"
     assert postprocess_output("no digits", output_regex=r"[-+]?\d+") == ""
-    assert postprocess_output("first line\nsecond", stop_string="\n") == "first line"
+    assert postprocess_output("first line\nsecond", stop_string="\n") == "first line\n"  # the stop string is kept
+    assert postprocess_output("\nfirst\nsecond", stop_string="\n") == "\nfirst\nsecond"  # not cut at position 0
+    assert postprocess_output(" Paris ", output_regex=DEFAULT_OUTPUT_REGEX) == " Paris "  # nothing stripped
     with pytest.raises(ValueError, match="text is None"):
         postprocess_output(None)
+
+
+def _gen_doc(name: str, subtask: str | None = None, index: int = 0) -> dict:
+    return task_docs(load_task(name, subtask, bigbench_dir=BIGBENCH_DIR), "gen")["test"][index]
+
+
+def test_exact_str_match_is_bigbench_exact_rule():
+    """BIG-bench compares the post-processed output exactly; only the prompt's moved space is taken off first."""
+    doc = _gen_doc("word_unscrambling")
+    target = doc["targets"][0]
+    assert doc["answer_prefix"] == " " and not doc["prompt"].endswith(" ")
+    scores = {text: process_results_gen(doc, [text]) for text in
+              (f" {target}. More", f"{target}", f"  {target}", f" {target} \nQ:", f" {target.upper()}")}
+    assert [s["exact_str_match"] for s in scores.values()] == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert [s["exact_str_match_stripped"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 0.0]
+    assert [s["exact_str_match_ignore_case"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert [s["token_edit_distance"] for s in scores.values()] == [0.0, 0.0, 1.0, 1.0, float(len(target))]
+
+
+def test_a_leading_newline_does_not_empty_the_output():
+    """lm-eval's until=["\\n"] cut these at their first character (output ''); BIG-bench's rules score the answer."""
+    doc = _gen_doc("strange_stories", "multiple_choice")
+    assert doc["targets"] == ["Jim knows that Simon is lying."] and doc["stop_string"] == ""
+    # the default regex [^.?!;\n]+ skips the newline and ends at the period (so BIG-bench's exact match is 0 here)
+    out = process_results_gen(doc, ["\nThe answer is: Jim knows that Simon is lying.\n\nContext: next"])
+    assert out["exact_str_match"] == 0.0 and out["token_edit_distance"] == len("The answer is: ") + 1
+    assert process_results_gen(doc, [" \nJim knows that Simon is lying.\nQ:"])["token_edit_distance"] == 1.0
+    movie = _gen_doc("emoji_movie")
+    target = movie["targets"][0]
+    for generation in (f"\n{target}\nQ: next", f" \n{target}\n\nQ: next", f"\n\n{target}. And more"):
+        assert process_results_gen(movie, [generation])["exact_str_match"] == 1.0, generation
+    stop_doc = {**movie, "stop_string": "\n", "output_regex": ""}  # a stop string at position 0 cuts nothing
+    assert process_results_gen(stop_doc, [f"\n{target}"])["token_edit_distance"] == 1.0
+    assert process_results_gen(stop_doc, [f" {target}\nQ:"])["token_edit_distance"] == 1.0  # cut after the stop
+
+
+def test_gen_yamls_never_stop_lm_eval_early():
+    for path in BUNDLED.glob("mirage_bb_*_gen.yaml"):
+        assert "until" not in path.read_text(), path.name
+    assert "  until: []\n" in (BUNDLED / "_gen_template_yaml").read_text()
+
+
+def test_absolute_normalization_flag_is_read_and_carried_to_the_docs(tmp_path):
+    examples = [{"input": f"q{i}", "target_scores": {"a": 1, "b": 0}} for i in range(4)]
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps({"absolute_normalization": True, "examples": examples}))
+    task = read_json_task(path, "absolute")
+    assert task.absolute_normalization and not load_task("emoji_movie", bigbench_dir=BIGBENCH_DIR).absolute_normalization
+    docs = task_docs(task, "mc")["test"]
+    assert all(doc["absolute_normalization"] is True for doc in docs)
+
+
+def test_lm_eval_contexts_of_the_three_forms_end_on_the_same_tokens():
+    """lm-eval's own task machinery renders emoji_movie: the gen context ends at "A:" (no lone space), as the
+    mc/ll contexts do once lm-eval's _encode_pair has moved their trailing space into the continuation."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    manager = TaskManager(include_path=str(REPO_ROOT / "tasks"), include_defaults=False,
+                          metadata={"bigbench_dir": str(BIGBENCH_DIR)})
+    names = [f"mirage_bb_emoji_movie_{form}" for form in ("gen", "ll", "mc")]
+    tasks = get_task_dict(names, manager)
+    contexts = {}
+    for name, task in tasks.items():
+        task.set_config(key="num_fewshot", value=0)
+        task.build_all_requests(limit=2, rank=0, world_size=1)
+        contexts[name] = {inst.doc_id: inst.arguments for inst in task.instances}
+    gen, ll, mc = (contexts[name] for name in names)
+    for doc_id, (context, gen_kwargs) in gen.items():
+        assert context.endswith("\nA:") and gen_kwargs["until"] == []
+        ll_context, ll_continuation = ll[doc_id]
+        assert ll_context == context + " " and ll_context.rstrip() == context
+    assert all(args[0].endswith("\nA: ") for args in mc.values())
+    one_shot = tasks[names[0]]
+    one_shot.set_config(key="num_fewshot", value=1)
+    one_shot.build_all_requests(limit=1, rank=0, world_size=1)
+    context = one_shot.instances[0].arguments[0]
+    shot, _ = context.split("\n\nQ: ")
+    assert context.endswith("\nA:") and shot.rsplit("\nA:", 1)[1].startswith(" ") and "A:  " not in shot
 
 
 def test_shot_pool_is_disjoint_deterministic_and_small():
@@ -241,13 +323,15 @@ def tiny_run(tmp_path_factory, tiny_gpt2):
 
 RANGES = {
     "multiple_choice_grade": (0, 1), "brier_score": (0, 2), "p_correct": (0, 1), "log_p_correct": (-np.inf, 0),
-    "bigbench_brier_score": (0, 1), "exact_str_match": (0, 1), "exact_str_match_ignore_case": (0, 1),
+    "bigbench_brier_score": (0, 1), "exact_str_match": (0, 1), "exact_str_match_stripped": (0, 1),
+    "exact_str_match_ignore_case": (0, 1),
     "token_edit_distance": (0, np.inf), "token_edit_distance_words": (0, np.inf), "target_log_prob": (-np.inf, 0),
     "per_char_prob": (0, 1), "greedy_match": (0, 1),
 }
 FORM_METRICS = {
     "mc": {"multiple_choice_grade", "brier_score", "p_correct", "log_p_correct", "bigbench_brier_score"},
-    "gen": {"exact_str_match", "exact_str_match_ignore_case", "token_edit_distance", "token_edit_distance_words"},
+    "gen": {"exact_str_match", "exact_str_match_stripped", "exact_str_match_ignore_case", "token_edit_distance",
+            "token_edit_distance_words"},
     "ll": {"target_log_prob", "per_char_prob", "greedy_match"},
 }
 
@@ -270,14 +354,15 @@ def _check_metrics(run):
 def _check_bigbench_brier(run):
     """BIG-bench's Brier, recomputed here from the logged per-choice log-likelihoods, equals the reported one."""
     for name in (n for n in TASKS_BY_NAME if n.endswith("_mc")):
-        squared, options = 0.0, 0
+        total, options = 0.0, 0
         for sample in run["samples"][name]:
             lls = np.array([float(ll) for ll, _ in sample["filtered_resps"]])
             probs = np.exp(lls - lls.max()) / np.exp(lls - lls.max()).sum()
             scores = np.array(sample["doc"]["target_scores"])
-            squared += float(((probs - (scores == scores.max())) ** 2).sum())
+            targets = scores / scores.sum() if scores.sum() else np.zeros_like(scores)
+            total += float((targets * (probs - 1) ** 2 + (1 - targets) * probs**2).sum())
             options += len(lls)
-        assert run["results"][name]["bigbench_brier_score,none"] == pytest.approx(squared / options, abs=1e-9), name
+        assert run["results"][name]["bigbench_brier_score,none"] == pytest.approx(total / options, abs=1e-9), name
 
 
 @pytest.mark.slow
@@ -296,13 +381,18 @@ def _context(sample) -> str:
     return sample["arguments"]["gen_args_0"]["arg_0"]
 
 
+def _sent(prompt: str, name: str) -> str:
+    """What lm-eval sends: a gen prompt ends before its trailing whitespace (see lm_eval_hooks)."""
+    return prompt.rstrip() if name.endswith("_gen") else prompt
+
+
 @pytest.mark.slow
 def test_lm_eval_renders_bigbench_prompts_zero_shot(tiny_run):
     for name, task in TASKS_BY_NAME.items():
         form = name.rsplit("_", 1)[1]
         evaluated = task.split(form)[1]
         for sample in tiny_run["samples"][name]:
-            assert _context(sample) == task.render_prompt(evaluated[sample["doc_id"]]), name
+            assert _context(sample) == _sent(task.render_prompt(evaluated[sample["doc_id"]]), name), name
 
 
 @pytest.mark.slow
@@ -312,5 +402,5 @@ def test_lm_eval_renders_bigbench_prompts_one_shot_from_the_pool(dummy_run):
         shots, evaluated = task.split(form)
         for sample in dummy_run["samples"][name]:
             example = evaluated[sample["doc_id"]]
-            candidates = {task.render_prompt(example, shots=[shot]) for shot in shots}
+            candidates = {_sent(task.render_prompt(example, shots=[shot]), name) for shot in shots}
             assert _context(sample) in candidates, name

@@ -4,7 +4,14 @@
 value comes from :mod:`mirage_metrics.metrics`; this module only reshapes
 lm-eval's results for it.
 
->>> doc = {"target_scores": [1.0, 0.0]}
+All three forms condition the model on the same tokens. lm-eval's loglikelihood
+requests (``mc``, ``ll``) move the prompt's trailing whitespace (the space of
+``"\\nA: "``) into the scored continuation; a ``gen`` prompt therefore ends
+before that whitespace too (``"\\nA:"``), its shots read ``"\\nA: answer"``, and
+the generation loses that whitespace (``answer_prefix``) from its start, when it
+begins with it, before BIG-bench's post-processing.
+
+>>> doc = {"target_scores": [1.0, 0.0], "absolute_normalization": False}
 >>> out = process_results_mc(doc, [(-0.1, True), (-2.0, False)])
 >>> out["multiple_choice_grade"], round(out["p_correct"], 3), out["log_p_correct"]
 (1.0, 0.87, -0.1)
@@ -33,6 +40,7 @@ __all__ = [
     "load_docs",
     "task_docs",
     "process_results_mc",
+    "bigbench_output",
     "process_results_gen",
     "process_results_ll",
     "aggregate_bigbench_brier",
@@ -52,11 +60,17 @@ def _doc(task: JsonTask, form: str, example: dict, index: int) -> dict:
         doc["choices"] = choices
         doc["target_scores"] = [float(example["target_scores"][c]) for c in choices]
         doc["answer_index"] = choices.index(doc["answer"])
+        doc["absolute_normalization"] = task.absolute_normalization
     else:
         doc["targets"] = task.targets(example)
         doc["answer"] = doc["targets"][0]
         doc["stop_string"] = task.stop_string or ""
         doc["output_regex"] = task.effective_output_regex or ""
+    if form == "gen":  # end where lm-eval's loglikelihood contexts end (it moves trailing whitespace out)
+        context = doc["prompt"].rstrip()
+        doc["answer_prefix"] = doc["prompt"][len(context) :]
+        doc["prompt"] = context
+        doc["shot_answer"] = doc["answer_prefix"] + doc["answer"]
     return doc
 
 
@@ -65,8 +79,10 @@ def task_docs(task: JsonTask, form: str) -> dict[str, list[dict]]:
 
     >>> task = JsonTask(name="t", examples=[{"input": f"{i}?", "target": str(i)} for i in range(4)])
     >>> docs = task_docs(task, "gen")
-    >>> len(docs["train"]), len(docs["test"]), docs["test"][0]["prompt"]
-    (1, 3, '\\nQ: 0?\\nA: ')
+    >>> len(docs["train"]), len(docs["test"]), docs["test"][0]["prompt"], docs["test"][0]["shot_answer"]
+    (1, 3, '\\nQ: 0?\\nA:', ' 0')
+    >>> task_docs(task, "ll")["test"][0]["prompt"]
+    '\\nQ: 0?\\nA: '
     """
     shots, evaluated = task.split(form)
     index = {id(e): i for i, e in enumerate(task.examples)}
@@ -86,11 +102,17 @@ def load_docs(bigbench_task: str, form: str, bigbench_subtask: str | None = None
 
 
 def process_results_mc(doc: dict, results) -> dict:
-    """Per-sample metrics of a multiple-choice doc from lm-eval's ``[(loglikelihood, is_greedy), ...]``."""
+    """Per-sample metrics of a multiple-choice doc from lm-eval's ``[(loglikelihood, is_greedy), ...]``.
+
+    ``multiple_choice_grade`` breaks ties as BIG-bench does for the task's
+    ``absolute_normalization`` flag; ``brier_score`` is BIG-bench's per-sample sum
+    (see :func:`mirage_metrics.metrics.brier_score`).
+    """
     lls = [float(ll) for ll, _ in results]
     scores = [float(s) for s in doc["target_scores"]]
+    absolute = bool(doc["absolute_normalization"])
     return {
-        "multiple_choice_grade": float(multiple_choice_grade([lls], [scores])[0]),
+        "multiple_choice_grade": float(multiple_choice_grade([lls], [scores], absolute_normalization=absolute)[0]),
         "brier_score": float(brier_score(choice_probs([lls]), [scores])[0]),
         "p_correct": float(np.exp(correct_choice_log_prob([lls], [scores])[0])),
         "log_p_correct": float(correct_choice_log_prob([lls], [scores], normalise=False)[0]),
@@ -104,20 +126,43 @@ def aggregate_bigbench_brier(items) -> float:
     return bigbench_brier_score(list(loglikelihoods), list(scores))
 
 
+def bigbench_output(doc: dict, generation: str) -> str:
+    """The generation as BIG-bench scores it: less the prompt's moved whitespace, then BIG-bench's post-processing.
+
+    >>> doc = {"answer_prefix": " ", "stop_string": "", "output_regex": "[^\\\\.\\\\n]+"}
+    >>> bigbench_output(doc, " Paris. More"), bigbench_output(doc, "  Paris"), bigbench_output(doc, "\\nParis\\nQ:")
+    ('Paris', ' Paris', 'Paris')
+    """
+    prefix = doc["answer_prefix"]
+    if prefix and generation.startswith(prefix):
+        generation = generation[len(prefix) :]
+    return postprocess_output(generation, doc["stop_string"] or None, doc["output_regex"] or None)
+
+
 def process_results_gen(doc: dict, results) -> dict:
     """Per-sample metrics of a generation against the closest of the doc's targets.
 
-    >>> doc = {"targets": ["Paris", "paris france"], "stop_string": "", "output_regex": "[^\\\\.\\\\n]+"}
+    ``exact_str_match`` is BIG-bench's rule: the post-processed output
+    (:func:`bigbench_output`) equals a target exactly, whitespace included.
+    ``exact_str_match_stripped`` strips output and targets first (a lenient
+    variant, not BIG-bench's), and ``exact_str_match_ignore_case`` also
+    lower-cases them (BIG-bench's ``case_insensitive_str_match`` rule). Both edit
+    distances compare the exact output, so a distance of 0 is an exact match.
+
+    >>> doc = {"targets": ["Paris", "paris france"], "answer_prefix": " ", "stop_string": "",
+    ...        "output_regex": "[^\\\\.\\\\n]+"}
     >>> process_results_gen(doc, [" Pariss. More"])
-    {'exact_str_match': 0.0, 'exact_str_match_ignore_case': 0.0, 'token_edit_distance': 1.0, 'token_edit_distance_words': 1.0}
-    >>> process_results_gen(doc, ["PARIS"])["exact_str_match_ignore_case"]
-    1.0
+    {'exact_str_match': 0.0, 'exact_str_match_stripped': 0.0, 'exact_str_match_ignore_case': 0.0, 'token_edit_distance': 1.0, 'token_edit_distance_words': 1.0}
+    >>> out = process_results_gen(doc, ["  PARIS"])
+    >>> out["exact_str_match"], out["exact_str_match_stripped"], out["exact_str_match_ignore_case"]
+    (0.0, 0.0, 1.0)
     """
-    output = postprocess_output(results[0], doc["stop_string"] or None, doc["output_regex"] or None)
+    output = bigbench_output(doc, results[0])
     targets = list(doc["targets"])
     outputs = [output] * len(targets)
     return {
-        "exact_str_match": float(exact_match(outputs, targets).max()),
+        "exact_str_match": float(exact_match(outputs, targets, strip=False).max()),
+        "exact_str_match_stripped": float(exact_match(outputs, targets).max()),
         "exact_str_match_ignore_case": float(exact_match(outputs, targets, ignore_case=True).max()),
         "token_edit_distance": float(token_edit_distance(outputs, targets).min()),
         "token_edit_distance_words": float(token_edit_distance(outputs, targets, tokenizer="whitespace").min()),

@@ -65,17 +65,20 @@ class BigBenchDataNotFound(FileNotFoundError):
 
 
 def postprocess_output(text: str, stop_string: str | None = None, output_regex: str | None = None) -> str:
-    """BIG-bench's output post-processing, then stripped of surrounding whitespace.
+    """BIG-bench's output post-processing (``model_utils.postprocess_output``), exactly: nothing is stripped.
 
-    Cut after the first ``stop_string`` (kept, as BIG-bench does), then keep the
+    Cut after the first ``stop_string`` (kept, as BIG-bench does), unless that
+    first occurrence is at position 0, where BIG-bench cuts nothing; then keep the
     first match of ``output_regex`` (empty string when nothing matches).
 
     >>> postprocess_output(" 42 is the answer", output_regex=r"[-+]?\\d+")
     '42'
     >>> postprocess_output(" Paris. Then London", output_regex=DEFAULT_OUTPUT_REGEX)
-    'Paris'
+    ' Paris'
     >>> postprocess_output("a b\\nc d", stop_string="\\n")
-    'a b'
+    'a b\\n'
+    >>> postprocess_output("\\na b\\nc d", stop_string="\\n")
+    '\\na b\\nc d'
     """
     if text is None:
         raise ValueError("text is None; pass the model's generated string")
@@ -85,7 +88,7 @@ def postprocess_output(text: str, stop_string: str | None = None, output_regex: 
             text = text[: index + len(stop_string)]
     if output_regex:
         text = next(iter(re.findall(output_regex, text)), "")
-    return text.strip()
+    return text
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class JsonTask:
     few_shot_example_separator: str = "\n"
     output_regex: str | None = None
     stop_string: str | None = None
+    absolute_normalization: bool = False
     source: str = ""
 
     @property
@@ -243,6 +247,7 @@ def read_json_task(path: str | os.PathLike, name: str, subtask: str | None = Non
         subtask=subtask,
         examples=examples,
         append_choices_to_input=bool(data.get("append_choices_to_input", True)),
+        absolute_normalization=bool(data.get("absolute_normalization", False)),
         output_regex=data.get("output_regex"),
         stop_string=data.get("stop_string"),
         source=str(path),

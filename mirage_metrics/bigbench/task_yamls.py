@@ -16,10 +16,6 @@ dataset_kwargs:
   bigbench_task: "demo"
   form: gen
 fewshot_delimiter: "\\n\\n"
-generation_kwargs:
-  until: ["\\n\\n"]
-  do_sample: false
-  max_gen_toks: 128
 """
 
 from __future__ import annotations
@@ -46,7 +42,6 @@ PAPER_TASKS = ("irony_identification", "logical_args", "sports_understanding", "
 DEFAULT_GROUP = "mirage_bigbench"
 PAPER_GROUP = "mirage_bigbench_paper"
 SHARED_FILES = ("utils.py", "_mc_template_yaml", "_gen_template_yaml", "_ll_template_yaml")
-MAX_GEN_TOKS = 128
 
 
 def _quoted(text: str) -> str:
@@ -65,14 +60,6 @@ def task_yaml(task: JsonTask, form: str) -> str:
     if task.subtask is not None:
         lines.append(f"  bigbench_subtask: {_quoted(task.subtask)}")
     lines += [f"  form: {form}", f"fewshot_delimiter: {_quoted(task.few_shot_example_separator)}"]
-    if form == "gen":
-        stops = [task.few_shot_example_separator] + ([task.stop_string] if task.stop_string else [])
-        lines += [
-            "generation_kwargs:",
-            f"  until: [{', '.join(_quoted(s) for s in dict.fromkeys(stops))}]",
-            "  do_sample: false",
-            f"  max_gen_toks: {MAX_GEN_TOKS}",
-        ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,8 +78,8 @@ Schaeffer, Miranda & Koyejo (2023), Fig 6. Names are `mirage_bb_<task>[_<subtask
 
 | form | lm-eval output type | per-sample metrics | aggregate |
 |---|---|---|---|
-| `mc` (tasks with `target_scores`) | `multiple_choice` | `multiple_choice_grade`, `brier_score`, `p_correct` (softmax over the choices), `log_p_correct` (unnormalised) | their means, and `bigbench_brier_score` (BIG-bench's `calibration_multiple_choice_brier_score`) |
-| `gen` (tasks with `target`) | `generate_until`, greedy | `exact_str_match`, `exact_str_match_ignore_case`, `token_edit_distance` (characters), `token_edit_distance_words` (whitespace tokens), each against the closest target | means |
+| `mc` (tasks with `target_scores`) | `multiple_choice` | `multiple_choice_grade` (BIG-bench's, ties broken as BIG-bench does, following the task's `absolute_normalization`), `brier_score` (BIG-bench's per-sample sum, below), `p_correct` (softmax mass on the best-scored choice(s)), `log_p_correct` (unnormalised) | their means, and `bigbench_brier_score` (BIG-bench's `calibration_multiple_choice_brier_score`) |
+| `gen` (tasks with `target`) | `generate_until`, greedy, `until: []` | `exact_str_match` (BIG-bench's rule), `exact_str_match_stripped`, `exact_str_match_ignore_case`, `token_edit_distance` (characters), `token_edit_distance_words` (whitespace tokens), each against the closest target | means |
 | `ll` (tasks with `target`) | `loglikelihood` of the first target | `target_log_prob`, `per_char_prob` (exp of log p per character), `greedy_match` | means |
 
 Groups: `{group}` (every task below){paper}. Tags: `mirage_bigbench_mc`, `mirage_bigbench_gen`, `mirage_bigbench_ll`.
@@ -122,13 +109,37 @@ As BIG-bench's `json_task.py`: `task_prefix` once, then each example as `example
 (+ `choice_prefix` + each choice, when `append_choices_to_input`) + `example_output_prefix`, and a solved shot is that
 plus the answer; shots are joined by `few_shot_example_separator` (lm-eval's `fewshot_delimiter`; the answer follows
 the prompt with no delimiter). Defaults: `"\\nQ: "`, `"\\n  choice: "`, `"\\nA: "`, choices appended, separator
-`"\\n"`. Generations are post-processed as BIG-bench does (cut after `stop_string`, first match of `output_regex`,
-default `[^\\.\\?\\!\\;\\n]+`), then stripped. Differences from BIG-bench, on purpose: appended choices are permuted with a
+`"\\n"`. Differences from BIG-bench, on purpose: appended choices are permuted with a
 seed from the example's input (BIG-bench uses one random stream, so the order depended on evaluation order); shots
 come from a fixed pool of min(5, n/4) examples per task (at least one), never evaluated, so `--num_fewshot` is at most
 the pool size (0-shot is the default); duplicate examples are dropped, as BIG-bench does. Non-standard keys
 (e.g. `input_prefix` in logical_args) are not read. Programmatic tasks (`task.py`) are not
 supported.
+
+## Scoring
+
+As BIG-bench's code computes it (bigbench 1.0.0):
+
+- **Brier.** Target scores s become t = s / Σs (all zeros when Σs = 0) and each option scores
+  t·(p − 1)² + (1 − t)·p², p the softmax of the choices' log-likelihoods. `brier_score` is a sample's sum over its
+  options (for one correct choice the classic Σ(p − y)², range [0, 2]); `bigbench_brier_score` is the sum over all
+  samples and options divided by the number of options. Several correct options (scores `[1, 1, 0]`) share t.
+- **`multiple_choice_grade`** is the target score of the most likely choice; ties are broken by BIG-bench's hash of
+  the normalised log-probabilities, or of the raw ones for tasks with `absolute_normalization: true`.
+- **Generations.** lm-eval generates greedily with no stop sequence (`until: []`, up to `max_gen_toks: 128`; lower it
+  with `--gen_kwargs max_gen_toks=N` to save time), because lm-eval cuts at a stop sequence even when it is the first
+  generated character, while BIG-bench ignores a `stop_string` found at position 0. The output is then post-processed
+  as BIG-bench does: cut after the first `stop_string` (kept) unless it is at position 0, then the first match of
+  `output_regex` (default `[^\\.\\?\\!\\;\\n]+`, so a leading newline is skipped), nothing stripped.
+  `exact_str_match` is BIG-bench's rule: that output equals a target exactly (`" Paris"` does not match `"Paris"`).
+  `exact_str_match_stripped` is a lenient variant (output and targets stripped; not BIG-bench's);
+  `exact_str_match_ignore_case` strips and lower-cases both (BIG-bench's `case_insensitive_str_match`). The edit
+  distances compare the exact output, so a distance of 0 is an exact match.
+- **Same tokens in every form.** lm-eval's loglikelihood requests (`mc`, `ll`) move a prompt's trailing whitespace
+  into the scored continuation (context `...\\nA:`, continuation `" answer"`). The `gen` prompt ends there too, its
+  shots read `...\\nA: answer`, and that whitespace (one space for the default `"\\nA: "`) is removed from the start
+  of the generation, when it begins with it, before the post-processing. The prompts below are BIG-bench's; the
+  `gen` form sends them without their trailing whitespace.
 
 ## Other BIG-bench JSON tasks
 
