@@ -44,7 +44,7 @@ _MODEL_ARG_SYNTAX = set(",'\"[](){}") | {chr(code) for code in range(32)} | {chr
 
 def _read_as_non_string(value: str) -> bool:
     """Whether lm-eval would turn ``value`` into something else than this string (a bool, None, number, literal)."""
-    if value.lower() in ("true", "false", "none"):
+    if value.lower() in ("true", "false", "none") or value.isnumeric():
         return True
     try:
         float(value)

@@ -33,7 +33,7 @@ def _family_file(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     "path",
     ["/ckpt,trust_remote_code=True", "/my models/a,b", "/ckpt'x", '/ckpt"x', "/ckpt[1]", "/ckpt{x}", "/c(1)",
-     " /ckpt", "/ckpt\n", "True", "1e5"],
+     " /ckpt", "/ckpt\n", "True", "1e5", "\u00b2"],
 )  # fmt: skip
 def test_a_path_lm_eval_would_parse_differently_is_refused_naming_the_field_and_file(tmp_path, path):
     family_file = _family_file(tmp_path, "name: f\nmodels:\n  - " + json.dumps({"name": "a", "path": path, "params": 1}))

@@ -19,7 +19,9 @@ examples:
   mirage sweep --family pythia --backend vllm --model-args tensor_parallel_size=2,data_parallel_size=2 ...
   accelerate launch --num_processes 4 -m mirage_metrics.cli sweep --family pythia ...   # data parallel
 Arguments after the known ones go to lm_eval verbatim, e.g. --gen_kwargs temperature=0.
-Rerun the same command to finish an interrupted sweep: complete model folders are skipped."""
+Rerun the same command to finish an interrupted sweep: complete model folders are skipped.
+Sweeps may share OUT: a model another live sweep is running is reported busy and left to it.
+Family files cannot switch on trust_remote_code; pass --model-args trust_remote_code=True yourself if you must."""
 
 
 def register(subparsers) -> None:
