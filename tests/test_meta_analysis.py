@@ -488,3 +488,148 @@ def test_sources_without_two_sizes_give_an_empty_but_complete_output(tmp_path, c
     assert pd.read_csv(out / "emergence_scores.csv").empty and pd.read_csv(out / "by_metric.csv").empty
     assert "nothing to rank" in (out / "meta_analysis.html").read_text()
     assert not list(out.glob("*.png"))
+
+
+# Three sizes per curve, as in published results of families with three models. Exact match is flat, then
+# jumps at the largest size, on every task; token edit distance moves a little either way.
+THREE_SIZES = {"1b": 1e9, "8b": 8e9, "62b": 6.2e10}
+EXACT_3 = [[0.0, 0.0, 0.3], [0.01, 0.02, 0.5], [0.0, 0.05, 0.4], [0.02, 0.02, 0.6], [0.0, 0.01, 0.2]]
+EDIT_3 = [[3.0, 2.9, 2.95], [2.0, 2.1, 2.05], [4.0, 4.2, 4.1], [1.5, 1.6, 1.4], [2.5, 2.55, 2.6]]
+MYSTERY_LOSS = [3.0, 2.0, 1.0]  # a name the registry does not know: its falling values are never negated
+
+
+@pytest.fixture(scope="module")
+def three_size_checkout(tmp_path_factory):
+    root = tmp_path_factory.mktemp("three") / "bigbench"
+    for task, (exact, edit) in enumerate(zip(EXACT_3, EDIT_3)):
+        for i, (name, count) in enumerate(THREE_SIZES.items()):
+            values = {"exact_str_match": exact[i], "token_edit_distance": edit[i], "mystery_loss": MYSTERY_LOSS[i]}
+            write_results_file(root, f"task{task}", "PaLM", name, (count, count),
+                               [bigbench_entry(f"task{task}", 0, values)])
+    return root
+
+
+def test_three_sizes_per_curve_signed_medians_show_exact_match_is_sharper(three_size_checkout):
+    summary = summarize_by_metric(emergence_scores(read_sources([three_size_checkout]))).set_index("metric")
+    exact, edit = summary.loc["exact_str_match"], summary.loc["token_edit_distance"]
+    # What |score| and the share above 10 show: nothing tells the two apart (|ES| lies in [1, 2] at 3 sizes).
+    assert exact.share_above_threshold == edit.share_above_threshold == 0
+    assert exact.share_can_exceed == edit.share_can_exceed == 0
+    assert abs(exact.median_abs_score - edit.median_abs_score) < 0.2
+    # Signed: exact match always gets better with size, edit distance mostly does not.
+    assert exact.median_signed_score == pytest.approx(1.443, abs=1e-3) and exact.q1_signed_score > 1.4
+    assert edit.median_signed_score == pytest.approx(-1.265, abs=1e-3)
+    # Jump sharpness: exact match's gain comes in one step, edit distance's moves are even.
+    assert exact.median_jump_sharpness > 0.9 and abs(edit.median_jump_sharpness) < 0.01
+    assert (exact.curves_2_sizes, exact.curves_3_sizes, exact.curves_4plus_sizes) == (0, 5, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 7).flatmap(
+    lambda n: st.lists(st.floats(-10, 10, allow_nan=False), min_size=n, max_size=n)))
+def test_no_curve_scores_above_the_largest_possible_score(values):
+    assert abs(emergence_score(range(len(values)), values)) <= largest_possible_score(len(values)) + 1e-9
+
+
+def test_largest_possible_score_is_reached():
+    assert emergence_score([1, 2], [0.0, 1.0]) == largest_possible_score(2) == 1.0
+    assert emergence_score([1, 2, 3], [0.0, 1.0, 2.0]) == largest_possible_score(3) == 2.0
+    for n in (4, 5, 6, 9):
+        flat_then_jump = [0.0] * (n - 1) + [1.0]
+        assert emergence_score(range(n), flat_then_jump) == largest_possible_score(n) == math.inf
+    for bad in (1, 2.5, [3, 0], "3"):
+        with pytest.raises(ValueError, match="n_sizes="):
+            largest_possible_score(bad)
+
+
+@pytest.mark.parametrize(
+    "n_sizes, threshold, warned",
+    [([2, 2], 10, True), ([3, 3], 10, True), ([2, 3], 10, True), ([3, 4], 10, False), ([4, 10], 10, False),
+     ([3, 3], 2, True), ([3, 3], 1.5, False), ([2], 1, True), ([2], 0.5, False)],
+)
+def test_unreachable_threshold_warning(n_sizes, threshold, warned):
+    scores = pd.DataFrame({"metric": "exact_match", "n_sizes": n_sizes, "emergence_score": 1.0})
+    warnings = threshold_warnings(scores, threshold=threshold)
+    assert bool(warnings) == warned
+    if warned:
+        assert warnings[0].startswith(f"No curve can exceed the threshold {threshold:g}")
+
+
+def test_unreachable_threshold_for_some_metrics_names_them():
+    scores = pd.DataFrame({"metric": ["a", "b", "b", "c"], "n_sizes": [10, 3, 2, 4], "emergence_score": 1.0})
+    assert threshold_warnings(scores, threshold=10) == [
+        "No curve of metric(s) ['b'] can exceed the threshold 10 (at most 3 model sizes), "
+        "so their share above it is 0 by construction."
+    ]
+    assert threshold_warnings(scores.iloc[:0], threshold=10) == []
+
+
+def test_min_sizes_filters_the_summary(bigbench_checkout):
+    scores = emergence_scores(read_sources([bigbench_checkout]))
+    pairs = {m: summarize_by_metric(scores, min_sizes=m).set_index("metric")["n_pairs"].to_dict() for m in (2, 3, 4, 5)}
+    assert (pairs[2]["multiple_choice_grade"], pairs[3]["multiple_choice_grade"], pairs[4]["exact_str_match"]) == (2, 1, 3)
+    assert pairs[5] == {}  # no curve has 5 sizes
+    assert summary_curves(scores, 2).equals(scores) and len(summary_curves(scores, 3)) == len(scores) - 1
+    for bad in (1, 2.5, True):
+        with pytest.raises(ValueError, match="min_sizes="):
+            summary_curves(scores, bad)
+
+
+def test_cli_min_sizes(bigbench_checkout, tmp_path, capsys):
+    out = tmp_path / "meta"
+    assert main(["meta-analysis", str(bigbench_checkout), "--out", str(out), "--min-sizes", "2"]) == 0
+    settings = json.loads((out / "meta_analysis.json").read_text())
+    assert (settings["min_sizes"], settings["curves"], settings["curves_in_summary"]) == (2, 9, 9)
+    assert pd.read_csv(out / "by_metric.csv").set_index("metric").loc["multiple_choice_grade", "curves_2_sizes"] == 1
+    assert "9 curves, 9 with 2+ sizes" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["meta-analysis", str(bigbench_checkout), "--out", str(out), "--min-sizes", "1"])
+    assert exit_info.value.code == 2 and "'1' is not a whole number of model sizes" in capsys.readouterr().err
+
+
+def test_unknown_metrics_are_marked_and_not_sign_flipped(three_size_checkout):
+    scores = emergence_scores(read_sources([three_size_checkout])).set_index(["task", "metric"])
+    mystery = scores.loc[("task0", "mystery_loss")]
+    assert (mystery.direction, mystery.kind, mystery.emergence_score) == ("unknown", "unknown", -2.0)
+    assert mystery.jump_sharpness == 0.0  # equal falling steps, raw
+    edit = scores.loc[("task0", "token_edit_distance")]
+    assert (edit.direction, edit.kind) == ("lower", "continuous")
+    assert edit.emergence_score == pytest.approx(-emergence_score([1, 2, 3], EDIT_3[0]))  # lower is better: negated
+    exact = scores.loc[("task0", "exact_str_match")]
+    assert (exact.direction, exact.kind) == ("higher", "discontinuous")
+    summary = summarize_by_metric(scores.reset_index()).set_index("metric")
+    assert summary.loc["mystery_loss", ["direction", "kind", "median_signed_score"]].tolist() == ["unknown", "unknown", -2.0]
+
+
+def test_cli_on_three_size_results_warns_everywhere(three_size_checkout, tmp_path, capsys):
+    out = tmp_path / "meta"
+    assert main(["meta-analysis", str(three_size_checkout), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "mirage meta-analysis: warning: No curve can exceed the threshold 10" in captured.err
+    assert "exact_str_match (higher is better, discontinuous): 0% of 5 curves above 10; median score +1.44, " \
+           "jump sharpness +0.96" in captured.out
+    assert "mystery_loss (direction unknown, unknown)" in captured.out
+    settings = json.loads((out / "meta_analysis.json").read_text())
+    assert len(settings["warnings"]) == 1 and "at most 3 model sizes" in settings["warnings"][0]
+    scores = pd.read_csv(out / "emergence_scores.csv")
+    assert list(scores.columns) == SCORE_TABLE_COLUMNS and len(scores) == 15 and (scores["n_sizes"] == 3).all()
+    by_metric = pd.read_csv(out / "by_metric.csv").set_index("metric")
+    assert by_metric.loc["exact_str_match", "median_signed_score"] > 1.4 > 0 > by_metric.loc[
+        "token_edit_distance", "median_signed_score"]
+    page = (out / "meta_analysis.html").read_text()
+    assert "<p>Warning: No curve can exceed the threshold 10" in page
+    assert "<td>mystery_loss</td><td>unknown</td><td>unknown</td>" in page
+    assert page.count("data:image/png;base64,") == 2
+
+
+def test_distribution_plot_separates_curves_by_number_of_sizes(bigbench_checkout, tmp_path, monkeypatch):
+    import mirage_metrics.plots.meta as meta_plots
+
+    figures = []
+    monkeypatch.setattr(meta_plots, "save_figure", lambda figure, path: figures.append(figure) or path)
+    scores = emergence_scores(read_sources([bigbench_checkout]))
+    meta_plots.plot_score_distributions(scores, sorted(set(scores["metric"])), 10, tmp_path / "plot.png")
+    assert [text.get_text() for text in figures[0].legends[0].get_texts()] == [
+        "2 sizes (|score| ≤ 1): 1 curve", "4 sizes: 8 curves"]
+    assert "normalized_aggregate_score (direction unknown)" in [
+        label.get_text() for label in figures[0].axes[0].get_yticklabels()]

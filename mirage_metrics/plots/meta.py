@@ -55,7 +55,7 @@ def plot_score_distributions(
     for index, (n_sizes, curves) in enumerate(scores.groupby("n_sizes", sort=True)):
         colour, where = palette(index % 10), curves.index
         emergence, sharpness = values[where], curves["jump_sharpness"].to_numpy(float)
-        label = f"{n_sizes} sizes{_LIMITS.get(n_sizes, '')}: {len(curves)} curves"
+        label = f"{n_sizes} sizes{_LIMITS.get(n_sizes, '')}: {len(curves)} curve{'s' * (len(curves) != 1)}"
         shown = np.isfinite(emergence)
         score_axes.scatter(emergence[shown], heights[where][shown], s=14, alpha=0.6, color=colour, label=label)
         for sign, marker in ((1, ">"), (-1, "<")):
