@@ -485,7 +485,7 @@ def jump_sharpness(sizes, scores):
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(total > 0, sizes_of_steps[np.arange(len(y)), largest] / np.where(total > 0, total, 1), 0)
         sign = np.sign(steps[np.arange(len(y)), largest])
-        score = np.where(total > 0, sign * (share - even_share) / (1.0 - even_share), 0.0)
+        score = np.where(total > 0, sign * (share - even_share) / (1.0 - even_share), 0.0) + 0.0  # no -0.0
     return float(score[0]) if one_curve else score
 
 

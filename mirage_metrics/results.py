@@ -41,7 +41,7 @@ import yaml
 from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families
 
-__all__ = ["read_results", "read_aggregates", "load_params", "MODEL_FILE"]
+__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "MODEL_FILE"]
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
@@ -338,3 +338,20 @@ def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
             rows.append((run.family, run.model, run.params, task, metric, float(value)))
     frame = pd.DataFrame(rows, columns=AGGREGATE_COLUMNS)
     return frame.astype({"params": "int64", "value": "float64"})
+
+
+def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
+    """lm-eval's own ``higher_is_better`` flag of every metric in the results files, by base metric name.
+
+    The report uses it only for metrics :mod:`mirage_metrics.registry` does not
+    know. A name flagged both ways (by different tasks) is left out: unknown.
+    """
+    from mirage_metrics.registry import base_name
+
+    flags: dict[str, set] = {}
+    for task, run in _runs(sources, params):
+        task_flags = run.results.get("higher_is_better", {}).get(task, {})
+        for name, flag in task_flags.items() if isinstance(task_flags, dict) else ():
+            if isinstance(flag, bool):
+                flags.setdefault(base_name(name), set()).add(flag)
+    return {name: values.pop() for name, values in flags.items() if len(values) == 1}

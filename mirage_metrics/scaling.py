@@ -30,19 +30,17 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.devices import usable_cpus
-from mirage_metrics.metrics import emergence_score, per_token_loss
+from mirage_metrics.metrics import per_token_loss
 
 __all__ = [
     "SUMMARY_COLUMNS",
-    "EMERGENCE_COLUMNS",
     "FIT_COLUMNS",
-    "LOWER_IS_BETTER",
-    "lower_is_better",
     "bootstrap_mean_ci",
+    "binomial_ci",
+    "summarise_with_resamples",
     "with_per_char_loss",
     "summarise",
     "geometric_mean_probability",
-    "emergence_scores",
     "PowerLaw",
     "fit_power_law",
     "mirage_predictions",
@@ -54,32 +52,15 @@ __all__ = [
 ]
 
 GROUP_COLUMNS = ["family", "model", "params", "task", "metric", "length"]
-SUMMARY_COLUMNS = GROUP_COLUMNS + ["n", "mean", "ci_low", "ci_high"]
-EMERGENCE_COLUMNS = ["family", "task", "metric", "length", "emergence_score"]
+SUMMARY_COLUMNS = GROUP_COLUMNS + ["n", "mean", "ci_low", "ci_high", "interval"]
+#: ``interval`` of a group whose every value is 0 or 1 (exact match, multiple-choice grade, all-correct, …).
+BINOMIAL = "clopper-pearson"
+#: ``interval`` of any other group: the percentile bootstrap of the mean.
+BOOTSTRAP = "bootstrap"
 FIT_COLUMNS = [
-    "family", "task", "loss_task", "c", "alpha", "n_fit_models",
+    "family", "task", "loss_task", "c", "alpha", "n_fit_models", "problem",
     "model", "params", "metric", "length", "predicted", "observed",
 ]
-#: Metrics where smaller is better; emergence scores use their negation, as the paper plots −TED.
-LOWER_IS_BETTER = frozenset(
-    {
-        "token_edit_distance",
-        "token_edit_distance_words",
-        "brier_score",
-        "bigbench_brier_score",
-        "calibration_multiple_choice_brier_score",  # BIG-bench's name for the same score
-        "per_char_loss",
-    }
-)
-
-
-def lower_is_better(metric: str) -> bool:
-    """Whether smaller values of ``metric`` are better; a length suffix ``_L3`` or a filter ``,none`` is ignored.
-
-    >>> lower_is_better("token_edit_distance_L3"), lower_is_better("exact_match,none")
-    (True, False)
-    """
-    return re.sub(r"_L\d+$", "", str(metric).split(",")[0]) in LOWER_IS_BETTER
 #: The per-sample metric the mirage fit reads: exp(target log-prob / answer characters).
 PER_CHAR_PROB = "per_char_prob"
 _TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
@@ -167,6 +148,36 @@ def bootstrap_mean_ci(values, *, n_boot: int = 1000, confidence: float = 0.95, s
         return int(array.size), mean, float("nan"), float("nan")
     means = _bootstrap_means(array, n_boot, np.random.default_rng(seed))
     return (int(array.size), mean, *_percentile_ci(means, mean, confidence))
+
+
+def _is_binary(values: np.ndarray) -> bool:
+    return bool(values.size) and bool(np.all((values == 0.0) | (values == 1.0)))
+
+
+def binomial_ci(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) interval of a proportion: ``successes`` of ``n`` 0/1 samples.
+
+    Used for every group whose values are all 0 or 1, where a bootstrap says
+    nothing at the extremes: 0 of n resamples to ``[0, 0]``, while the exact
+    upper bound, 1 − (α/2)^(1/n) ≈ 3.7/n at 95%, says "below about 3/n"
+    (the paper's Fig 4 point). It covers the true proportion at least
+    ``confidence`` of the time for every p and n.
+
+    >>> [round(v, 5) for v in binomial_ci(0, 1000)]
+    [0.0, 0.00368]
+    >>> [round(v, 3) for v in binomial_ci(5, 10)]
+    [0.187, 0.813]
+    """
+    from scipy.stats import beta
+
+    confidence = _check_confidence(confidence)
+    successes, n = int(successes), int(n)
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"successes={successes} of n={n}: need n >= 1 and 0 <= successes <= n")
+    tail = (1.0 - confidence) / 2.0
+    low = 0.0 if successes == 0 else float(beta.ppf(tail, successes, n - successes + 1))
+    high = 1.0 if successes == n else float(beta.isf(tail, successes + 1, n - successes))
+    return low, high
 
 
 def _group_seed(seed: int, key: tuple) -> list[int]:
@@ -267,28 +278,11 @@ def _progress_bar(total: int, shown: bool):
     return tqdm(total=total, desc="bootstrap", unit="group", disable=not shown)
 
 
-def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
-              progress: bool = False) -> pd.DataFrame:
-    """Per (family, model, params, task, metric, length): n, mean and bootstrap CI of the per-sample values.
-
-    ``table`` is the tidy per-sample table (``value`` NaN where a sample has no
-    value, e.g. a prefix longer than its answer). Rows are sorted by family,
-    task, metric, length and params; ``length`` is NaN where not by length.
-
-    Each group is resampled with a seed from its key alone, so its CI does not
-    depend on which other groups are present. Metrics with many distinct values
-    (log-probabilities, per-character probabilities and losses) share their
-    resamples within a (family, model, task) and count of values: the same
-    resampled rows for each, a paired bootstrap over the documents of an
-    ``_ll`` task, drawn once instead of once per metric. Those draws run in
-    threads, one per core; the intervals do not depend on how many.
-
-    >>> table = pd.DataFrame({"family": "f", "model": ["a"] * 4 + ["b"] * 4, "params": [1.0] * 4 + [2.0] * 4,
-    ...     "task": "t", "metric": "exact_match", "length": np.nan, "sample_id": list(range(4)) * 2,
-    ...     "value": [0, 0, 0, 1, 1, 1, 1, 0]})
-    >>> summarise(table)[["model", "n", "mean"]].to_dict("list")
-    {'model': ['a', 'b'], 'n': [4, 4], 'mean': [0.25, 0.75]}
-    """
+def summarise_with_resamples(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
+                             progress: bool = False) -> tuple[pd.DataFrame, dict[tuple, np.ndarray]]:
+    """:func:`summarise`, and each group's ``n_boot`` bootstrap means keyed by its (family, model, params, task,
+    metric, length) key (length −1.0 where not by length): the replicates from which across-size statistics
+    (emergence scores) get their intervals. Groups with no finite mean have none."""
     _check_table(table, GROUP_COLUMNS + ["value"], "table")
     confidence, n_boot = _check_confidence(confidence), _check_n_boot(n_boot)
     keys = table[GROUP_COLUMNS].copy()
@@ -296,17 +290,22 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     groups = _group_indices(keys)
     values = table["value"].to_numpy(dtype=float)
     bar = _progress_bar(len(groups), progress)
-    rows, many_valued = [], {}
+    rows, many_valued, resamples = [], {}, {}
     for key, index in groups:
         group_values, mean = _present_values(values[index])
         if not np.isfinite(mean):
-            rows.append((*key, group_values.size, mean, float("nan"), float("nan")))
+            rows.append((*key, group_values.size, mean, float("nan"), float("nan"), BOOTSTRAP))
         else:
             means = _multinomial_means(group_values, n_boot, np.random.default_rng(_group_seed(seed, key)))
             if means is None:  # resampled below, with the other many-valued metrics of its model and task
                 many_valued.setdefault((*key[:4], group_values.size), []).append((key, group_values, mean))
                 continue
-            rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
+            resamples[key] = means
+            if _is_binary(group_values):
+                interval = binomial_ci(int(group_values.sum()), group_values.size, confidence=confidence)
+                rows.append((*key, group_values.size, mean, *interval, BINOMIAL))
+            else:
+                rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence), BOOTSTRAP))
         bar.update()
 
     def resample(shared_key: tuple, members: list) -> np.ndarray:
@@ -318,13 +317,44 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.
     with ThreadPoolExecutor(usable_cpus()) as pool:
         for members, resampled in zip(many_valued.values(), pool.map(resample, many_valued, many_valued.values())):
             for (key, group_values, mean), means in zip(members, resampled.T):
-                rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence)))
+                resamples[key] = means
+                rows.append((*key, group_values.size, mean, *_percentile_ci(means, mean, confidence), BOOTSTRAP))
             bar.update(len(members))
     bar.close()
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary["length"] = summary["length"].where(summary["length"] >= 0)
     summary["params"] = summary["params"].astype(float)
-    return summary.sort_values(["family", "task", "metric", "length", "params", "model"], ignore_index=True)
+    return summary.sort_values(["family", "task", "metric", "length", "params", "model"], ignore_index=True), resamples
+
+
+def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
+              progress: bool = False) -> pd.DataFrame:
+    """Per (family, model, params, task, metric, length): n, mean and confidence interval of the per-sample values.
+
+    ``table`` is the tidy per-sample table (``value`` NaN where a sample has no
+    value, e.g. a prefix longer than its answer). Rows are sorted by family,
+    task, metric, length and params; ``length`` is NaN where not by length.
+
+    The ``interval`` column says how each CI was made: ``clopper-pearson``
+    (:func:`binomial_ci`, exact) where every value is 0 or 1, so that 0 of n
+    reads "below about 3.7/n" and not ``[0, 0]``; ``bootstrap`` (percentile,
+    ``n_boot`` resamples) otherwise.
+
+    Each group is resampled with a seed from its key alone, so its CI does not
+    depend on which other groups are present. Metrics with many distinct values
+    (log-probabilities, per-character probabilities and losses) share their
+    resamples within a (family, model, task) and count of values: the same
+    resampled rows for each, a paired bootstrap over the documents of an
+    ``_ll`` task, drawn once instead of once per metric. Those draws run in
+    threads, one per core; the intervals do not depend on how many.
+
+    >>> table = pd.DataFrame({"family": "f", "model": ["a"] * 4 + ["b"] * 4, "params": [1.0] * 4 + [2.0] * 4,
+    ...     "task": "t", "metric": "exact_match", "length": np.nan, "sample_id": list(range(4)) * 2,
+    ...     "value": [0, 0, 0, 1, 1, 1, 1, 1]})
+    >>> summarise(table)[["model", "n", "mean", "ci_high", "interval"]].round(3).to_dict("list")
+    {'model': ['a', 'b'], 'n': [4, 4], 'mean': [0.25, 1.0], 'ci_high': [0.806, 1.0], 'interval': ['clopper-pearson', 'clopper-pearson']}
+    """
+    return summarise_with_resamples(table, n_boot=n_boot, confidence=confidence, seed=seed, progress=progress)[0]
 
 
 def geometric_mean_probability(summary: pd.DataFrame, metric: str = "target_log_prob") -> pd.DataFrame:
@@ -343,42 +373,6 @@ def geometric_mean_probability(summary: pd.DataFrame, metric: str = "target_log_
         rows[column] = np.exp(rows[column].astype(float))
     rows["metric"] = f"exp_{metric}"
     return rows
-
-
-def _by_curve(summary: pd.DataFrame):
-    """(family, task, metric, length) groups of a summary, length NaN kept as its own group."""
-    return summary.groupby(["family", "task", "metric", "length"], sort=True, dropna=False)
-
-
-def emergence_scores(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (family, task, metric, length) the emergence score of the mean across model sizes.
-
-    Calls :func:`mirage_metrics.metrics.emergence_score` on the means, with
-    lower-is-better metrics (:data:`LOWER_IS_BETTER`) negated so that a positive
-    score always means "gets better with size". Curves with fewer than two sizes
-    with a mean are left out. The last column, ``n_sizes``, counts the sizes.
-
-    >>> summary = pd.DataFrame({"family": "f", "model": list("abcd"), "params": [1e6, 1e7, 1e8, 1e9],
-    ...     "task": "t", "metric": "token_edit_distance", "length": 2.0, "mean": [2.0, 2.0, 1.99, 1.1]})
-    >>> emergence_scores(summary)[["metric", "length", "emergence_score"]].round(2).to_dict("records")
-    [{'metric': 'token_edit_distance', 'length': 2.0, 'emergence_score': 90.0}]
-    """
-    _check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
-    rows = []
-    for (family, task, metric, length), curve in _by_curve(summary):
-        curve = curve[np.isfinite(curve["mean"])]
-        if len(curve) < 2:
-            continue
-        if curve["params"].duplicated().any():
-            duplicated = curve.loc[curve["params"].duplicated(keep=False), "model"].tolist()
-            raise ValueError(
-                f"family {family!r} has models with the same parameter count {duplicated}; "
-                "give each size its own count (--params FILE) or put them in different families"
-            )
-        sign = -1.0 if lower_is_better(metric) else 1.0
-        score = emergence_score(curve["params"].to_numpy(float), sign * curve["mean"].to_numpy(float))
-        rows.append((family, task, metric, length, score, len(curve)))
-    return pd.DataFrame(rows, columns=EMERGENCE_COLUMNS + ["n_sizes"])
 
 
 @dataclass(frozen=True)
@@ -402,6 +396,21 @@ class PowerLaw:
     def __post_init__(self) -> None:
         if self.log_c is None:
             object.__setattr__(self, "log_c", float(np.log(self.c)))
+
+    @property
+    def problem(self) -> str:
+        """Why this law predicts nothing useful (``""`` when it does): a loss that rises or stays flat with size.
+
+        >>> PowerLaw(c=2e9, alpha=-0.5).problem
+        ''
+        >>> PowerLaw(c=1e3, alpha=0.2).problem
+        'the loss rises with size (alpha = 0.2 > 0)'
+        """
+        if self.alpha > 0:
+            return f"the loss rises with size (alpha = {self.alpha:.3g} > 0)"
+        if not np.isfinite(self.c):
+            return f"the loss is flat with size (alpha = {self.alpha:.3g}, c beyond the float range)"
+        return ""
 
     def loss(self, params) -> np.ndarray:
         """Predicted per-token loss at parameter counts ``params``."""
@@ -487,6 +496,11 @@ class MirageFit:
     fit_models: tuple
     held_out: pd.DataFrame  # task, model, params, metric, length, predicted, observed
 
+    @property
+    def problem(self) -> str:
+        """The law's :attr:`PowerLaw.problem`: when set, the fit's predictions are withheld (NaN)."""
+        return self.law.problem
+
 
 def _per_model_loss(summary: pd.DataFrame) -> pd.DataFrame:
     """Per (family, task, model) the per-character loss −log(geometric-mean per-char probability)."""
@@ -499,13 +513,22 @@ def _loss_task(tasks: list[str]) -> str:
     return sorted(loglikelihood or tasks)[0]
 
 
+#: The form whose outputs the mirage predictions describe: temperature-1 samples, where accuracy ≈ p^L.
+SAMPLED_FORM = "_gen_t1"
+
+
 def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str) -> pd.DataFrame:
-    """Predicted vs observed per held-out model: loss on the loss task, accuracy and TED by L on the others."""
+    """Predicted vs observed per held-out model: loss on the loss task, and accuracy and TED by L on the stem's
+    temperature-1 task (greedy accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with
+    a :attr:`PowerLaw.problem` are NaN."""
     rows = []
+    withheld = bool(law.problem)
     for model in held_out.itertuples(index=False):
         predicted_loss = float(law.loss([model.params])[0])
-        rows.append((loss_task, model.model, model.params, "per_char_loss", np.nan, predicted_loss, model.loss))
+        rows.append((loss_task, model.model, model.params, "per_char_loss", np.nan,
+                     np.nan if withheld else predicted_loss, model.loss))
         by_length = observed[(observed["model"] == model.model) & observed["length"].notna()
+                             & observed["task"].str.endswith(SAMPLED_FORM)
                              & observed["metric"].isin(["exact_match", "token_edit_distance"])]
         if by_length.empty:
             continue
@@ -513,8 +536,8 @@ def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame
         prediction = mirage_predictions([predicted_loss], lengths).set_index("length")
         for row in by_length.itertuples(index=False):
             column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
-            rows.append((row.task, row.model, row.params, row.metric, row.length,
-                         float(prediction.loc[int(row.length), column]), row.mean))
+            predicted = np.nan if withheld else float(prediction.loc[int(row.length), column])
+            rows.append((row.task, row.model, row.params, row.metric, row.length, predicted, row.mean))
     return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])
 
 
@@ -524,9 +547,10 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     The loss comes from the stem's ``_ll`` task when there is one. With
     ``holdout_largest=k`` the fit leaves out the k largest models and compares its
     predictions for them (loss; exact match p^L and token edit distance L(1 − p)
-    on every task of the stem with by-length metrics) with what they scored.
+    on the stem's temperature-1 task, ``*_gen_t1``) with what they scored.
     Stems with a single size, or whose losses cannot be fitted (a warning says
-    why), get no fit.
+    why), get no fit; a fit whose loss rises or stays flat with size is kept
+    with its :attr:`MirageFit.problem` set, a warning, and no predictions.
     """
     _check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
     if int(holdout_largest) < 0:
@@ -549,6 +573,9 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
         except ValueError as error:  # e.g. a loss of exactly 0: report the rest without this fit
             warnings.warn(f"no mirage fit for family {family!r}, task {loss_task!r}: {error}", stacklevel=2)
             continue
+        if law.problem:
+            warnings.warn(f"mirage fit for family {family!r}, task {loss_task!r}: {law.problem}; "
+                          "its predictions are withheld", stacklevel=2)
         held_out = curve.iloc[len(fit_on):]
         observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
         fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),
@@ -561,7 +588,7 @@ def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
     rows = []
     for fit in fits:
         head = {"family": fit.family, "loss_task": fit.loss_task, "c": fit.law.c, "alpha": fit.law.alpha,
-                "n_fit_models": len(fit.fit_models)}
+                "n_fit_models": len(fit.fit_models), "problem": fit.problem}
         if fit.held_out.empty:
             rows.append({**head, "task": fit.loss_task})
         rows.extend({**head, **check} for check in fit.held_out.to_dict("records"))

@@ -248,3 +248,18 @@ def test_several_sources_are_concatenated(sweep_folder, tmp_path):
     frame = read_results([sweep_folder, other])
     assert set(frame.family) == {"fam", "g"}
     assert len(frame) == len(read_results(sweep_folder)) + len(read_results(other))
+
+
+def test_read_directions_takes_lm_evals_flags_and_drops_conflicts(tmp_path):
+    import json as _json
+
+    from mirage_metrics.results import read_directions
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    results = {"results": {"a": {"mystery,none": 1.0}, "b": {"mystery,none": 2.0, "odd_L2,none": 0.5}},
+               "higher_is_better": {"a": {"mystery": False, "odd": True},
+                                    "b": {"mystery": False, "odd_L2": False}},
+               "model_name": "m", "config": {"model_num_parameters": 10}}
+    (folder / "results_2026-01-02T03-04-05.json").write_text(_json.dumps(results))
+    assert read_directions(tmp_path) == {"mystery": False}  # "odd" is flagged both ways: unknown

@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mirage_metrics.emergence import curve_table
 from mirage_metrics.scaling import (
     SUMMARY_COLUMNS,
+    PowerLaw,
+    binomial_ci,
     bootstrap_mean_ci,
-    emergence_scores,
     fit_mirage,
     fit_power_law,
     fit_table,
@@ -123,7 +125,7 @@ def test_emergence_scores_known_values_and_lower_is_better_sign():
     means = {"exact_match": [0.0, 0.0, 0.01, 0.9], "token_edit_distance": [3.0, 2.0, 1.0, 0.0]}
     table = tidy([(f"m{i}", size, "t", metric, np.nan, [values[i]] * 3)
                   for metric, values in means.items() for i, size in enumerate(SIZES)])
-    scores = emergence_scores(summarise(table, n_boot=50)).set_index("metric")
+    scores = curve_table(summarise(table, n_boot=50)).set_index("metric")
     assert scores.loc["exact_match", "emergence_score"] == pytest.approx(90.0)
     assert scores.loc["token_edit_distance", "emergence_score"] == pytest.approx(3.0)  # negated: improves
     assert scores["n_sizes"].tolist() == [4, 4]
@@ -132,7 +134,7 @@ def test_emergence_scores_known_values_and_lower_is_better_sign():
 def test_emergence_rejects_two_models_of_one_size():
     table = tidy([("a", 1e8, "t", "m", np.nan, [0.1]), ("b", 1e8, "t", "m", np.nan, [0.2])])
     with pytest.raises(ValueError, match=r"same parameter count \['a', 'b'\]"):
-        emergence_scores(summarise(table, n_boot=10))
+        curve_table(summarise(table, n_boot=10))
 
 
 def test_power_law_fit_recovers_c_and_alpha():
@@ -159,7 +161,7 @@ def power_law_table(sizes=SIZES, n=200) -> pd.DataFrame:
         rows.append((f"m{i}", size, "t_ll", "per_char_prob", np.nan, np.exp(-spread)))
         for length in (1, 3):
             hits = int(round(np.exp(-loss * length) * n))
-            rows.append((f"m{i}", size, "t_gen", "exact_match", float(length), [1] * hits + [0] * (n - hits)))
+            rows.append((f"m{i}", size, "t_gen_t1", "exact_match", float(length), [1] * hits + [0] * (n - hits)))
     return tidy(rows)
 
 
@@ -223,3 +225,47 @@ def test_group_indices_equal_pandas_groupby(rows, contiguous, categorical):
     assert [key for key, _ in groups] == list(expected)
     for key, index in groups:
         assert index.tolist() == expected[key].tolist()
+
+
+def test_zero_of_n_reads_below_about_four_over_n_not_zero():
+    table = tidy([("a", 1e8, "t", "exact_match", np.nan, np.zeros(1000))])
+    row = summarise(table).iloc[0]
+    assert (row["mean"], row["ci_low"], row["interval"]) == (0.0, 0.0, "clopper-pearson")
+    assert row["ci_high"] == pytest.approx(1 - 0.025 ** (1 / 1000))  # 0.00368: between 3/n and 4/n
+    assert 3 / 1000 < row["ci_high"] < 4 / 1000
+
+
+def test_binomial_interval_covers_a_rare_rate_at_least_95_percent_of_the_time():
+    p, n, repeats = 0.002, 1000, 2000
+    hits = np.random.default_rng(7).binomial(n, p, size=repeats)
+    bounds = {k: binomial_ci(k, n) for k in np.unique(hits)}
+    covered = np.mean([bounds[k][0] <= p <= bounds[k][1] for k in hits])
+    assert covered >= 0.95
+    # The percentile bootstrap it replaces for 0/1 metrics covers far less at this rate.
+    boot_covered = np.mean([bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[2] <= p
+                            <= bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[3]
+                            for k in hits[:300]])
+    assert boot_covered < 0.95
+
+
+def test_graded_and_continuous_groups_keep_the_bootstrap():
+    table = tidy([("a", 1e8, "t", "multiple_choice_grade", np.nan, [0.0, 0.5, 1.0, 1.0]),
+                  ("a", 1e8, "t", "token_edit_distance", np.nan, [0.0, 1.0, 2.0, 1.0])])
+    assert summarise(table, n_boot=50)["interval"].tolist() == ["bootstrap", "bootstrap"]
+    with pytest.raises(ValueError, match="need n >= 1"):
+        binomial_ci(3, 2)
+
+
+def test_flat_and_rising_losses_are_flagged_and_predict_nothing():
+    rising = PowerLaw(c=1e6, alpha=0.3)
+    assert "rises with size" in rising.problem
+    flat = fit_power_law([1e6, 1e7, 1e8], [1.0, 1.0 + 1e-13, 1.0])
+    assert "flat" in flat.problem
+    table = tidy([(f"m{i}", size, "t_ll", "per_char_prob", np.nan, np.exp(-np.array([0.5, 0.7]) * (1 + i / 10)))
+                  for i, size in enumerate(SIZES)]
+                 + [(f"m{i}", size, "t_gen_t1", "exact_match", 2.0, [0, 1]) for i, size in enumerate(SIZES)])
+    with pytest.warns(UserWarning, match="the loss rises with size"):
+        (fit,) = fit_mirage(summarise(with_per_char_loss(table), n_boot=10), holdout_largest=1)
+    rows = fit_table([fit])
+    assert rows["problem"].str.contains("rises with size").all()
+    assert rows["predicted"].isna().all() and rows["observed"].notna().all()

@@ -21,15 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mirage_metrics.atomic_files import atomic_path  # noqa: E402
+from mirage_metrics.registry import label as metric_label  # noqa: E402
+from mirage_metrics.registry import metric_info  # noqa: E402
 
-__all__ = ["METRIC_LABELS", "plot_results"]
+__all__ = ["plot_results"]
 
-METRIC_LABELS = {
-    "mse": ("Test mean squared error", "continuous"),
-    "reconstruction_c": ("Reconstruction_c (fraction with MSE < c)", "discontinuous"),
-    "image_accuracy": ("Per-image accuracy over the first L images", "continuous"),
-    "subset_accuracy": ("All of the first L images correct", "discontinuous"),
-}
 SETTING_NAMES = {"reconstruction_c": "c", "image_accuracy": "L", "subset_accuracy": "L"}
 
 
@@ -40,7 +36,7 @@ def plot_results(frame: pd.DataFrame, out_dir: Union[str, Path]) -> list[Path]:
     frame = frame.assign(setting=frame["setting"].fillna("").astype(str))
     paths = []
     for (study, metric), rows in frame.groupby(["study", "metric"], sort=False):
-        label, kind = METRIC_LABELS.get(metric, (metric, ""))
+        label, kind = metric_label(metric), metric_info(metric).kind
         figure, axes = plt.subplots(figsize=(5.5, 4))
         for setting, curve in rows.groupby("setting", sort=True):
             curve = curve.sort_values("params")

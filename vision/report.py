@@ -20,11 +20,12 @@ import json
 from pathlib import Path
 from typing import Union
 
+import numpy as np
 import pandas as pd
 
 from mirage_metrics.html_report import Image, Paragraph, Section, Table
-from mirage_metrics.metrics import emergence_score
-from mirage_metrics.vision.plots import METRIC_LABELS
+from mirage_metrics import registry
+from mirage_metrics.metrics import emergence_score, jump_sharpness
 
 __all__ = ["STUDY_TITLES", "read_vision_results", "emergence_table", "report_sections"]
 
@@ -60,17 +61,28 @@ def read_vision_results(folder: Union[str, Path]) -> pd.DataFrame:
 
 
 def emergence_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (metric, setting): sizes and the emergence score of the mean across sizes (NaN below two sizes).
+    """Per (metric, setting): sizes, the metric's kind and direction (from :mod:`mirage_metrics.registry`), and
+    the emergence score and sharpness of the mean across sizes, lower-is-better metrics negated as in the rest of
+    the report (NaN below two sizes; sharpness NaN below three).
 
     >>> frame = pd.DataFrame({"metric": "mse", "setting": "", "params": [1, 2, 3], "value": [0.5, 0.4, 0.3]})
-    >>> emergence_table(frame).to_dict("records")
-    [{'metric': 'mse', 'setting': '', 'sizes': 3, 'emergence_score': -2.0}]
+    >>> emergence_table(frame).round(3).to_dict("records")
+    [{'metric': 'mse', 'setting': '', 'kind': 'continuous', 'better': 'lower', 'sizes': 3, 'emergence_score': 2.0, 'sharpness': 0.0}]
     """
     rows = []
     for (metric, setting), curve in frame.groupby(["metric", "setting"], sort=False):
-        score = emergence_score(curve["params"], curve["value"]) if len(curve) >= 2 else float("nan")
-        rows.append({"metric": metric, "setting": setting, "sizes": len(curve), "emergence_score": score})
-    return pd.DataFrame(rows, columns=["metric", "setting", "sizes", "emergence_score"])
+        info = registry.metric_info(metric)
+        sign = 1.0 if np.isnan(info.sign) else info.sign
+        better = {1.0: "higher", -1.0: "lower"}.get(info.sign, "unknown")
+        score = sharpness = float("nan")
+        if len(curve) >= 2:
+            values = sign * curve["value"].to_numpy(float)
+            score = emergence_score(curve["params"], values)
+            sharpness = jump_sharpness(curve["params"], values)
+        rows.append({"metric": metric, "setting": setting, "kind": info.kind, "better": better,
+                     "sizes": len(curve), "emergence_score": score, "sharpness": sharpness})
+    return pd.DataFrame(rows, columns=["metric", "setting", "kind", "better", "sizes", "emergence_score",
+                                       "sharpness"])
 
 
 def _config_note(folder: Path) -> list[Paragraph]:
@@ -92,12 +104,14 @@ def report_sections(folder: Union[str, Path]) -> list[Section]:
     sections = []
     for study, rows in frame.groupby("study", sort=False):
         blocks = [Paragraph(f"Source: {folder}"), Paragraph(STUDY_TEXT.get(study, ""))] + _config_note(folder)
-        blocks.append(Paragraph("Emergence score (BIG-bench breakthroughness) of each curve across sizes:"))
+        blocks.append(Paragraph("Each curve across sizes, lower-is-better metrics negated so that positive means "
+                                "better with size: BIG-bench's emergence score (breakthroughness) and the sharpness "
+                                "(0 for equal steps, 1 for a single jump; see the lm-eval sections)."))
         blocks.append(Table.from_frame(emergence_table(rows)))
         for metric in rows["metric"].unique():
             plot = folder / f"{study}_{metric}.png"
             if plot.is_file():
-                blocks.append(Image(plot, METRIC_LABELS.get(metric, (metric,))[0]))
+                blocks.append(Image(plot, registry.label(metric)))
         blocks.append(Table.from_frame(rows.drop(columns="study").sort_values(["metric", "setting", "params"], kind="stable")))
         sections.append(Section(STUDY_TITLES.get(study, f"Vision study {study}"), blocks))
     return sections

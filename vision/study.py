@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
 from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
 from mirage_metrics.atomic_files import write_csv, write_text
-from mirage_metrics.scaling import bootstrap_mean_ci
+from mirage_metrics.scaling import binomial_ci, bootstrap_mean_ci
 from mirage_metrics.devices import resolve_device
 from mirage_metrics.sharding import parse_shard, shard_items
 from mirage_metrics.vision import data as vision_data
@@ -75,8 +75,12 @@ def _check_positive(config, names: Sequence[str]) -> None:
 
 
 def summary_row(metric: str, setting: str, values: np.ndarray, *, seed: int) -> dict:
-    """One results row (without study/model/params): the mean of per-sample ``values`` with its bootstrap CI."""
+    """One results row (without study/model/params): the mean of per-sample ``values`` with its 95% CI, exact
+    (Clopper–Pearson) when every value is 0 or 1 (all-correct, Reconstruction_c), else the percentile bootstrap."""
     n, mean, low, high = bootstrap_mean_ci(values, seed=seed)
+    values = np.asarray(values, dtype=float)
+    if n and np.all((values == 0) | (values == 1)):
+        low, high = binomial_ci(int(values.sum()), n)
     return {"metric": metric, "setting": setting, "n": n, "value": mean, "ci_low": low, "ci_high": high}
 
 

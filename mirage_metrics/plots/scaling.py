@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.plots import new_figure, params_axis, save_figure
+from mirage_metrics.registry import label as metric_label
 
 __all__ = ["plot_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
 
@@ -30,11 +31,13 @@ def _length_label(length: float) -> str:
     return f"L = {int(length)}"
 
 
-def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path) -> Path:
+def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path,
+                   held_out_from: float | None = None) -> Path:
     """The paper's Fig 3: exact match by target length L (top), −token edit distance by L (bottom).
 
     ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
-    mirage fit's prediction, drawn dashed in each length's colour.
+    mirage fit's prediction, drawn dashed in each length's colour; sizes from
+    ``held_out_from`` up, which the fit did not see, are shaded.
     """
     figure, axes = new_figure(2, 1, width=6.0, height=3.4, sharex=True)
     panels = [("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
@@ -45,9 +48,14 @@ def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, 
             if curves is not None:
                 curve = curves[curves["length"] == int(length)]
                 panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=color, alpha=0.8)
+        if curves is not None and held_out_from is not None:
+            panel.axvspan(held_out_from / 1.3, rows["params"].max() * 1.3, color="grey", alpha=0.12, lw=0)
         params_axis(panel)
         panel.set_ylabel(label)
-    axes[0, 0].legend(fontsize="small", title="dashed: mirage fit" if curves is not None else None)
+    legend_title = None
+    if curves is not None:
+        legend_title = "dashed: mirage fit" + (" (shaded: held out)" if held_out_from is not None else "")
+    axes[0, 0].legend(fontsize="small", title=legend_title)
     axes[0, 0].set_xlabel("")  # shared with the panel below
     figure.suptitle(title)
     return save_figure(figure, path)
@@ -56,15 +64,22 @@ def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, 
 def plot_log_accuracy(rows: pd.DataFrame, title: str, path) -> Path:
     """The paper's Fig 4: accuracy on a log axis with 95% CIs and the 1/n resolution floor per model.
 
-    Means of 0 cannot be drawn on a log axis; they lie below the floor.
+    A mean of 0 cannot be drawn on a log axis: it is drawn as a downward
+    triangle at its interval's upper bound (about 3.7/n for 0 of n), meaning
+    "below this", in the curve's colour.
     """
     figure, axes = new_figure(1, 1, width=6.0, height=4.0)
     panel = axes[0, 0]
     for (metric, length), curve in rows.groupby(["metric", "length"], dropna=False):
         label = metric if np.isnan(length) else f"{metric} {_length_label(length)}"
-        positive = curve[curve["mean"] > 0]
+        positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
+        color = None
         if not positive.empty:
-            _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)), label)
+            color = _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)),
+                             label)
+        if not zero.empty:
+            panel.scatter(zero["params"], zero["ci_high"], marker="v", color=color, zorder=3,
+                          label=f"{label}: 0 measured, 95% upper bound" if positive.empty else None)
     floor = rows.drop_duplicates("params").sort_values("params")
     panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_",
                label="resolution 1/n")
@@ -100,7 +115,8 @@ def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
     for panel, metric in zip(axes.ravel(), metrics):
         _with_ci(panel, rows[rows["metric"] == metric], metric)
         params_axis(panel)
-        panel.set_title(metric)
+        panel.set_title(metric, fontsize="small")
+        panel.set_ylabel(metric_label(metric), fontsize="small")
     for panel in axes.ravel()[len(metrics):]:
         panel.set_visible(False)
     figure.suptitle(title)

@@ -8,8 +8,9 @@ together into one tidy table and analysed; the other kinds contribute the
 sections their own modules build.
 
 Files written for lm-eval sources (a stable contract): ``metrics.csv`` (family,
-model, params, task, metric, length, n, mean, ci_low, ci_high), ``emergence.csv``
-(family, task, metric, length, emergence_score), ``fit.csv`` (see
+model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
+:func:`mirage_metrics.scaling.summarise`), ``emergence.csv`` (one row per curve,
+:data:`mirage_metrics.emergence.CURVE_COLUMNS`), ``fit.csv`` (see
 :data:`mirage_metrics.scaling.FIT_COLUMNS`), the PNG plots and ``report.html``.
 """
 
@@ -23,13 +24,12 @@ import pandas as pd
 
 from mirage_metrics.html_report import Section, render_page
 from mirage_metrics.atomic_files import write_csv, write_text
+from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
 from mirage_metrics.scaling import (
-    EMERGENCE_COLUMNS,
     SUMMARY_COLUMNS,
-    emergence_scores,
     fit_mirage,
     fit_table,
-    summarise,
+    summarise_with_resamples,
     with_per_char_loss,
 )
 
@@ -79,7 +79,8 @@ def _aggregate_only(sources: list[Path], params, summary: pd.DataFrame) -> pd.Da
                                                 aggregates["metric"])]
     keep = np.asarray(unknown, dtype=bool) & aggregates["value"].notna().to_numpy()
     rows = aggregates[keep].rename(columns={"value": "mean"})
-    return rows.assign(length=float("nan"), n=pd.NA, ci_low=float("nan"), ci_high=float("nan"))[SUMMARY_COLUMNS]
+    return rows.assign(length=float("nan"), n=pd.NA, ci_low=float("nan"), ci_high=float("nan"),
+                       interval="")[SUMMARY_COLUMNS]
 
 
 def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
@@ -91,22 +92,22 @@ def analyse_lm_eval(sources: list[Path], out: Path, *, holdout_largest: int = 0,
     """Read, summarise, score and fit lm-eval outputs; write the CSVs and plots to ``out``; return sections."""
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
-    from mirage_metrics.results import read_results
+    from mirage_metrics.results import read_directions, read_results
 
     table = with_per_char_loss(read_results(sources, params=params, workers=workers, progress=progress))
-    per_sample = summarise(table, n_boot=n_boot, seed=seed, progress=progress)
+    per_sample, resamples = summarise_with_resamples(table, n_boot=n_boot, seed=seed, progress=progress)
     del table
     aggregate_only = _aggregate_only(sources, params, per_sample)
     summary = pd.concat([per_sample, aggregate_only], ignore_index=True) if len(aggregate_only) else per_sample
     summary = summary.sort_values(["family", "task", "metric", "length", "params"], ignore_index=True)
-    emergence = emergence_scores(summary)
+    curves = curve_table(summary, resamples, higher_is_better=read_directions(sources, params=params))
     fits = fit_mirage(summary, holdout_largest=holdout_largest)
     fit_rows = fit_table(fits)
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
-    write_csv(emergence[EMERGENCE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
+    write_csv(curves[CURVE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
     write_csv(fit_rows.astype({"length": "Int64"}), out / "fit.csv")
     figures = make_figures(summary, fits, out, progress=progress)
-    return analysis_sections(_metrics_csv_frame(summary), emergence, fits, fit_rows, figures)
+    return analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures)
 
 
 def _other_sections(folder: Path, kind: str) -> list[Section]:

@@ -8,13 +8,12 @@ geometric-mean target probability.
 
 >>> figure_name("fig3", "pythia", "mirage_arith_2dm_gen")
 'fig3_pythia_mirage_arith_2dm_gen.png'
->>> figure_name("all", "my family/x", "t")
-'all_my_family_x_t.png'
+>>> figure_name("all", "fam x", "t"), figure_name("all", "fam_x", "t")
+('all_fam_x-a9a554d1f7_t.png', 'all_fam_x_t.png')
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -22,24 +21,31 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mirage_metrics.html_report import Image
+from mirage_metrics.paths import file_stem
 from mirage_metrics.plots.scaling import plot_all_metrics, plot_by_length, plot_greedy_vs_probability, plot_log_accuracy
-from mirage_metrics.report.verdict import is_discontinuous
-from mirage_metrics.scaling import MirageFit, geometric_mean_probability, mirage_curves, task_stem
+from mirage_metrics.registry import is_discontinuous
+from mirage_metrics.scaling import SAMPLED_FORM, MirageFit, geometric_mean_probability, mirage_curves, task_stem
 
 __all__ = ["figure_name", "make_figures"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CURVE_POINTS = 60
 
 
 def figure_name(kind: str, family: str, task: str) -> str:
-    """A file name that is safe on every file system."""
-    return _UNSAFE.sub("_", f"{kind}_{family}_{task}") + ".png"
+    """A file name that is safe on every file system, different for different families and tasks
+    (:func:`mirage_metrics.paths.file_stem` of each part: a hash is appended to any part it had to change).
+
+    The parts are joined with ``_``, so ``("a_b", "c")`` and ``("a", "b_c")`` would meet:
+    :func:`make_figures` checks that every (family, task) of a report gets its own names.
+    """
+    return f"{kind}_{file_stem(family)}_{file_stem(task)}.png"
 
 
-def _fit_curves(rows: pd.DataFrame, fit: MirageFit | None) -> pd.DataFrame | None:
+def _fit_curves(rows: pd.DataFrame, task: str, fit: MirageFit | None) -> pd.DataFrame | None:
+    """The fit's predictions, only where they describe the plotted outputs (a temperature-1 task) and the fit
+    has no problem."""
     lengths = sorted(rows["length"].dropna().astype(int).unique())
-    if fit is None or not lengths:
+    if fit is None or fit.problem or not lengths or not task.endswith(SAMPLED_FORM):
         return None
     params = np.geomspace(rows["params"].min(), rows["params"].max(), _CURVE_POINTS)
     return mirage_curves(fit, params, lengths)
@@ -53,17 +59,26 @@ def _task_figures(rows: pd.DataFrame, family: str, task: str, fit: MirageFit | N
         images.append(Image(path, f"{task} ({family}): every metric against parameters, with 95% bootstrap CIs."))
     by_length = rows[rows["length"].notna() & rows["metric"].isin(["exact_match", "token_edit_distance"])]
     if not by_length.empty:
-        path = plot_by_length(by_length, _fit_curves(by_length, fit), f"{task} ({family}): by target length",
-                              out / figure_name("fig3", family, task))
-        images.append(Image(path, f"{task} ({family}): exact match (top) and −token edit distance (bottom) "
-                                  "by target length L, as in the paper's Fig 3."
-                                  + (" Dashed: the mirage fit p^L and L(1 − p)." if fit is not None else "")))
+        curves = _fit_curves(by_length, task, fit)
+        held_out = fit.held_out["params"] if curves is not None and not fit.held_out.empty else None
+        path = plot_by_length(by_length, curves, f"{task} ({family}): by target length",
+                              out / figure_name("fig3", family, task),
+                              held_out_from=None if held_out is None else float(held_out.min()))
+        caption = (f"{task} ({family}): exact match (top) and −token edit distance (bottom) by target length L, "
+                   "as in the paper's Fig 3.")
+        if curves is not None:
+            caption += (f" Dashed: the mirage fit's p^L and L(1 − p) from the per-character loss of {fit.loss_task}, "
+                        "the expected values under temperature-1 sampling, which this task measures.")
+            if held_out is not None:
+                caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."
+        images.append(Image(path, caption))
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
         path = plot_log_accuracy(accuracy, f"{task} ({family}): accuracy, log scale",
                                  out / figure_name("fig4", family, task))
-        images.append(Image(path, f"{task} ({family}): all-or-nothing metrics on a log axis with 95% CIs and the "
-                                  "1/n resolution floor (means of 0 lie below it), as in the paper's Fig 4."))
+        images.append(Image(path, f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
+                                  "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
+                                  "a triangle marks a measured 0 at its upper bound (the true rate is below it)."))
     return images
 
 
@@ -83,6 +98,10 @@ def make_figures(summary: pd.DataFrame, fits: list[MirageFit], out: Path, *,
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     figures = {}
     groups = list(summary.groupby(["family", "task"], sort=True))
+    names = {figure_name("all", family, task) for (family, task), _ in groups}
+    if len(names) != len(groups):
+        raise ValueError("two (family, task) pairs of this report share plot file names (e.g. family 'a_b' with "
+                         "task 'c' and family 'a' with task 'b_c'); rename a family")
     for (family, task), rows in tqdm(groups, desc="plots", unit="task", disable=not progress):
         images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out)
         if (rows["metric"] == "target_log_prob").any():

@@ -5,49 +5,72 @@ from __future__ import annotations
 import pandas as pd
 
 from mirage_metrics.html_report import Image, Paragraph, Section, Table
-from mirage_metrics.report.verdict import EMERGENT_RATIO, curve_label, task_verdict
-from mirage_metrics.scaling import MirageFit, task_stem
+from mirage_metrics.emergence import SHARP
+from mirage_metrics.report.verdict import curve_label, task_verdict
+from mirage_metrics.scaling import PER_CHAR_PROB, MirageFit, task_stem
 
 __all__ = ["analysis_sections"]
 
 _INTRO = (
-    "Each task's metrics are averaged per model with a 95% bootstrap confidence interval and compared across "
-    "model sizes. The emergence score (BIG-bench's breakthroughness) is large when a curve is flat and then "
-    f"jumps; a curve here 'looks emergent' when it scores at least {EMERGENT_RATIO:g}× a straight line through "
-    "the same sizes. Lower-is-better metrics (token edit distance, Brier score, loss) are negated first. "
-    "If an all-or-nothing metric jumps while a continuous metric on the same outputs rises smoothly, the jump "
-    "is a property of the metric (Schaeffer, Miranda & Koyejo 2023), not of the models."
+    "Each task's metrics are averaged per model and compared across model sizes. Intervals are 95%: exact "
+    "(Clopper–Pearson) for metrics whose every per-sample value is 0 or 1, so that 0 of n reads as 'below about "
+    "3.7/n' and not as zero; percentile bootstrap otherwise. Per curve, lower-is-better metrics (edit distance, "
+    "Brier score, loss) are negated first, so positive means 'better with size'. Two measures of how sudden a "
+    "curve is: the sharpness (0 when every step between sizes is equal, 1 when all the change comes in one "
+    "step; the same scale at any number of sizes) and BIG-bench's emergence score (breakthroughness), kept for "
+    "comparability (a straight line over n sizes scores n − 1, and with 3 sizes it cannot tell a jump from a "
+    "line). Both carry bootstrap intervals from the per-sample data. One rule throughout: a curve 'jumps' when "
+    f"its whole sharpness interval is ≥ {SHARP:g}, is 'smooth' when it lies within ±{SHARP:g}, and is 'unclear' "
+    "otherwise; with fewer than 3 sizes nothing is judged. The verdict asks the paper's question (Schaeffer, "
+    "Miranda & Koyejo 2023): when an all-or-nothing metric on the full answer jumps, does the same models' "
+    "per-character probability of the answer jump too (the models changed) or rise smoothly (the jump is "
+    "the metric's)?"
 )
 
 
 def _emergence_table(rows: pd.DataFrame) -> Table:
+    def interval(point, low, high):
+        return f"{point:.3g}" if low == high else f"{point:.3g} [{low:.3g}, {high:.3g}]"
+
     labelled = pd.DataFrame({
         "metric": [curve_label(m, n) for m, n in zip(rows["metric"], rows["length"])],
-        "emergence score": rows["emergence_score"].astype(float),
+        "kind": rows["kind"],
+        "better": rows["direction"],
+        "trend": rows["trend"],
+        "sharpness": [interval(*v) for v in zip(rows["sharpness"], rows["sharpness_low"], rows["sharpness_high"])],
+        "emergence score": [interval(*v) for v in zip(rows["emergence_score"], rows["emergence_low"],
+                                                      rows["emergence_high"])],
         "sizes": rows["n_sizes"],
     })
-    return Table.from_frame(labelled, float_format="{:.3g}")
+    return Table.from_frame(labelled)
 
 
-def _task_section(family: str, task: str, emergence: pd.DataFrame, fit: MirageFit | None,
+def _task_section(family: str, task: str, curves: pd.DataFrame, per_token: pd.DataFrame, fit: MirageFit | None,
                   images: list[Image]) -> Section:
-    blocks = [Paragraph(task_verdict(emergence, fit))]
-    if not emergence.empty:
-        blocks.append(_emergence_table(emergence))
+    blocks = [Paragraph(task_verdict(curves, per_token, fit))]
+    if not curves.empty:
+        blocks.append(_emergence_table(curves))
     blocks.extend(images)
     return Section(f"{task} — {family}", blocks, level=3)
 
 
-def analysis_sections(summary: pd.DataFrame, emergence: pd.DataFrame, fits: list[MirageFit], fit_rows: pd.DataFrame,
+def _per_token_curve(curves: pd.DataFrame, family: str, task: str) -> pd.DataFrame:
+    """The per-character probability curve of the same problems (the task stem's ``_ll`` task)."""
+    same = curves[(curves["family"] == family) & (curves["metric"] == PER_CHAR_PROB) & curves["length"].isna()]
+    return same[same["task"].map(task_stem) == task_stem(task)].sort_values("task").head(1)
+
+
+def analysis_sections(summary: pd.DataFrame, curves: pd.DataFrame, fits: list[MirageFit], fit_rows: pd.DataFrame,
                       figures: dict[tuple[str, str], list[Image]]) -> list[Section]:
     """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     overview, task_sections = [], []
     for family, task in sorted(set(zip(summary["family"], summary["task"]))):
-        rows = emergence[(emergence["family"] == family) & (emergence["task"] == task)]
+        rows = curves[(curves["family"] == family) & (curves["task"] == task)]
+        per_token = _per_token_curve(curves, family, task)
         fit = fit_by_stem.get((family, task_stem(task)))
-        overview.append((family, task, task_verdict(rows)))
-        task_sections.append(_task_section(family, task, rows, fit, figures.get((family, task), [])))
+        overview.append((family, task, task_verdict(rows, per_token)))
+        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), [])))
     sizes = summary.drop_duplicates(["family", "model"]).sort_values(["family", "params"])
     sections = [
         Section("What this report shows", [
@@ -60,8 +83,10 @@ def analysis_sections(summary: pd.DataFrame, emergence: pd.DataFrame, fits: list
     if not fit_rows.empty:
         sections.append(Section("Mirage fit (fit.csv)", [
             Paragraph("Per-character loss L_CE(N) = (N / c)^alpha fitted by least squares in log-log space; "
-                      "predictions p = exp(−L_CE), exact match p^L, token edit distance L(1 − p). Held-out rows "
-                      "compare the prediction for models the fit did not see with what they scored."),
+                      "predictions p = exp(−L_CE), exact match p^L, token edit distance L(1 − p): what "
+                      "temperature-1 sampling gives, so held-out rows compare them with the _gen_t1 task (greedy "
+                      "accuracy is not p^L and is not compared). A fit whose loss rises or stays flat with size "
+                      "is flagged in the problem column and predicts nothing."),
             Table.from_frame(fit_rows, float_format="{:.4g}"),
         ]))
     cells = summary.astype(object).where(summary.notna(), None)  # empty cells for missing n, length, CI

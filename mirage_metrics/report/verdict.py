@@ -1,11 +1,25 @@
-"""Plain-language verdicts: which metrics of a task look emergent, and does a continuous one rise smoothly.
+"""Plain-language verdicts: does an all-or-nothing metric jump, and is the jump the metric's or the models'?
 
-A curve "looks emergent" when its emergence score is at least
-:data:`EMERGENT_RATIO` times that of a straight line through the same number of
-sizes (a line rising in equal steps over n sizes scores n − 1).
+The question is the paper's: when exact match (or multiple-choice grade) jumps
+across sizes, does a continuous per-token quantity of the same models, the
+per-character probability of the answer, jump too (the models really changed)
+or rise smoothly (the jump is what an all-or-nothing metric makes of a smooth
+improvement)? Each curve's ``trend`` comes from
+:func:`mirage_metrics.emergence.curve_trend`, one rule for the whole page: a
+curve jumps only when its whole sharpness interval says so.
 
->>> looks_emergent(9.3, n_sizes=4), looks_emergent(2.8, n_sizes=4)
-(True, False)
+Which curves count: the all-or-nothing metrics on the full answer (length not
+set), not the best of their by-length variants; as continuous evidence, metrics
+the registry calls continuous whose per-sample values are not all 0 or 1 (token
+edit distance at L = 1 is exactly 1 − exact match there).
+
+>>> curves = pd.DataFrame({"metric": ["exact_match", "token_edit_distance"], "length": [np.nan, np.nan],
+...     "n_sizes": [8, 8], "kind": ["discontinuous", "continuous"], "values": ["0/1", "graded"],
+...     "trend": ["jumps", "smooth"], "sharpness": [0.8, 0.2], "sharpness_low": [0.6, 0.1],
+...     "sharpness_high": [0.9, 0.3], "emergence_score": [9.0, 3.0], "emergence_low": [6.0, 2.5],
+...     "emergence_high": [20.0, 4.0], "largest_step_from": ["m4", "m1"], "largest_step_to": ["m5", "m2"]})
+>>> print(task_verdict(curves))
+All-or-nothing: exact_match jumps (sharpness 0.8 [0.6, 0.9], m4 → m5). Continuous, same outputs: token_edit_distance smooth (sharpness 0.2 [0.1, 0.3]). The continuous metrics rise smoothly while the all-or-nothing metric jumps: the jump is what the metric makes of a steady improvement (the mirage).
 """
 
 from __future__ import annotations
@@ -13,28 +27,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mirage_metrics.emergence import SHARP
+from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
 from mirage_metrics.scaling import MirageFit
 
-__all__ = ["EMERGENT_RATIO", "DISCONTINUOUS_METRICS", "looks_emergent", "is_discontinuous", "curve_label",
-           "task_verdict"]
-
-EMERGENT_RATIO = 2.0
-#: Metrics that score a sample all-or-nothing; everything else counts as continuous.
-DISCONTINUOUS_METRICS = frozenset({"exact_match", "exact_str_match", "multiple_choice_grade", "greedy_match"})
-
-
-def looks_emergent(score: float, n_sizes: int) -> bool:
-    """True when ``score`` ≥ EMERGENT_RATIO · (n_sizes − 1)."""
-    return bool(score >= EMERGENT_RATIO * (n_sizes - 1))
-
-
-def is_discontinuous(metric: str) -> bool:
-    """Whether ``metric`` (possibly ``name,filter``) is all-or-nothing per sample.
-
-    >>> is_discontinuous("exact_match,strict"), is_discontinuous("token_edit_distance")
-    (True, False)
-    """
-    return metric.split(",")[0] in DISCONTINUOUS_METRICS
+__all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "task_verdict"]
 
 
 def curve_label(metric: str, length: float) -> str:
@@ -46,16 +43,48 @@ def curve_label(metric: str, length: float) -> str:
     return metric if pd.isna(length) else f"{metric} L={int(length)}"
 
 
+def discontinuous_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Full-answer curves of all-or-nothing metrics (registry kind, or every per-sample value 0 or 1)."""
+    full = curves[curves["length"].isna()]
+    return full[(full["kind"] == DISCONTINUOUS) | (full["values"] == "0/1")]
+
+
+def continuous_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Full-answer curves of continuous metrics whose per-sample values are not all 0 or 1."""
+    full = curves[curves["length"].isna()]
+    return full[(full["kind"] == CONTINUOUS) & (full["values"] != "0/1")]
+
+
+def _describe(row) -> str:
+    text = f"{curve_label(row.metric, row.length)} {row.trend}"
+    if row.trend in ("too few sizes", "no clear change") or pd.isna(row.sharpness):
+        return text
+    interval = "" if row.sharpness_low == row.sharpness_high else f" [{row.sharpness_low:.2g}, {row.sharpness_high:.2g}]"
+    where = f", {row.largest_step_from} → {row.largest_step_to}" if row.trend in ("jumps", "unclear") else ""
+    return f"{text} (sharpness {row.sharpness:.2g}{interval}{where})"
+
+
 def _listing(rows: pd.DataFrame) -> str:
-    return ", ".join(f"{curve_label(r.metric, r.length)} ({r.emergence_score:.3g})" for r in rows.itertuples())
+    return "; ".join(_describe(row) for row in rows.itertuples())
+
+
+def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> str:
+    jumps, rises = ("jump", "rise") if plural else ("jumps", "rises")
+    if (evidence["trend"] == "jumps").any():
+        return (f"The {what} {jumps} too: the models really changed, so the jump is not only a property of the "
+                "metric.")
+    if (evidence["trend"] == "smooth").all():
+        return (f"The {what} {rises} smoothly while the all-or-nothing metric jumps: the jump is what the metric "
+                "makes of a steady improvement (the mirage).")
+    return f"Whether the {what} {jumps} too cannot be told at this resolution (the sharpness interval is wide)."
 
 
 def _fit_sentence(fit: MirageFit) -> str:
     law = fit.law
     sentence = (f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
                 f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}.")
-    if law.alpha >= 0:
-        sentence += " The loss does not fall with size (alpha ≥ 0), so the mirage model predicts no improvement."
+    if fit.problem:
+        return f"{sentence} Warning: {fit.problem}; its predictions are not shown."
     checks = fit.held_out.dropna(subset=["observed"])
     if checks.empty:
         return sentence
@@ -65,38 +94,46 @@ def _fit_sentence(fit: MirageFit) -> str:
     return f"{sentence} Held out {models}: mean absolute prediction error {listed}."
 
 
-def task_verdict(emergence: pd.DataFrame, fit: MirageFit | None = None) -> str:
-    """One paragraph for one (family, task) from its emergence rows (with ``n_sizes``) and its mirage fit.
+def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fit: MirageFit | None = None) -> str:
+    """One paragraph for one (family, task) from its :func:`~mirage_metrics.emergence.curve_table` rows.
 
-    >>> rows = pd.DataFrame({"metric": ["exact_match", "token_edit_distance"], "length": [5.0, 5.0],
-    ...     "emergence_score": [9.3, 2.8], "n_sizes": [4, 4]})
-    >>> print(task_verdict(rows))
-    Looks emergent (emergence score ≥ 6 over 4 sizes) under exact_match L=5 (9.3). Continuous metrics on the same outputs rise smoothly: token_edit_distance L=5 (2.8).
+    ``per_token``: the curve of the same models' per-character probability on the
+    task's problems (its ``_ll`` task), compared with a jumping all-or-nothing
+    metric; without it the continuous metrics on the same outputs are.
     """
-    if emergence.empty:
-        text = "Fewer than two model sizes: no emergence score."
+    if curves.empty:
+        text = "Fewer than two model sizes: nothing to compare across sizes."
+    elif int(curves["n_sizes"].max()) < 3:
+        text = (f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
+                "no curve is judged (the scores are in the table).")
     else:
-        n_sizes = int(emergence["n_sizes"].max())
-        emergent = emergence[[looks_emergent(s, n) for s, n in zip(emergence["emergence_score"], emergence["n_sizes"])]]
-        continuous = emergence[~emergence["metric"].map(is_discontinuous)]
-        smooth_continuous = continuous[~continuous.index.isin(emergent.index)]
-        threshold = f"emergence score ≥ {EMERGENT_RATIO * (n_sizes - 1):.3g} over {n_sizes} sizes"
-        if emergent.empty:
-            text = f"No metric looks emergent ({threshold} for none)."
+        has_per_token = per_token is not None and not per_token.empty
+        discontinuous, continuous = discontinuous_curves(curves), continuous_curves(curves)
+        if has_per_token:  # listed once, as the per-character probability
+            continuous = continuous[~((continuous["task"] == per_token["task"].iloc[0])
+                                      & (continuous["metric"] == per_token["metric"].iloc[0]))]
+        parts = []
+        if not discontinuous.empty:
+            parts.append(f"All-or-nothing: {_listing(discontinuous)}.")
+        if not continuous.empty:
+            parts.append(f"Continuous, same outputs: {_listing(continuous)}.")
+        if has_per_token:
+            parts.append(f"Per-character probability ({per_token['task'].iloc[0]}): {_listing(per_token)}.")
+        jumping = discontinuous[discontinuous["trend"] == "jumps"]
+        if discontinuous.empty:
+            parts.append("No all-or-nothing metric on the full answer to judge.")
+        elif jumping.empty:
+            parts.append("No all-or-nothing metric jumps (a jump needs its whole sharpness interval "
+                         f"≥ {SHARP:g}).")
+        elif has_per_token:
+            parts.append(_conclusion(per_token, "per-character probability", plural=False))
+        elif not continuous.empty:
+            parts.append(_conclusion(continuous, "continuous metrics", plural=True))
         else:
-            text = f"Looks emergent ({threshold}) under {_listing(emergent)}."
-        rising = smooth_continuous[smooth_continuous["emergence_score"] > 0]
-        if not rising.empty:
-            text += f" Continuous metrics on the same outputs rise smoothly: {_listing(rising)}."
-        not_rising = smooth_continuous[smooth_continuous["emergence_score"] <= 0]
-        if not not_rising.empty:
-            text += f" Continuous metrics that do not improve with size: {_listing(not_rising)}."
-        jumping_continuous = continuous[continuous.index.isin(emergent.index)]
-        if not jumping_continuous.empty:
-            text += (f" Continuous metrics jump too: {_listing(jumping_continuous)}, so the jump is not only "
-                     "a property of the metric.")
-        if np.isinf(emergence["emergence_score"]).any():
-            text += " (An infinite score means the curve is flat except for one step.)"
+            parts.append("No continuous metric of the same models to compare the jump with.")
+        text = " ".join(parts)
+        if np.isinf(curves["emergence_score"]).any():
+            text += " (An infinite emergence score means the curve is flat except for one step.)"
     if fit is not None:
         text += " " + _fit_sentence(fit)
     return text
