@@ -24,7 +24,7 @@ DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
 # --- mirage meta-analysis (mirage_metrics.meta.analysis, mirage_metrics.meta.sources) ---
 # A curve that climbs by equal steps across n sizes scores exactly n − 1: 9 on Pythia's
 # ten sizes, 3 on GPT-2's four. On the paper's mirage model (p = exp(−(N/2e9)^−0.5),
-# DESIGN.md) over the ten Pythia sizes, the continuous metrics (token edit distance,
+# docs/design.md) over the ten Pythia sizes, the continuous metrics (token edit distance,
 # per-token probability) score 8.4 while exact match scores 13.5, 21.7, 55.7, 147 at
 # L = 2..5. Above 10, the whole change is more than ten typical steps: most of it came
 # in a few jumps.

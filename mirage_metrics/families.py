@@ -149,7 +149,7 @@ class Family:
         return [m for m in self.models if m.size in wanted or m.name in wanted]
 
 
-# size label -> (total, non-embedding) parameters, from DESIGN.md.
+# size label -> (total, non-embedding) parameters, from docs/design.md.
 PYTHIA_PARAMS = {
     "14m": (14_067_712, 1_189_888),
     "31m": (30_494_720, 4_739_072),

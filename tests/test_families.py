@@ -11,7 +11,7 @@ from conftest import offline_env
 
 from mirage_metrics.families import builtin_families, count_parameters, get_family, load_family_file
 
-# DESIGN.md, "Parameter counts (total / non-embedding)".
+# docs/design.md, "Parameter counts (total / non-embedding)".
 REFERENCE_COUNTS = {
     "pythia-14m": (14_067_712, 1_189_888),
     "pythia-31m": (30_494_720, 4_739_072),

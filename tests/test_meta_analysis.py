@@ -345,7 +345,7 @@ def test_fractional_shots_are_refused(tmp_path):
 
 
 def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
-    """p = exp(−(N/2e9)^−0.5) (DESIGN.md) on Pythia's ten sizes: continuous metrics stay below 10, exact match not."""
+    """p = exp(−(N/2e9)^−0.5) (docs/design.md) on Pythia's ten sizes: continuous metrics stay below 10, exact match not."""
     sizes = [14067712, 30494720, 70426624, 162322944, 405334016, 1011781632, 1414647808, 2775208960,
              6857302016, 11846072320]
     rows = []
@@ -363,7 +363,7 @@ def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
     }
 
 
-PYTHIA = {  # name: (total, non-embedding), from DESIGN.md
+PYTHIA = {  # name: (total, non-embedding), from docs/design.md
     "pythia-70m": (70_426_624, 18_915_328),
     "pythia-160m": (162_322_944, 85_056_000),
     "pythia-410m": (405_334_016, 302_311_424),

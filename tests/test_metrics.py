@@ -1,4 +1,4 @@
-"""Hand-computed values for every function of the metrics core, and the DESIGN.md facts that concern it."""
+"""Hand-computed values for every function of the metrics core, and the docs/design.md facts that concern it."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ def test_target_log_prob_and_per_token_prob():
     ("params", "p_token"), [(3.5e8, 0.092), (1.3e9, 0.289), (6.7e9, 0.579), (1.75e11, 0.899)]
 )
 def test_design_math_model_per_token_probability(params, p_token):
-    """DESIGN.md reference: L_CE(N) = (N / 2e9) ** -0.5 per token gives these p = exp(-L_CE)."""
+    """docs/design.md reference: L_CE(N) = (N / 2e9) ** -0.5 per token gives these p = exp(-L_CE)."""
     per_token_loss = (params / 2e9) ** -0.5
     target_length = 4
     total_log_likelihood = -per_token_loss * target_length
@@ -238,7 +238,7 @@ def test_mean_squared_error_and_reconstruction_c_on_images():
 
 
 def test_emergence_score_design_formula_by_hand():
-    """DESIGN.md: sign(argmax − argmin) · (max − min) / sqrt(median of squared steps), x sorted ascending."""
+    """docs/design.md: sign(argmax − argmin) · (max − min) / sqrt(median of squared steps), x sorted ascending."""
     sizes = [1e9, 1e7, 1e8, 1e10, 1e6]  # unsorted on purpose
     scores = [0.5, 0.1, 0.2, 0.9, 0.0]  # sorted by size: 0.0, 0.1, 0.2, 0.5, 0.9
     # steps 0.1, 0.1, 0.3, 0.4; squared 0.01, 0.01, 0.09, 0.16; median 0.05

@@ -121,15 +121,16 @@ def test_brier_score_is_zero_only_for_a_perfect_one_hot(n_choices, data):
 
 
 def bigbench_brier_reference(log_probs: list[list[float]], targets: list) -> float:
-    """BIG-bench's calibration_multiple_choice_brier_score as DESIGN.md defines it, written with plain loops."""
+    """BIG-bench's calibration_multiple_choice_brier_score as its code computes it, written with plain loops:
+    target scores normalised to t = s / sum(s), each option t(p - 1)^2 + (1 - t)p^2, averaged over all options."""
     squared_errors = []
     for row, target in zip(log_probs, targets):
         scores = [1.0 if k == target else 0.0 for k in range(len(row))] if isinstance(target, int) else target
         top = max(row)
         weights = [np.exp(v - top) for v in row]
         probs = [w / sum(weights) for w in weights]
-        labels = [1.0 if s == max(scores) else 0.0 for s in scores]
-        squared_errors.extend((p - y) ** 2 for p, y in zip(probs, labels))
+        t = [0.0] * len(scores) if sum(scores) == 0 else [s / sum(scores) for s in scores]
+        squared_errors.extend(ti * (p - 1) ** 2 + (1 - ti) * p**2 for p, ti in zip(probs, t))
     return float(np.mean(squared_errors))
 
 
