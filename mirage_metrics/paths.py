@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import importlib.util
 from importlib import resources
 from pathlib import Path, PureWindowsPath
 
@@ -25,7 +26,9 @@ def tasks_path() -> Path:
 
 
 def _evaluate_root() -> Path:
-    return Path(str(resources.files("mirage_metrics.evaluate_modules")))
+    """The folder of the bundled modules, found without importing the package (which imports ``evaluate``)."""
+    spec = importlib.util.find_spec("mirage_metrics.evaluate_modules")
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 def evaluate_module_names() -> list[str]:
