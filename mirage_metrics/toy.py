@@ -102,11 +102,16 @@ class TrainingPlan:
     format_version: int = FORMAT_VERSION
 
 
-# ~2.7e3 to ~4.2e5 parameters (two orders of magnitude), all trained on the same data for the same steps.
+# Eight sizes, ~2.7e3 to ~4.3e5 parameters (2.2 orders of magnitude). Compute rule: every size sees the same
+# training sequences for the same steps (as GPT-3's and Pythia's sizes see the same tokens), so compute grows
+# with parameters.
 DEMO_SIZES = (
     ToySize(1, 8, 1600),
+    ToySize(1, 12, 1600),
     ToySize(1, 16, 1600),
+    ToySize(2, 24, 1600),
     ToySize(2, 32, 1600),
+    ToySize(2, 48, 1600),
     ToySize(2, 64, 1600),
     # Its own 3e-3, set when the scaling started at width 64 (its scaled 5e-3 then trained it less well than the
     # 2x64); the 2.5e-3 that scaling from width 32 gives has not been tried.
@@ -306,6 +311,7 @@ def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, dev
 
     torch.manual_seed(plan.seed)
     model = GPT2LMHeadModel(model_config(size, tokenizer)).to(device)
+    model.loss_type = "ForCausalLM"  # the default loss, named so that transformers does not warn that it guessed
     learning_rate = size_learning_rate(size, plan)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.98), weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -313,6 +319,8 @@ def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, dev
     )
     picks = np.random.default_rng(plan.seed).integers(0, len(data.lengths), size=(size.steps, plan.batch_size))
     input_ids, labels = torch.from_numpy(data.input_ids), torch.from_numpy(data.labels)
+    # Right padding: the mask changes no answer position's attention (causal), it only says which ids are padding.
+    attention_mask = torch.from_numpy(np.arange(input_ids.shape[1]) < data.lengths[:, None]).long()
     model.train()
     bar = tqdm(range(size.steps), desc=f"train {size.name}", unit="step", disable=not progress, leave=False,
                position=position)
@@ -322,7 +330,8 @@ def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, dev
         width = int(data.lengths[picks[step]].max())
         batch_ids = input_ids[rows, :width].to(device)
         batch_labels = labels[rows, :width].to(device)
-        loss = model(input_ids=batch_ids, labels=batch_labels).loss
+        batch_mask = attention_mask[rows, :width].to(device)
+        loss = model(input_ids=batch_ids, attention_mask=batch_mask, labels=batch_labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()

@@ -8,7 +8,6 @@ A second run reuses the checkpoints and the finished sweep folders.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -48,12 +47,33 @@ def _stage(message: str) -> None:
 
 
 def _sweep_tasks(tasks) -> str:
-    """lm-eval task names for the demo: greedy generation and log-likelihood of every training task.
+    """lm-eval task names for the demo: greedy generation, temperature-1 generation (what the mirage fit predicts)
+    and log-likelihood of every training task.
 
-    >>> _sweep_tasks(("2da", "3da"))
-    'mirage_arith_2da_gen,mirage_arith_2da_ll,mirage_arith_3da_gen,mirage_arith_3da_ll'
+    >>> _sweep_tasks(("2da",))
+    'mirage_arith_2da_gen,mirage_arith_2da_gen_t1,mirage_arith_2da_ll'
     """
-    return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "ll"))
+    return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "gen_t1", "ll"))
+
+
+def demo_family(records: list[dict], name: str):
+    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.toy.build_family`).
+
+    >>> demo_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
+    2688
+    """
+    from mirage_metrics.families import Family, Model
+
+    return Family(name, tuple(Model(r["name"], r["path"], r["name"], params=int(r["params"])) for r in records))
+
+
+def holdout_size(n_sizes: int) -> int:
+    """How many of the largest sizes the mirage fit leaves out: the larger half, keeping at least two to fit on.
+
+    >>> [holdout_size(n) for n in (1, 2, 3, 8)]
+    [0, 0, 1, 4]
+    """
+    return max(0, min(n_sizes // 2, n_sizes - 2))
 
 
 def _headline(report_dir: Path) -> str:
@@ -62,7 +82,8 @@ def _headline(report_dir: Path) -> str:
 
     metrics = pd.read_csv(report_dir / "metrics.csv")
     wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
-    overall = metrics[metrics["metric"].isin(wanted) & metrics["length"].isna()]
+    overall = metrics[metrics["metric"].isin(wanted) & metrics["length"].isna()
+                      & ~metrics["task"].str.endswith("_gen_t1")]  # greedy outputs and log-likelihoods
     table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
     table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
     table = table.groupby(["task", "params", "model"], as_index=False).first()
@@ -76,15 +97,24 @@ def _headline(report_dir: Path) -> str:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except ValueError as error:  # a bad option or an unusable --out: one line, no traceback
+        print(f"mirage demo: error: {error}")
+        return 2
+
+
+def _run(args) -> int:
     from mirage_metrics import toy
-    from mirage_metrics.cli import main as mirage
     from mirage_metrics.atomic_files import write_text
     from mirage_metrics.devices import resolve_device
+    from mirage_metrics.report import build_report
+    from mirage_metrics.sweep import SweepOptions, sweep
 
     device = resolve_device(args.device)
     sizes = toy.QUICK_SIZES if args.quick else toy.DEMO_SIZES
     plan = toy.QUICK_PLAN if args.quick else toy.TrainingPlan()
-    family = toy.QUICK_FAMILY if args.quick else toy.DEMO_FAMILY
+    family_name = toy.QUICK_FAMILY if args.quick else toy.DEMO_FAMILY
     limit = args.limit or (50 if args.quick else 500)
     if limit < 1:
         raise ValueError(f"--limit {limit} must be a positive number of test problems per task")
@@ -93,32 +123,32 @@ def run(args) -> int:
     runs, report = out / "runs", out / "report"
     started = time.monotonic()
 
-    _stage(f"1/3 training the {family} family on {device} into {out / 'models'} (cached checkpoints are reused)")
+    _stage(f"1/3 training the {family_name} family on {device} into {out / 'models'} (cached checkpoints are reused)")
     records = toy.build_family(out / "models", sizes, plan, device=device, workers=toy.default_workers(device))
     for record in records:
         state = "trained" if record["trained"] else "cached"
         print(f"  {record['name']:<14} {record['params']:>9,} params  {state}  "
               f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)")
         if record["trained"]:  # a retrained model's old evaluation is stale
-            shutil.rmtree(runs / family / record["name"], ignore_errors=True)
-    family_file = write_text(toy.family_yaml(records, family), out / "family.yaml")
+            shutil.rmtree(runs / family_name / record["name"], ignore_errors=True)
+    write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
 
     _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
-    if device == "cpu":
-        os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny models: threads only contend with each other
-    sweep_code = mirage(["sweep", "--family-file", str(family_file), "--tasks", _sweep_tasks(plan.tasks),
-                         "--out", str(runs), "--device", device, "--limit", str(limit), "--batch-size", "64",
-                         "--quiet"])
-    if sweep_code != 0:
-        print(f"mirage demo: the sweep failed for some models; see the logs under {runs / family}")
-        return sweep_code
+    options = SweepOptions(tasks=_sweep_tasks(plan.tasks), device=device, batch_size="64", limit=str(limit),
+                           echo=False)
+    outcomes = sweep(demo_family(records, family_name), runs, options)
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+    print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
+        print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family_name}")
+        return 1
 
-    _stage("3/3 mirage report")
+    holdout = holdout_size(len(records))
+    _stage(f"3/3 mirage report (the mirage fit uses the {len(records) - holdout} smallest models and predicts "
+           f"the {holdout} largest)")
     shutil.rmtree(report, ignore_errors=True)
-    report_code = mirage(["report", str(runs / family), "--out", str(report), "--bootstrap", str(bootstrap)])
-    if report_code != 0:
-        return report_code
+    page = build_report([runs / family_name], report, holdout_largest=holdout, n_boot=bootstrap)
     print()
     print(_headline(report))
-    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {(report / 'report.html').resolve()}")
+    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {page.resolve()}")
     return 0
