@@ -70,7 +70,8 @@ def model_samples(index: int, size: float) -> dict:
     ll = {"per_char_prob": per_char.tolist(), "target_log_prob": (np.log(per_char) * 3).tolist(),
           "greedy_match": gen["exact_match"]}
     mc = {"multiple_choice_grade": gen["exact_match"], "bigbench_brier_score": [[[-1.0, -2.0], 0]] * N}
-    sampled = {metric: values for metric, values in gen.items() if metric.startswith("exact_match_L")}
+    sampled = {metric: values for metric, values in gen.items() if metric.startswith("exact_match")}
+    ll["exact_answer_prob"] = [EXACT_MATCH[index]] * N  # what temperature-1 exact match estimates
     return {"mirage_arith_2dm_gen": gen, "mirage_arith_2dm_gen_t1": sampled, "mirage_arith_2dm_ll": ll,
             "mirage_bb_toy_mc": mc}
 
@@ -153,6 +154,7 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
     assert "token_edit_distance smooth" in verdict and "per_char_prob smooth" in verdict
     assert "No all-or-nothing metric jumps" in verdict
     assert "bigbench_brier_score no clear change" in page
+    assert "95% interval at 4 of 4 sizes (largest gap 0)" in page
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", page)
     assert "&lt;NA&gt;" not in text and ">nan<" not in text
     assert "Held out m3" in page

@@ -6,8 +6,8 @@ import pandas as pd
 
 from mirage_metrics.html_report import Image, Paragraph, Section, Table
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.report.verdict import curve_label, task_verdict
-from mirage_metrics.scaling import PER_CHAR_PROB, MirageFit, task_stem
+from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
+from mirage_metrics.scaling import PER_CHAR_PROB, SAMPLED_FORM, MirageFit, task_stem
 
 __all__ = ["analysis_sections"]
 
@@ -45,9 +45,21 @@ def _emergence_table(rows: pd.DataFrame) -> Table:
     return Table.from_frame(labelled)
 
 
+def _exact_answer_check(summary: pd.DataFrame, family: str, task: str) -> str:
+    """On a ``_gen_t1`` task: its exact match against the stem's ``exact_answer_prob`` (empty elsewhere)."""
+    if not task.endswith(SAMPLED_FORM):
+        return ""
+    rows = summary[(summary["family"] == family) & summary["length"].isna()]
+    observed = rows[(rows["task"] == task) & (rows["metric"] == "exact_match")]
+    predicted = rows[(rows["metric"] == "exact_answer_prob") & (rows["task"].map(task_stem) == task_stem(task))]
+    if observed.empty or predicted.empty:
+        return ""
+    return prediction_sentence(observed, predicted[predicted["task"] == predicted["task"].min()])
+
+
 def _task_section(family: str, task: str, curves: pd.DataFrame, per_token: pd.DataFrame, fit: MirageFit | None,
-                  images: list[Image]) -> Section:
-    blocks = [Paragraph(task_verdict(curves, per_token, fit))]
+                  images: list[Image], check: str) -> Section:
+    blocks = [Paragraph(" ".join(filter(None, [task_verdict(curves, per_token, fit), check])))]
     if not curves.empty:
         blocks.append(_emergence_table(curves))
     blocks.extend(images)
@@ -70,7 +82,9 @@ def analysis_sections(summary: pd.DataFrame, curves: pd.DataFrame, fits: list[Mi
         per_token = _per_token_curve(curves, family, task)
         fit = fit_by_stem.get((family, task_stem(task)))
         overview.append((family, task, task_verdict(rows, per_token)))
-        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), [])))
+        check = _exact_answer_check(summary, family, task)
+        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), []),
+                                           check))
     sizes = summary.drop_duplicates(["family", "model"]).sort_values(["family", "params"])
     sections = [
         Section("What this report shows", [

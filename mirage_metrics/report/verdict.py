@@ -31,7 +31,7 @@ from mirage_metrics.emergence import SHARP
 from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
 from mirage_metrics.scaling import MirageFit
 
-__all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "task_verdict"]
+__all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "prediction_sentence", "task_verdict"]
 
 
 def curve_label(metric: str, length: float) -> str:
@@ -92,6 +92,29 @@ def _fit_sentence(fit: MirageFit) -> str:
     listed = "; ".join(f"{metric} {error:.3g}" for metric, error in errors.items())
     models = ", ".join(dict.fromkeys(checks["model"]))
     return f"{sentence} Held out {models}: mean absolute prediction error {listed}."
+
+
+def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
+    """How well the same models' probability of the exact answer predicts their temperature-1 exact match.
+
+    ``observed``: summary rows (model, mean, ci_low, ci_high) of exact match on a ``_gen_t1`` task;
+    ``predicted``: summary rows (model, mean) of ``exact_answer_prob`` on its ``_ll`` task. The mean of
+    that probability is what temperature-1 exact match estimates, so the two should agree within sampling error.
+
+    >>> observed = pd.DataFrame({"model": ["a", "b"], "mean": [0.0, 0.5], "ci_low": [0.0, 0.4], "ci_high": [0.04, 0.6]})
+    >>> predicted = pd.DataFrame({"model": ["a", "b"], "mean": [0.01, 0.45], "task": "t_ll"})
+    >>> print(prediction_sentence(observed, predicted))
+    Temperature-1 exact match against the probability of the exact answer (exact_answer_prob of t_ll), which it estimates: inside the exact match's 95% interval at 2 of 2 sizes (largest gap 0.05).
+    """
+    pairs = observed.merge(predicted[["model", "mean"]], on="model", suffixes=("", "_predicted"))
+    if pairs.empty:
+        return ""
+    inside = ((pairs["mean_predicted"] >= pairs["ci_low"]) & (pairs["mean_predicted"] <= pairs["ci_high"])).sum()
+    gap = float((pairs["mean_predicted"] - pairs["mean"]).abs().max())
+    task = predicted["task"].iloc[0] if "task" in predicted else "the _ll task"
+    return (f"Temperature-1 exact match against the probability of the exact answer (exact_answer_prob of {task}), "
+            f"which it estimates: inside the exact match's 95% interval at {inside} of {len(pairs)} sizes "
+            f"(largest gap {gap:.2g}).")
 
 
 def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fit: MirageFit | None = None) -> str:
