@@ -16,6 +16,11 @@ Two ways in:
   predictions=[output], **options)``, where ``options`` are the entry's other
   keys (e.g. ``tokenizer: whitespace`` or ``lengths: [1, 2, 3]``); the metric is
   named after the function, and a hook returning a dict gives one metric per key.
+  lm-eval records the entry's single ``higher_is_better`` for every key of such a
+  dict (``prefix_metrics`` gives ``exact_match_L*``, higher is better, and
+  ``token_edit_distance_L*``, lower is better); ``mirage report`` takes each
+  metric's direction from :mod:`mirage_metrics.registry` and uses lm-eval's flag
+  only for names the registry does not know.
 
 * **Scorers** for a task's ``process_results``: :func:`score_generation` and
   :func:`score_loglikelihood` return the whole per-sample dict.
