@@ -68,10 +68,6 @@ class ArithTask:
     digits: int
 
     @property
-    def word(self) -> str:
-        return _OPERATIONS[self.operator][0]
-
-    @property
     def code(self) -> int:
         """A stable integer naming the task inside the random seed."""
         return 10 * self.digits + (1 if self.operator == "+" else 2)
