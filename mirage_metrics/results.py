@@ -7,9 +7,20 @@ sample, with a ``metrics`` list naming the per-sample metric keys).
 :func:`read_results` gives one row per (model, task, metric, L, sample) with columns
 ``family, model, params, task, metric, length, sample_id, value``: the metric
 ``exact_match_L3`` becomes metric ``exact_match`` with length 3 (NaN where a metric
-is not by length); a per-sample value of NaN (e.g. ``exact_match_L5`` of a
-4-digit answer: not applicable) is left out; a filter other than lm-eval's default ``none`` is kept as
-``metric,filter``. :func:`read_aggregates` gives lm-eval's own aggregates
+is not by length); a filter other than lm-eval's default ``none`` is kept as
+``metric,filter``.
+
+Nothing is dropped silently. A per-sample value of NaN is left out of the table:
+silently for a by-length metric (``exact_match_L5`` of a 4-digit answer: not
+applicable), with a :class:`ResultsWarning` counting them for any other metric
+(lm-eval writes NaN where a metric is undefined). Every other irregularity is a
+ValueError naming the file (and line): a results file without a ``results``
+mapping, an evaluated task without its samples file (run without
+``--log_samples``), a sample line logged twice (per document and filter), a
+filter with fewer samples than the results file reports (a file cut at a line
+boundary), and a per-sample metric that is ``null``, a string or missing on some
+line. A metric that is never a number (lm-eval's ``bypass``, BIG-bench's Brier
+items) is aggregate-only and read by :func:`read_aggregates`. :func:`read_aggregates` gives lm-eval's own aggregates
 (``family, model, params, task, metric, value``), including aggregate-only metrics.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
@@ -26,6 +37,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import warnings
 from array import array
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
@@ -41,7 +53,7 @@ import yaml
 from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families
 
-__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "MODEL_FILE"]
+__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "ResultsWarning", "MODEL_FILE"]
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
@@ -54,6 +66,10 @@ _PARALLEL_MIN_BYTES = 64 << 20
 
 Sources = Union[str, Path, Iterable[Union[str, Path]]]
 Params = Union[None, str, Path, Mapping[str, int]]
+
+
+class ResultsWarning(UserWarning):
+    """Values lm-eval wrote that the tables leave out, counted (e.g. NaN per-sample values of a metric)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,27 @@ class _Run:
 
     def samples_file(self, task: str) -> Path:
         return self.folder / f"samples_{task}_{self.date}.jsonl"
+
+    @property
+    def results_file(self) -> Path:
+        return self.folder / f"results_{self.date}.json"
+
+    def is_group(self, task: str) -> bool:
+        """Whether ``task`` is a group of tasks (lm-eval writes its aggregates, but no samples)."""
+        subtasks = self.results.get("group_subtasks")
+        return isinstance(subtasks, dict) and bool(subtasks.get(task))
+
+    def expected_samples(self, task: str) -> int | None:
+        """The number of documents lm-eval evaluated for ``task`` (``n-samples``), if it says."""
+        count = self.results.get("n-samples", {}).get(task, {}).get("effective")
+        if count is not None and (type(count) is not int or count < 0):
+            raise ValueError(f"{self.results_file}: n-samples of task {task!r} is {count!r}, not a count of "
+                             "documents; the file is damaged, rerun this model")
+        return count
+
+    def filters(self, task: str) -> set[str]:
+        """The filters of ``task`` whose metrics the results file reports (``exact_match,none`` -> ``none``)."""
+        return {key.partition(",")[2] for key in self.results["results"][task] if "," in key}
 
 
 def load_params(path: str | Path) -> dict[str, int]:
@@ -106,12 +143,27 @@ def load_params(path: str | Path) -> dict[str, int]:
     return counts
 
 
+def _parameter_count(value, where: str) -> int:
+    """``value`` as a parameter count (a positive integer; ``1e9`` as JSON writes it is fine), else ValueError.
+
+    >>> _parameter_count(7e8, "x")
+    700000000
+    >>> _parameter_count(-5, "model.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: model.json: params=-5 must be a positive integer (the model's parameter count)
+    """
+    if type(value) not in (int, float) or not value > 0 or value != int(value):
+        raise ValueError(f"{where}: params={value!r} must be a positive integer (the model's parameter count)")
+    return int(value)
+
+
 def _params_mapping(params: Params) -> dict[str, int]:
     if params is None:
         return {}
     if isinstance(params, (str, Path)):
         return load_params(params)
-    return {str(model): int(count) for model, count in params.items()}
+    return {str(model): _parameter_count(count, f"params of model {model!r}") for model, count in params.items()}
 
 
 def _builtin_counts() -> dict[str, int]:
@@ -131,12 +183,26 @@ def _source_folders(sources: Sources) -> list[Path]:
 
 
 def _load_json(path: Path) -> dict:
+    """The JSON object in ``path``; ValueError naming the file (and line) when it is not one."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{path}, line {error.lineno}: malformed JSON ({error.msg}); the file is truncated or corrupt"
         ) from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: holds a JSON {type(document).__name__}, not an object; the file is damaged")
+    return document
+
+
+def _load_results(path: Path) -> dict:
+    """An lm-eval results file whose ``results`` maps every task to its metrics."""
+    document = _load_json(path)
+    results = document.get("results")
+    if not isinstance(results, dict) or not all(isinstance(metrics, dict) for metrics in results.values()):
+        raise ValueError(f"{path}: 'results' is not a mapping of tasks to their metrics; the file is not lm-eval's "
+                         "results file or is damaged, rerun this model")
+    return document
 
 
 def _identify(folder: Path, results: dict, source: Path, params: dict, builtin: dict) -> tuple[str, str, int]:
@@ -144,21 +210,28 @@ def _identify(folder: Path, results: dict, source: Path, params: dict, builtin: 
     model_file = folder / MODEL_FILE
     if model_file.is_file():
         info = _load_json(model_file)
-        family, model, full_name, count = info["family"], info["model"], info.get("path"), info.get("params")
+        family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
+        if not (isinstance(family, str) and isinstance(model, str)):
+            raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
+        where = str(model_file)
     else:
         full_name = results.get("model_name") or results.get("config", {}).get("model_args", "")
         family = source.resolve().name
         model = str(full_name).rstrip("/").split("/")[-1] or folder.name
         count = results.get("config", {}).get("model_num_parameters")
-    count = params.get(model, params.get(str(full_name), count))
-    if not count:
+        count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
+        where = f"{folder}: model_num_parameters of lm-eval's results file"
+    if model in params or str(full_name) in params:
+        return family, model, params.get(model, params.get(str(full_name)))
+    if count is None:
         count = builtin.get(str(full_name))
-    if not count:
+        where = f"{folder}: the built-in count"
+    if count is None:
         raise ValueError(
             f"{folder}: the parameter count of model {model!r} is unknown; pass params "
             f"(--params FILE with a line '{model}: <count>')"
         )
-    return family, model, int(count)
+    return family, model, _parameter_count(count, where)
 
 
 def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
@@ -175,10 +248,10 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
             relative = results_file.relative_to(source).parts
             if not match or any(part.startswith(".") for part in relative):
                 continue
-            results = _load_json(results_file)
+            results = _load_results(results_file)
             family, model, count = _identify(results_file.parent, results, source, params_by_model, builtin)
             run = _Run(family, model, count, results_file.parent, match["date"], results)
-            for task in results.get("results", {}):
+            for task in results["results"]:
                 key = (family, model, task)
                 if key not in latest or latest[key].date < run.date:
                     latest[key] = run
@@ -201,11 +274,31 @@ def _split_metric(name: str, filter_name: str) -> tuple[str, float]:
     return (metric if filter_name == "none" else f"{metric},{filter_name}"), length
 
 
-def _read_samples(path: Path, expected: int | None) -> dict[str, dict[str, tuple[array, array]]]:
-    """Per filter and metric name, the sample ids and the numeric per-sample values of one samples file."""
-    by_filter: dict[str, dict[str, tuple[array, array]]] = {}
+Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # per metric name: sample ids, values
+_MISSING = object()  # a metric a sample lists without a value
+
+
+def _value_text(value) -> str:
+    """A per-sample value as it reads in the JSON file, shortened.
+
+    >>> _value_text(None), _value_text("n/a"), _value_text(list(range(30)))
+    ('null', '"n/a"', '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, ...')
+    """
+    text = json.dumps(value)
+    return text if len(text) <= 50 else text[:46] + " ..."
+
+
+def _read_samples(path: Path, expected: int | None,
+                  filters: Iterable[str] = ()) -> tuple[dict[str, Columns], list[str]]:
+    """Per filter and metric name, the sample ids and finite per-sample values of one samples file, and the
+    warnings to show (NaN values of metrics that are not by length, counted).
+
+    ``expected``: the number of documents the results file reports (every filter must hold each once);
+    ``filters``: the filters it reports metrics of (each must have samples). ValueError names the file and
+    line of anything else that would drop or double a value (see the module's docstring).
+    """
+    by_filter: dict[str, tuple[dict, dict, set]] = {}  # filter -> (metric columns, first non-number, doc ids)
     loads = json.loads
-    doc_ids = set()
     with open(path, "rb") as handle:
         for line_number, line in enumerate(handle, 1):
             try:
@@ -213,34 +306,73 @@ def _read_samples(path: Path, expected: int | None) -> dict[str, dict[str, tuple
                 doc_id = record["doc_id"]
                 names = record["metrics"]
                 filter_name = record.get("filter", "none")
+                state = by_filter.get(filter_name)
             except json.JSONDecodeError as error:
                 raise ValueError(
                     f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
                     "corrupt, rerun this model"
                 ) from None
-            except (KeyError, TypeError):
+            except (KeyError, TypeError, AttributeError):
+                doc_id = names = filter_name = None
+            if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
                 raise ValueError(
-                    f"{path}, line {line_number}: not an lm-eval sample (needs 'doc_id' and 'metrics')"
-                ) from None
+                    f"{path}, line {line_number}: not an lm-eval sample (needs an integer 'doc_id', a 'metrics' "
+                    "list and a string 'filter')"
+                )
+            if state is None:
+                state = by_filter[filter_name] = ({}, {}, set())
+            columns, odd, doc_ids = state
+            if doc_id in doc_ids:
+                raise ValueError(
+                    f"{path}, line {line_number}: doc_id {doc_id} of filter {filter_name!r} is logged a second "
+                    "time; one line per document and filter is expected, rerun this model"
+                )
             doc_ids.add(doc_id)
-            columns = by_filter.get(filter_name)
-            if columns is None:
-                columns = by_filter[filter_name] = {}
             for name in names:
-                value = record.get(name)
-                if type(value) not in (float, int, bool) or value != value:
-                    continue  # aggregate-only metrics log non-numeric items; NaN means "not applicable"
-                column = columns.get(name)
-                if column is None:
-                    column = columns[name] = (array("q"), array("d"))
-                column[0].append(doc_id)
-                column[1].append(value)
-    if expected is not None and len(doc_ids) != expected:
-        raise ValueError(
-            f"{path}: holds {len(doc_ids)} samples but its results file reports {expected}; "
-            "the file is truncated, rerun this model"
-        )
-    return by_filter
+                value = record.get(name, _MISSING)
+                if type(value) in (float, int, bool):
+                    column = columns.get(name)
+                    if column is None:
+                        column = columns[name] = (array("q"), array("d"))
+                    column[0].append(doc_id)
+                    column[1].append(value)
+                elif name not in odd:
+                    odd[name] = (line_number, value)
+    return _checked(path, expected, set(filters), by_filter)
+
+
+def _checked(path: Path, expected: int | None, filters: set[str],
+             by_filter: dict[str, tuple[dict, dict, set]]) -> tuple[dict[str, Columns], list[str]]:
+    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost."""
+    missing = sorted(filters - set(by_filter))
+    if missing:
+        raise ValueError(f"{path}: no samples of filter {missing[0]!r}, which its results file reports; the file is "
+                         "truncated, rerun this model")
+    read, notes = {}, []
+    for filter_name, (columns, odd, doc_ids) in by_filter.items():
+        if expected is not None and len(doc_ids) != expected:
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds {len(doc_ids)} samples but its results file reports "
+                f"{expected}; the file is truncated, rerun this model"
+            )
+        for name, (line_number, value) in odd.items():
+            if name in columns:  # a number on other lines: a per-sample metric
+                shown = "missing" if value is _MISSING else _value_text(value)
+                raise ValueError(
+                    f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r}) is {shown}, not a "
+                    "number, where other samples hold numbers; the file is damaged, rerun this model"
+                )
+        read[filter_name] = {}
+        for name, (ids, values) in columns.items():
+            ids, values = np.frombuffer(ids, dtype=np.int64), np.frombuffer(values, dtype=np.float64)
+            present = ~np.isnan(values)
+            if not present.all():
+                ids, values = ids[present], values[present]
+                if not _BY_LENGTH.match(name):  # by length, NaN means "not applicable": no warning
+                    notes.append(f"{path}: metric {name!r} (filter {filter_name!r}) is NaN on "
+                                 f"{len(present) - len(values)} of {len(present)} samples; they are left out")
+            read[filter_name][name] = (ids, values)
+    return read, notes
 
 
 class _Categories:
@@ -268,7 +400,7 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
 
 
 def _append_file(pieces: dict[str, list[np.ndarray]], categories: dict[str, _Categories], run: _Run, task: str,
-                 by_filter: dict[str, dict[str, tuple[array, array]]]) -> None:
+                 by_filter: dict[str, Columns]) -> None:
     """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
@@ -278,8 +410,8 @@ def _append_file(pieces: dict[str, list[np.ndarray]], categories: dict[str, _Cat
                 pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
             pieces["params"].append(np.full(n, run.params, dtype=np.int64))
             pieces["length"].append(np.full(n, length))
-            pieces["sample_id"].append(np.frombuffer(ids, dtype=np.int64))
-            pieces["value"].append(np.frombuffer(values, dtype=np.float64))
+            pieces["sample_id"].append(ids)
+            pieces["value"].append(values)
 
 
 def read_results(sources: Sources, params: Params = None, *, workers: int | str = 1,
@@ -291,22 +423,31 @@ def read_results(sources: Sources, params: Params = None, *, workers: int | str 
     ``workers``: processes parsing samples files side by side (1: in this process); ``"auto"`` starts one per
     CPU core when the files hold more than 64 MiB. The table is the same for any number. New processes import
     the calling script again (``spawn``), so call it with ``workers`` above 1 under ``if __name__ == "__main__":``.
-    String columns are categorical, to stay small at millions of rows.
+    String columns are categorical, to stay small at millions of rows. Raises ValueError, naming the file and
+    line, where lm-eval's files would lose or double a value; warns (:class:`ResultsWarning`) with the count of
+    NaN values it leaves out (see the module's docstring).
     """
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
-    jobs = [(task, run) for task, run in _runs(sources, params) if run.samples_file(task).is_file()]
-    paths = [run.samples_file(task) for task, run in jobs]  # absent: a group of tasks, or no --log_samples
-    expected = [run.results.get("n-samples", {}).get(task, {}).get("effective") for task, run in jobs]
+    jobs = [(task, run) for task, run in _runs(sources, params) if not run.is_group(task)]
+    paths = [run.samples_file(task) for task, run in jobs]
+    for (task, run), path in zip(jobs, paths):
+        if not path.is_file():
+            raise ValueError(f"{run.results_file}: task {task!r} has no samples file {path.name}; rerun it with "
+                             "lm_eval --log_samples (mirage sweep always logs them)")
+    expected = [run.expected_samples(task) for task, run in jobs]
+    filters = [run.filters(task) for task, run in jobs]
     workers = _worker_count(workers, paths)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     with pool or nullcontext():
-        samples = (pool.map if pool else map)(_read_samples, paths, expected)
-        for (task, run), by_filter in tqdm(zip(jobs, samples), total=len(jobs), desc="reading samples",
-                                           unit="file", disable=not progress):
+        samples = (pool.map if pool else map)(_read_samples, paths, expected, filters)
+        for (task, run), (by_filter, notes) in tqdm(zip(jobs, samples), total=len(jobs), desc="reading samples",
+                                                    unit="file", disable=not progress):
             _append_file(pieces, categories, run, task, by_filter)
+            for note in notes:
+                warnings.warn(note, ResultsWarning, stacklevel=2)
     if not pieces["value"]:
         raise ValueError(
             f"no per-sample results (samples_<task>_<date>.jsonl) found under {sources}; "
