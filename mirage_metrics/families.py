@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from mirage_metrics.paths import check_path_name
+from mirage_metrics.preflight import looks_like_folder
 
 __all__ = [
     "Model",
@@ -221,8 +222,9 @@ def load_family_file(path: str | Path) -> Family:
     """A user family from YAML: ``name`` and ``models`` (each ``name``, ``path``, optional ``params``, ``revision``).
 
     Relative checkpoint paths are resolved against the YAML file's folder; a ``path``
-    that is not an existing folder is taken as a Hub id. A missing ``params`` is
-    counted from the checkpoint (:func:`count_parameters`).
+    that is not an existing folder is taken as a Hub id, unless it looks like a folder
+    (:func:`~mirage_metrics.preflight.looks_like_folder`): then it is reported missing.
+    A missing ``params`` is counted from the checkpoint (:func:`count_parameters`).
     """
     path = Path(path)
     try:
@@ -265,6 +267,11 @@ def _family_file_model(entry: dict, folder: Path) -> Model:
     local = (folder / location).expanduser()
     if local.is_dir():
         location = str(local.resolve())
+    elif looks_like_folder(location, folder):
+        raise ValueError(
+            f"path={location!r}: no such folder ({local.absolute()}; relative paths are read from the family "
+            "file's folder); pass an existing checkpoint folder, or a Hub id such as EleutherAI/pythia-70m"
+        )
     params = entry.get("params")
     if params is None:
         params = count_parameters(location, revision=revision)

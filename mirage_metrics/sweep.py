@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from mirage_metrics import preflight
 from mirage_metrics.constants import BACKENDS
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
@@ -48,6 +49,7 @@ from mirage_metrics.sharding import shard_items
 __all__ = [
     "SweepOptions",
     "ModelOutcome",
+    "check_sweep",
     "lm_eval_command",
     "run_model",
     "sweep",
@@ -354,6 +356,20 @@ def _check_writable(family_dir: Path, out: str | Path) -> None:
         ) from None
 
 
+def check_sweep(models: list[Model], options: SweepOptions) -> None:
+    """Everything a sweep can check before lm-eval starts: the task names, lm-eval's arguments (the first
+    model's command line, parsed by lm-eval's own parser) and every model's location; ValueError if not."""
+    with tempfile.TemporaryDirectory() as scratch:
+        command = lm_eval_command(models[0], options, Path(scratch) / "out", Path(scratch))
+        preflight.check_lm_eval_arguments(command[3:], options.extra_args)
+    preflight.check_tasks(options.tasks, options.include_path)
+    for model in models:
+        try:
+            preflight.check_model_location(model.path, model.revision)
+        except ValueError as error:
+            raise ValueError(f"model {model.name}: {error}") from None
+
+
 def sweep(
     family: Family,
     out: str | Path,
@@ -362,18 +378,27 @@ def sweep(
     sizes: list[str] | None = None,
     shard: tuple[int, int] = (1, 1),
     progress: bool = True,
+    check: bool = True,
 ) -> list[ModelOutcome]:
     """Run ``options.tasks`` on the selected models of ``family``; one outcome per model, in order.
 
     Which models still need running is decided once, up front, so every rank of a
     multi-process launch agrees on the plan. Raises ValueError, before running
-    anything, when no model is selected or ``out`` cannot hold the family's folder.
+    anything or writing into ``out``, when no model is selected, when (``check``)
+    :func:`check_sweep` finds a wrong task name, lm-eval argument or model location,
+    or when ``out`` cannot hold the family's folder.
     """
     from tqdm.auto import tqdm
 
-    models = shard_items(family.select(sizes), *shard)
+    selected = family.select(sizes)
+    models = shard_items(selected, *shard)
     if not models:
-        raise ValueError(f"shard={shard[0]}/{shard[1]} selects no model of family {family.name!r}; nothing to run")
+        raise ValueError(
+            f"shard={shard[0]}/{shard[1]} selects no model of family {family.name!r} ({len(selected)} models "
+            f"selected, so at most {len(selected)} shards have work; a Slurm array needs at most {len(selected)} tasks)"
+        )
+    if check:
+        check_sweep(models, options)
     leader = _process_rank() == 0
     if leader:
         _check_writable(Path(out) / family.name, out)

@@ -19,6 +19,10 @@ examples:
   mirage sweep --family pythia --backend vllm --model-args tensor_parallel_size=2,data_parallel_size=2 ...
   accelerate launch --num_processes 4 -m mirage_metrics.cli sweep --family pythia ...   # data parallel
 Arguments after the known ones go to lm_eval verbatim, e.g. --gen_kwargs temperature=0.
+Task names, lm-eval arguments and model paths are checked before any model starts.
+In a Slurm job array (sbatch --array=0-7) --shard defaults to auto: array task k runs shard k of n,
+so --sizes 70m,160m,410m,1b,1.4b,2.8b,6.9b,12b over --array=0-7 gives one model per task and GPU;
+pass --shard 1/1 to run every model in each task. Template: examples/slurm/sweep.sbatch.
 Rerun the same command to finish an interrupted sweep: complete model folders are skipped.
 Sweeps may share OUT: a model another live sweep is running is reported busy and left to it.
 Family files cannot switch on trust_remote_code; pass --model-args trust_remote_code=True yourself if you must."""
@@ -50,7 +54,11 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--model-args", help="extra lm-eval model args, e.g. dtype=float16 or tensor_parallel_size=2 (vllm)"
     )
-    parser.add_argument("--shard", default="1/1", help="run shard i of n (1-based), e.g. 2/4 (default: 1/1)")
+    parser.add_argument(
+        "--shard",
+        help="run shard i of n (1-based), e.g. 2/4; auto: i and n from the Slurm job array (sbatch --array) "
+        "(default: auto inside a Slurm job array, else 1/1)",
+    )
     parser.add_argument("--include_path", "--include-path", dest="include_path", help="another folder of task YAMLs")
     parser.add_argument("--metadata", help="lm-eval --metadata (JSON or key=val)")
     parser.add_argument("--num_fewshot", "--num-fewshot", dest="num_fewshot", type=int, help="lm-eval --num_fewshot")
@@ -59,17 +67,26 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import os
+
     from mirage_metrics.families import get_family, load_family_file
     from mirage_metrics.sharding import parse_shard
     from mirage_metrics.sweep import sweep
 
     try:
         family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
-        shard = parse_shard(args.shard)
+        shard_text = args.shard or ("auto" if "SLURM_ARRAY_TASK_ID" in os.environ else "1/1")
+        shard = parse_shard(shard_text)
         options = _options(args)
         sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
         family.select(sizes)  # unknown sizes fail before anything runs
-        outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks --out before running
+        if shard_text == "auto":
+            print(
+                f"sweep {family.name}: shard {shard[0]}/{shard[1]} from Slurm array task "
+                f"{os.environ['SLURM_ARRAY_TASK_ID']} (--shard auto)",
+                flush=True,
+            )
+        outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks everything before running
     except ValueError as error:
         print(f"mirage sweep: error: {error}", file=sys.stderr)
         return 2
