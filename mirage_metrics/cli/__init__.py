@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = [
     "tasks_path",
     "eval",
+    "install_metrics",
     "families",
     "sweep",
     "report",
