@@ -10,6 +10,13 @@ Discontinuous metrics: :func:`exact_match`, :func:`multiple_choice_grade`,
 Continuous metrics: :func:`token_edit_distance`, :func:`brier_score`,
 :func:`target_log_prob`, :func:`per_token_prob`, :func:`mean_squared_error`.
 
+One normalisation rule for the text metrics: :func:`exact_match`,
+:func:`token_edit_distance` and :func:`prefix_metrics` take the same keywords,
+``strip=True`` (surrounding whitespace removed, ``str.strip``) and
+``ignore_case=False`` (``str.lower`` when true), applied to predictions and
+references alike before comparing. So with the same options an exact match
+always has edit distance 0.
+
 >>> exact_match(["42", "41"], ["42", "42"])
 array([1., 0.])
 >>> token_edit_distance(["4201", "41"], ["4211", "42"])
@@ -27,13 +34,17 @@ from rapidfuzz.process import cpdist
 from scipy.special import logsumexp
 
 from mirage_metrics.validation import (
+    check_choice_matrix,
     check_finite_vector,
+    check_log_probs,
     check_probability_rows,
     check_ragged_rows,
     check_rectangular,
     check_same_length,
     check_strings,
+    check_target_matrix,
     check_targets,
+    check_whole_numbers,
 )
 
 __all__ = [
@@ -67,24 +78,23 @@ def _normalise(texts: list[str], strip: bool, ignore_case: bool) -> list[str]:
     return texts
 
 
-def _check_pairs(predictions, references) -> tuple[list[str], list[str]]:
+def _check_pairs(predictions, references, strip: bool, ignore_case: bool) -> tuple[list[str], list[str]]:
+    """Validated predictions and references, both normalised by the module's one rule."""
     predictions = check_strings(predictions, "predictions")
     references = check_strings(references, "references")
     check_same_length(predictions, references, "predictions", "references")
-    return predictions, references
+    return _normalise(predictions, strip, ignore_case), _normalise(references, strip, ignore_case)
 
 
 def exact_match(predictions, references, *, strip: bool = True, ignore_case: bool = False) -> np.ndarray:
-    """1.0 where the prediction equals the reference, else 0.0.
+    """1.0 where the prediction equals the reference, else 0.0 (normalised as the module says).
 
     >>> exact_match([" 42\\n", "Paris"], ["42", "paris"], ignore_case=True)
     array([1., 1.])
     >>> exact_match(["", "7"], ["0", "7"])
     array([0., 1.])
     """
-    predictions, references = _check_pairs(predictions, references)
-    predictions = _normalise(predictions, strip, ignore_case)
-    references = _normalise(references, strip, ignore_case)
+    predictions, references = _check_pairs(predictions, references, strip, ignore_case)
     return np.fromiter((p == r for p, r in zip(predictions, references)), dtype=float, count=len(references))
 
 
@@ -108,10 +118,14 @@ def _tokenize(texts: list[str], tokenizer: Tokenizer) -> Iterable:
     )
 
 
-def token_edit_distance(predictions, references, *, tokenizer: Tokenizer = "char") -> np.ndarray:
+def token_edit_distance(
+    predictions, references, *, tokenizer: Tokenizer = "char", strip: bool = True, ignore_case: bool = False
+) -> np.ndarray:
     """Levenshtein distance between token sequences: substitutions + insertions + deletions.
 
-    Not normalised, as in the paper. ``tokenizer`` is ``"char"`` (each character a
+    Not normalised, as in the paper. Texts are normalised first as by
+    :func:`exact_match` (same ``strip`` and ``ignore_case``), so an exact match
+    has distance 0; pass ``strip=False`` to count surrounding whitespace. ``tokenizer`` is ``"char"`` (each character a
     token; digits for arithmetic), ``"whitespace"``, a callable ``str -> sequence of
     hashable tokens``, or a Hugging Face tokenizer (its token ids are compared).
     Computed by rapidfuzz's C++ Levenshtein (the engine of the ``Levenshtein`` package).
@@ -122,18 +136,23 @@ def token_edit_distance(predictions, references, *, tokenizer: Tokenizer = "char
     array([1])
     >>> token_edit_distance(["a-b"], ["a-c-d"], tokenizer=lambda s: s.split("-"))
     array([2])
+    >>> token_edit_distance([" 42"], ["42"]), token_edit_distance([" 42"], ["42"], strip=False)
+    (array([0]), array([1]))
     """
-    predictions, references = _check_pairs(predictions, references)
+    predictions, references = _check_pairs(predictions, references, strip, ignore_case)
     left = _tokenize(predictions, tokenizer)
     right = _tokenize(references, tokenizer)
     return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
 
 
-def prefix_metrics(predictions, references, lengths: Sequence[int] = (1, 2, 3, 4, 5), *, strip: bool = True) -> dict:
+def prefix_metrics(
+    predictions, references, lengths: Sequence[int] = (1, 2, 3, 4, 5), *, strip: bool = True, ignore_case: bool = False
+) -> dict:
     """Exact match and edit distance on the first ``L`` characters, for each ``L`` in ``lengths``.
 
     The paper's "Target Str Len" (its Fig 3): the first L characters of the
-    (stripped) prediction against the first L of the reference. Where the
+    prediction against the first L of the reference, both normalised first as by
+    :func:`exact_match` (same ``strip`` and ``ignore_case``). Where the
     reference is shorter than L the value is NaN. Returns a dict of float arrays
     keyed ``exact_match_L{L}`` and ``token_edit_distance_L{L}``.
 
@@ -143,12 +162,8 @@ def prefix_metrics(predictions, references, lengths: Sequence[int] = (1, 2, 3, 4
     >>> out["token_edit_distance_L4"]
     array([ 1., nan])
     """
-    predictions, references = _check_pairs(predictions, references)
-    predictions = _normalise(predictions, strip, False)
-    references = _normalise(references, strip, False)
-    lengths = [int(n) for n in lengths]
-    if not lengths or min(lengths) < 1:
-        raise ValueError(f"lengths={lengths} must be a non-empty list of positive integers")
+    predictions, references = _check_pairs(predictions, references, strip, ignore_case)
+    lengths = check_whole_numbers(lengths, "lengths").tolist()
     ref_lengths = np.fromiter((len(r) for r in references), dtype=int, count=len(references))
     out = {}
     for n in lengths:
@@ -156,7 +171,7 @@ def prefix_metrics(predictions, references, lengths: Sequence[int] = (1, 2, 3, 4
         heads_p = [p[:n] for p in predictions]
         heads_r = [r[:n] for r in references]
         match = exact_match(heads_p, heads_r, strip=False)
-        distance = token_edit_distance(heads_p, heads_r).astype(float)
+        distance = token_edit_distance(heads_p, heads_r, strip=False).astype(float)
         match[too_short] = np.nan
         distance[too_short] = np.nan
         out[f"exact_match_L{n}"] = match
@@ -178,26 +193,50 @@ def choice_probs(loglikelihoods) -> list[np.ndarray]:
     return [_softmax(row) for row in check_ragged_rows(loglikelihoods, "loglikelihoods")]
 
 
-def _bigbench_argmax(row: np.ndarray, absolute_normalization: bool = False) -> int:
-    """BIG-bench's argmax over a sample's choices, pseudorandom among ties.
+def _bigbench_argmax(matrix: np.ndarray, absolute_normalization: bool = False) -> np.ndarray:
+    """BIG-bench's argmax over each row's choices (a float64 sample × choice array), pseudorandom among ties.
 
     BIG-bench's json_task scores a choice by its log-probability normalised over
     the choices, ``x - scipy.special.logsumexp(x)``, or, for tasks with
     ``absolute_normalization: true``, by the raw log-probability ``x``;
     ``task_metrics.argmax`` then picks, among the tied maxima of that float64
     array, the one at ``int(sha256(array.tobytes()).hexdigest(), 16) % ties``.
+    The hash is computed only for rows with a tie; other rows take their maximum.
     """
-    row = np.asarray(row, dtype=np.float64)
-    scored = row if absolute_normalization else row - logsumexp(row)
-    tied = np.flatnonzero(scored == scored.max())
-    position = int(hashlib.sha256(scored.tobytes()).hexdigest(), 16) % len(tied)
-    return int(tied[position])
+    scored = matrix if absolute_normalization else matrix - logsumexp(matrix, axis=1, keepdims=True)
+    tied = scored == scored.max(axis=1, keepdims=True)
+    chosen = np.argmax(tied, axis=1)
+    for i in np.flatnonzero(np.count_nonzero(tied, axis=1) > 1):
+        ties = np.flatnonzero(tied[i])
+        chosen[i] = ties[int(hashlib.sha256(scored[i].tobytes()).hexdigest(), 16) % len(ties)]
+    return chosen
 
 
 def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
     rows = check_ragged_rows(loglikelihoods, "loglikelihoods")
     scores = check_targets(targets, [len(r) for r in rows])
     return rows, scores
+
+
+def _choice_groups(loglikelihoods, targets) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Samples grouped by number of choices: (sample positions, log-likelihoods, target scores) per group.
+
+    Rectangular inputs (the same number of choices everywhere) are one group,
+    checked at numpy speed; ragged ones are checked row by row and then stacked.
+    """
+    matrix = check_choice_matrix(loglikelihoods)
+    if matrix is not None:
+        scores = check_target_matrix(targets, matrix.shape)
+        if scores is None:
+            scores = np.stack(check_targets(targets, [matrix.shape[1]] * len(matrix)))
+        return [(np.arange(len(matrix)), matrix, scores)]
+    rows, row_scores = _choices_and_scores(loglikelihoods, targets)
+    n_choices = np.array([len(row) for row in rows])
+    groups = []
+    for n in np.unique(n_choices):
+        positions = np.flatnonzero(n_choices == n)
+        groups.append((positions, np.stack([rows[i] for i in positions]), np.stack([row_scores[i] for i in positions])))
+    return groups
 
 
 def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bool = False) -> np.ndarray:
@@ -214,11 +253,15 @@ def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bo
     array([1., 0.])
     >>> multiple_choice_grade([[-2.0, -1.0, -4.0]], [[0.0, 0.5, 1.0]])
     array([0.5])
+    >>> multiple_choice_grade([[-1.0, -1.0], [-2.0, -0.1, -3.0]], [1, 1])  # a tie, then a 3-choice sample
+    array([1., 1.])
     """
-    rows, scores = _choices_and_scores(loglikelihoods, targets)
-    return np.array(
-        [score[_bigbench_argmax(row, absolute_normalization)] for row, score in zip(rows, scores)], dtype=float
-    )
+    groups = _choice_groups(loglikelihoods, targets)
+    grades = np.empty(sum(len(positions) for positions, _, _ in groups))
+    for positions, matrix, scores in groups:
+        chosen = _bigbench_argmax(matrix, absolute_normalization)
+        grades[positions] = scores[np.arange(len(matrix)), chosen]
+    return grades
 
 
 def _bigbench_target_probs(scores: np.ndarray) -> np.ndarray:
@@ -305,14 +348,15 @@ def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) 
 def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
 
+    ``loglikelihoods`` are log-probabilities (<= 0); ``lengths`` count the tokens or
+    characters of each target (whole numbers >= 1).
+
     >>> per_token_prob([np.log(0.25), 0.0], [2, 3])
     array([0.5, 1. ])
     """
-    values = check_finite_vector(loglikelihoods, "loglikelihoods")
-    lengths = check_finite_vector(lengths, "lengths")
+    values = check_log_probs(loglikelihoods, "loglikelihoods")
+    lengths = check_whole_numbers(lengths, "lengths")
     check_same_length(values, lengths, "loglikelihoods", "lengths")
-    if np.any(lengths <= 0):
-        raise ValueError("lengths must be positive (tokens or characters of each target)")
     return np.exp(values / lengths)
 
 
@@ -327,7 +371,7 @@ def target_log_prob(loglikelihoods, lengths=None):
     >>> p_token.round(3)
     array([0.5])
     """
-    values = check_finite_vector(loglikelihoods, "loglikelihoods")
+    values = check_log_probs(loglikelihoods, "loglikelihoods")
     if lengths is None:
         return values
     return values, per_token_prob(values, lengths)
@@ -355,9 +399,11 @@ def subset_accuracy(correct, k: int | None = None) -> np.ndarray:
     n_items = array.shape[1]
     if k is None:
         k = n_items
-    if not 1 <= int(k) <= n_items:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise ValueError(f"k={k!r} must be an int (1..{n_items}, the number of items) or None")
+    if not 1 <= k <= n_items:
         raise ValueError(f"k={k} is out of range; use 1..{n_items} (the number of items) or None")
-    return array[:, : int(k)].all(axis=1).astype(float)
+    return array[:, :k].all(axis=1).astype(float)
 
 
 def _check_images(x, x_hat) -> tuple[np.ndarray, np.ndarray]:
@@ -390,22 +436,26 @@ def reconstruction_c(x, x_hat, c: float) -> np.ndarray:
     >>> reconstruction_c([[0.0, 1.0], [1.0, 1.0]], [[0.0, 0.9], [1.0, 1.0]], c=0.004)
     array([0., 1.])
     """
-    c = float(c)
-    if not np.isfinite(c) or c <= 0:
-        raise ValueError(f"c={c} must be a positive finite threshold")
+    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not 0 < c < np.inf:
+        raise ValueError(f"c={c!r} must be a positive finite number (the MSE threshold)")
     return (mean_squared_error(x, x_hat) < c).astype(float)
 
 
 def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
-    """``scores`` as a 2-D array (one curve per row) with columns in ascending order of ``sizes``."""
+    """``scores`` as a 2-D array (one curve per row) with columns in ascending order of ``sizes``.
+
+    Each curve is multiplied by a power of two (exactly, so scale-free measures
+    keep every bit) to bring its largest magnitude into [0.5, 1): differences of
+    scores near the float limits (e.g. ±1e308) then stay finite.
+    """
     x = check_finite_vector(sizes, "sizes")
-    one_curve = np.ndim(scores) == 1
+    y = check_rectangular(scores, "scores", dtype=float, what="one score per size or a 2-D array of curves")
+    one_curve = y.ndim == 1
     if one_curve:
-        y = check_finite_vector(scores, "scores")
+        y = check_finite_vector(y, "scores")
         check_same_length(x, y, "sizes", "scores")
         y = y[None, :]
     else:
-        y = np.asarray(scores, dtype=float)
         if y.ndim != 2 or y.shape[1] != len(x):
             raise ValueError(f"scores must have one value per size ({len(x)}) or be 2-D with one curve per row, "
                              f"got shape {y.shape}")
@@ -415,7 +465,8 @@ def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
         raise ValueError("sizes must hold at least two model sizes")
     if len(np.unique(x)) != len(x):
         raise ValueError("sizes has duplicates; pass one score per model size")
-    return y[:, np.argsort(x)], one_curve
+    _, exponent = np.frexp(np.abs(y).max(axis=1, keepdims=True))
+    return np.ldexp(y, -exponent)[:, np.argsort(x)], one_curve
 
 
 def emergence_score(sizes, scores):

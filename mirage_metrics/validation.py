@@ -12,6 +12,7 @@ ValueError: predictions[1] is None; pass a string (the empty string is a valid m
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,9 +25,21 @@ __all__ = [
     "check_probability_rows",
     "check_targets",
     "check_rectangular",
+    "check_whole_numbers",
+    "check_log_probs",
+    "check_choice_matrix",
+    "check_target_matrix",
 ]
 
 PROB_TOLERANCE = 1e-6
+
+
+def _check_ordered(values: Any, name: str) -> None:
+    """Sets and dicts have no sample order: their items would be paired with the wrong samples."""
+    if isinstance(values, (Set, Mapping)):
+        raise ValueError(
+            f"{name} is a {type(values).__name__}, which has no sample order; pass a list (one entry per sample)"
+        )
 
 
 def _check_sequence(values: Any, name: str) -> list:
@@ -34,7 +47,11 @@ def _check_sequence(values: Any, name: str) -> list:
         raise ValueError(f"{name} is None; pass a sequence")
     if isinstance(values, (str, bytes)):
         raise ValueError(f"{name} is a single string; pass a list of strings")
-    values = list(values)
+    _check_ordered(values, name)
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"{name} is a single {type(values).__name__}; pass a list (one entry per sample)") from None
     if not values:
         raise ValueError(f"{name} is empty; pass at least one sample")
     return values
@@ -63,10 +80,11 @@ def check_same_length(first: Sequence, second: Sequence, first_name: str, second
         )
 
 
-def check_finite_vector(values: Any, name: str) -> np.ndarray:
+def check_finite_vector(values: Any, name: str, fix_empty: str = "pass at least one sample") -> np.ndarray:
     """A non-empty 1-D float array without NaN or inf."""
     if values is None:
         raise ValueError(f"{name} is None; pass a sequence of numbers")
+    _check_ordered(values, name)
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as error:
@@ -74,10 +92,51 @@ def check_finite_vector(values: Any, name: str) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one number per sample), got shape {array.shape}")
     if array.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one sample")
+        raise ValueError(f"{name} is empty; {fix_empty}")
     if not np.all(np.isfinite(array)):
         bad = int(np.flatnonzero(~np.isfinite(array))[0])
         raise ValueError(f"{name}[{bad}] is {array[bad]}; every value must be finite")
+    return array
+
+
+def check_whole_numbers(values: Any, name: str, minimum: int = 1) -> np.ndarray:
+    """A non-empty 1-D int array of whole numbers >= ``minimum`` (1.7 is an error, never silently 1).
+
+    >>> check_whole_numbers([1, 2.0], "lengths")
+    array([1, 2])
+    >>> check_whole_numbers([1.7], "lengths")
+    Traceback (most recent call last):
+    ...
+    ValueError: lengths[0] = 1.7 is not a whole number; pass integers >= 1
+    """
+    array = check_finite_vector(values, name, fix_empty=f"pass integers >= {minimum}")
+    fractional = np.flatnonzero(array != np.round(array))
+    if fractional.size:
+        i = int(fractional[0])
+        raise ValueError(f"{name}[{i}] = {array[i]} is not a whole number; pass integers >= {minimum}")
+    too_small = np.flatnonzero(array < minimum)
+    if too_small.size:
+        i = int(too_small[0])
+        raise ValueError(f"{name}[{i}] = {array[i]:g} is below {minimum}; pass integers >= {minimum}")
+    return array.astype(int)
+
+
+def check_log_probs(values: Any, name: str) -> np.ndarray:
+    """A non-empty 1-D finite array of log-probabilities, each <= 0.
+
+    >>> check_log_probs([5.0], "loglikelihoods")
+    Traceback (most recent call last):
+    ...
+    ValueError: loglikelihoods[0] = 5.0 is positive, so not a log-probability; pass log p (<= 0), e.g. lm-eval's loglikelihoods
+    """
+    array = check_finite_vector(values, name)
+    positive = np.flatnonzero(array > 0)
+    if positive.size:
+        i = int(positive[0])
+        raise ValueError(
+            f"{name}[{i}] = {array[i]} is positive, so not a log-probability; "
+            "pass log p (<= 0), e.g. lm-eval's loglikelihoods"
+        )
     return array
 
 
@@ -91,6 +150,7 @@ def check_rectangular(values: Any, name: str, dtype=None, what: str = "an array"
     """
     if values is None:
         raise ValueError(f"{name} is None; pass {what}")
+    _check_ordered(values, name)
     try:
         return np.asarray(values, dtype=dtype)
     except ValueError as error:
@@ -122,6 +182,61 @@ def check_ragged_rows(values: Any, name: str, what: str = "log-likelihoods") -> 
     return checked
 
 
+def check_choice_matrix(values: Any) -> np.ndarray | None:
+    """Fast path of :func:`check_ragged_rows` when every sample has the same number of choices.
+
+    Returns ``values`` as a finite float64 array (sample × choice) with at least one
+    sample and one choice, or None when it is anything else (ragged, non-numeric,
+    NaN, empty...): check that row by row with :func:`check_ragged_rows`, which
+    names the bad row.
+
+    >>> check_choice_matrix([[-1.0, -2.0], [0.0, -3.0]]).shape
+    (2, 2)
+    >>> check_choice_matrix([[-1.0, -2.0], [0.0]]) is None
+    True
+    """
+    if isinstance(values, (Set, Mapping, str, bytes)):
+        return None
+    try:
+        matrix = np.asarray(values, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if matrix.ndim != 2 or matrix.size == 0 or not np.isfinite(matrix).all():
+        return None
+    return matrix
+
+
+def check_target_matrix(targets: Any, shape: tuple[int, int]) -> np.ndarray | None:
+    """Fast path of :func:`check_targets` for ``shape`` = (samples, choices): the target-score matrix.
+
+    Choice indices (a 1-D integer array, each in range) become one-hot rows; a
+    finite numeric array of ``shape`` is taken as BIG-bench target scores. Anything
+    else gives None: check it row by row with :func:`check_targets`.
+
+    >>> check_target_matrix([1, 0], (2, 3))
+    array([[0., 1., 0.],
+           [1., 0., 0.]])
+    >>> check_target_matrix([1, 3], (2, 3)) is None
+    True
+    """
+    if isinstance(targets, (Set, Mapping, str, bytes)):
+        return None
+    try:
+        array = np.asarray(targets)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    n_samples, n_choices = shape
+    if array.dtype.kind in "iu" and array.shape == (n_samples,):
+        if not np.all((array >= 0) & (array < n_choices)):
+            return None
+        one_hot = np.zeros(shape)
+        one_hot[np.arange(n_samples), array] = 1.0
+        return one_hot
+    if array.dtype.kind in "iuf" and array.shape == shape and np.isfinite(array).all():
+        return array.astype(float)
+    return None
+
+
 def check_probability_rows(values: Any, name: str = "probs") -> list[np.ndarray]:
     """One probability vector per sample: entries in [0, 1] summing to 1 (tolerance 1e-6)."""
     rows = check_ragged_rows(values, name, what="probabilities")
@@ -148,7 +263,11 @@ def check_targets(targets: Any, n_choices: Sequence[int], name: str = "targets")
     for i, (target, n) in enumerate(zip(targets, n_choices)):
         if target is None:
             raise ValueError(f"{name}[{i}] is None; pass a choice index or a list of target scores")
-        if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if isinstance(target, bool) or (np.isscalar(target) and not isinstance(target, (int, np.integer, str, bytes))):
+            raise ValueError(
+                f"{name}[{i}] = {target!r} is not a choice index; pass an int index or a list of target scores"
+            )
+        if isinstance(target, (int, np.integer)):
             if not 0 <= int(target) < n:
                 raise ValueError(f"{name}[{i}] = {int(target)} is out of range for {n} choices (0..{n - 1})")
             one_hot = np.zeros(n)

@@ -33,6 +33,23 @@ def test_exact_match_options():
     np.testing.assert_array_equal(mm.exact_match(["PARIS"], ["paris"], ignore_case=True), [1.0])
 
 
+def test_exact_match_and_edit_distance_share_one_normalisation():
+    """Issue 14 item 10: exact match 1 with edit distance 1 on " 42" vs "42" is no longer possible."""
+    assert mm.exact_match([" 42"], ["42"]).tolist() == [1.0]
+    assert mm.token_edit_distance([" 42"], ["42"]).tolist() == [0]
+    assert mm.exact_match([" 42"], ["42"], strip=False).tolist() == [0.0]
+    assert mm.token_edit_distance([" 42"], ["42"], strip=False).tolist() == [1]
+    assert mm.token_edit_distance(["PARIS"], ["paris"], ignore_case=True).tolist() == [0]
+    out = mm.prefix_metrics(["AB3"], ["ab4"], lengths=[2, 3], ignore_case=True)
+    assert out["exact_match_L2"].tolist() == [1.0] and out["token_edit_distance_L3"].tolist() == [1.0]
+
+
+def test_prefix_metrics_does_not_strip_inside_a_prefix():
+    """Only the whole texts are stripped: a prefix ending in a space keeps it."""
+    out = mm.prefix_metrics(["1 2"], ["12x"], lengths=[2])
+    assert out["exact_match_L2"].tolist() == [0.0] and out["token_edit_distance_L2"].tolist() == [1.0]
+
+
 def test_empty_prediction_is_a_valid_wrong_answer():
     np.testing.assert_array_equal(mm.exact_match([""], ["12"]), [0.0])
     np.testing.assert_array_equal(mm.token_edit_distance([""], ["12"]), [2])
@@ -134,6 +151,23 @@ def test_tie_breaking_is_not_always_the_first_maximum():
     assert any(p > 0 for p in positions)
     for row, position in zip(ties, positions):
         assert mm.multiple_choice_grade([row], [position]).tolist() == [1.0]
+
+
+def test_multiple_choice_grade_groups_ragged_samples_and_keeps_their_order():
+    rows = [[-1.0, -2.0], [-3.0, -0.5, -2.0], [-0.1, -4.0], [-2.0, -2.5, -0.2, -1.0], [-5.0, -0.3, -1.0]]
+    targets = [0, 1, 1, [0.0, 0.25, 0.5, 0.75], [1.0, 0.5, 0.0]]
+    np.testing.assert_array_equal(mm.multiple_choice_grade(rows, targets), [1.0, 1.0, 0.0, 0.5, 0.5])
+
+
+def test_multiple_choice_grade_fast_path_equals_lists():
+    rng = np.random.default_rng(0)
+    rows = np.round(rng.normal(-3.0, 1.0, size=(500, 4)), 1)  # rounded: many ties
+    targets = rng.integers(0, 4, size=500)
+    fast = mm.multiple_choice_grade(rows, targets)
+    np.testing.assert_array_equal(fast, mm.multiple_choice_grade(rows.tolist(), targets.tolist()))
+    one_hot = np.eye(4)[targets]
+    np.testing.assert_array_equal(fast, mm.multiple_choice_grade(rows, one_hot))
+    np.testing.assert_array_equal(fast, mm.multiple_choice_grade(rows.tolist(), one_hot.tolist()))
 
 
 def test_brier_score_by_hand():
@@ -251,6 +285,26 @@ def test_emergence_score_sign_and_degenerate_curves():
     assert mm.emergence_score([1, 2], [0.2, 0.2]) == 0.0
     assert mm.emergence_score([1, 2, 3, 4], [0.0, 0.0, 0.0, 1.0]) == math.inf  # a pure jump
     assert mm.emergence_score([1, 2], [0.0, 0.3]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-308, 2.0**-1074 * 2**20, 1.0])
+def test_emergence_score_and_sharpness_near_the_float_limits(scale):
+    """Issue 14 item 9: max - min of scores near ±1e308 overflowed; both measures are scale-free, so any scale
+    gives the value of the unscaled curve."""
+    curve = np.array([-1.0, -1.0, -0.5, 1.0])
+    sizes = [1, 2, 3, 4]
+    assert mm.emergence_score(sizes, curve * scale) == pytest.approx(mm.emergence_score(sizes, curve), rel=1e-12)
+    assert mm.jump_sharpness(sizes, curve * scale) == pytest.approx(mm.jump_sharpness(sizes, curve), rel=1e-12)
+    many = np.array([curve, -curve, curve / 2]) * scale
+    np.testing.assert_allclose(mm.emergence_score(sizes, many), mm.emergence_score(sizes, many / scale), rtol=1e-12)
+
+
+def test_emergence_score_of_scores_at_plus_minus_the_float_maximum():
+    top = np.finfo(float).max
+    assert mm.emergence_score([1, 2, 3, 4], [-top, -top, -top, top]) == math.inf  # a pure jump, not NaN
+    assert mm.emergence_score([1, 2, 3], [-top, -top, top]) == pytest.approx(math.sqrt(2))
+    assert mm.emergence_score([1, 2, 3], [-1e308, 0.0, 1e308]) == pytest.approx(2.0)
+    assert mm.jump_sharpness([1, 2, 3], [-1e308, -1e308, 1e308]) == 1.0
 
 
 def test_correct_choice_log_prob_by_hand():

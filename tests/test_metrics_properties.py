@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 import mirage_metrics as mm
 
 SHORT_TEXT = st.text(alphabet="0123 ab", max_size=8)
+# any Unicode text: every code point but surrogates, whitespace and case-changing letters of every script included
+UNICODE_TEXT = st.text(max_size=10)
 FINITE_LOGLIKELIHOOD = st.floats(min_value=-50.0, max_value=0.0, allow_nan=False)
+
+
+def score_vector(target, n_choices: int) -> np.ndarray:
+    """A target's scores over the choices: one-hot for a choice index, else the given scores."""
+    return np.eye(n_choices)[target] if isinstance(target, (int, np.integer)) else np.asarray(target, dtype=float)
 
 
 def dp_edit_distance(left, right) -> int:
@@ -30,18 +37,22 @@ def dp_edit_distance(left, right) -> int:
 # --- token edit distance is a metric and equals the DP --------------------------------------------------------------
 
 
-@given(st.lists(st.tuples(SHORT_TEXT, SHORT_TEXT), min_size=1, max_size=20))
+@given(st.lists(st.tuples(UNICODE_TEXT, UNICODE_TEXT), min_size=1, max_size=20))
 def test_token_edit_distance_equals_dp_by_characters(pairs):
     predictions, references = map(list, zip(*pairs))
     expected = [dp_edit_distance(p, r) for p, r in pairs]
-    assert mm.token_edit_distance(predictions, references).tolist() == expected
+    assert mm.token_edit_distance(predictions, references, strip=False).tolist() == expected
+    stripped = [dp_edit_distance(p.strip(), r.strip()) for p, r in pairs]
+    assert mm.token_edit_distance(predictions, references).tolist() == stripped
 
 
-@given(SHORT_TEXT, SHORT_TEXT)
+@given(UNICODE_TEXT, UNICODE_TEXT)
 def test_token_edit_distance_equals_dp_by_whitespace_and_callable(prediction, reference):
     words = mm.token_edit_distance([prediction], [reference], tokenizer="whitespace")[0]
     assert words == dp_edit_distance(prediction.split(), reference.split())
-    pairs_of_chars = mm.token_edit_distance([prediction], [reference], tokenizer=lambda s: list(zip(s, s[1:])))[0]
+    pairs_of_chars = mm.token_edit_distance(
+        [prediction], [reference], tokenizer=lambda s: list(zip(s, s[1:])), strip=False
+    )[0]
     assert pairs_of_chars == dp_edit_distance(list(zip(prediction, prediction[1:])), list(zip(reference, reference[1:])))
 
 
@@ -57,15 +68,15 @@ def gpt2_tokenizer(tiny_gpt2):
 def test_token_edit_distance_equals_dp_on_hugging_face_token_ids(gpt2_tokenizer, prediction, reference):
     ids = [gpt2_tokenizer(t, add_special_tokens=False)["input_ids"] for t in (prediction, reference)]
     expected = dp_edit_distance(*ids)
-    assert mm.token_edit_distance([prediction], [reference], tokenizer=gpt2_tokenizer)[0] == expected
+    assert mm.token_edit_distance([prediction], [reference], tokenizer=gpt2_tokenizer, strip=False)[0] == expected
     backend = gpt2_tokenizer.backend_tokenizer  # a `tokenizers.Tokenizer`
-    assert mm.token_edit_distance([prediction], [reference], tokenizer=backend)[0] == expected
+    assert mm.token_edit_distance([prediction], [reference], tokenizer=backend, strip=False)[0] == expected
 
 
-@given(SHORT_TEXT, SHORT_TEXT, SHORT_TEXT)
+@given(UNICODE_TEXT, UNICODE_TEXT, UNICODE_TEXT)
 def test_token_edit_distance_is_a_metric(a, b, c):
     def d(x, y):
-        return int(mm.token_edit_distance([x], [y])[0])
+        return int(mm.token_edit_distance([x], [y], strip=False)[0])
 
     assert d(a, a) == 0
     assert (d(a, b) == 0) == (a == b)
@@ -74,12 +85,40 @@ def test_token_edit_distance_is_a_metric(a, b, c):
     assert abs(len(a) - len(b)) <= d(a, b) <= max(len(a), len(b))
 
 
-@given(st.lists(st.tuples(SHORT_TEXT, SHORT_TEXT), min_size=1, max_size=10))
-def test_exact_match_is_zero_edit_distance_without_stripping(pairs):
+@st.composite
+def near_pairs(draw):
+    """A (prediction, reference) pair of any Unicode text, often the same answer up to whitespace or case."""
+    reference = draw(UNICODE_TEXT)
+    padding = st.text(alphabet=" \t\n\r\x0b\x0c\xa0\u2003\u3000", max_size=3)
+    prediction = draw(
+        st.one_of(
+            UNICODE_TEXT,
+            st.just(reference),
+            st.tuples(padding, padding).map(lambda pad: pad[0] + reference + pad[1]),
+            st.sampled_from([reference.upper(), reference.lower(), reference.swapcase()]),
+        )
+    )
+    return prediction, reference
+
+
+@settings(max_examples=300)
+@given(st.lists(near_pairs(), min_size=1, max_size=10), st.booleans(), st.booleans(), st.sampled_from(["char", "whitespace"]))
+def test_exact_match_implies_zero_edit_distance_for_the_same_options(pairs, strip, ignore_case, tokenizer):
+    """One normalisation rule: with the same options, exact match 1 implies edit distance 0 (and for characters,
+    distance 0 implies exact match), over the full Unicode range; the default options agree too."""
     predictions, references = map(list, zip(*pairs))
-    matches = mm.exact_match(predictions, references, strip=False)
-    distances = mm.token_edit_distance(predictions, references)
-    np.testing.assert_array_equal(matches, (distances == 0).astype(float))
+    options = {"strip": strip, "ignore_case": ignore_case}
+    matches = mm.exact_match(predictions, references, **options)
+    distances = mm.token_edit_distance(predictions, references, tokenizer=tokenizer, **options)
+    assert np.all(distances[matches == 1.0] == 0)
+    if tokenizer == "char":
+        np.testing.assert_array_equal(matches, (distances == 0).astype(float))
+    by_default = mm.token_edit_distance(predictions, references)
+    assert np.all(by_default[mm.exact_match(predictions, references) == 1.0] == 0)
+    prefixes = mm.prefix_metrics(predictions, references, lengths=(1, 3), **options)
+    for length in (1, 3):
+        prefix_match = prefixes[f"exact_match_L{length}"]
+        assert np.all(prefixes[f"token_edit_distance_L{length}"][prefix_match == 1.0] == 0)
 
 
 # --- Brier scores --------------------------------------------------------------------------------------------------
@@ -146,7 +185,7 @@ def test_multiple_choice_grade_picks_a_most_likely_choice(rows_and_targets):
     rows, targets = rows_and_targets
     grades = mm.multiple_choice_grade(rows, targets)
     for row, target, grade in zip(rows, targets, grades):
-        scores = np.eye(len(row))[target] if isinstance(target, int) else np.array(target)
+        scores = score_vector(target, len(row))
         # BIG-bench compares normalised log-probs, so choices within rounding of the maximum tie
         best = [scores[k] for k in range(len(row)) if row[k] >= max(row) - 1e-12]
         assert grade in best
@@ -200,3 +239,97 @@ def test_multiple_choice_grade_equals_bigbench_on_tie_heavy_inputs(rows):
     scores = [list(np.linspace(0.0, 1.0, len(row))) for row in rows]
     expected = [bigbench_multiple_choice_grade_reference(row, score) for row, score in zip(rows, scores)]
     assert mm.multiple_choice_grade(rows, scores).tolist() == expected
+
+
+# --- Brier on arbitrary probability vectors --------------------------------------------------------------------------
+
+
+@st.composite
+def probability_rows_and_targets(draw):
+    """Arbitrary probability vectors (any non-negative weights, normalised) with indices or non-negative scores."""
+    rows, targets = [], []
+    for _ in range(draw(st.integers(1, 6))):
+        n_choices = draw(st.integers(1, 8))
+        weights = np.array(draw(st.lists(st.floats(0.0, 1e6), min_size=n_choices, max_size=n_choices)))
+        assume(weights.sum() > 0)
+        rows.append(weights / weights.sum())
+        if draw(st.booleans()):
+            targets.append(draw(st.integers(0, n_choices - 1)))
+        else:
+            targets.append(draw(st.lists(st.floats(0.0, 1e3), min_size=n_choices, max_size=n_choices)))
+    return rows, targets
+
+
+@settings(max_examples=300)
+@given(probability_rows_and_targets())
+def test_brier_score_on_arbitrary_probability_vectors(rows_and_targets):
+    """BIG-bench's terms t(p - 1)^2 + (1 - t)p^2 equal sum (p - t)^2 + t(1 - t), in [0, 2] for any p and scores."""
+    rows, targets = rows_and_targets
+    for p, target, score in zip(rows, targets, mm.brier_score(rows, targets)):
+        s = score_vector(target, len(p))
+        t = s / s.sum() if s.sum() > 0 else np.zeros_like(s)
+        assert score == pytest.approx(float(np.sum((p - t) ** 2 + t * (1 - t))), abs=1e-9)
+        assert -1e-12 <= score <= 2.0 + 1e-9
+        if isinstance(target, int):
+            assert score == pytest.approx(float(np.sum((p - s) ** 2)), abs=1e-9)
+
+
+# --- multiple choice grade, vectorised, against the per-row function it replaced -----------------------------------
+
+
+def per_row_multiple_choice_grade(rows, targets, absolute_normalization=False) -> list[float]:
+    """The per-row multiple_choice_grade the vectorised one replaced (BIG-bench's json_task and argmax), kept as
+    the reference: score each row (x - logsumexp(x), or raw x), hash the float64 array among tied maxima."""
+    import hashlib
+
+    from scipy.special import logsumexp
+
+    grades = []
+    for row, target in zip(rows, targets):
+        row = np.asarray(row, dtype=np.float64)
+        scores = score_vector(target, len(row))
+        scored = row if absolute_normalization else row - logsumexp(row)
+        tied = np.flatnonzero(scored == scored.max())
+        grades.append(float(scores[tied[int(hashlib.sha256(scored.tobytes()).hexdigest(), 16) % len(tied)]]))
+    return grades
+
+
+TIE_PRONE = st.one_of(st.sampled_from([-0.5, -1.0, -2.25, -7.0, 0.0]), st.floats(-1e4, 0.0), st.floats(-1e300, 1e300))
+
+
+@st.composite
+def choice_samples(draw, rectangular: bool):
+    """Samples with tie-heavy log-likelihoods; targets are indices or distinct scores, so a grade names its choice."""
+    n_samples = draw(st.integers(1, 12))
+    fixed = draw(st.integers(1, 6))
+    rows, targets = [], []
+    for _ in range(n_samples):
+        n_choices = fixed if rectangular else draw(st.integers(1, 6))
+        rows.append(draw(st.lists(TIE_PRONE, min_size=n_choices, max_size=n_choices)))
+        targets.append(draw(st.integers(0, n_choices - 1)) if draw(st.booleans()) else list(np.arange(n_choices) / 8))
+    return rows, targets
+
+
+@settings(max_examples=300)
+@given(choice_samples(rectangular=False), st.booleans())
+def test_multiple_choice_grade_is_bit_identical_to_the_per_row_function(rows_and_targets, absolute_normalization):
+    rows, targets = rows_and_targets
+    expected = per_row_multiple_choice_grade(rows, targets, absolute_normalization)
+    got = mm.multiple_choice_grade(rows, targets, absolute_normalization=absolute_normalization)
+    assert got.tolist() == expected
+
+
+@settings(max_examples=300)
+@given(choice_samples(rectangular=True), st.booleans(), st.booleans())
+def test_multiple_choice_grade_on_arrays_is_bit_identical_to_the_per_row_function(
+    rows_and_targets, absolute_normalization, index_targets
+):
+    """Rectangular numpy input takes the fast path: an index vector or a score matrix as targets."""
+    rows, targets = rows_and_targets
+    n_choices = len(rows[0])
+    targets = [t if isinstance(t, int) else int(np.argmax(t)) for t in targets] if index_targets else [
+        list(np.arange(n_choices) / 8) for _ in rows
+    ]
+    expected = per_row_multiple_choice_grade(rows, targets, absolute_normalization)
+    got = mm.multiple_choice_grade(np.array(rows), np.array(targets), absolute_normalization=absolute_normalization)
+    assert got.tolist() == expected

@@ -53,7 +53,7 @@ def test_token_edit_distance_rejects_unknown_tokenizers():
 
 @pytest.mark.parametrize("lengths", [(), (0, 1), (-2,)])
 def test_prefix_metrics_rejects_bad_lengths(lengths):
-    with raises(r"lengths=.* must be a non-empty list of positive integers"):
+    with raises(r"lengths(\[\d\] = -?\d is below 1| is empty); pass integers >= 1"):
         mm.prefix_metrics(["1"], ["1"], lengths=lengths)
 
 
@@ -93,7 +93,7 @@ def test_target_log_prob_rejects_bad_shapes_and_lengths():
         mm.target_log_prob([[-1.0], [-2.0, -3.0]])
     with raises(r"loglikelihoods has 2 samples but lengths has 1"):
         mm.target_log_prob([-1.0, -2.0], lengths=[3])
-    with raises(r"lengths must be positive \(tokens or characters of each target\)"):
+    with raises(r"lengths\[0\] = 0 is below 1; pass integers >= 1"):
         mm.target_log_prob([-1.0], lengths=[0])
 
 
@@ -200,9 +200,9 @@ def test_image_metrics_reject_bad_inputs():
         mm.mean_squared_error(x, np.full((2, 3), NAN))
     with raises(r"x is ragged \(rows of different lengths\)"):
         mm.mean_squared_error([[0.0], [0.0, 1.0]], [[0.0], [0.0, 1.0]])
-    with raises(r"c=0.0 must be a positive finite threshold"):
+    with raises(r"c=0 must be a positive finite number \(the MSE threshold\)"):
         mm.reconstruction_c(x, x, c=0)
-    with raises(r"c=nan must be a positive finite threshold"):
+    with raises(r"c=nan must be a positive finite number"):
         mm.reconstruction_c(x, x, c=NAN)
 
 
@@ -257,3 +257,76 @@ def test_correct_choice_log_prob_checks_targets_and_rows():
         mm.correct_choice_log_prob([[-1.0, -2.0]], [3])
     with raises(r"loglikelihoods\[0\] contains NaN or inf"):
         mm.correct_choice_log_prob([[-1.0, NAN]], [0])
+
+
+# --- issue 14 item 9: wrong numbers or TypeErrors became ValueErrors naming the argument and the fix ---------------
+
+
+@pytest.mark.parametrize("unordered", [{"12", "7"}, frozenset({"12", "7"}), {"12": 0, "7": 1}])
+def test_sets_and_dicts_are_not_paired_in_hash_order(unordered):
+    for metric in (mm.exact_match, mm.token_edit_distance, mm.prefix_metrics):
+        with raises(r"predictions is a (set|frozenset|dict), which has no sample order; pass a list"):
+            metric(unordered, ["12", "7"])
+    with raises(r"loglikelihoods is a (set|frozenset|dict), which has no sample order"):
+        mm.target_log_prob({-1.0: 0, -2.0: 1} if isinstance(unordered, dict) else {-1.0, -2.0})
+    with raises(r"targets is a set, which has no sample order"):
+        mm.multiple_choice_grade([[-1.0, -2.0], [-1.0, -2.0]], {0, 1})
+    with raises(r"loglikelihoods is a set, which has no sample order"):
+        mm.choice_probs({(-1.0, -2.0), (-3.0, -1.0)})
+
+
+def test_positive_log_likelihoods_are_not_probabilities():
+    with raises(r"loglikelihoods\[0\] = 5.0 is positive, so not a log-probability; pass log p \(<= 0\)"):
+        mm.per_token_prob([5.0], [1])
+    with raises(r"loglikelihoods\[1\] = 0.5 is positive"):
+        mm.target_log_prob([-1.0, 0.5])
+    assert mm.per_token_prob([0.0, -0.0], [1, 2]).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("lengths", [[1.7], [2, 0.5], (3.25,)])
+def test_fractional_lengths_are_errors_not_truncated(lengths):
+    with raises(r"lengths\[\d\] = [\d.]+ is not a whole number; pass integers >= 1"):
+        mm.prefix_metrics(["12"], ["12"], lengths=lengths)
+    with raises(r"lengths\[\d\] = [\d.]+ is not a whole number; pass integers >= 1"):
+        mm.per_token_prob([-1.0] * len(lengths), lengths)
+    assert mm.prefix_metrics(["12"], ["13"], lengths=[2.0]) == mm.prefix_metrics(["12"], ["13"], lengths=[2])
+
+
+def test_arguments_of_the_wrong_kind_are_value_errors():
+    with raises(r"lengths is None; pass a sequence of numbers"):
+        mm.prefix_metrics(["1"], ["1"], lengths=None)
+    with raises(r"lengths must be 1-D"):
+        mm.prefix_metrics(["1"], ["1"], lengths=3)
+    with raises(r"loglikelihoods is a single float; pass a list \(one entry per sample\)"):
+        mm.choice_probs(3.0)
+    with raises(r"targets is a single int; pass a list \(one entry per sample\)"):
+        mm.multiple_choice_grade([[-1.0, -2.0]], 0)
+    with raises(r"targets is a single int"):
+        mm.brier_score([[0.5, 0.5]], 1)
+    x = np.zeros((2, 3))
+    with raises(r"c=None must be a positive finite number \(the MSE threshold\)"):
+        mm.reconstruction_c(x, x, c=None)
+    with raises(r"c='0.1' must be a positive finite number"):
+        mm.reconstruction_c(x, x, c="0.1")
+    with raises(r"k=1.5 must be an int"):
+        mm.subset_accuracy([[True, True]], k=1.5)
+
+
+@pytest.mark.parametrize("target", [1.7, 1.0, np.float64(0.0), True])
+def test_float_or_bool_targets_are_not_choice_indices(target):
+    with raises(r"targets\[0\] = .* is not a choice index; pass an int index or a list of target scores"):
+        mm.multiple_choice_grade([[-1.0, -2.0]], [target])
+    with raises(r"targets\[0\] = .* is not a choice index"):
+        mm.brier_score([[0.5, 0.5]], [target])
+
+
+def test_fast_path_errors_name_the_row():
+    """Rectangular inputs are checked at numpy speed; a bad one still gets the row-by-row message."""
+    with raises(r"loglikelihoods\[1\] contains NaN or inf"):
+        mm.multiple_choice_grade(np.array([[-1.0, -2.0], [NAN, -1.0]]), np.array([0, 1]))
+    with raises(r"targets\[1\] = 2 is out of range for 2 choices"):
+        mm.multiple_choice_grade(np.array([[-1.0, -2.0], [-3.0, -1.0]]), np.array([0, 2]))
+    with raises(r"targets has 1 samples but loglikelihoods has 2"):
+        mm.multiple_choice_grade(np.array([[-1.0, -2.0], [-3.0, -1.0]]), np.array([0]))
+    with raises(r"loglikelihoods\[0\] must be a non-empty 1-D sequence"):
+        mm.multiple_choice_grade(np.zeros((1, 0)), [0])
