@@ -44,6 +44,7 @@ __all__ = [
     "SHOT_POOL_SIZE",
     "BigBenchDataNotFound",
     "JsonTask",
+    "find_benchmark_tasks",
     "resolve_bigbench_dir",
     "discover_tasks",
     "load_task",
@@ -196,6 +197,27 @@ def lm_eval_task_name(task: JsonTask, form: str) -> str:
     return f"mirage_bb_{task.full_name}_{form}"
 
 
+def find_benchmark_tasks(folder: str | os.PathLike) -> Path | None:
+    """The ``benchmark_tasks`` folder (with ``<task>/task.json``) that ``folder`` is or holds, else None.
+
+    ``folder`` may be ``benchmark_tasks`` itself, a folder holding it, or a BIG-bench
+    checkout (``<checkout>/bigbench/benchmark_tasks``).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as checkout:
+    ...     tasks = Path(checkout, "bigbench", "benchmark_tasks")
+    ...     (tasks / "arithmetic").mkdir(parents=True)
+    ...     _ = (tasks / "arithmetic" / "task.json").write_text("{}")
+    ...     find_benchmark_tasks(checkout) == tasks, find_benchmark_tasks(tasks / "arithmetic")
+    (True, None)
+    """
+    root = Path(folder).expanduser()
+    for candidate in (root, root / "benchmark_tasks", root / "bigbench" / "benchmark_tasks"):
+        if candidate.is_dir() and any(candidate.glob("*/task.json")):
+            return candidate
+    return None
+
+
 def resolve_bigbench_dir(bigbench_dir: str | os.PathLike | None = None) -> Path | None:
     """The ``benchmark_tasks`` folder from the argument or ``$MIRAGE_BIGBENCH_DIR``; None if neither is set.
 
@@ -205,10 +227,9 @@ def resolve_bigbench_dir(bigbench_dir: str | os.PathLike | None = None) -> Path 
     given = bigbench_dir or os.environ.get(BIGBENCH_DIR_ENV) or None
     if given is None:
         return None
-    root = Path(given).expanduser()
-    for candidate in (root, root / "benchmark_tasks", root / "bigbench" / "benchmark_tasks"):
-        if candidate.is_dir() and any(candidate.glob("*/task.json")):
-            return candidate
+    found = find_benchmark_tasks(given)
+    if found is not None:
+        return found
     origin = "bigbench_dir" if bigbench_dir else BIGBENCH_DIR_ENV
     raise BigBenchDataNotFound(
         f"{origin}={str(given)!r} holds no BIG-bench JSON tasks; point it at a BIG-bench checkout's "

@@ -2,14 +2,19 @@
 
 A command module defines ``register(subparsers)``, which adds its sub-parser and
 sets ``func`` (a callable taking the parsed ``argparse.Namespace`` and returning
-an exit code) with ``parser.set_defaults(func=...)``.
+an exit code) with ``parser.set_defaults(func=...)``. A ``ValueError`` that ``func``
+lets through becomes one line on stderr in the command line's words
+(:func:`user_message`) and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
+
+from mirage_metrics import __version__
 
 # Order is the order of `mirage --help`.
 COMMAND_MODULES = [
@@ -35,10 +40,43 @@ def build_parser() -> argparse.ArgumentParser:
             "across model sizes (Schaeffer, Miranda & Koyejo 2023)."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"mirage_metrics.cli.{name}").register(subparsers)
+    _remember_parsers(parser)
     return parser
+
+
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Each (sub-)command's parser as the default ``command_parser``; a nested command's parser wins."""
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.set_defaults(command_parser=subparser)
+                _remember_parsers(subparser)
+
+
+_PATH_REPR = re.compile(r"\b(?:Posix|Windows|Pure\w*)?Path\(('[^']*'|\"[^\"]*\")\)")
+
+
+def user_message(error: Exception | str, parser: argparse.ArgumentParser) -> str:
+    """An error's text in the command line's words: a parameter's ``name=`` becomes its flag, a path prints plainly.
+
+    >>> parser = argparse.ArgumentParser(prog="mirage report")
+    >>> _ = parser.add_argument("--holdout-largest", type=int)
+    >>> user_message(ValueError("holdout_largest=9 leaves 1 model"), parser)
+    '--holdout-largest 9 leaves 1 model'
+    >>> from pathlib import PosixPath
+    >>> user_message(f"source {PosixPath('runs/x')!r} does not exist", parser)
+    "source 'runs/x' does not exist"
+    """
+    text = _PATH_REPR.sub(r"\1", str(error))
+    for action in parser._actions:
+        flags = [flag for flag in action.option_strings if flag.startswith("--")]
+        if flags:
+            text = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=", f"{flags[0]} ", text)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,10 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         parser.print_help()
         return 0
     if extra and not getattr(args, "accepts_extra_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "accepts_extra_args", False):
         args.extra_args = extra
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as error:
+        command_parser = args.command_parser
+        print(f"{command_parser.prog}: error: {user_message(error, command_parser)}", file=sys.stderr)
+        return 2

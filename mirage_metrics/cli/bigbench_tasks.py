@@ -32,14 +32,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     if not args.bigbench_dir:
-        print(f"error: pass --bigbench-dir DIR or set {BIGBENCH_DIR_ENV}", file=sys.stderr)
-        return 2
+        raise ValueError(f"pass --bigbench-dir DIR or set {BIGBENCH_DIR_ENV}")
     try:
         written = write_task_configs(args.bigbench_dir, args.out, args.tasks, args.group,
                                      log=lambda message: print(message, file=sys.stderr))
-    except (ValueError, BigBenchDataNotFound) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except BigBenchDataNotFound as error:
+        raise ValueError(str(error)) from None
     n_tasks = sum(1 for p in written if p.name.startswith("mirage_bb_"))
     print(f"wrote {n_tasks} task configs to {args.out}")
     return 0

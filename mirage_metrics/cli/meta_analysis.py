@@ -76,6 +76,19 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_bigbench_results(sources: list[str]) -> None:
+    """A folder of BIG-bench tasks without their published results is an error that says so."""
+    from mirage_metrics.bigbench import find_benchmark_tasks
+
+    for source in map(Path, sources):
+        if source.is_dir() and find_benchmark_tasks(source) and not any(source.rglob("scores_*.json")):
+            raise ValueError(
+                f"source {source} holds BIG-bench tasks (<task>/task.json) but no results/scores_*.json; "
+                "BIG-bench's published scores are in benchmark_tasks/<task>/results/ of a full BIG-bench "
+                "checkout (git clone https://github.com/google/BIG-bench): pass that folder"
+            )
+
+
 def run(args) -> int:
     from mirage_metrics.atomic_files import write_csv, write_text
     from mirage_metrics.html_report import render_page
@@ -96,6 +109,7 @@ def run(args) -> int:
     from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
     try:
+        _check_bigbench_results(args.sources)
         frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
         scores = emergence_scores(frame, progress=True)
         kept = summary_curves(scores, args.min_sizes)
