@@ -20,8 +20,8 @@ import glob
 import io
 import logging
 import re
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 
 from mirage_metrics.paths import tasks_path
 
@@ -43,7 +43,7 @@ SWEEP_OWNED = {
 }
 _GLOB = re.compile(r"[*?\[]")
 # Lines that name an entry of lm-eval's task index; only used for "did you mean" suggestions.
-_NAME_LINE = re.compile(r"^(?:task|group|tag):[ \t]*['\"]?([\w.\-]+)", re.MULTILINE)
+_NAME_LINE = re.compile(rb"^(?:task|group|tag):[ \t]*['\"]?([\w.\-]+)", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- task names
@@ -70,11 +70,14 @@ def check_tasks(tasks: str, include_path: str | Path | None = None) -> None:
     unresolved = [name for name in unresolved if not ours.match_tasks([name])]
     if not unresolved:
         return
-    lm_eval_texts = "\0".join(_read_texts(_lm_eval_tasks_folder().rglob("*.yaml")))
-    absent = [name for name in unresolved if not name or (not _GLOB.search(name) and name not in lm_eval_texts)]
+    lm_eval_texts = b"\0".join(_read_files(_lm_eval_tasks_folder().rglob("*.yaml")))
+    absent = [
+        name for name in unresolved
+        if not name or (not _GLOB.search(name) and name.encode("utf-8", "surrogateescape") not in lm_eval_texts)
+    ]  # fmt: skip
     if absent:
-        known = ours.all_tasks + sorted(set(_NAME_LINE.findall(lm_eval_texts)))
-        raise _unknown_tasks(absent, known)
+        scraped = {name.decode("utf-8", "replace") for name in _NAME_LINE.findall(lm_eval_texts)}
+        raise _unknown_tasks(absent, ours.all_tasks + sorted(scraped))
     with _quiet_lm_eval():
         everything = TaskManager(include_path=roots)
     unknown = [name for name in unresolved if not everything.match_tasks([name])]
@@ -97,10 +100,10 @@ def _is_file_or_folder_task(name: str, count: int) -> bool:
     return count == 1 and Path(name).is_dir()
 
 
-def _read_texts(files: Iterable[Path]) -> Iterable[str]:
+def _read_files(files: Iterable[Path]) -> Iterable[bytes]:
     for file in files:
         with contextlib.suppress(OSError):
-            yield file.read_text(encoding="utf-8", errors="replace")
+            yield file.read_bytes()
 
 
 def _unknown_tasks(names: list[str], known: list[str]) -> ValueError:
