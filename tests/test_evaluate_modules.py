@@ -205,3 +205,25 @@ def test_modules_load_from_the_installed_wheel_in_another_directory(built_wheel,
     out = run_from(elsewhere, pythonpath=str(site))
     assert out["package"].startswith(str(site))
     assert out["computed"]["token_edit_distance_per_sample"] == [1, 2]
+
+
+def test_brier_module_refuses_fractional_choice_indices(modules):
+    """Issue 14 item 9: datasets used to cast the label 1.7 to 1 and score it as choice 1."""
+    brier = modules["brier"]
+    with pytest.raises(ValueError, match=r"references\[1\] = 1.7 is not a choice index"):
+        brier.compute(predictions=[[0.0, -1.0], [0.0, -1.0]], references=[0, 1.7])
+    whole = brier.compute(predictions=[[0.0, -1.0]], references=[1.0], return_per_sample=True)
+    assert whole == brier.compute(predictions=[[0.0, -1.0]], references=[1], return_per_sample=True)
+    assert whole["brier_score_per_sample"] == mm.brier_score(mm.choice_probs([[0.0, -1.0]]), [1]).tolist()
+
+
+def test_text_modules_share_the_core_normalisation(modules):
+    """Issue 14 item 10: the same strip / ignore_case options, with the same defaults, as exact_match."""
+    pair = {"predictions": [" 42", "PARIS"], "references": ["42", "paris"]}
+    assert modules["token_edit"].compute(**pair, return_per_sample=True)["token_edit_distance_per_sample"] == [0, 5]
+    assert modules["token_edit"].compute(**pair, ignore_case=True) == {"token_edit_distance": 0.0}
+    assert modules["token_edit"].compute(**pair, strip=False, ignore_case=True) == {"token_edit_distance": 0.5}
+    at_length = modules["exact_match_at_length"].compute(**pair, lengths=[2], ignore_case=True)
+    assert at_length == {"exact_match_L2": 1.0, "token_edit_distance_L2": 0.0}
+    with pytest.raises(ValueError, match=r"lengths\[0\] = 1.7 is not a whole number"):
+        modules["exact_match_at_length"].compute(**pair, lengths=[1.7])

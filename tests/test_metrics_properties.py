@@ -102,7 +102,8 @@ def near_pairs(draw):
 
 
 @settings(max_examples=300)
-@given(st.lists(near_pairs(), min_size=1, max_size=10), st.booleans(), st.booleans(), st.sampled_from(["char", "whitespace"]))
+@given(st.lists(near_pairs(), min_size=1, max_size=10), st.booleans(), st.booleans(),
+       st.sampled_from(["char", "whitespace"]))
 def test_exact_match_implies_zero_edit_distance_for_the_same_options(pairs, strip, ignore_case, tokenizer):
     """One normalisation rule: with the same options, exact match 1 implies edit distance 0 (and for characters,
     distance 0 implies exact match), over the full Unicode range; the default options agree too."""

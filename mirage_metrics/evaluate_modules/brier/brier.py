@@ -26,7 +26,8 @@ Args:
     predictions (`list` of `list` of `float`): per sample, one value per choice (samples may differ in choices):
         log-likelihoods (default) or probabilities summing to 1, see `prediction_type`.
     references (`list` of `int` or `list` of `list` of `float`): per sample, the index of the correct choice,
-        or BIG-bench target scores (one per choice; the choices with the highest score are correct).
+        or BIG-bench target scores (one per choice; the choices with the highest score are correct). An index
+        must be a whole number: 1.7 is an error, not choice 1.
     prediction_type (`str`, default `"loglikelihoods"`): what `predictions` hold, `"loglikelihoods"` or
         `"probabilities"`.
     return_per_sample (`bool`, default `False`): also return every sample's Brier score.
@@ -46,6 +47,28 @@ Examples:
 PREDICTION_TYPES = ("loglikelihoods", "probabilities")
 
 
+def choice_indices(references: list) -> list:
+    """Scalar references (stored as float64) as int choice indices; a fractional one is an error.
+
+    >>> choice_indices([1.0, [0.0, 1.0]])
+    [1, [0.0, 1.0]]
+    >>> choice_indices([1.7])
+    Traceback (most recent call last):
+    ...
+    ValueError: references[0] = 1.7 is not a choice index; pass an int index or a list of target scores
+    """
+    indices = []
+    for i, reference in enumerate(references):
+        if isinstance(reference, float):
+            if not reference.is_integer():
+                raise ValueError(
+                    f"references[{i}] = {reference} is not a choice index; pass an int index or a list of target scores"
+                )
+            reference = int(reference)
+        indices.append(reference)
+    return indices
+
+
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class Brier(evaluate.Metric):
     def _info(self):
@@ -55,7 +78,8 @@ class Brier(evaluate.Metric):
             _CITATION,
             _KWARGS_DESCRIPTION,
             [
-                datasets.Features({"predictions": choices, "references": datasets.Value("int64")}),
+                # indices arrive as float64 so that datasets cannot cast 1.7 to 1; choice_indices checks them
+                datasets.Features({"predictions": choices, "references": datasets.Value("float64")}),
                 datasets.Features({"predictions": choices, "references": choices}),
             ],
             "https://github.com/google/BIG-bench/blob/main/bigbench/api/task_metrics.py",
@@ -64,6 +88,7 @@ class Brier(evaluate.Metric):
     def _compute(self, predictions, references, prediction_type="loglikelihoods", return_per_sample=False):
         if prediction_type not in PREDICTION_TYPES:
             raise ValueError(f"prediction_type={prediction_type!r} is not known; use one of {PREDICTION_TYPES}")
+        references = choice_indices(references)
         from_loglikelihoods = prediction_type == "loglikelihoods"
         probs = choice_probs(predictions) if from_loglikelihoods else predictions
         result = summarise({"brier_score": brier_score(probs, references)}, return_per_sample)

@@ -18,9 +18,11 @@ shorter than L are left out of that L's mean (their per-sample value is NaN).
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions (`list` of `str`): model outputs (stripped of surrounding whitespace first).
+    predictions (`list` of `str`): model outputs.
     references (`list` of `str`): the correct answers.
-    lengths (`list` of `int`, default `[1, 2, 3, 4, 5]`): the prefix lengths L.
+    lengths (`list` of `int`, default `[1, 2, 3, 4, 5]`): the prefix lengths L, whole numbers >= 1.
+    strip (`bool`, default `True`), ignore_case (`bool`, default `False`): normalisation of both whole texts before
+        taking prefixes, the same rule as `mirage_metrics.exact_match` and `token_edit_distance`.
     return_per_sample (`bool`, default `False`): also return the per-sample values.
 Returns:
     exact_match_L{L} (`float`): the fraction of samples whose first L characters are right.
@@ -40,5 +42,8 @@ class ExactMatchAtLength(evaluate.Metric):
     def _info(self):
         return metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, string_pairs())
 
-    def _compute(self, predictions, references, lengths=(1, 2, 3, 4, 5), return_per_sample=False):
-        return summarise(prefix_metrics(predictions, references, lengths=lengths), return_per_sample)
+    def _compute(
+        self, predictions, references, lengths=(1, 2, 3, 4, 5), strip=True, ignore_case=False, return_per_sample=False
+    ):
+        per_sample = prefix_metrics(predictions, references, lengths=lengths, strip=strip, ignore_case=ignore_case)
+        return summarise(per_sample, return_per_sample)

@@ -25,6 +25,8 @@ Args:
     tokenizer (`str`, callable or Hugging Face tokenizer, default `"char"`): how to split texts into tokens:
         `"char"` (each character), `"whitespace"`, a callable `str -> sequence of hashable tokens`,
         or a `transformers`/`tokenizers` tokenizer (its token ids are compared).
+    strip (`bool`, default `True`), ignore_case (`bool`, default `False`): normalisation of both texts first, the
+        same rule and defaults as `mirage_metrics.exact_match`, so an exact match always has distance 0.
     return_per_sample (`bool`, default `False`): also return the distance of every sample.
 Returns:
     token_edit_distance (`float`): the mean distance over samples (0 is perfect).
@@ -34,6 +36,8 @@ Examples:
     >>> token_edit = mirage_metrics.load("token_edit")
     >>> token_edit.compute(predictions=["4201", "41"], references=["4211", "42"], return_per_sample=True)
     {'token_edit_distance': 1.0, 'token_edit_distance_per_sample': [1, 1]}
+    >>> token_edit.compute(predictions=[" 42"], references=["42"], strip=False)
+    {'token_edit_distance': 1.0}
 """
 
 
@@ -48,6 +52,9 @@ class TokenEdit(evaluate.Metric):
             "https://en.wikipedia.org/wiki/Levenshtein_distance",
         )
 
-    def _compute(self, predictions, references, tokenizer="char", return_per_sample=False):
-        distances = token_edit_distance(predictions, references, tokenizer=tokenizer)
+    def _compute(
+        self, predictions, references, tokenizer="char", strip=True, ignore_case=False, return_per_sample=False
+    ):
+        options = {"tokenizer": tokenizer, "strip": strip, "ignore_case": ignore_case}
+        distances = token_edit_distance(predictions, references, **options)
         return summarise({"token_edit_distance": distances}, return_per_sample)
