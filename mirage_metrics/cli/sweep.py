@@ -20,9 +20,10 @@ examples:
   accelerate launch --num_processes 4 -m mirage_metrics.cli sweep --family pythia ...   # data parallel
 Arguments after the known ones go to lm_eval verbatim, e.g. --gen_kwargs temperature=0.
 Task names, lm-eval arguments and model paths are checked before any model starts.
-In a Slurm job array (sbatch --array=0-7) --shard defaults to auto: array task k runs shard k of n,
-so --sizes 70m,160m,410m,1b,1.4b,2.8b,6.9b,12b over --array=0-7 gives one model per task and GPU;
-pass --shard 1/1 to run every model in each task. Template: examples/slurm/sweep.sbatch.
+In a Slurm job array (sbatch --array=0-7) --shard defaults to auto: the k-th task of the array runs
+shard k of n (array ids may start at 0 or 1), so --sizes 70m,160m,410m,1b,1.4b,2.8b,6.9b,12b over
+--array=0-7 gives one model per task and GPU; pass --shard 1/1 to run every model in each task.
+An sbatch template: examples/slurm/sweep.sbatch in the mirage-metrics repository.
 Rerun the same command to finish an interrupted sweep: complete model folders are skipped.
 Sweeps may share OUT: a model another live sweep is running is reported busy and left to it.
 Family files cannot switch on trust_remote_code; pass --model-args trust_remote_code=True yourself if you must."""
