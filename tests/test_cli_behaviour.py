@@ -66,3 +66,19 @@ def test_meta_analysis_on_bigbench_tasks_without_results_says_so(tmp_path, capsy
     err = capsys.readouterr().err
     assert "holds BIG-bench tasks (<task>/task.json) but no results/scores_*.json" in err
     assert not re.search(r"Path\(", err)
+
+
+def test_vision_help_shows_the_studies_own_defaults():
+    from mirage_metrics.vision.study import AutoencoderConfig, OmniglotConfig
+
+    parsers = {p.prog: p for p in _command_parsers(build_parser())}
+    for prog, config in (("mirage vision autoencoder", AutoencoderConfig()), ("mirage vision omniglot", OmniglotConfig())):
+        parser = parsers[prog]
+        help_text = " ".join(parser.format_help().split())
+        for action in parser._actions:
+            if hasattr(config, action.dest) and action.default is not None and action.dest != "data":
+                assert action.default == getattr(config, action.dest) or (
+                    list(action.default) == list(getattr(config, action.dest))), (prog, action.dest)
+        assert f"training epochs per size (default {config.epochs})" in help_text
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"default is {OmniglotConfig().epochs} epochs" in readme

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import math
 
+import subprocess
+
+from conftest import offline_env
 from test_arith_lm_eval import BIN, read_run, run_cli
 
+from mirage_metrics.cli.eval import INTRO
 from mirage_metrics.paths import tasks_path
 
 EXAMPLE = tasks_path() / "examples" / "mirage_example_gsm8k.yaml"
@@ -78,3 +82,12 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
     per_sample = [s["token_edit_distance_L3"] for s in samples["local_qa"]]
     assert sum(math.isnan(v) for v in per_sample) == 2 and 3.0 in per_sample
 
+
+
+def test_mirage_eval_help_says_what_it_adds_then_shows_lm_evals_options():
+    done = subprocess.run([str(BIN / "mirage"), "eval", "--help"], env=offline_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith(INTRO)
+    lm_eval_help = done.stdout[len(INTRO):]
+    assert "usage: lm-eval run" in lm_eval_help and "--model_args" in lm_eval_help

@@ -18,14 +18,23 @@ from mirage_metrics.paths import tasks_path
 
 LM_EVAL_COMMANDS = ("run", "ls", "validate")
 
+INTRO = """\
+usage: mirage eval [run|ls|validate] LM_EVAL_ARGUMENTS...
+
+`mirage eval` is `lm_eval` (run is implied; also ls and validate) with one addition: the mirage
+task folder (`mirage tasks-path`) comes first on --include_path, so the mirage_* tasks need no flag;
+your own --include_path still works and wins on name clashes. Example:
+  mirage eval --model hf --model_args pretrained=EleutherAI/pythia-160m --tasks mirage_arith --log_samples --output_path out
+
+lm-eval's own options follow.
+"""
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "eval",
         help="run lm-eval (lm_eval's own arguments) with the mirage tasks included",
-        description="Runs `lm_eval ARGS` with the mirage task folder on the include path, e.g. "
-        "`mirage eval --model hf --model_args pretrained=EleutherAI/pythia-160m --tasks mirage_arith`.",
-        add_help=False,
+        add_help=False,  # `mirage eval --help` prints INTRO, then lm-eval's own help
     )
     parser.set_defaults(func=run, accepts_extra_args=True)
 
@@ -52,6 +61,8 @@ def run(args) -> int:
     from lm_eval._cli import HarnessCLI
     from lm_eval.utils import setup_logging
 
+    if {"-h", "--help"} & set(args.extra_args):
+        print(INTRO, flush=True)
     setup_logging()
     cli = HarnessCLI()
     saved_argv = sys.argv

@@ -48,15 +48,16 @@ def register(subparsers) -> None:
             "token edit distance L(1-p), two-choice Brier (1-p^L)^2. Writes simulate.csv and PNG plots."
         ),
     )
-    parser.add_argument("--c", type=float, default=DEFAULT_C, help="power-law scale c (default 2e9)")
-    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="power-law exponent, negative (default -0.5)")
+    parser.add_argument("--c", type=float, default=DEFAULT_C, help="power-law scale c (default %(default)g)")
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="power-law exponent, negative (default %(default)g)")
     parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                        help="comma-separated parameter counts (default: GPT-3 API sizes 3.5e8,1.3e9,6.7e9,1.75e11)")
+                        help="comma-separated parameter counts (default: GPT-3 API sizes "
+                             f"{','.join(f'{size:g}' for size in DEFAULT_SIZES)})")
     parser.add_argument("--lengths", type=parse_lengths, default=list(DEFAULT_LENGTHS),
                         help="target lengths L, a range 1..5 or a list 1,3,5 (default 1..5)")
     parser.add_argument("--sample-problems", type=int, default=None, metavar="N",
                         help="also sample N problems per size (Monte Carlo) to show the 1/N resolution limit")
-    parser.add_argument("--seed", type=int, default=0, help="seed of --sample-problems (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample-problems (default %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (simulate.csv, *.png)")
     parser.set_defaults(func=run)
 

@@ -45,11 +45,11 @@ def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, d
     parser.add_argument("--download", action="store_true", help="fetch the data into --data-dir with torchvision")
     parser.add_argument("--device", default="auto", help="torch device: auto (CUDA if available), cpu, cuda, cuda:1")
     parser.add_argument("--shard", help="i/n (1 <= i <= n): run only every n-th size starting at the i-th, for n parallel jobs")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and shuffling (default %(default)s)")
     parser.add_argument("--batch-size", type=int, default=batch_size,
-                        help=f"training minibatch size (default {batch_size})")
+                        help="training minibatch size (default %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=learning_rate,
-                        help=f"Adam learning rate (default {learning_rate:g})")
+                        help="Adam learning rate (default %(default)g)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -67,9 +67,10 @@ def register(subparsers) -> None:
                     "(extract https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz there, or pass --download).",
     )
     _common_options(autoencoder, "bottleneck widths h", DEFAULT_BOTTLENECKS, ["cifar100", "synthetic"], 256, 1e-3)
-    autoencoder.add_argument("--epochs", type=int, default=20, help="training epochs per size (default 20)")
+    autoencoder.add_argument("--epochs", type=int, default=20, help="training epochs per size (default %(default)s)")
     autoencoder.add_argument("--thresholds", type=_thresholds, default=list(DEFAULT_THRESHOLDS),
-                             help="comma-separated MSE thresholds c of Reconstruction_c (default 0.003,0.004)")
+                             help="comma-separated MSE thresholds c of Reconstruction_c (default "
+                                  f"{','.join(map(str, DEFAULT_THRESHOLDS))})")
     autoencoder.add_argument("--train-images", type=int, help="use only the first N training images")
     autoencoder.add_argument("--test-images", type=int, help="use only the first N test images")
     autoencoder.set_defaults(func=run)
@@ -81,11 +82,11 @@ def register(subparsers) -> None:
                     "one of those zip files.",
     )
     _common_options(omniglot, "transformer widths", DEFAULT_WIDTHS, ["omniglot", "synthetic"], 64, 3e-3)
-    omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default 50)")
-    omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default 28)")
-    omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default 2000)")
+    omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default %(default)s)")
+    omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default %(default)s)")
+    omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default %(default)s)")
     omniglot.add_argument("--classes-per-sequence", type=int, default=5,
-                          help="distinct characters per sequence (burstiness, default 5)")
+                          help="distinct characters per sequence (burstiness, default %(default)s)")
     omniglot.set_defaults(func=run)
 
 
