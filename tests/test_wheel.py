@@ -32,8 +32,10 @@ def test_wheel_runs_the_arith_task_with_lm_eval_outside_the_repo(tmp_path):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, source / name)
     env = offline_env(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
-         str(source)], cwd=tmp_path, env=env)
+    built = run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "-w",
+                 str(tmp_path / "dist"), str(source)], cwd=tmp_path, env=env)
+    # No setuptools warning about our own pyproject.toml (license table, package data folders).
+    assert "BuildBackendWarning" not in built and "DeprecationWarning" not in built, built[-5000:]
     (wheel,) = (tmp_path / "dist").glob("mirage_metrics-*.whl")
     target = tmp_path / "target"
     run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)], cwd=tmp_path, env=env)
