@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import sys
 from pathlib import Path, PosixPath
 
 import pytest
+from conftest import offline_env
 
 from mirage_metrics import __version__
 from mirage_metrics.cli import build_parser, main, user_message
@@ -82,3 +85,19 @@ def test_vision_help_shows_the_studies_own_defaults():
         assert f"training epochs per size (default {config.epochs})" in help_text
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
     assert f"default is {OmniglotConfig().epochs} epochs" in readme
+
+
+def test_progress_bars_redraw_rarely_when_stderr_is_a_log_file(tmp_path):
+    code = (
+        "from mirage_metrics.cli import LOG_PROGRESS_INTERVAL, main\n"
+        "assert main(['tasks-path']) == 0\n"
+        "from tqdm.auto import tqdm\n"
+        "print(tqdm(range(3)).mininterval == LOG_PROGRESS_INTERVAL)\n"
+    )
+    env = offline_env()
+    env.pop("TQDM_MININTERVAL", None)
+    with open(tmp_path / "log", "w") as log:
+        done = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+                              timeout=120)
+    assert done.returncode == 0, (tmp_path / "log").read_text()[-3000:]
+    assert done.stdout.splitlines()[-1] == "True"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 
@@ -79,6 +80,20 @@ def user_message(error: Exception | str, parser: argparse.ArgumentParser) -> str
     return text
 
 
+#: Seconds between progress-bar redraws when stderr is a log file, not a terminal.
+LOG_PROGRESS_INTERVAL = 30
+
+
+def quiet_progress_in_logs() -> None:
+    """Progress bars (tqdm, here and in lm-eval children) redraw every 30 s when stderr is not a terminal.
+
+    tqdm (4.66+) takes ``TQDM_<ARGUMENT>`` environment variables as defaults when it
+    is imported; an explicit ``TQDM_MININTERVAL`` is kept.
+    """
+    if not sys.stderr.isatty():
+        os.environ.setdefault("TQDM_MININTERVAL", str(LOG_PROGRESS_INTERVAL))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -92,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "accepts_extra_args", False):
         args.extra_args = extra
+    quiet_progress_in_logs()
     try:
         return int(args.func(args) or 0)
     except ValueError as error:
