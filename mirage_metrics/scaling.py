@@ -43,6 +43,7 @@ __all__ = [
     "geometric_mean_probability",
     "PowerLaw",
     "fit_power_law",
+    "loss_spread_shape",
     "mirage_predictions",
     "task_stem",
     "MirageFit",
@@ -447,15 +448,53 @@ def fit_power_law(params, loss) -> PowerLaw:
     return PowerLaw(c=c, alpha=float(alpha), log_c=log_c)
 
 
-def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5)) -> pd.DataFrame:
+def _mean_exp(loss, scale, shape: float):
+    """E[exp(−scale·ℓ)] for per-sample losses ℓ ~ Gamma(shape) with mean ``loss``; exp(−scale·loss) at shape inf."""
+    if np.isinf(shape):
+        return np.exp(-loss) ** scale
+    return np.exp(-shape * np.log1p(scale * loss / shape))
+
+
+def loss_spread_shape(mean_loss: float, mean_prob: float) -> float:
+    """Shape k of the gamma distribution of per-sample losses ℓ with mean ``mean_loss`` and E[exp(−ℓ)] = ``mean_prob``.
+
+    The mean of p_i^L over samples is not p^L of the mean loss (Jensen's gap): samples
+    that differ in loss lift it. A gamma with the observed mean and E[exp(−ℓ)] keeps
+    both; E[exp(−Lℓ)] = (1 + L·mean/k)^(−k). Smaller k: more spread; inf: every sample
+    has the mean loss (then E[exp(−ℓ)] = exp(−mean), the paper's p^L).
+
+    >>> round(loss_spread_shape(1.0, 0.5), 3), loss_spread_shape(1.0, float(np.exp(-1.0)))
+    (1.0, inf)
+    """
+    from scipy.optimize import brentq
+
+    mean_loss, mean_prob = float(mean_loss), float(mean_prob)
+    if not (np.isfinite(mean_loss) and mean_loss > 0):
+        raise ValueError(f"mean_loss={mean_loss} must be a positive mean per-sample loss")
+    if not 0 < mean_prob < 1:
+        raise ValueError(f"mean_prob={mean_prob} must be a mean per-sample probability strictly between 0 and 1")
+    gap = lambda log_k: float(_mean_exp(mean_loss, 1.0, np.exp(log_k))) - mean_prob  # noqa: E731  falls with k
+    if gap(np.log(1e6)) >= -1e-12 * mean_prob:
+        return float("inf")  # no spread to see (the mean of exp(-loss) is exp(-mean loss) up to rounding)
+    if gap(np.log(1e-6)) <= 0:
+        return 1e-6
+    return float(np.exp(brentq(gap, np.log(1e-6), np.log(1e6), xtol=1e-10)))
+
+
+def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5), *, shape: float = float("inf")) -> pd.DataFrame:
     """The paper's predictions from per-token loss, one row per (loss, length).
 
     p = exp(−L_CE); accuracy (exact match on L tokens) = p^L; token edit distance
     = L(1 − p); two-choice Brier score (BIG-bench's per-option normalisation) of
-    the L-token target = (1 − p^L)².
+    the L-token target = (1 − p^L)². With a finite ``shape`` k (see
+    :func:`loss_spread_shape`) the per-sample losses spread as a gamma around
+    ``loss``, and p and accuracy are their means over samples: (1 + loss/k)^(−k)
+    and (1 + L·loss/k)^(−k).
 
     >>> mirage_predictions([np.log(2)], lengths=[1, 3]).to_dict("list")
     {'loss': [0.6931471805599453, 0.6931471805599453], 'length': [1, 3], 'p': [0.5, 0.5], 'accuracy': [0.5, 0.125], 'token_edit_distance': [0.5, 1.5], 'brier': [0.25, 0.765625]}
+    >>> mirage_predictions([1.0], lengths=[1, 3], shape=1.0)["accuracy"].tolist()
+    [0.5, 0.25]
     """
     loss = np.asarray(loss, dtype=float).ravel()
     lengths = np.asarray([int(n) for n in lengths])
@@ -463,9 +502,11 @@ def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5)) -> pd.DataFrame:
         raise ValueError(f"loss must be non-empty, finite and non-negative, got {loss.tolist()}")
     if lengths.size == 0 or np.any(lengths < 1):
         raise ValueError(f"lengths={lengths.tolist()} must be positive integers, e.g. 1..5")
+    if not float(shape) > 0:
+        raise ValueError(f"shape={shape} must be a positive gamma shape (inf: no spread between samples)")
     loss_grid, length_grid = np.meshgrid(loss, lengths, indexing="ij")
-    p = np.exp(-loss_grid)
-    accuracy = p**length_grid
+    p = _mean_exp(loss_grid, 1.0, float(shape))
+    accuracy = _mean_exp(loss_grid, length_grid, float(shape))
     return pd.DataFrame({
         "loss": loss_grid.ravel(),
         "length": length_grid.ravel(),
@@ -495,6 +536,7 @@ class MirageFit:
     law: PowerLaw
     fit_models: tuple
     held_out: pd.DataFrame  # task, model, params, metric, length, predicted, observed
+    shape: float = float("inf")  # gamma shape of the per-sample losses (loss_spread_shape); inf: no spread
 
     @property
     def problem(self) -> str:
@@ -517,10 +559,12 @@ def _loss_task(tasks: list[str]) -> str:
 SAMPLED_FORM = "_gen_t1"
 
 
-def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str) -> pd.DataFrame:
-    """Predicted vs observed per held-out model: loss on the loss task, and accuracy and TED by L on the stem's
-    temperature-1 task (greedy accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with
-    a :attr:`PowerLaw.problem` are NaN."""
+def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str,
+                   shape: float = float("inf")) -> pd.DataFrame:
+    """Predicted vs observed per held-out model: loss on the loss task, and accuracy (the mean of p_i^L over
+    samples, per-sample losses spread with gamma ``shape``) and TED by L on the stem's temperature-1 task (greedy
+    accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with a
+    :attr:`PowerLaw.problem` are NaN."""
     rows = []
     withheld = bool(law.problem)
     for model in held_out.itertuples(index=False):
@@ -533,7 +577,7 @@ def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame
         if by_length.empty:
             continue
         lengths = sorted(by_length["length"].astype(int).unique())
-        prediction = mirage_predictions([predicted_loss], lengths).set_index("length")
+        prediction = mirage_predictions([predicted_loss], lengths, shape=shape).set_index("length")
         for row in by_length.itertuples(index=False):
             column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
             predicted = np.nan if withheld else float(prediction.loc[int(row.length), column])
@@ -541,10 +585,22 @@ def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame
     return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])
 
 
+def _spread_shape(fit_on: pd.DataFrame, loss_rows: pd.DataFrame) -> float:
+    """Median gamma shape of the fitted models' per-sample losses (inf without ``per_char_prob`` rows)."""
+    probs = loss_rows[(loss_rows["metric"] == PER_CHAR_PROB) & loss_rows["length"].isna()].set_index("model")["mean"]
+    shapes = [loss_spread_shape(row.loss, probs[row.model]) for row in fit_on.itertuples(index=False)
+              if row.model in probs.index and row.loss > 0 and 0 < probs[row.model] < 1]
+    return float(np.median(shapes)) if shapes else float("inf")
+
+
 def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFit]:
     """Fit the mirage power law per (family, task stem) that has a ``per_char_loss`` curve.
 
-    The loss comes from the stem's ``_ll`` task when there is one. With
+    The loss comes from the stem's ``_ll`` task when there is one. The spread of
+    per-sample losses around that mean scales with it: the gamma shape
+    (:func:`loss_spread_shape`, from each fitted model's mean ``per_char_prob``) is
+    the median over the fitted models, so held-out accuracy is predicted as the mean
+    of p_i^L, not as p^L of the mean loss (Jensen's gap). With
     ``holdout_largest=k`` the fit leaves out the k largest models and compares its
     predictions for them (loss; exact match p^L and token edit distance L(1 − p)
     on the stem's temperature-1 task, ``*_gen_t1``) with what they scored.
@@ -578,8 +634,9 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
                           "its predictions are withheld", stacklevel=2)
         held_out = curve.iloc[len(fit_on):]
         observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
+        shape = _spread_shape(fit_on, observed[observed["task"] == loss_task])
         fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),
-                              _held_out_rows(law, observed, held_out, loss_task)))
+                              _held_out_rows(law, observed, held_out, loss_task, shape), shape))
     return fits
 
 
@@ -604,6 +661,6 @@ def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
     {'params': [350000000.0, 175000000000.0], 'p': [0.092, 0.899]}
     """
     params = np.asarray(params, dtype=float).ravel()
-    curves = mirage_predictions(fit.law.loss(params), lengths)
+    curves = mirage_predictions(fit.law.loss(params), lengths, shape=fit.shape)
     curves.insert(0, "params", np.repeat(params, len(list(lengths))))
     return curves
