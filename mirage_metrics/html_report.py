@@ -35,8 +35,10 @@ class Table:
 
     @classmethod
     def from_frame(cls, frame, float_format: str = "{:.4g}") -> "Table":
-        """A table from a pandas DataFrame (its columns, in order)."""
-        return cls(list(frame.columns), frame.itertuples(index=False, name=None), float_format)
+        """A table from a pandas DataFrame (its columns, in order); missing values (NaN, NA) are empty cells and
+        integer columns stay integers (parameter counts in full)."""
+        cells = frame.astype(object).where(frame.notna(), None)
+        return cls(list(frame.columns), cells.itertuples(index=False, name=None), float_format)
 
     def _cell(self, value: object) -> str:
         if isinstance(value, float):

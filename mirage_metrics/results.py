@@ -40,11 +40,11 @@ import re
 import warnings
 from array import array
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Mapping, Union
+from typing import Iterable, Iterator, Mapping, Union
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,8 @@ import yaml
 from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families
 
-__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "ResultsWarning", "MODEL_FILE"]
+__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "ResultsWarning", "results_warnings",
+           "MODEL_FILE"]
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
@@ -70,6 +71,27 @@ Params = Union[None, str, Path, Mapping[str, int]]
 
 class ResultsWarning(UserWarning):
     """Values lm-eval wrote that the tables leave out, counted (e.g. NaN per-sample values of a metric)."""
+
+
+@contextmanager
+def results_warnings() -> Iterator[list[str]]:
+    """Collect the messages of the :class:`ResultsWarning` raised inside (every one, repeats too) into the list
+    it yields; other warnings pass on as usual.
+
+    >>> with results_warnings() as notes:
+    ...     warnings.warn("3 NaN", ResultsWarning)
+    >>> notes
+    ['3 NaN']
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResultsWarning)
+        yield notes
+    for warning in caught:
+        if issubclass(warning.category, ResultsWarning):
+            notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 @dataclass(frozen=True)

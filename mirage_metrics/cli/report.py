@@ -46,12 +46,16 @@ def _workers(text: str) -> int | str:
 
 def run(args) -> int:
     from mirage_metrics.report import build_report
+    from mirage_metrics.results import results_warnings
 
     try:
-        page = build_report(args.sources, args.out, holdout_largest=args.holdout_largest, params=args.params,
-                            n_boot=args.bootstrap, seed=args.seed, workers=args.workers, progress=True)
+        with results_warnings() as notes:
+            page = build_report(args.sources, args.out, holdout_largest=args.holdout_largest, params=args.params,
+                                n_boot=args.bootstrap, seed=args.seed, workers=args.workers, progress=True)
     except ValueError as error:
         print(f"mirage report: error: {error}", file=sys.stderr)
         return 2
+    for note in notes:
+        print(f"mirage report: warning: {note}", file=sys.stderr)
     print(f"Wrote {page} (and the CSVs and plots beside it)")
     return 0

@@ -24,10 +24,17 @@ def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3
 
 
 def params_axis(axes) -> None:
-    """A log x-axis labelled "Parameters", without crowded minor-tick labels on narrow ranges."""
+    """A log x-axis labelled "Parameters", without crowded minor-tick labels on narrow ranges.
+
+    Call it after drawing: data of a single size (a one-model report) get the decade on either side, so the
+    axis has labelled ticks around the point.
+    """
     axes.set_xscale("log")
     axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("Parameters")
+    low, high = axes.dataLim.intervalx
+    if low == high and low > 0:
+        axes.set_xlim(low / 10, high * 10)
 
 
 def save_figure(figure: Figure, path) -> Path:
