@@ -14,7 +14,7 @@ from pathlib import Path
 
 EPILOG = """\
 examples:
-  mirage demo                         # ~6 minutes on a 2-core CPU the first time, seconds when cached
+  mirage demo                         # trains 8 sizes the first time (minutes on a CPU), seconds when cached
   mirage demo --quick --out /tmp/demo # 2 sizes, fewer steps and problems: a smoke test
   mirage demo --device cuda           # train and evaluate on a GPU"""
 
