@@ -8,9 +8,15 @@ a group listing every task, the ``mirage_bigbench_paper`` group when the four
 tasks of the paper's Fig 6 are present, and a README with a rendered prompt per
 task. The templates and ``utils.py`` are copied from the bundled folder.
 
+A ``gen`` task generates at most :func:`generation_budget` tokens, enough for its
+longest target, so that it also runs on models with a short context (lm-eval's
+``hf`` model asserts that ``max_gen_toks`` is below the model's length): it
+includes ``_gen_<budget>_template_yaml``, the base template with that
+``max_gen_toks``, or the base template itself (128).
+
 >>> task = JsonTask(name="demo", examples=[{"input": "x", "target": "y"}] * 1, few_shot_example_separator="\\n\\n")
 >>> print(task_yaml(task, "gen"), end="")
-include: _gen_template_yaml
+include: _gen_16_template_yaml
 task: mirage_bb_demo_gen
 dataset_kwargs:
   bigbench_task: "demo"
@@ -32,6 +38,9 @@ __all__ = [
     "PAPER_TASKS",
     "DEFAULT_GROUP",
     "SHARED_FILES",
+    "GENERATION_MARGIN",
+    "GENERATION_BUDGETS",
+    "generation_budget",
     "task_yaml",
     "group_yaml",
     "readme_text",
@@ -41,7 +50,12 @@ __all__ = [
 PAPER_TASKS = ("irony_identification", "logical_args", "sports_understanding", "swahili_english_proverbs")
 DEFAULT_GROUP = "mirage_bigbench"
 PAPER_GROUP = "mirage_bigbench_paper"
-SHARED_FILES = ("utils.py", "_mc_template_yaml", "_gen_template_yaml", "_ll_template_yaml")
+#: Tokens a gen task may generate beyond its longest target (the space before it, a stop string).
+GENERATION_MARGIN = 8
+#: The ``max_gen_toks`` a gen task can get; the largest is the base template's own.
+GENERATION_BUDGETS = (16, 32, 64, 128)
+SHARED_FILES = ("utils.py", "_mc_template_yaml", "_gen_template_yaml", "_ll_template_yaml",
+                *(f"_gen_{budget}_template_yaml" for budget in GENERATION_BUDGETS[:-1]))
 
 
 def _quoted(text: str) -> str:
@@ -49,10 +63,29 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def generation_budget(task: JsonTask) -> int:
+    """``max_gen_toks`` of a gen task: the first of GENERATION_BUDGETS that holds its longest target and a margin.
+
+    The target is counted in UTF-8 bytes: a token of a byte-level or byte-fallback
+    tokenizer covers at least one byte, so it fits whatever the tokenizer. Targets
+    longer than the largest budget are cut there, as before for every task.
+
+    >>> generation_budget(JsonTask(name="t", examples=[{"input": "x", "target": ["é", "twelve bytes"]}]))
+    32
+    """
+    longest = max(len(target.encode("utf-8")) for e in task.examples if "target" in e for target in task.targets(e))
+    return next((b for b in GENERATION_BUDGETS if b >= longest + GENERATION_MARGIN), GENERATION_BUDGETS[-1])
+
+
+def _template(task: JsonTask, form: str) -> str:
+    budget = generation_budget(task) if form == "gen" else GENERATION_BUDGETS[-1]
+    return f"_{form}_template_yaml" if budget == GENERATION_BUDGETS[-1] else f"_gen_{budget}_template_yaml"
+
+
 def task_yaml(task: JsonTask, form: str) -> str:
     """The YAML of one task and form: the base template plus what differs per task."""
     lines = [
-        f"include: _{form}_template_yaml",
+        f"include: {_template(task, form)}",
         f"task: {lm_eval_task_name(task, form)}",
         "dataset_kwargs:",
         f"  bigbench_task: {_quoted(task.name)}",
@@ -126,8 +159,9 @@ As BIG-bench's code computes it (bigbench 1.0.0):
   samples and options divided by the number of options. Several correct options (scores `[1, 1, 0]`) share t.
 - **`multiple_choice_grade`** is the target score of the most likely choice; ties are broken by BIG-bench's hash of
   the normalised log-probabilities, or of the raw ones for tasks with `absolute_normalization: true`.
-- **Generations.** lm-eval generates greedily with no stop sequence (`until: []`, up to `max_gen_toks: 128`; lower it
-  with `--gen_kwargs max_gen_toks=N` to save time), because lm-eval cuts at a stop sequence even when it is the first
+- **Generations.** lm-eval generates greedily with no stop sequence (`until: []`; `max_gen_toks` per task: the
+  first of 16, 32, 64, 128 that holds the longest target's UTF-8 bytes + 8, so short-context models fit; on a model
+  whose context is shorter still, lower it with `--gen_kwargs max_gen_toks=N`), because lm-eval cuts at a stop sequence even when it is the first
   generated character, while BIG-bench ignores a `stop_string` found at position 0. The output is then post-processed
   as BIG-bench does: cut after the first `stop_string` (kept) unless it is at position 0, then the first match of
   `output_regex` (default `[^\\.\\?\\!\\;\\n]+`, so a leading newline is skipped), nothing stripped.
