@@ -1,6 +1,6 @@
-"""Token edit distance on 1,000,000 arithmetic-length (prediction, reference) pairs, against named peers.
+"""Token edit distance and multiple choice grade on 1,000,000 samples each, against named peers.
 
-One run, side by side, same data:
+Token edit distance (``--benchmark edit``), one run, side by side, same data:
 
 - ``mirage_metrics.token_edit_distance`` (ours: input validation + rapidfuzz ``cpdist`` with ``workers=1``);
 - bare ``cpdist`` without validation, ``workers=1`` and ``workers=-1`` (all CPUs): what ours could gain;
@@ -8,10 +8,18 @@ One run, side by side, same data:
 - a pure-Python dynamic programme, on a subsample, extrapolated to pairs/s;
 - ``torchmetrics.functional.text.edit_distance`` (``reduction="none"``), on a subsample, extrapolated.
 
-Prints pairs/s for each and the ratios that the README quotes. Run::
+Multiple choice grade (``--benchmark mcg``), 1,000,000 samples of 4 choices, lm-eval-like log-likelihoods
+rounded to 0.01 nats so that about 1% of samples have a tied maximum:
 
-    .venv/bin/python benchmarks/bench_metrics.py            # 1,000,000 pairs
-    .venv/bin/python benchmarks/bench_metrics.py --pairs 100000 --subsample 5000
+- ``mirage_metrics.multiple_choice_grade`` on a numpy array with index targets, and on Python lists (what lm-eval's
+  per-sample results give): validation, BIG-bench's normalisation and its sha256 tie-break where there is a tie;
+- a plain numpy argmax, ``(np.argmax(ll, axis=1) == targets)``: the named peer (first maximum among ties);
+- the per-row grade it replaced (one sha256 per sample), on a subsample, extrapolated.
+
+Prints samples/s for each and the ratios that the README quotes. Run::
+
+    .venv/bin/python benchmarks/bench_metrics.py            # both, 1,000,000 pairs / samples
+    .venv/bin/python benchmarks/bench_metrics.py --benchmark mcg --samples 100000 --subsample 5000
 """
 
 from __future__ import annotations
@@ -55,12 +63,80 @@ def pairs_per_second(compute: Callable[[list[str], list[str]], object], predicti
     return len(predictions) / (time.perf_counter() - start), result
 
 
+def choice_samples(n_samples: int, n_choices: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Log-likelihoods of n_choices continuations (sums of ~5 token log-probs, rounded to 0.01) and index targets."""
+    rng = np.random.default_rng(seed)
+    loglikelihoods = np.round(-rng.gamma(5.0, 1.5, size=(n_samples, n_choices)), 2)
+    return loglikelihoods, rng.integers(0, n_choices, size=n_samples)
+
+
+def per_row_multiple_choice_grade(loglikelihoods, targets) -> np.ndarray:
+    """The per-row grade that multiple_choice_grade replaced: BIG-bench's normalisation and a sha256 per sample."""
+    import hashlib
+
+    from scipy.special import logsumexp
+
+    grades = []
+    for row, target in zip(loglikelihoods, targets):
+        scored = np.asarray(row, dtype=np.float64) - logsumexp(row)
+        tied = np.flatnonzero(scored == scored.max())
+        grades.append(float(tied[int(hashlib.sha256(scored.tobytes()).hexdigest(), 16) % len(tied)] == target))
+    return np.array(grades)
+
+
+def bench_multiple_choice_grade(n_samples: int, subsample: int) -> None:
+    from mirage_metrics import multiple_choice_grade
+
+    loglikelihoods, targets = choice_samples(n_samples)
+    rows, indices = loglikelihoods.tolist(), targets.tolist()
+    top = np.sort(loglikelihoods, axis=1)
+    tied = top[:, -1] == top[:, -2]
+    print(f"{n_samples:,} samples x {loglikelihoods.shape[1]} choices, {tied.mean():.2%} with a tied maximum; "
+          f"the per-row grade on the first {subsample:,}, extrapolated as samples/s; {os.cpu_count()} CPUs")
+    rates = {}
+    rates["ours: multiple_choice_grade, numpy array"], ours = pairs_per_second(
+        multiple_choice_grade, loglikelihoods, targets)
+    rates["ours: multiple_choice_grade, Python lists"], from_lists = pairs_per_second(
+        multiple_choice_grade, rows, indices)
+    rates["numpy argmax (first maximum)"], argmax = pairs_per_second(
+        lambda ll, t: (np.argmax(ll, axis=1) == t).astype(float), loglikelihoods, targets)
+    rates["per-row grade (before)"], before = pairs_per_second(
+        per_row_multiple_choice_grade, rows[:subsample], indices[:subsample])
+    if not (np.array_equal(ours, from_lists) and np.array_equal(ours[~tied], argmax[~tied])
+            and np.array_equal(ours[:subsample], before)):
+        raise SystemExit("the implementations disagree; the benchmark is void")
+    report(rates, "samples/s", "ours: multiple_choice_grade, numpy array",
+           {"numpy argmax (first maximum)": None, "per-row grade (before)": None})
+
+
+def report(rates: dict[str, float], unit: str, ours: str, targets: dict[str, float | None]) -> None:
+    """Rates side by side, then ours over each peer (against a target where there is one)."""
+    width = max(map(len, rates))
+    for name, rate in rates.items():
+        print(f"{name:<{width}}  {rate:>14,.0f} {unit}")
+    print()
+    for peer, target in targets.items():
+        ratio = rates[ours] / rates[peer]
+        verdict = "" if target is None else f"   (target >= {target}x: {'meets' if ratio >= target else 'MISSES'})"
+        print(f"ours / {peer:<{width}}  {ratio:>8.2f}x{verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--benchmark", choices=("all", "edit", "mcg"), default="all")
     parser.add_argument("--pairs", type=int, default=1_000_000, help="pairs for ours and the bare loop")
-    parser.add_argument("--subsample", type=int, default=20_000, help="pairs for the slow peers (extrapolated)")
+    parser.add_argument("--samples", type=int, default=1_000_000, help="multiple-choice samples")
+    parser.add_argument("--subsample", type=int, default=20_000, help="pairs or samples for the slow peers")
     args = parser.parse_args()
+    if args.benchmark in ("all", "edit"):
+        bench_token_edit_distance(args.pairs, args.subsample)
+    if args.benchmark == "all":
+        print()
+    if args.benchmark in ("all", "mcg"):
+        bench_multiple_choice_grade(args.samples, args.subsample)
 
+
+def bench_token_edit_distance(n_pairs: int, subsample: int) -> None:
     import Levenshtein
     import torchmetrics.functional.text as tm_text
 
@@ -68,10 +144,10 @@ def main() -> None:
     from rapidfuzz.distance import Levenshtein as rapidfuzz_levenshtein
     from rapidfuzz.process import cpdist
 
-    predictions, references = arithmetic_pairs(args.pairs)
-    sub_p, sub_r = predictions[: args.subsample], references[: args.subsample]
-    print(f"{args.pairs:,} pairs, reference lengths 1-{max(map(len, references))} characters; "
-          f"slow peers on the first {args.subsample:,} pairs, extrapolated as pairs/s; {os.cpu_count()} CPUs")
+    predictions, references = arithmetic_pairs(n_pairs)
+    sub_p, sub_r = predictions[:subsample], references[:subsample]
+    print(f"{n_pairs:,} pairs, reference lengths 1-{max(map(len, references))} characters; "
+          f"slow peers on the first {subsample:,} pairs, extrapolated as pairs/s; {os.cpu_count()} CPUs")
 
     rates = {}
     rates["ours: token_edit_distance"], ours = pairs_per_second(token_edit_distance, predictions, references)
@@ -88,18 +164,10 @@ def main() -> None:
     rates["torchmetrics edit_distance"], tm = pairs_per_second(
         lambda ps, rs: tm_text.edit_distance(ps, rs, reduction="none"), sub_p, sub_r
     )
-    if not (np.array_equal(ours, floor) and np.array_equal(ours[: args.subsample], dp)
-            and np.array_equal(ours[: args.subsample], np.asarray(tm))):
+    if not (np.array_equal(ours, floor) and np.array_equal(ours[:subsample], dp)
+            and np.array_equal(ours[:subsample], np.asarray(tm))):
         raise SystemExit("the implementations disagree; the benchmark is void")
-
-    width = max(map(len, rates))
-    for name, rate in rates.items():
-        print(f"{name:<{width}}  {rate:>14,.0f} pairs/s")
-    print()
-    for peer, target in TARGETS.items():
-        ratio = rates["ours: token_edit_distance"] / rates[peer]
-        verdict = "meets" if ratio >= target else "MISSES"
-        print(f"ours / {peer:<{width}}  {ratio:>8.2f}x   (target >= {target}x: {verdict})")
+    report(rates, "pairs/s", "ours: token_edit_distance", TARGETS)
 
 
 if __name__ == "__main__":

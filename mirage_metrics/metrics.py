@@ -201,15 +201,33 @@ def _bigbench_argmax(matrix: np.ndarray, absolute_normalization: bool = False) -
     ``absolute_normalization: true``, by the raw log-probability ``x``;
     ``task_metrics.argmax`` then picks, among the tied maxima of that float64
     array, the one at ``int(sha256(array.tobytes()).hexdigest(), 16) % ties``.
-    The hash is computed only for rows with a tie; other rows take their maximum.
+
+    Rounding is monotonic, so a row's normalised maximum is its raw maximum unless
+    another raw value lies within rounding of it; only such rows (within
+    ``_MAY_TIE`` of the values' magnitude, a bound far above one ulp) are
+    normalised and hashed, the others take their raw argmax. Columns are visited
+    one at a time: for the few choices of a sample that is faster than numpy's
+    reductions along short rows.
     """
-    scored = matrix if absolute_normalization else matrix - logsumexp(matrix, axis=1, keepdims=True)
-    tied = scored == scored.max(axis=1, keepdims=True)
-    chosen = np.argmax(tied, axis=1)
-    for i in np.flatnonzero(np.count_nonzero(tied, axis=1) > 1):
-        ties = np.flatnonzero(tied[i])
-        chosen[i] = ties[int(hashlib.sha256(scored[i].tobytes()).hexdigest(), 16) % len(ties)]
+    best, chosen = matrix[:, 0].copy(), np.zeros(len(matrix), dtype=np.intp)
+    for j in range(1, matrix.shape[1]):
+        np.copyto(chosen, j, where=matrix[:, j] > best)  # strictly greater: the first maximum, as np.argmax
+        np.maximum(best, matrix[:, j], out=best)
+    threshold = best - _MAY_TIE * (2 * np.abs(best) + np.log(matrix.shape[1]) + 1.0)
+    near_maximum = np.zeros(len(matrix), dtype=np.intp)
+    for j in range(matrix.shape[1]):
+        near_maximum += matrix[:, j] >= threshold
+    near = np.flatnonzero(near_maximum > 1)
+    if near.size == 0:
+        return chosen
+    scored = matrix[near] if absolute_normalization else matrix[near] - logsumexp(matrix[near], axis=1, keepdims=True)
+    for i, row in zip(near, scored):
+        tied = np.flatnonzero(row == row.max())
+        chosen[i] = tied[int(hashlib.sha256(row.tobytes()).hexdigest(), 16) % len(tied)]
     return chosen
+
+
+_MAY_TIE = 2.0**-44  # relative gap below which normalising may merge two maxima (one ulp is 2^-52)
 
 
 def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -218,9 +236,10 @@ def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list
     return rows, scores
 
 
-def _choice_groups(loglikelihoods, targets) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Samples grouped by number of choices: (sample positions, log-likelihoods, target scores) per group.
+def _choice_groups(loglikelihoods, targets) -> list[tuple[Union[slice, np.ndarray], np.ndarray, np.ndarray]]:
+    """Samples grouped by number of choices: (sample positions, log-likelihoods, targets) per group.
 
+    Targets are choice indices (1-D) or target scores (sample × choice).
     Rectangular inputs (the same number of choices everywhere) are one group,
     checked at numpy speed; ragged ones are checked row by row and then stacked.
     """
@@ -229,7 +248,7 @@ def _choice_groups(loglikelihoods, targets) -> list[tuple[np.ndarray, np.ndarray
         scores = check_target_matrix(targets, matrix.shape)
         if scores is None:
             scores = np.stack(check_targets(targets, [matrix.shape[1]] * len(matrix)))
-        return [(np.arange(len(matrix)), matrix, scores)]
+        return [(slice(None), matrix, scores)]
     rows, row_scores = _choices_and_scores(loglikelihoods, targets)
     n_choices = np.array([len(row) for row in rows])
     groups = []
@@ -257,10 +276,13 @@ def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bo
     array([1., 1.])
     """
     groups = _choice_groups(loglikelihoods, targets)
-    grades = np.empty(sum(len(positions) for positions, _, _ in groups))
+    grades = np.empty(sum(len(matrix) for _, matrix, _ in groups))
     for positions, matrix, scores in groups:
         chosen = _bigbench_argmax(matrix, absolute_normalization)
-        grades[positions] = scores[np.arange(len(matrix)), chosen]
+        if scores.ndim == 1:  # choice indices
+            grades[positions] = chosen == scores
+        else:
+            grades[positions] = np.take_along_axis(scores, chosen[:, None], axis=1)[:, 0]
     return grades
 
 

@@ -207,15 +207,16 @@ def check_choice_matrix(values: Any) -> np.ndarray | None:
 
 
 def check_target_matrix(targets: Any, shape: tuple[int, int]) -> np.ndarray | None:
-    """Fast path of :func:`check_targets` for ``shape`` = (samples, choices): the target-score matrix.
+    """Fast path of :func:`check_targets` for ``shape`` = (samples, choices).
 
-    Choice indices (a 1-D integer array, each in range) become one-hot rows; a
-    finite numeric array of ``shape`` is taken as BIG-bench target scores. Anything
+    Returns choice indices (a 1-D integer array, each in range) as they are, or a
+    finite numeric array of ``shape`` (BIG-bench target scores) as floats. Anything
     else gives None: check it row by row with :func:`check_targets`.
 
     >>> check_target_matrix([1, 0], (2, 3))
-    array([[0., 1., 0.],
-           [1., 0., 0.]])
+    array([1, 0])
+    >>> check_target_matrix([[0, 1, 0]], (1, 3))
+    array([[0., 1., 0.]])
     >>> check_target_matrix([1, 3], (2, 3)) is None
     True
     """
@@ -227,11 +228,7 @@ def check_target_matrix(targets: Any, shape: tuple[int, int]) -> np.ndarray | No
         return None
     n_samples, n_choices = shape
     if array.dtype.kind in "iu" and array.shape == (n_samples,):
-        if not np.all((array >= 0) & (array < n_choices)):
-            return None
-        one_hot = np.zeros(shape)
-        one_hot[np.arange(n_samples), array] = 1.0
-        return one_hot
+        return array if np.all((array >= 0) & (array < n_choices)) else None
     if array.dtype.kind in "iuf" and array.shape == shape and np.isfinite(array).all():
         return array.astype(float)
     return None
