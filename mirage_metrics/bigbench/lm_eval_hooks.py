@@ -164,8 +164,8 @@ def process_results_gen(doc: dict, results) -> dict:
         "exact_str_match": float(exact_match(outputs, targets, strip=False).max()),
         "exact_str_match_stripped": float(exact_match(outputs, targets).max()),
         "exact_str_match_ignore_case": float(exact_match(outputs, targets, ignore_case=True).max()),
-        "token_edit_distance": float(token_edit_distance(outputs, targets).min()),
-        "token_edit_distance_words": float(token_edit_distance(outputs, targets, tokenizer="whitespace").min()),
+        "token_edit_distance": float(token_edit_distance(outputs, targets, strip=False).min()),
+        "token_edit_distance_words": float(token_edit_distance(outputs, targets, tokenizer="whitespace", strip=False).min()),
     }
 
 
