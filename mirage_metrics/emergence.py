@@ -1,7 +1,7 @@
 """Across model sizes, per curve: how sharp is it, with intervals, and does it jump, rise smoothly or neither.
 
 A curve is one (family, task, metric, length) of the per-model summary
-(:func:`mirage_metrics.scaling.summarise`). For each, with the metric's direction
+(:func:`mirage_metrics.summary.summarise`). For each, with the metric's direction
 from :mod:`mirage_metrics.registry` applied first (so positive always means "gets
 better with size"):
 
@@ -32,7 +32,7 @@ import pandas as pd
 
 from mirage_metrics import registry
 from mirage_metrics.metrics import emergence_score, jump_sharpness
-from mirage_metrics.scaling import BINOMIAL, BOOTSTRAP
+from mirage_metrics.summary import BINOMIAL, BOOTSTRAP
 
 __all__ = ["SHARP", "CURVE_COLUMNS", "curve_trend", "curve_table"]
 
@@ -109,7 +109,7 @@ def curve_table(summary: pd.DataFrame, resamples: dict | None = None, *, confide
                 higher_is_better: dict | None = None) -> pd.DataFrame:
     """One row per curve with ≥ 2 sizes: :data:`CURVE_COLUMNS`.
 
-    ``resamples`` (from :func:`mirage_metrics.scaling.summarise_with_resamples`)
+    ``resamples`` (from :func:`mirage_metrics.summary.summarise_with_resamples`)
     gives the intervals; without them (or for aggregate-only metrics) the
     interval is the point value. ``higher_is_better`` maps a metric name to
     lm-eval's own flag, used only for metrics the registry does not know; a
@@ -119,7 +119,7 @@ def curve_table(summary: pd.DataFrame, resamples: dict | None = None, *, confide
     """
     missing = [c for c in ("family", "model", "params", "task", "metric", "length", "mean") if c not in summary]
     if missing:
-        raise ValueError(f"summary lacks columns {missing}; pass the output of mirage_metrics.scaling.summarise")
+        raise ValueError(f"summary lacks columns {missing}; pass the output of mirage_metrics.summary.summarise")
     rows = []
     groups = summary.groupby(["family", "task", "metric", "length"], sort=True, dropna=False)
     for (family, task, metric, length), curve in groups:

@@ -2,7 +2,7 @@
 
 Per-token loss L_CE(N) = (N / c)^α, per-token probability p = exp(−L_CE), and for
 targets of L tokens: accuracy p^L, token edit distance L(1 − p), two-choice
-Brier (1 − p^L)² (see :func:`mirage_metrics.scaling.mirage_predictions`). The
+Brier (1 − p^L)² (see :func:`mirage_metrics.mirage_fit.mirage_predictions`). The
 defaults (c = 2e9, α = −0.5, the four GPT-3 API sizes) give the paper's
 p = 0.092, 0.289, 0.579, 0.899.
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.constants import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
-from mirage_metrics.scaling import PowerLaw, mirage_predictions
+from mirage_metrics.mirage_fit import PowerLaw, mirage_predictions
 
 __all__ = [
     "DEFAULT_C",

@@ -8,7 +8,7 @@ import pytest
 
 from mirage_metrics.emergence import curve_table, curve_trend
 from mirage_metrics.report.verdict import task_verdict
-from mirage_metrics.scaling import summarise_with_resamples
+from mirage_metrics.summary import summarise_with_resamples
 
 GPT3_SIZES = [3.5e8, 1.3e9, 6.7e9, 1.75e11]  # the paper's four API models
 C, ALPHA = 2e9, -0.5

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from mirage_metrics.emergence import curve_table
-from mirage_metrics.scaling import fit_mirage, summarise, with_per_char_loss
+from mirage_metrics.mirage_fit import fit_mirage
+from mirage_metrics.summary import summarise, with_per_char_loss
 
 LENGTHS = (1, 2, 3, 4, 5)
 SIZES = np.logspace(6, 8, 8)  # eight sizes over two orders of magnitude

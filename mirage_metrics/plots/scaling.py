@@ -1,4 +1,4 @@
-"""Plots of ``mirage report``: metrics against parameters, drawn from :mod:`mirage_metrics.scaling` frames.
+"""Plots of ``mirage report``: metrics against parameters, drawn from :mod:`mirage_metrics.summary` and :mod:`mirage_metrics.mirage_fit` frames.
 
 Every function takes summary rows (``params, metric, length, n, mean, ci_low,
 ci_high``) of one family and one task (or task stem) and writes one PNG.

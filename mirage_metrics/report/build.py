@@ -9,9 +9,9 @@ sections their own modules build.
 
 Files written for lm-eval sources (a stable contract): ``metrics.csv`` (family,
 model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
-:func:`mirage_metrics.scaling.summarise`), ``emergence.csv`` (one row per curve,
+:func:`mirage_metrics.summary.summarise`), ``emergence.csv`` (one row per curve,
 :data:`mirage_metrics.emergence.CURVE_COLUMNS`), ``fit.csv`` (see
-:data:`mirage_metrics.scaling.FIT_COLUMNS`), the PNG plots and ``report.html``.
+:data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), the PNG plots and ``report.html``.
 
 ``--out`` always holds one whole report: the report is written into a new
 folder beside it (``.<out>.report-<pid>-<random>``) and swapped in by renaming,
@@ -39,13 +39,8 @@ import pandas as pd
 from mirage_metrics.atomic_files import new_beside, write_csv, write_text
 from mirage_metrics.html_report import Paragraph, Section, render_page
 from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
-from mirage_metrics.scaling import (
-    SUMMARY_COLUMNS,
-    fit_mirage,
-    fit_table,
-    summarise_with_resamples,
-    with_per_char_loss,
-)
+from mirage_metrics.mirage_fit import fit_mirage, fit_table
+from mirage_metrics.summary import SUMMARY_COLUMNS, summarise_with_resamples, with_per_char_loss
 
 __all__ = ["source_kind", "analyse_lm_eval", "build_report", "MARKER_FILE"]
 

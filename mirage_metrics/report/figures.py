@@ -24,7 +24,8 @@ from mirage_metrics.html_report import Image
 from mirage_metrics.paths import file_stem
 from mirage_metrics.plots.scaling import plot_all_metrics, plot_by_length, plot_greedy_vs_probability, plot_log_accuracy
 from mirage_metrics.registry import is_discontinuous
-from mirage_metrics.scaling import SAMPLED_FORM, MirageFit, geometric_mean_probability, mirage_curves, task_stem
+from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
+from mirage_metrics.summary import geometric_mean_probability
 
 __all__ = ["figure_name", "make_figures"]
 

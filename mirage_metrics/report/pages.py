@@ -7,7 +7,8 @@ import pandas as pd
 from mirage_metrics.html_report import Image, Paragraph, Section, Table
 from mirage_metrics.emergence import SHARP
 from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
-from mirage_metrics.scaling import PER_CHAR_PROB, SAMPLED_FORM, MirageFit, task_stem
+from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
+from mirage_metrics.summary import PER_CHAR_PROB
 
 __all__ = ["analysis_sections"]
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from mirage_metrics.emergence import SHARP
 from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
-from mirage_metrics.scaling import MirageFit
+from mirage_metrics.mirage_fit import MirageFit
 
 __all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "prediction_sentence", "task_verdict"]
 

@@ -1,0 +1,335 @@
+"""Across model sizes: the mirage power-law fit of per-character loss, and what it predicts.
+
+The mirage model (Schaeffer et al. 2023): the per-token loss falls as a power
+law, L_CE(N) = (N / c)^α, so the per-token probability p = exp(−L_CE) rises
+smoothly, while exact match on L tokens ≈ p^L jumps and token edit distance
+≈ L(1 − p) falls smoothly. :func:`fit_mirage` fits it to the per-model summary
+of :func:`mirage_metrics.summary.summarise`.
+
+>>> fit = fit_power_law([1e8, 1e9, 1e10], [(n / 2e9) ** -0.5 for n in (1e8, 1e9, 1e10)])
+>>> f"{fit.c:.3g} {fit.alpha:.3g}"
+'2e+09 -0.5'
+>>> mirage_predictions([fit.loss([2e9])[0]], lengths=[1, 2]).round(3).to_dict("list")["accuracy"]
+[0.368, 0.135]
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mirage_metrics.summary import GROUP_COLUMNS, PER_CHAR_PROB, check_table
+
+__all__ = [
+    "FIT_COLUMNS",
+    "SAMPLED_FORM",
+    "PowerLaw",
+    "fit_power_law",
+    "loss_spread_shape",
+    "mirage_predictions",
+    "task_stem",
+    "MirageFit",
+    "fit_mirage",
+    "fit_table",
+    "mirage_curves",
+]
+
+FIT_COLUMNS = [
+    "family", "task", "loss_task", "c", "alpha", "n_fit_models", "problem",
+    "model", "params", "metric", "length", "predicted", "observed",
+]
+_TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """L_CE(N) = (N / c)^alpha, fitted by least squares in log-log space.
+
+    ``log_c`` (derived from ``c`` when not given) keeps predictions finite when a
+    nearly flat fit puts c beyond the float range (c is then inf).
+
+    >>> PowerLaw(c=2e9, alpha=-0.5).loss([2e9, 8e9]).round(12).tolist()
+    [1.0, 0.5]
+    >>> law = PowerLaw(c=float("inf"), alpha=-0.001, log_c=1000.0)
+    >>> bool(np.isfinite(law.loss([1e6])).all())
+    True
+    """
+
+    c: float
+    alpha: float
+    log_c: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_c is None:
+            object.__setattr__(self, "log_c", float(np.log(self.c)))
+
+    @property
+    def problem(self) -> str:
+        """Why this law predicts nothing useful (``""`` when it does): a loss that rises or stays flat with size.
+
+        >>> PowerLaw(c=2e9, alpha=-0.5).problem
+        ''
+        >>> PowerLaw(c=1e3, alpha=0.2).problem
+        'the loss rises with size (alpha = 0.2 > 0)'
+        """
+        if self.alpha > 0:
+            return f"the loss rises with size (alpha = {self.alpha:.3g} > 0)"
+        if not np.isfinite(self.c):
+            return f"the loss is flat with size (alpha = {self.alpha:.3g}, c beyond the float range)"
+        return ""
+
+    def loss(self, params) -> np.ndarray:
+        """Predicted per-token loss at parameter counts ``params``."""
+        return np.exp(self.alpha * (np.log(np.asarray(params, dtype=float)) - self.log_c))
+
+
+def fit_power_law(params, loss) -> PowerLaw:
+    """Fit L_CE(N) = (N / c)^α to per-token losses: a straight line of log L on log N.
+
+    >>> fit = fit_power_law([1e6, 1e7], [4.0, 2.0])
+    >>> round(fit.alpha, 4), f"{fit.loss([1e8])[0]:.3f}"
+    (-0.301, '1.000')
+    >>> fit_power_law([1e6, 1e7], [1.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend
+    """
+    x = np.asarray(params, dtype=float)
+    y = np.asarray(loss, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"params and loss must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
+    if len(np.unique(x)) < 2:
+        raise ValueError("params must hold at least two different model sizes to fit a power law")
+    if not (np.all(np.isfinite(x)) and np.all(x > 0)):
+        raise ValueError(f"params must be positive and finite, got {x.tolist()}")
+    if not (np.all(np.isfinite(y)) and np.all(y > 0)):
+        raise ValueError(f"loss must be positive and finite per-token cross-entropies, got {y.tolist()}")
+    alpha, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    if alpha == 0.0:
+        raise ValueError("loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend")
+    log_c = float(-intercept / alpha)
+    with np.errstate(over="ignore"):
+        c = float(np.exp(log_c))
+    return PowerLaw(c=c, alpha=float(alpha), log_c=log_c)
+
+
+def _mean_exp(loss, scale, shape: float):
+    """E[exp(−scale·ℓ)] for per-sample losses ℓ ~ Gamma(shape) with mean ``loss``; exp(−scale·loss) at shape inf."""
+    if np.isinf(shape):
+        return np.exp(-loss) ** scale
+    return np.exp(-shape * np.log1p(scale * loss / shape))
+
+
+def loss_spread_shape(mean_loss: float, mean_prob: float) -> float:
+    """Shape k of the gamma distribution of per-sample losses ℓ with mean ``mean_loss`` and E[exp(−ℓ)] = ``mean_prob``.
+
+    The mean of p_i^L over samples is not p^L of the mean loss (Jensen's gap): samples
+    that differ in loss lift it. A gamma with the observed mean and E[exp(−ℓ)] keeps
+    both; E[exp(−Lℓ)] = (1 + L·mean/k)^(−k). Smaller k: more spread; inf: every sample
+    has the mean loss (then E[exp(−ℓ)] = exp(−mean), the paper's p^L).
+
+    >>> round(loss_spread_shape(1.0, 0.5), 3), loss_spread_shape(1.0, float(np.exp(-1.0)))
+    (1.0, inf)
+    """
+    from scipy.optimize import brentq
+
+    mean_loss, mean_prob = float(mean_loss), float(mean_prob)
+    if not (np.isfinite(mean_loss) and mean_loss > 0):
+        raise ValueError(f"mean_loss={mean_loss} must be a positive mean per-sample loss")
+    if not 0 < mean_prob < 1:
+        raise ValueError(f"mean_prob={mean_prob} must be a mean per-sample probability strictly between 0 and 1")
+    gap = lambda log_k: float(_mean_exp(mean_loss, 1.0, np.exp(log_k))) - mean_prob  # noqa: E731  falls with k
+    if gap(np.log(1e6)) >= -1e-12 * mean_prob:
+        return float("inf")  # no spread to see (the mean of exp(-loss) is exp(-mean loss) up to rounding)
+    if gap(np.log(1e-6)) <= 0:
+        return 1e-6
+    return float(np.exp(brentq(gap, np.log(1e-6), np.log(1e6), xtol=1e-10)))
+
+
+def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5), *, shape: float = float("inf")) -> pd.DataFrame:
+    """The paper's predictions from per-token loss, one row per (loss, length).
+
+    p = exp(−L_CE); accuracy (exact match on L tokens) = p^L; token edit distance
+    = L(1 − p); two-choice Brier score (BIG-bench's per-option normalisation) of
+    the L-token target = (1 − p^L)². With a finite ``shape`` k (see
+    :func:`loss_spread_shape`) the per-sample losses spread as a gamma around
+    ``loss``, and p and accuracy are their means over samples: (1 + loss/k)^(−k)
+    and (1 + L·loss/k)^(−k).
+
+    >>> mirage_predictions([np.log(2)], lengths=[1, 3]).to_dict("list")
+    {'loss': [0.6931471805599453, 0.6931471805599453], 'length': [1, 3], 'p': [0.5, 0.5], 'accuracy': [0.5, 0.125], 'token_edit_distance': [0.5, 1.5], 'brier': [0.25, 0.765625]}
+    >>> mirage_predictions([1.0], lengths=[1, 3], shape=1.0)["accuracy"].tolist()
+    [0.5, 0.25]
+    """
+    loss = np.asarray(loss, dtype=float).ravel()
+    lengths = np.asarray([int(n) for n in lengths])
+    if loss.size == 0 or not np.all(np.isfinite(loss)) or np.any(loss < 0):
+        raise ValueError(f"loss must be non-empty, finite and non-negative, got {loss.tolist()}")
+    if lengths.size == 0 or np.any(lengths < 1):
+        raise ValueError(f"lengths={lengths.tolist()} must be positive integers, e.g. 1..5")
+    if not float(shape) > 0:
+        raise ValueError(f"shape={shape} must be a positive gamma shape (inf: no spread between samples)")
+    loss_grid, length_grid = np.meshgrid(loss, lengths, indexing="ij")
+    p = _mean_exp(loss_grid, 1.0, float(shape))
+    accuracy = _mean_exp(loss_grid, length_grid, float(shape))
+    return pd.DataFrame({
+        "loss": loss_grid.ravel(),
+        "length": length_grid.ravel(),
+        "p": p.ravel(),
+        "accuracy": accuracy.ravel(),
+        "token_edit_distance": (length_grid * (1.0 - p)).ravel(),
+        "brier": ((1.0 - accuracy) ** 2).ravel(),
+    })
+
+
+def task_stem(task: str) -> str:
+    """The task without its form suffix, grouping the forms of one problem set.
+
+    >>> task_stem("mirage_arith_2dm_gen_t1"), task_stem("mirage_arith_2dm_ll"), task_stem("custom")
+    ('mirage_arith_2dm', 'mirage_arith_2dm', 'custom')
+    """
+    return _TASK_FORMS.sub("", task)
+
+
+@dataclass(frozen=True)
+class MirageFit:
+    """The power law fitted to one family's per-character loss on one task stem, and held-out checks."""
+
+    family: str
+    stem: str
+    loss_task: str
+    law: PowerLaw
+    fit_models: tuple
+    held_out: pd.DataFrame  # task, model, params, metric, length, predicted, observed
+    shape: float = float("inf")  # gamma shape of the per-sample losses (loss_spread_shape); inf: no spread
+
+    @property
+    def problem(self) -> str:
+        """The law's :attr:`PowerLaw.problem`: when set, the fit's predictions are withheld (NaN)."""
+        return self.law.problem
+
+
+def _per_model_loss(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (family, task, model) the per-character loss −log(geometric-mean per-char probability)."""
+    rows = summary[(summary["metric"] == "per_char_loss") & np.isfinite(summary["mean"])]
+    return rows[["family", "task", "model", "params", "mean"]].rename(columns={"mean": "loss"})
+
+
+def _loss_task(tasks: list[str]) -> str:
+    loglikelihood = [t for t in tasks if t.endswith("_ll")]
+    return sorted(loglikelihood or tasks)[0]
+
+
+#: The form whose outputs the mirage predictions describe: temperature-1 samples, where accuracy ≈ p^L.
+SAMPLED_FORM = "_gen_t1"
+
+
+def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str,
+                   shape: float = float("inf")) -> pd.DataFrame:
+    """Predicted vs observed per held-out model: loss on the loss task, and accuracy (the mean of p_i^L over
+    samples, per-sample losses spread with gamma ``shape``) and TED by L on the stem's temperature-1 task (greedy
+    accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with a
+    :attr:`PowerLaw.problem` are NaN."""
+    rows = []
+    withheld = bool(law.problem)
+    for model in held_out.itertuples(index=False):
+        predicted_loss = float(law.loss([model.params])[0])
+        rows.append((loss_task, model.model, model.params, "per_char_loss", np.nan,
+                     np.nan if withheld else predicted_loss, model.loss))
+        by_length = observed[(observed["model"] == model.model) & observed["length"].notna()
+                             & observed["task"].str.endswith(SAMPLED_FORM)
+                             & observed["metric"].isin(["exact_match", "token_edit_distance"])]
+        if by_length.empty:
+            continue
+        lengths = sorted(by_length["length"].astype(int).unique())
+        prediction = mirage_predictions([predicted_loss], lengths, shape=shape).set_index("length")
+        for row in by_length.itertuples(index=False):
+            column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
+            predicted = np.nan if withheld else float(prediction.loc[int(row.length), column])
+            rows.append((row.task, row.model, row.params, row.metric, row.length, predicted, row.mean))
+    return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])
+
+
+def _spread_shape(fit_on: pd.DataFrame, loss_rows: pd.DataFrame) -> float:
+    """Median gamma shape of the fitted models' per-sample losses (inf without ``per_char_prob`` rows)."""
+    probs = loss_rows[(loss_rows["metric"] == PER_CHAR_PROB) & loss_rows["length"].isna()].set_index("model")["mean"]
+    shapes = [loss_spread_shape(row.loss, probs[row.model]) for row in fit_on.itertuples(index=False)
+              if row.model in probs.index and row.loss > 0 and 0 < probs[row.model] < 1]
+    return float(np.median(shapes)) if shapes else float("inf")
+
+
+def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFit]:
+    """Fit the mirage power law per (family, task stem) that has a ``per_char_loss`` curve.
+
+    The loss comes from the stem's ``_ll`` task when there is one. The spread of
+    per-sample losses around that mean scales with it: the gamma shape
+    (:func:`loss_spread_shape`, from each fitted model's mean ``per_char_prob``) is
+    the median over the fitted models, so held-out accuracy is predicted as the mean
+    of p_i^L, not as p^L of the mean loss (Jensen's gap). With
+    ``holdout_largest=k`` the fit leaves out the k largest models and compares its
+    predictions for them (loss; exact match p^L and token edit distance L(1 − p)
+    on the stem's temperature-1 task, ``*_gen_t1``) with what they scored.
+    Stems with a single size, or whose losses cannot be fitted (a warning says
+    why), get no fit; a fit whose loss rises or stays flat with size is kept
+    with its :attr:`MirageFit.problem` set, a warning, and no predictions.
+    """
+    check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
+    if int(holdout_largest) < 0:
+        raise ValueError(f"holdout_largest={holdout_largest} must be 0 or a positive number of models")
+    losses = _per_model_loss(summary)
+    fits = []
+    for (family, stem), group in losses.groupby(["family", losses["task"].map(task_stem)], sort=True):
+        loss_task = _loss_task(group["task"].unique().tolist())
+        curve = group[group["task"] == loss_task].sort_values("params")
+        fit_on = curve.iloc[: len(curve) - int(holdout_largest)]
+        if fit_on["params"].nunique() < 2:
+            if int(holdout_largest) == 0:
+                continue  # a single size: nothing to fit
+            raise ValueError(
+                f"holdout_largest={holdout_largest} leaves {len(fit_on)} model(s) of family {family!r} "
+                f"to fit on task {loss_task!r}; the fit needs at least two sizes, so hold out fewer"
+            )
+        try:
+            law = fit_power_law(fit_on["params"], fit_on["loss"])
+        except ValueError as error:  # e.g. a loss of exactly 0: report the rest without this fit
+            warnings.warn(f"no mirage fit for family {family!r}, task {loss_task!r}: {error}", stacklevel=2)
+            continue
+        if law.problem:
+            warnings.warn(f"mirage fit for family {family!r}, task {loss_task!r}: {law.problem}; "
+                          "its predictions are withheld", stacklevel=2)
+        held_out = curve.iloc[len(fit_on):]
+        observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
+        shape = _spread_shape(fit_on, observed[observed["task"] == loss_task])
+        fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),
+                              _held_out_rows(law, observed, held_out, loss_task, shape), shape))
+    return fits
+
+
+def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
+    """The rows of ``fit.csv``: one per fit, or one per held-out (model, metric, length) comparison."""
+    rows = []
+    for fit in fits:
+        head = {"family": fit.family, "loss_task": fit.loss_task, "c": fit.law.c, "alpha": fit.law.alpha,
+                "n_fit_models": len(fit.fit_models), "problem": fit.problem}
+        if fit.held_out.empty:
+            rows.append({**head, "task": fit.loss_task})
+        rows.extend({**head, **check} for check in fit.held_out.to_dict("records"))
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
+    """Predicted loss, p, accuracy and TED by length along ``params`` (for plotting the fit).
+
+    >>> law = PowerLaw(c=2e9, alpha=-0.5)
+    >>> fit = MirageFit("f", "t", "t_ll", law, ("a", "b"), pd.DataFrame())
+    >>> mirage_curves(fit, [3.5e8, 1.75e11], lengths=[1]).round(3)[["params", "p"]].to_dict("list")
+    {'params': [350000000.0, 175000000000.0], 'p': [0.092, 0.899]}
+    """
+    params = np.asarray(params, dtype=float).ravel()
+    curves = mirage_predictions(fit.law.loss(params), lengths, shape=fit.shape)
+    curves.insert(0, "params", np.repeat(params, len(list(lengths))))
+    return curves
