@@ -119,10 +119,12 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
         results = list(run.rglob("results_*.json"))
         assert len(results) == 1
         tasks = set(json.loads(results[0].read_text())["results"])
-        assert {"mirage_arith_2da_gen", "mirage_arith_2da_ll"} <= tasks
-        for task in ("mirage_arith_2da_gen", "mirage_arith_2da_ll"):
-            samples = list(run.rglob(f"samples_{task}_*.jsonl"))
-            assert samples and len(samples[0].read_text().splitlines()) == 50
+        demo_tasks = ("mirage_arith_2da_gen", "mirage_arith_2da_gen_t1", "mirage_arith_2da_ll")
+        assert set(demo_tasks) <= tasks
+        for task in demo_tasks:
+            (samples,) = run.rglob(f"samples_{task}_2*.jsonl")  # _2: the date, so _gen does not match _gen_t1
+            docs = {json.loads(line)["doc_id"] for line in samples.read_text().splitlines()}  # a line per filter
+            assert docs == set(range(50))
     assert params[1] > 10 * params[0]
 
     report = out / "report"
