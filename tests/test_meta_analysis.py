@@ -22,11 +22,11 @@ from mirage_metrics.meta import (
     SCORE_TABLE_COLUMNS,
     emergence_scores,
     largest_possible_score,
+    meta_section,
     ranked_curves,
     read_bigbench_file,
     read_sources,
     read_tidy_csv,
-    report_section,
     summarize_by_metric,
     summary_curves,
     threshold_warnings,
@@ -328,13 +328,13 @@ def test_cli_reports_malformed_input_without_a_traceback(tmp_path, capsys):
     assert not (tmp_path / "meta").exists()
 
 
-def test_report_section_of_an_output_folder(meta_run, tmp_path):
+def test_meta_section_of_an_output_folder(meta_run, tmp_path):
     out, _ = meta_run
-    section = report_section(out)
+    section = meta_section(out)
     html = section.to_html()
     assert "Meta-analysis" in section.heading and html.count("<img") == 2 and "inf" in html
     with pytest.raises(ValueError, match="missing"):
-        report_section(tmp_path)
+        meta_section(tmp_path)
 
 
 def test_fractional_shots_are_refused(tmp_path):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import REPO_ROOT, offline_env
 
-from mirage_metrics.html_report import Paragraph, Section
+from mirage_metrics.html import Paragraph, Section
 from mirage_metrics.metrics import bigbench_brier_score
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
@@ -205,9 +205,9 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     meta.mkdir()
     (meta / "by_metric.csv").write_text("metric,share\n")
     seen = []
-    meta_module = types.SimpleNamespace(
-        report_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")]))
-    monkeypatch.setitem(sys.modules, "mirage_metrics.meta", meta_module)
+    meta_page = types.SimpleNamespace(
+        meta_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")]))
+    monkeypatch.setitem(sys.modules, "mirage_metrics.meta.page", meta_page)
     assert (source_kind(vision), source_kind(meta)) == ("vision", "meta_analysis")
     page = build_report([vision, meta], tmp_path / "out").read_text()
     assert seen == [meta]

@@ -91,7 +91,7 @@ def _check_bigbench_results(sources: list[str]) -> None:
 
 def run(args) -> int:
     from mirage_metrics.atomic_files import write_csv, write_text
-    from mirage_metrics.html_report import render_page
+    from mirage_metrics.html import render_page
     from mirage_metrics.meta import (
         BY_METRIC_FILE,
         DISTRIBUTION_PLOT,
@@ -100,8 +100,8 @@ def run(args) -> int:
         SETTINGS_FILE,
         SHARE_PLOT,
         emergence_scores,
+        meta_section,
         read_sources,
-        report_section,
         summarize_by_metric,
         summary_curves,
         threshold_warnings,
@@ -135,7 +135,7 @@ def run(args) -> int:
     if not kept.empty:
         plot_score_distributions(kept, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
         plot_share_above_threshold(by_metric, args.threshold, out / SHARE_PLOT)
-    write_text(render_page("mirage meta-analysis", [report_section(out)]), out / PAGE_FILE)
+    write_text(render_page("mirage meta-analysis", [meta_section(out)]), out / PAGE_FILE)
     print(
         f"{len(scores)} curves, {len(kept)} with {args.min_sizes}+ sizes summarised over {by_metric.shape[0]} metrics; "
         f"wrote {out / PAGE_FILE}"

@@ -8,7 +8,7 @@
   sharpness and, per metric, their signed medians and the share of curves above a
   threshold (:func:`emergence_scores`, :func:`summarize_by_metric`), with a warning
   when the curves have too few sizes to cross it (:func:`threshold_warnings`);
-- :mod:`~mirage_metrics.meta.report`: the output folder's file names and its HTML section
+- :mod:`~mirage_metrics.meta.page`: the output folder's file names and its HTML section
   (:func:`meta_section`, also what ``mirage report`` shows for such a folder).
 
 The plots are in :mod:`mirage_metrics.plots.meta`.
@@ -23,12 +23,11 @@ from mirage_metrics.meta.analysis import (
     emergence_scores,
     largest_possible_score,
     ranked_curves,
-    report_section,
     summarize_by_metric,
     summary_curves,
     threshold_warnings,
 )
-from mirage_metrics.meta.report import (
+from mirage_metrics.meta.page import (
     BY_METRIC_FILE,
     DISTRIBUTION_PLOT,
     PAGE_FILE,
@@ -74,7 +73,6 @@ __all__ = [
     "read_outputs",
     "read_sources",
     "read_tidy_csv",
-    "report_section",
     "summarize_by_metric",
     "summary_curves",
     "threshold_warnings",

@@ -62,7 +62,6 @@ __all__ = [
     "summarize_by_metric",
     "threshold_warnings",
     "ranked_curves",
-    "report_section",
 ]
 
 CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
@@ -275,13 +274,3 @@ def ranked_curves(scores: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     ranked = scores.loc[order].reset_index(drop=True)
     return ranked if top is None else ranked.head(int(top))
 
-
-def report_section(folder):
-    """The HTML section of a ``mirage meta-analysis`` output folder, for ``mirage report``.
-
-    Lays out ``by_metric.csv``, ``emergence_scores.csv``, the warnings and the
-    plots (see :func:`mirage_metrics.meta.report.meta_section`).
-    """
-    from mirage_metrics.meta.report import meta_section
-
-    return meta_section(folder)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.atomic_files import new_beside, write_csv, write_text
-from mirage_metrics.html_report import Paragraph, Section, render_page
+from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
 from mirage_metrics.summary import SUMMARY_COLUMNS, summarise_with_resamples, with_per_char_loss
@@ -137,9 +137,9 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
         from mirage_metrics.vision.report import report_sections
 
         return list(report_sections(folder))
-    from mirage_metrics.meta import report_section
+    from mirage_metrics.meta.page import meta_section
 
-    return [report_section(folder)]
+    return [meta_section(folder)]
 
 
 def _report_files(folder: Path) -> set[str] | None:

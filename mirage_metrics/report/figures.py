@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mirage_metrics.html_report import Image
+from mirage_metrics.html import Image
 from mirage_metrics.paths import file_stem
 from mirage_metrics.plots.scaling import plot_all_metrics, plot_by_length, plot_greedy_vs_probability, plot_log_accuracy
 from mirage_metrics.registry import is_discontinuous

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-__all__ = ["Paragraph", "Table", "Image", "Section", "render_page", "write_page"]
+__all__ = ["Paragraph", "Table", "Image", "Section", "render_page"]
 
 
 @dataclass
@@ -98,10 +98,3 @@ def render_page(title: str, sections: Sequence[Section]) -> str:
         f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
     )
 
-
-def write_page(path: Union[str, Path], title: str, sections: Sequence[Section]) -> Path:
-    """Write :func:`render_page` to ``path`` and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(title, sections), encoding="utf-8")
-    return path
