@@ -142,7 +142,10 @@ def loss_spread_shape(mean_loss: float, mean_prob: float) -> float:
         raise ValueError(f"mean_loss={mean_loss} must be a positive mean per-sample loss")
     if not 0 < mean_prob < 1:
         raise ValueError(f"mean_prob={mean_prob} must be a mean per-sample probability strictly between 0 and 1")
-    gap = lambda log_k: float(_mean_exp(mean_loss, 1.0, np.exp(log_k))) - mean_prob  # noqa: E731  falls with k
+
+    def gap(log_k: float) -> float:  # falls as the shape k grows
+        return float(_mean_exp(mean_loss, 1.0, np.exp(log_k))) - mean_prob
+
     if gap(np.log(1e6)) >= -1e-12 * mean_prob:
         return float("inf")  # no spread to see (the mean of exp(-loss) is exp(-mean loss) up to rounding)
     if gap(np.log(1e-6)) <= 0:
