@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_CORPUS, build_tiny_gpt2
+from conftest import LM_EVAL, TINY_CORPUS, build_tiny_gpt2, read_run, run_to_results
 from hypothesis import given
 from hypothesis import strategies as st
-from test_arith_lm_eval import read_run, run_cli
 
 from mirage_metrics import metrics, toy
 from mirage_metrics.arithmetic import stop_texts
 from mirage_metrics.lm_eval_metrics import score_generation
 from mirage_metrics.paths import tasks_path
-
-BIN = Path(sys.executable).parent
 
 
 @given(st.lists(st.floats(min_value=1e-6, max_value=1.0), min_size=1, max_size=5))
@@ -58,8 +53,8 @@ def test_exact_answer_prob_matches_sampled_exact_match(tmp_path):
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
     out = tmp_path / "out"
-    run_cli(
-        [str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tmp_path / 'model'}", "--device", "cpu",
+    run_to_results(
+        [*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={tmp_path / 'model'}", "--device", "cpu",
          "--batch_size", "64", "--tasks", "mirage_arith_1da_ll,mirage_arith_1da_gen,mirage_arith_1da_gen_t1",
          "--include_path", str(tasks_path()), "--metadata", json.dumps({"num_problems": 400}),
          "--log_samples", "--output_path", str(out)],

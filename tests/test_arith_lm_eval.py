@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import offline_env
+from conftest import LM_EVAL, MIRAGE, read_run, run_to_results
 
 from mirage_metrics.arithmetic import ARITH_TASKS, format_example, format_prompt, problem_set_id, shot_pool
 from mirage_metrics.arithmetic import generate_problems
 from mirage_metrics.paths import tasks_path
 
-BIN = Path(sys.executable).parent
 FORMS = ("gen", "gen_t1", "ll")
 GEN_METRICS = ["exact_match", "token_edit_distance"] + [
     f"{name}_L{length}" for length in range(1, 6) for name in ("exact_match", "token_edit_distance")
@@ -23,23 +19,6 @@ GEN_METRICS = ["exact_match", "token_edit_distance"] + [
 LL_METRICS = [
     "target_log_prob", "per_char_prob", "greedy_match", "exact_answer_prob", "exact_answer_log_prob", "greedy_exact_match",
 ]
-
-
-def run_cli(command: list[str], out: Path, cwd: Path) -> None:
-    """Run a CLI to completion in ``cwd``, offline; fail with its output if it fails."""
-    done = subprocess.run(command, cwd=cwd, env=offline_env(), capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    assert list(out.rglob("results_*.json")), done.stderr[-3000:]
-
-
-def read_run(out: Path) -> tuple[dict, dict[str, list[dict]]]:
-    """lm-eval's results JSON and, per task, its logged samples."""
-    (results_file,) = out.rglob("results_*.json")
-    samples = {}
-    for path in out.rglob("samples_*.jsonl"):
-        task = path.name.removeprefix("samples_").rsplit("_", 1)[0]
-        samples[task] = [json.loads(line) for line in path.read_text().splitlines()]
-    return json.loads(results_file.read_text()), samples
 
 
 def metric_names(form: str) -> list[str]:
@@ -98,8 +77,8 @@ def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, se
 
 def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
     out = tmp_path / "out"
-    run_cli(
-        [str(BIN / "lm_eval"), "--model", "dummy", "--tasks", "mirage_arith", "--include_path", str(tasks_path()),
+    run_to_results(
+        [*LM_EVAL, "--model", "dummy", "--tasks", "mirage_arith", "--include_path", str(tasks_path()),
          "--limit", "2", "--log_samples", "--output_path", str(out),
          "--metadata", json.dumps({"num_problems": 40, "seed": 7})],
         out, cwd=tmp_path,
@@ -113,8 +92,8 @@ def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
 @pytest.mark.slow
 def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
     out = tmp_path / "out"
-    run_cli(
-        [str(BIN / "mirage"), "eval", "--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu",
+    run_to_results(
+        [*MIRAGE, "eval", "--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu",
          "--tasks", "mirage_arith_paper", "--limit", "2", "--log_samples", "--output_path", str(out)],
         out, cwd=tmp_path,
     )

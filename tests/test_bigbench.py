@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import BIGBENCH_DIR, REPO_ROOT, offline_env
+from conftest import BIGBENCH_DIR, LM_EVAL, MIRAGE, REPO_ROOT, run_cli
 from mirage_metrics.bigbench import (
     BIGBENCH_DIR_ENV,
     BigBenchDataNotFound,
@@ -28,7 +26,6 @@ from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX
 from mirage_metrics.bigbench.task_yamls import PAPER_TASKS
 
 BUNDLED = REPO_ROOT / "tasks" / "bigbench"
-BIN = Path(sys.executable).parent
 METADATA = json.dumps({"bigbench_dir": str(BIGBENCH_DIR)})
 ALL_TASKS, _ = discover_tasks(BIGBENCH_DIR)
 TASKS_BY_NAME = {lm_eval_task_name(t, f): t for t in ALL_TASKS for f in t.forms}
@@ -254,10 +251,7 @@ def _fake_bigbench(root: Path) -> Path:
 
 def test_bundled_configs_are_what_the_generator_writes(tmp_path):
     out = tmp_path / "generated"
-    run = subprocess.run(
-        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(BIGBENCH_DIR), "--out", str(out)],
-        capture_output=True, text=True, env=offline_env(), check=True,
-    )
+    run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", BIGBENCH_DIR, "--out", out])
     assert "wrote 122 task configs" in run.stdout
     generated = sorted(p.name for p in out.iterdir())
     bundled = sorted(p.name for p in BUNDLED.iterdir() if p.suffix in (".yaml", ".md", ".py") or p.name.endswith("_yaml"))
@@ -269,21 +263,14 @@ def test_bundled_configs_are_what_the_generator_writes(tmp_path):
 def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
     source = _fake_bigbench(tmp_path / "bb")
     out = tmp_path / "mine"
-    run = subprocess.run(
-        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(source), "--group", "my_bigbench", "--out", str(out)],
-        capture_output=True, text=True, env=offline_env(),
-    )
-    assert run.returncode == 0, run.stderr
+    run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--group", "my_bigbench", "--out", out])
     assert "some_programmatic_task: programmatic task (task.py), not supported; skipped" in run.stderr
     names = {p.name for p in out.glob("mirage_bb_*.yaml")}
     assert names == {"mirage_bb_irony_identification_mc.yaml", "mirage_bb_repeat_copy_logic_gen.yaml",
                      "mirage_bb_repeat_copy_logic_ll.yaml"}
     assert (out / "my_bigbench.yaml").is_file() and not (out / "mirage_bigbench_paper.yaml").exists()
     assert (out / "utils.py").is_file() and "### repeat_copy_logic" in (out / "README.md").read_text()
-    bad = subprocess.run(
-        [str(BIN / "mirage"), "bigbench-tasks", "--bigbench-dir", str(source), "--tasks", "nope", "--out", str(out)],
-        capture_output=True, text=True, env=offline_env(),
-    )
+    bad = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--tasks", "nope", "--out", out], check=False)
     assert bad.returncode == 2 and "tasks ['nope'] are not in" in bad.stderr
 
 
@@ -292,11 +279,10 @@ def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
 
 def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
     command = [
-        str(BIN / "lm_eval"), *model_args, "--tasks", "mirage_bigbench", "--include_path", str(REPO_ROOT / "tasks"),
+        *LM_EVAL, *model_args, "--tasks", "mirage_bigbench", "--include_path", str(REPO_ROOT / "tasks"),
         "--limit", "3", "--metadata", METADATA, "--output_path", str(out), "--log_samples", *extra,
     ]
-    run = subprocess.run(command, capture_output=True, text=True, env=offline_env())
-    assert run.returncode == 0, run.stderr[-3000:]
+    run_cli(command)
     (results_file,) = out.glob("*/results_*.json")
     samples = {}
     for path in out.glob("*/samples_*.jsonl"):

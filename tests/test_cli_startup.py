@@ -11,23 +11,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import subprocess
 import sys
-from pathlib import Path
 
-from conftest import offline_env
+from conftest import MIRAGE, run_cli
 
 from mirage_metrics.cli import COMMAND_MODULES
 
 HEAVY = ("torch", "matplotlib", "pandas", "lm_eval", "evaluate", "transformers")
-MIRAGE = Path(sys.executable).parent / "mirage"
 
 
 def _python(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], env=offline_env(), capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout
+    return run_cli([sys.executable, "-c", code], timeout=120).stdout
 
 
 def _loaded_heavy(code: str) -> list[str]:
@@ -75,8 +69,7 @@ def test_command_help_is_light():
 def test_help_lists_every_command():
     names = _command_names()
     assert len(names) == len(COMMAND_MODULES)
-    done = subprocess.run([str(MIRAGE), "--help"], env=offline_env(), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_cli([*MIRAGE, "--help"], timeout=120)
     listed = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("    ") and line.split()]
     for name in names:
         assert name in listed, f"{name} missing from `mirage --help`:\n{done.stdout}"

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-import subprocess
-
-from conftest import offline_env
-from test_arith_lm_eval import BIN, read_run, run_cli
+from conftest import MIRAGE, read_run, run_cli, run_to_results
 
 from mirage_metrics.cli.eval import INTRO
 from mirage_metrics.paths import tasks_path
@@ -58,8 +55,8 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
     (user_tasks / "example_on_local_qa.yaml").write_text(example.replace("  - task: gsm8k\n", "  - task: local_qa\n"))
     (user_tasks / "override.yaml").write_text(USER_OVERRIDE.format(arith=tasks_path() / "arith"))
     out = tmp_path / "out"
-    run_cli(
-        [str(BIN / "mirage"), "eval", "--model", "dummy", "--include_path", str(user_tasks),
+    run_to_results(
+        [*MIRAGE, "eval", "--model", "dummy", "--include_path", str(user_tasks),
          "--tasks", "mirage_example_gsm8k,mirage_arith_2dm_gen,mirage_arith_4da_ll", "--limit", "3",
          "--log_samples", "--output_path", str(out)],
         out, cwd=tmp_path,
@@ -83,11 +80,8 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
     assert sum(math.isnan(v) for v in per_sample) == 2 and 3.0 in per_sample
 
 
-
 def test_mirage_eval_help_says_what_it_adds_then_shows_lm_evals_options():
-    done = subprocess.run([str(BIN / "mirage"), "eval", "--help"], env=offline_env(), capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_cli([*MIRAGE, "eval", "--help"], timeout=300)
     assert done.stdout.startswith(INTRO)
     lm_eval_help = done.stdout[len(INTRO):]
     assert "usage: lm-eval run" in lm_eval_help and "--model_args" in lm_eval_help

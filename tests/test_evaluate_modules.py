@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 import yaml
 
 import mirage_metrics as mm
-from conftest import REPO_ROOT, offline_env
+from conftest import REPO_ROOT, offline_env, run_cli
 
 MODULES = ["brier", "exact_match_at_length", "log_prob", "token_edit"]
 
@@ -35,10 +33,7 @@ print(json.dumps(out))
 
 def run_from(cwd: Path, *, pythonpath: str | None = None) -> dict:
     env = offline_env(**({"PYTHONPATH": pythonpath} if pythonpath else {}))
-    done = subprocess.run(
-        [sys.executable, "-c", LOAD_FROM_ANYWHERE, *MODULES], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_cli([sys.executable, "-c", LOAD_FROM_ANYWHERE, *MODULES], cwd=cwd, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -165,41 +160,20 @@ def test_evaluate_load_by_path_is_the_same_module():
 # --- from a built wheel ----------------------------------------------------------------------------------------------
 
 
-def _without_build_leftovers(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    return None if "__pycache__" in info.name or ".egg-info" in info.name else info
-
-
-@pytest.fixture(scope="module")
-def built_wheel(tmp_path_factory) -> Path:
-    """A wheel built (without network) from a copy of the source tree."""
-    source = tmp_path_factory.mktemp("source")
-    archive = source / "tree.tar"
-    with tarfile.open(archive, "w") as tar:
-        for part in ("pyproject.toml", "README.md", "mirage_metrics", "tasks", "vision"):
-            tar.add(REPO_ROOT / part, arcname=part, filter=_without_build_leftovers)
-    with tarfile.open(archive) as tar:
-        tar.extractall(source / "tree", filter="data")
-    dist = source / "dist"
-    # no isolation (no network); setuptools builds wheels itself, so the `wheel` package need not be installed
-    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check"]
-    done = subprocess.run(
-        [*build, "--outdir", str(dist), str(source / "tree")], env=offline_env(), capture_output=True, text=True
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    (wheel,) = dist.glob("mirage_metrics-*.whl")
-    return wheel
-
-
+@pytest.mark.slow
 def test_wheel_ships_every_module_folder(built_wheel):
-    names = set(zipfile.ZipFile(built_wheel).namelist())
+    wheel, _ = built_wheel
+    names = set(zipfile.ZipFile(wheel).namelist())
     for name in MODULES:
         for file in (f"{name}.py", "README.md", "app.py", "requirements.txt"):
             assert f"mirage_metrics/evaluate_modules/{name}/{file}" in names
 
 
+@pytest.mark.slow
 def test_modules_load_from_the_installed_wheel_in_another_directory(built_wheel, tmp_path):
+    wheel, _ = built_wheel
     site = tmp_path / "site"
-    zipfile.ZipFile(built_wheel).extractall(site)
+    zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     out = run_from(elsewhere, pythonpath=str(site))

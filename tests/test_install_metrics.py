@@ -8,11 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import offline_env
+from conftest import MIRAGE, offline_env, run_cli
 
 from mirage_metrics.paths import evaluate_module_names
-
-MIRAGE = Path(sys.executable).parent / "mirage"
 
 LOAD_ALL = """\
 import json, evaluate
@@ -31,8 +29,7 @@ def _env(hf_home: Path) -> dict:
 
 def _load_all(hf_home: Path, cwd: Path) -> subprocess.CompletedProcess:
     code = LOAD_ALL.format(names=evaluate_module_names())
-    return subprocess.run([sys.executable, "-c", code], env=_env(hf_home), cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return run_cli([sys.executable, "-c", code], cwd=cwd, env=_env(hf_home), timeout=300, check=False)
 
 
 def test_evaluate_load_by_hub_name_works_after_install_metrics(tmp_path):
@@ -47,9 +44,7 @@ def test_evaluate_load_by_hub_name_works_after_install_metrics(tmp_path):
     (stale / "token_edit.py").write_text("raise RuntimeError('stale copy loaded')\n")
     os.utime(stale / "token_edit.py", (1e9, 1e9))
 
-    done = subprocess.run([str(MIRAGE), "install-metrics"], env=_env(hf_home), capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_cli([*MIRAGE, "install-metrics"], env=_env(hf_home), timeout=300)
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == [f"mirage/{n}" for n in evaluate_module_names()]
 
     after = _load_all(hf_home, tmp_path)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import REPO_ROOT, offline_env
+from conftest import LM_EVAL, MIRAGE, REPO_ROOT, offline_env, run_cli
 from mirage_metrics.cli import main
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,8 +30,6 @@ from mirage_metrics.meta import (
     threshold_warnings,
 )
 from mirage_metrics.metrics import emergence_score
-
-MIRAGE = [sys.executable, "-m", "mirage_metrics.cli"]
 
 # BIG-G-like family: total and non-embedding parameter counts. The non-embedding
 # order of "16m" and "53m" is swapped on purpose, so that --params changes a score.
@@ -284,9 +280,7 @@ def test_bad_arguments_are_refused(tmp_path):
 
 
 def run_mirage(*args):
-    return subprocess.run(
-        [*MIRAGE, *map(str, args)], capture_output=True, text=True, env=offline_env(), cwd=REPO_ROOT, timeout=300
-    )
+    return run_cli([*MIRAGE, *args], cwd=REPO_ROOT, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -457,7 +451,7 @@ def test_real_lm_eval_runs_of_two_tiny_models(tiny_gpt2_pair, tmp_path):
     runs = tmp_path / "tiny"
     processes = [
         subprocess.Popen(
-            [str(Path(sys.executable).with_name("lm_eval")), "--model", "hf",
+            [*LM_EVAL, "--model", "hf",
              "--model_args", f"pretrained={model}", "--tasks", "mirage_arith_1da_ll",
              "--include_path", str(REPO_ROOT / "tasks"), "--limit", "4", "--device", "cpu",
              "--output_path", str(runs / model.name), "--log_samples"],

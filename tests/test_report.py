@@ -4,76 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import types
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT, offline_env
+from conftest import (
+    ALPHA, DATE, EDIT_DISTANCE, EXACT_MATCH, LM_EVAL, MIRAGE, SIZES, C, N, model_samples, run_cli, write_lm_eval_run,
+)
 
 from mirage_metrics.html import Paragraph, Section
-from mirage_metrics.metrics import bigbench_brier_score
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
-
-MIRAGE = str(REPO_ROOT / ".venv" / "bin" / "mirage")
-DATE = "2026-01-02T03-04-05.000006"
-SIZES = [1e8, 1e9, 1e10, 1e11]
-C, ALPHA = 2e9, -0.5
-N = 10
-# Known per-model means of the generation task (4 sizes): an all-or-nothing jump and a smooth edit distance.
-EXACT_MATCH = [0.0, 0.0, 0.1, 0.9]  # emergence score 0.9 / sqrt(median(0, .01, .64)) = 9
-EDIT_DISTANCE = [3.0, 2.0, 1.0, 0.0]  # negated: steps of 1, score 3
-
-
-def write_lm_eval_run(folder, model_path: str, params: int | None, samples: dict, model_json: dict | None = None):
-    """What `lm_eval --output_path --log_samples` writes: results_<date>.json and samples_<task>_<date>.jsonl."""
-    folder.mkdir(parents=True, exist_ok=True)
-    results = {"results": {}, "n-samples": {}, "model_name": model_path,
-               "config": {"model": "hf", "model_args": f"pretrained={model_path}", "model_num_parameters": params}}
-    for task, metrics in samples.items():
-        n = len(next(iter(metrics.values())))
-        numeric = {m: v for m, v in metrics.items() if not isinstance(v[0], list)}
-        means = {f"{m},none": float(np.mean(np.array(v)[~np.isnan(v)])) if np.isfinite(v).any() else float("nan")
-                 for m, v in numeric.items()}
-        results["results"][task] = {"alias": task, **means}
-        for metric, items in metrics.items():  # aggregate-only metrics log (log-likelihoods, target) per sample
-            if metric not in numeric:
-                results["results"][task][f"{metric},none"] = bigbench_brier_score(*zip(*items))
-        results["n-samples"][task] = {"original": n, "effective": n}
-        with open(folder / f"samples_{task}_{DATE}.jsonl", "w") as handle:
-            for i in range(n):
-                record = {"doc_id": i, "doc": {"question": f"q{i}"}, "target": "42", "arguments": {},
-                          "resps": [["42"]], "filtered_resps": ["42"], "filter": "none", "metrics": list(metrics),
-                          **{m: v[i] for m, v in metrics.items()}}
-                handle.write(json.dumps(record) + "\n")
-    (folder / f"results_{DATE}.json").write_text(json.dumps(results))
-    if model_json is not None:
-        (folder / "model.json").write_text(json.dumps(model_json))
-
-
-def model_samples(index: int, size: float) -> dict:
-    """Samples of one model: a gen task with known means and by-length accuracy p^L, an ll task with per-char
-    probabilities whose mean loss is exactly (N/c)^α."""
-    loss = (size / C) ** ALPHA
-    hits = int(round(EXACT_MATCH[index] * N))
-    gen = {"exact_match": [1.0] * hits + [0.0] * (N - hits), "token_edit_distance": [EDIT_DISTANCE[index]] * N}
-    for length in (1, 2, 3):
-        right = int(round(np.exp(-loss * length) * N))
-        gen[f"exact_match_L{length}"] = [1.0] * right + [0.0] * (N - right)
-        gen[f"token_edit_distance_L{length}"] = [0.0] * right + [1.0] * (N - right)
-    gen["exact_match_L3"][-1] = float("nan")  # an answer shorter than 3 characters
-    gen["exact_match_L9"] = [float("nan")] * N  # longer than every answer: lm-eval's aggregate is NaN too
-    per_char = np.exp(-np.tile([0.5, 1.5], N // 2) * loss)
-    ll = {"per_char_prob": per_char.tolist(), "target_log_prob": (np.log(per_char) * 3).tolist(),
-          "greedy_match": gen["exact_match"]}
-    mc = {"multiple_choice_grade": gen["exact_match"], "bigbench_brier_score": [[[-1.0, -2.0], 0]] * N}
-    sampled = {metric: values for metric, values in gen.items() if metric.startswith("exact_match")}
-    ll["exact_answer_prob"] = [EXACT_MATCH[index]] * N  # what temperature-1 exact match estimates
-    return {"mirage_arith_2dm_gen": gen, "mirage_arith_2dm_gen_t1": sampled, "mirage_arith_2dm_ll": ll,
-            "mirage_bb_toy_mc": mc}
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +32,7 @@ def sweep_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report_folder(sweep_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    done = subprocess.run([MIRAGE, "report", str(sweep_folder), "--out", str(out), "--holdout-largest", "1",
-                           "--bootstrap", "200"], capture_output=True, text=True, env=offline_env())
-    assert done.returncode == 0, done.stderr
+    run_cli([*MIRAGE, "report", sweep_folder, "--out", out, "--holdout-largest", "1", "--bootstrap", "200"])
     return out
 
 
@@ -170,9 +111,7 @@ def test_plain_lm_eval_folders_with_a_params_file(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("m1: 1000000000\n")
     out = tmp_path / "report"
-    done = subprocess.run([MIRAGE, "report", str(source), "--out", str(out), "--params", str(params),
-                           "--bootstrap", "50"], capture_output=True, text=True, env=offline_env())
-    assert done.returncode == 0, done.stderr
+    run_cli([*MIRAGE, "report", source, "--out", out, "--params", params, "--bootstrap", "50"])
     metrics = pd.read_csv(out / "metrics.csv")
     assert set(metrics["family"]) == {"runs"} and sorted(set(metrics["params"])) == [int(1e8), int(1e9)]
     assert pd.read_csv(out / "fit.csv").empty  # no per_char_prob: nothing to fit
@@ -184,8 +123,7 @@ def test_a_truncated_samples_file_gives_a_clear_error(tmp_path):
     write_lm_eval_run(folder, "ckpt/m0", 1000, {"t_gen": {"exact_match": [1.0, 0.0]}})
     samples = folder / f"samples_t_gen_{DATE}.jsonl"
     samples.write_text(samples.read_text()[:-20])
-    done = subprocess.run([MIRAGE, "report", str(tmp_path / "runs"), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, env=offline_env())
+    done = run_cli([*MIRAGE, "report", tmp_path / "runs", "--out", tmp_path / "out"], check=False)
     assert done.returncode == 2
     assert f"{samples}, line 2: malformed JSON" in done.stderr
 
@@ -220,14 +158,11 @@ def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
     """Plain `lm_eval --log_samples` runs of two tiny checkpoints; numbers cross-checked with lm-eval's files."""
     runs = tmp_path / "runs"
     for model in tiny_gpt2_pair:
-        subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "lm_eval"), "--model", "hf", "--model_args",
-                        f"pretrained={model}", "--include_path", str(tasks_path()), "--tasks",
-                        "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--output_path", str(runs),
-                        "--log_samples", "--device", "cpu"], check=True, capture_output=True, env=offline_env())
+        run_cli([*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={model}", "--include_path", tasks_path(),
+                 "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--output_path", runs,
+                 "--log_samples", "--device", "cpu"])
     out = tmp_path / "report"
-    done = subprocess.run([MIRAGE, "report", str(runs), "--out", str(out), "--bootstrap", "100", "--workers", "2"],
-                          capture_output=True, text=True, env=offline_env())  # two reader processes
-    assert done.returncode == 0, done.stderr
+    run_cli([*MIRAGE, "report", runs, "--out", out, "--bootstrap", "100", "--workers", "2"])  # two reader processes
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
     assert sorted(set(metrics.index.get_level_values("model"))) == ["tiny-a", "tiny-b"]
     for model in ("tiny-a", "tiny-b"):

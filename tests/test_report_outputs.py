@@ -14,7 +14,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from test_report import SIZES, model_samples, write_lm_eval_run
+from conftest import MIRAGE, SIZES, model_samples, run_cli, write_lm_eval_run
 
 from mirage_metrics.atomic_files import write_csv, write_text
 from mirage_metrics.report import build_report
@@ -204,9 +204,7 @@ def test_nan_values_are_counted_on_the_page_and_on_stderr(tmp_path):
     with pytest.warns(ResultsWarning, match=re.escape(note)):
         page = build_report([source], tmp_path / "report", n_boot=20).read_text()
     assert "<h2>Warnings (1)</h2>" in page and note.replace("'", "&#x27;") in page
-    done = subprocess.run([sys.executable, "-m", "mirage_metrics.cli", "report", str(source), "--out",
-                           str(tmp_path / "cli"), "--bootstrap", "20"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = run_cli([*MIRAGE, "report", source, "--out", tmp_path / "cli", "--bootstrap", "20"])
     assert f"mirage report: warning: {note}" in done.stderr
 
 

@@ -8,60 +8,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import sample_line, write_run
 
 from mirage_metrics.results import load_params, read_aggregates, read_results
 
-DATE = "2026-01-02T03-04-05.678901"
 LATER = "2026-02-02T03-04-05.678901"
 
-
-def _sample(doc_id: int, metrics: dict, filter_name: str = "none") -> dict:
-    """One line of an lm-eval samples file, as EvaluationTracker.save_results_samples writes it."""
-    return {
-        "doc_id": doc_id,
-        "doc": {"question": f"Q{doc_id}"},
-        "target": "42",
-        "arguments": {"gen_args_0": {"arg_0": "Q: ...", "arg_1": {"until": ["\n"]}}},
-        "resps": [["42"]],
-        "filtered_resps": ["42"],
-        "filter": filter_name,
-        "metrics": list(metrics),
-        "doc_hash": "h",
-        "prompt_hash": "h",
-        "target_hash": "h",
-        **metrics,
-    }
-
-
-def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="org/tiny", num_params=None, model_json=None):
-    """An lm-eval results JSON + one samples JSONL per task in ``folder``; aggregates are the sample means."""
-    folder.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for task, lines in samples.items():
-        keys = {f"{name},{line['filter']}" for line in lines for name in line["metrics"]}
-        aggregates = {}
-        for key in sorted(keys):
-            name, filter_name = key.split(",")
-            values = [line[name] for line in lines if line["filter"] == filter_name and isinstance(line[name], (int, float))]
-            aggregates[key] = float(np.mean(values)) if values else "N/A"
-            aggregates[f"{name}_stderr,{filter_name}"] = "N/A"
-        results[task] = {"alias": task, "sample_len": len(lines), **aggregates}
-        with open(folder / f"samples_{task}_{date}.jsonl", "w") as handle:
-            for line in lines:
-                handle.write(json.dumps(line) + "\n")
-    config = {"model": "hf", "model_args": {"pretrained": model_name}}
-    if num_params is not None:
-        config["model_num_parameters"] = num_params
-    n_samples = {task: {"original": 100, "effective": len({line["doc_id"] for line in lines})} for task, lines in samples.items()}
-    document = {"results": results, "n-samples": n_samples, "config": config, "model_name": model_name}
-    (folder / f"results_{date}.json").write_text(json.dumps(document, indent=2))
-    if model_json is not None:
-        (folder / "model.json").write_text(json.dumps(model_json))
-
-
 ARITH_LINES = [
-    _sample(0, {"exact_match": 1.0, "exact_match_L1": 1.0, "exact_match_L2": 0.0, "token_edit_distance": 0}),
-    _sample(1, {"exact_match": 0.0, "exact_match_L1": 1.0, "exact_match_L2": float("nan"), "token_edit_distance": 2}),
+    sample_line(0, {"exact_match": 1.0, "exact_match_L1": 1.0, "exact_match_L2": 0.0, "token_edit_distance": 0}),
+    sample_line(1, {"exact_match": 0.0, "exact_match_L1": 1.0, "exact_match_L2": float("nan"), "token_edit_distance": 2}),
 ]
 
 
@@ -76,8 +31,8 @@ def sweep_folder(tmp_path):
     )
     write_run(
         out / "fam" / "big",
-        {"arith": [_sample(0, {"exact_match": 1.0, "token_edit_distance": 0}), _sample(1, {"exact_match": 1.0, "token_edit_distance": 1})],
-         "ll": [_sample(7, {"target_log_prob": -1.5, "bigbench_brier_score": [[-1.0, -2.0], 0]})]},
+        {"arith": [sample_line(0, {"exact_match": 1.0, "token_edit_distance": 0}), sample_line(1, {"exact_match": 1.0, "token_edit_distance": 1})],
+         "ll": [sample_line(7, {"target_log_prob": -1.5, "bigbench_brier_score": [[-1.0, -2.0], 0]})]},
         model_json={"family": "fam", "model": "big", "path": "/ckpt/big", "params": 5000},
     )
     return out
@@ -158,10 +113,10 @@ def test_params_file_errors_name_file_and_line(tmp_path):
 def test_latest_run_of_a_task_wins_and_filters_are_kept(tmp_path):
     folder = tmp_path / "runs" / "m"
     info = {"family": "f", "model": "m", "path": "m", "params": 10}
-    write_run(folder, {"arith": [_sample(0, {"exact_match": 0.0})]}, model_json=info)
+    write_run(folder, {"arith": [sample_line(0, {"exact_match": 0.0})]}, model_json=info)
     write_run(
         folder,
-        {"arith": [_sample(0, {"exact_match": 1.0}), _sample(0, {"exact_match": 0.0}, filter_name="strict")]},
+        {"arith": [sample_line(0, {"exact_match": 1.0}), sample_line(0, {"exact_match": 0.0}, filter_name="strict")]},
         date=LATER,
     )
     frame = read_results(tmp_path / "runs").sort_values("metric")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_results import DATE, _sample, write_run
+from conftest import DATE, sample_line, write_run
 
 from mirage_metrics.results import ResultsWarning, read_aggregates, read_results
 
 MODEL = {"family": "f", "model": "m", "path": "/ckpt/m", "params": 100}
-TEN = [_sample(i, {"exact_match": float(i % 2), "token_edit_distance": i % 3}) for i in range(10)]
+TEN = [sample_line(i, {"exact_match": float(i % 2), "token_edit_distance": i % 3}) for i in range(10)]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_a_duplicated_sample_line_is_an_error_naming_file_and_line(source):
 def _two_filter_run(folder, n=10):
     """A generation task logged as lm-eval does with two filters: every document under 'none', then under
     'flexible-extract'."""
-    lines = [_sample(i, {"exact_match": 1.0}, filter_name=name) for name in ("none", "flexible-extract")
+    lines = [sample_line(i, {"exact_match": 1.0}, filter_name=name) for name in ("none", "flexible-extract")
              for i in range(n)]
     write_run(folder, {"gen": lines}, model_json=MODEL)
     return folder / f"samples_gen_{DATE}.jsonl"
@@ -122,7 +122,7 @@ def test_a_per_sample_value_that_is_not_a_number_is_an_error(source, value, show
 
 
 def test_aggregate_only_metrics_are_never_numbers_and_are_not_errors(tmp_path):
-    lines = [_sample(i, {"exact_match": 1.0, "bigbench_brier_score": [[-1.0, -2.0], 0], "bypass": None})
+    lines = [sample_line(i, {"exact_match": 1.0, "bigbench_brier_score": [[-1.0, -2.0], 0], "bypass": None})
              for i in range(3)]
     write_run(tmp_path / "runs" / "m", {"t": lines}, model_json=MODEL)
     assert set(read_results(tmp_path / "runs").metric) == {"exact_match"}

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MIRAGE, run_cli
 
 from mirage_metrics.simulate import SIMULATE_COLUMNS, sample_problems, simulate
-from conftest import REPO_ROOT, offline_env
-
-MIRAGE = str(REPO_ROOT / ".venv" / "bin" / "mirage")
 
 
 def test_defaults_reproduce_the_paper_to_three_decimals():
@@ -53,8 +49,7 @@ def test_sampling_shows_the_resolution_limit():
 
 def test_cli_writes_csv_plots_and_prints_the_table(tmp_path):
     out = tmp_path / "sim"
-    done = subprocess.run([MIRAGE, "simulate", "--out", str(out), "--sample-problems", "50"],
-                          capture_output=True, text=True, env=offline_env(), check=True)
+    done = run_cli([*MIRAGE, "simulate", "--out", out, "--sample-problems", "50"])
     table = pd.read_csv(out / "simulate.csv")
     assert list(table.columns[:7]) == SIMULATE_COLUMNS and len(table) == 20
     assert table.drop_duplicates("params")["p"].round(3).tolist() == [0.092, 0.289, 0.579, 0.899]
@@ -64,14 +59,13 @@ def test_cli_writes_csv_plots_and_prints_the_table(tmp_path):
 
 
 def test_cli_custom_sizes_and_lengths(tmp_path):
-    subprocess.run([MIRAGE, "simulate", "--c", "1e9", "--alpha", "-0.4", "--sizes", "1e8,1e9", "--lengths", "2..3",
-                    "--out", str(tmp_path)], capture_output=True, env=offline_env(), check=True)
+    run_cli([*MIRAGE, "simulate", "--c", "1e9", "--alpha", "-0.4", "--sizes", "1e8,1e9", "--lengths", "2..3",
+             "--out", tmp_path])
     table = pd.read_csv(tmp_path / "simulate.csv")
     assert table["length"].tolist() == [2, 3, 2, 3]
     assert table.loc[table["params"] == 1e9, "loss"].tolist() == pytest.approx([1.0, 1.0])
 
 
 def test_cli_rejects_bad_lengths(tmp_path):
-    done = subprocess.run([MIRAGE, "simulate", "--lengths", "0..2", "--out", str(tmp_path)],
-                          capture_output=True, text=True, env=offline_env())
+    done = run_cli([*MIRAGE, "simulate", "--lengths", "0..2", "--out", tmp_path], check=False)
     assert done.returncode == 2 and "--lengths '0..2'" in done.stderr

@@ -4,10 +4,9 @@ default inside an array, and the shipped sbatch template."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
-from conftest import REPO_ROOT, offline_env
+from conftest import MIRAGE, REPO_ROOT, offline_env, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,11 +88,8 @@ def test_a_slurm_task_stops_before_any_model_runs_when_its_weights_were_not_down
     env = offline_env(HF_HOME=str(tmp_path / "hf"), **_array(3, 0, 7, 8))
     for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         env.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "mirage_metrics.cli", "sweep", "--family", "pythia", "--sizes", PYTHIA_8,
-         "--tasks", "mirage_arith_2dm_gen", "--out", str(tmp_path / "runs")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
+    done = run_cli([*MIRAGE, "sweep", "--family", "pythia", "--sizes", PYTHIA_8, "--tasks", "mirage_arith_2dm_gen",
+                    "--out", tmp_path / "runs"], env=env, timeout=300, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "shard 4/8 from Slurm array task 3" in done.stdout
     assert done.stderr.startswith("mirage sweep: error: model pythia-1b: path='EleutherAI/pythia-1b': not in the ")

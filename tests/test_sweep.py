@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import offline_env
+from conftest import MIRAGE, offline_env
 
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, get_family
@@ -25,7 +25,7 @@ LIMIT = 2
 
 
 def _mirage(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mirage_metrics.cli", *args]
+    return [*MIRAGE, *args]
 
 
 def test_lm_eval_command_logs_samples_into_the_work_folder_with_the_task_folder(tmp_path):

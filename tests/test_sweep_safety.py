@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import offline_env
+from conftest import MIRAGE, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -249,11 +249,8 @@ def test_a_corrupt_checkpoint_is_a_one_line_error_naming_the_file(tmp_path, caps
 def test_the_cli_reports_a_2_62_byte_header_in_one_line_without_memory_error(tmp_path):
     _safetensors(tmp_path / "ckpt", b"{}", claimed=2**62)
     family_file = _family_file(tmp_path, "name: f\nmodels:\n  - {name: a, path: ckpt}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "mirage_metrics.cli", "sweep", "--family-file", str(family_file), "--tasks", "t",
-         "--out", str(tmp_path / "runs")],
-        capture_output=True, text=True, env=offline_env(), timeout=300,
-    )  # fmt: skip
+    done = run_cli([*MIRAGE, "sweep", "--family-file", family_file, "--tasks", "t", "--out", tmp_path / "runs"],
+                   timeout=300, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert f"{tmp_path / 'ckpt' / 'model.safetensors'}: its header length" in done.stderr
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
