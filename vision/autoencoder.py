@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from mirage_metrics.vision import defaults
 from mirage_metrics.vision.training import TrainingLog, minibatches, synchronize
 
 __all__ = ["ShallowAutoencoder", "train_autoencoder", "reconstruct"]
@@ -50,9 +51,9 @@ def train_autoencoder(
     model: ShallowAutoencoder,
     images: torch.Tensor,
     *,
-    epochs: int = 20,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
+    epochs: int = defaults.AUTOENCODER_EPOCHS,
+    batch_size: int = defaults.AUTOENCODER_BATCH_SIZE,
+    learning_rate: float = defaults.AUTOENCODER_LEARNING_RATE,
     seed: int = 0,
     progress: bool = True,
 ) -> TrainingLog:

@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mirage_metrics.vision import defaults
+
 __all__ = [
     "CIFAR100_URL",
     "OMNIGLOT_URL",
@@ -54,8 +56,9 @@ OMNIGLOT_IMAGES_PER_CHARACTER = 20
 PathLike = Union[str, Path]
 
 
-class DataNotFoundError(FileNotFoundError):
-    """The data set is neither on disk nor downloadable; the message says where to get it."""
+class DataNotFoundError(FileNotFoundError, ValueError):
+    """The data set is neither on disk nor downloadable; the message says where to get it (a ValueError too, so
+    the command line prints it as one line and exits 2)."""
 
 
 def _import_torchvision():
@@ -231,7 +234,7 @@ def _decode(png: bytes, source: str) -> np.ndarray:
 
 
 def load_omniglot(
-    data_dir: PathLike, *, image_size: int = 28, download: bool = False, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER
+    data_dir: PathLike, *, image_size: int = defaults.IMAGE_SIZE, download: bool = False, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER
 ) -> OmniglotData:
     """Omniglot characters from a folder, torchvision's layout or a zip, resized to ``image_size``.
 
@@ -269,7 +272,7 @@ def load_omniglot(
 
 
 def synthetic_omniglot(
-    num_classes: int = 100, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER, *, image_size: int = 28, seed: int = 0
+    num_classes: int = 100, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER, *, image_size: int = defaults.IMAGE_SIZE, seed: int = 0
 ) -> OmniglotData:
     """Omniglot-shaped noisy class prototypes (smoke and throughput mode only)."""
     for name, value in (("num_classes", num_classes), ("images_per_class", images_per_class), ("image_size", image_size)):

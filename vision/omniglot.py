@@ -42,6 +42,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from mirage_metrics.vision import defaults
 from mirage_metrics.vision.training import TrainingLog, synchronize
 
 __all__ = ["SEQUENCE_LENGTH", "SequenceClassifier", "sample_sequences", "train_sequence_classifier", "predict_correct"]
@@ -57,7 +58,7 @@ def _heads(width: int) -> int:
 class SequenceClassifier(nn.Module):
     """Conv embedder (width/2 channels, two stride-2 convs, 4×4 pooled) + 2-layer causal transformer of width ``width``."""
 
-    def __init__(self, num_classes: int, width: int = 64, image_size: int = 28, layers: int = 2):
+    def __init__(self, num_classes: int, width: int = 64, image_size: int = defaults.IMAGE_SIZE, layers: int = 2):
         super().__init__()
         if int(width) < 4:
             raise ValueError(f"width={width} must be at least 4")
@@ -96,7 +97,8 @@ class SequenceClassifier(nn.Module):
 
 
 def sample_sequences(
-    images: torch.Tensor, num_sequences: int, generator: torch.Generator, *, classes_per_sequence: int = 5
+    images: torch.Tensor, num_sequences: int, generator: torch.Generator, *,
+    classes_per_sequence: int = defaults.CLASSES_PER_SEQUENCE,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bursty sequences from ``images`` (classes, drawings, 1, S, S): images (B, L, 1, S, S) and labels (B, L).
 
@@ -118,10 +120,10 @@ def train_sequence_classifier(
     model: SequenceClassifier,
     images: torch.Tensor,
     *,
-    epochs: int = 50,
-    batch_size: int = 64,
-    learning_rate: float = 3e-3,
-    classes_per_sequence: int = 5,
+    epochs: int = defaults.OMNIGLOT_EPOCHS,
+    batch_size: int = defaults.OMNIGLOT_BATCH_SIZE,
+    learning_rate: float = defaults.OMNIGLOT_LEARNING_RATE,
+    classes_per_sequence: int = defaults.CLASSES_PER_SEQUENCE,
     seed: int = 0,
     progress: bool = True,
 ) -> TrainingLog:
