@@ -192,6 +192,15 @@ def _builtin_counts() -> dict[str, int]:
     return {m.path: m.params for family in builtin_families().values() for m in family.models}
 
 
+def _plain_paths(folders: list[Path]) -> str:
+    """Folders as a user typed them, for messages: ``runs/a, runs/b`` rather than ``[PosixPath('runs/a'), ...]``.
+
+    >>> _plain_paths([Path("runs/a"), Path("runs/b")])
+    'runs/a, runs/b'
+    """
+    return ", ".join(str(folder) for folder in folders)
+
+
 def _source_folders(sources: Sources) -> list[Path]:
     if isinstance(sources, (str, Path)):
         sources = [sources]
@@ -264,7 +273,8 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
     params_by_model = _params_mapping(params)
     builtin = _builtin_counts()
     latest: dict[tuple[str, str], _Run] = {}
-    for source in _source_folders(sources):
+    folders = _source_folders(sources)
+    for source in folders:
         for results_file in sorted(source.rglob("results_*.json")):
             match = _RESULTS_FILE.match(results_file.name)
             relative = results_file.relative_to(source).parts
@@ -279,7 +289,7 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
                     latest[key] = run
     if not latest:
         raise ValueError(
-            f"no lm-eval results (results_<date>.json) found under {sources}; "
+            f"no lm-eval results (results_<date>.json) found under {_plain_paths(folders)}; "
             "pass folders written by mirage sweep or lm_eval --output_path"
         )
     return [(task, run) for (_, _, task), run in latest.items()]
@@ -472,7 +482,8 @@ def read_results(sources: Sources, params: Params = None, *, workers: int | str 
                 warnings.warn(note, ResultsWarning, stacklevel=2)
     if not pieces["value"]:
         raise ValueError(
-            f"no per-sample results (samples_<task>_<date>.jsonl) found under {sources}; "
+            f"no per-sample results (samples_<task>_<date>.jsonl) found under "
+            f"{_plain_paths(_source_folders(sources))}; "
             "run lm_eval with --log_samples (mirage sweep always does)"
         )
     data = {}

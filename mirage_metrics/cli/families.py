@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -24,11 +22,7 @@ def run(args) -> int:
 
     families = list(builtin_families().values())
     if args.family_file:
-        try:
-            families.append(load_family_file(args.family_file))
-        except ValueError as error:
-            print(f"mirage families: error: {error}", file=sys.stderr)
-            return 2
+        families.append(load_family_file(args.family_file))
     rows = [("family", "size", "model", "checkpoint", "params", "non-embedding")]
     for family in families:
         for model in family.models:

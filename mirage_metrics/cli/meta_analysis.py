@@ -108,16 +108,12 @@ def run(args) -> int:
     )
     from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
-    try:
-        _check_bigbench_results(args.sources)
-        frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
-        scores = emergence_scores(frame, progress=True)
-        kept = summary_curves(scores, args.min_sizes)
-        by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
-        warnings = threshold_warnings(kept, args.threshold)
-    except ValueError as error:
-        print(f"mirage meta-analysis: error: {error}", file=sys.stderr)
-        return 2
+    _check_bigbench_results(args.sources)
+    frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
+    scores = emergence_scores(frame, progress=True)
+    kept = summary_curves(scores, args.min_sizes)
+    by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
+    warnings = threshold_warnings(kept, args.threshold)
     out = Path(args.out)
     write_csv(scores, out / SCORES_FILE)
     write_csv(by_metric, out / BY_METRIC_FILE)

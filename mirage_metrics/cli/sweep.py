@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 # pandas, yaml and the sweep machinery load in run(), not for `mirage --help`.
@@ -74,23 +73,19 @@ def run(args) -> int:
     from mirage_metrics.sharding import parse_shard
     from mirage_metrics.sweep import sweep
 
-    try:
-        family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
-        shard_text = args.shard or ("auto" if "SLURM_ARRAY_TASK_ID" in os.environ else "1/1")
-        shard = parse_shard(shard_text)
-        options = _options(args)
-        sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
-        family.select(sizes)  # unknown sizes fail before anything runs
-        if shard_text == "auto":
-            print(
-                f"sweep {family.name}: shard {shard[0]}/{shard[1]} from Slurm array task "
-                f"{os.environ['SLURM_ARRAY_TASK_ID']} (--shard auto)",
-                flush=True,
-            )
-        outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks everything before running
-    except ValueError as error:
-        print(f"mirage sweep: error: {error}", file=sys.stderr)
-        return 2
+    family = load_family_file(args.family_file) if args.family_file else get_family(args.family)
+    shard_text = args.shard or ("auto" if "SLURM_ARRAY_TASK_ID" in os.environ else "1/1")
+    shard = parse_shard(shard_text)
+    options = _options(args)
+    sizes = [size.strip() for size in args.sizes.split(",") if size.strip()] if args.sizes else None
+    family.select(sizes)  # unknown sizes fail before anything runs
+    if shard_text == "auto":
+        print(
+            f"sweep {family.name}: shard {shard[0]}/{shard[1]} from Slurm array task "
+            f"{os.environ['SLURM_ARRAY_TASK_ID']} (--shard auto)",
+            flush=True,
+        )
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks everything before running
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "busy", "failed")}
     busy = f", {counts['busy']} busy in another sweep" if counts["busy"] else ""
     print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed{busy}")
