@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import OMNIGLOT_ZIP, offline_env
+from conftest import MIRAGE, OMNIGLOT_ZIP, run_cli
+from mirage_metrics.results import RESULTS_COLUMNS
 from mirage_metrics.vision.data import CIFAR100_URL, OMNIGLOT_URL, DataNotFoundError, load_cifar100, load_omniglot
-from mirage_metrics.vision.report import report_sections
-from mirage_metrics.vision.study import RESULT_COLUMNS
+from mirage_metrics.vision.samples import read_samples
 
 AUTOENCODER_TOY = ["--data", "synthetic", "--sizes", "2,16", "--epochs", "1", "--train-images", "256",
                    "--test-images", "64", "--thresholds", "0.003,0.004,0.05"]
@@ -25,18 +24,13 @@ AUTOENCODER_TOY = ["--data", "synthetic", "--sizes", "2,16", "--epochs", "1", "-
 
 def mirage(*args: str) -> subprocess.CompletedProcess:
     quiet = ["--no-progress"] if args[0] == "vision" else []
-    command = [sys.executable, "-m", "mirage_metrics.cli", *args, *quiet]
-    return subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=600)
+    return run_cli([*MIRAGE, *args, *quiet], check=False)
 
 
-def read_results(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "results.csv", dtype={"setting": str}, keep_default_na=False)
-
-
-def check_intervals(frame: pd.DataFrame) -> None:
-    assert list(frame.columns) == RESULT_COLUMNS
-    assert (frame["ci_low"] <= frame["value"] + 1e-12).all() and (frame["value"] <= frame["ci_high"] + 1e-12).all()
-    assert (frame["n"] > 0).all()
+def curve_means(samples: pd.DataFrame) -> pd.DataFrame:
+    """Mean per (model, task, metric, length), for comparing values across the studies' curves."""
+    keys = ["model", "task", "metric", "length"]
+    return samples.groupby(keys, dropna=False, observed=True, sort=False)["value"].agg(["mean", "count"])
 
 
 @pytest.fixture(scope="module")
@@ -59,69 +53,90 @@ def omniglot_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_autoencoder_sweep_writes_tidy_results_and_plots(autoencoder_run):
-    frame = read_results(autoencoder_run)
-    check_intervals(frame)
-    assert set(frame["study"]) == {"autoencoder"} and list(frame["model"].unique()) == ["h2", "h16"]
+@pytest.mark.slow
+def test_autoencoder_sweep_writes_per_sample_rows(autoencoder_run):
+    samples = read_samples(autoencoder_run)
+    assert list(samples.columns) == RESULTS_COLUMNS
+    assert set(samples["family"]) == {"autoencoder"} and list(samples["model"].unique()) == ["h2", "h16"]
     # flatten → Linear(3072, h) → ReLU → Linear(h, 3072): 2·3072·h + h + 3072 parameters
-    assert sorted(frame["params"].unique()) == [2 * 3072 * h + h + 3072 for h in (2, 16)]
-    assert set(frame["metric"]) == {"mse", "reconstruction_c"}
-    assert sorted(frame.loc[frame["metric"] == "reconstruction_c", "setting"].unique()) == ["0.003", "0.004", "0.05"]
-    assert (frame.loc[frame["metric"] == "mse", "value"] > 0).all()
-    assert frame.loc[frame["metric"] == "reconstruction_c", "value"].between(0, 1).all()
-    assert (frame["n"] == 64).all()
-    for name in ("autoencoder_mse.png", "autoencoder_reconstruction_c.png"):
-        assert (autoencoder_run / name).read_bytes()[:4] == b"\x89PNG"
+    assert sorted(samples["params"].unique()) == [2 * 3072 * h + h + 3072 for h in (2, 16)]
+    tasks = samples.groupby("task", observed=True)["metric"].unique().map(list).to_dict()
+    assert tasks == {"autoencoder": ["mse"], "autoencoder_c0.003": ["reconstruction_c"],
+                     "autoencoder_c0.004": ["reconstruction_c"], "autoencoder_c0.05": ["reconstruction_c"]}
+    assert samples["length"].isna().all()
+    assert (samples.loc[samples["metric"] == "mse", "value"] > 0).all()
+    assert samples.loc[samples["metric"] == "reconstruction_c", "value"].isin([0.0, 1.0]).all()
+    assert (curve_means(samples)["count"] == 64).all()  # one row per test image and curve point
+    assert samples.groupby(["model", "task"], observed=True)["sample_id"].apply(lambda ids: ids.tolist() == list(
+        range(64))).all()
+    summary = pd.read_csv(autoencoder_run / "summary.csv")
+    assert list(summary.columns) == ["family", "model", "params", "task", "metric", "length", "n", "mean"]
+    assert np.allclose(summary["mean"], curve_means(samples)["mean"])
+    for name in ("h2", "h16"):
+        record = json.loads((autoencoder_run / "sizes" / f"{name}.json").read_text())
+        assert record["model"] == name and record["training"]["images_per_second"] > 0
 
 
-def test_autoencoder_reconstruction_c_grows_with_the_threshold(autoencoder_run):
-    frame = read_results(autoencoder_run)
-    curves = frame[frame["metric"] == "reconstruction_c"].pivot(index="model", columns="setting", values="value")
-    assert (curves["0.003"] <= curves["0.004"]).all() and (curves["0.004"] <= curves["0.05"]).all()
+@pytest.mark.slow
+def test_autoencoder_reconstruction_c_is_mse_below_c(autoencoder_run):
+    samples = read_samples(autoencoder_run)
+    mse = samples[samples["metric"] == "mse"].set_index(["model", "sample_id"])["value"]
+    for c in (0.003, 0.004, 0.05):
+        hits = samples[samples["task"] == f"autoencoder_c{c:g}"].set_index(["model", "sample_id"])["value"]
+        assert hits.equals((mse.loc[hits.index] < c).astype(float))
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_across_shards_and_resume(autoencoder_run, tmp_path):
     out = tmp_path / "sharded"
     for shard in ("2/2", "1/2"):
         done = mirage("vision", "autoencoder", *AUTOENCODER_TOY, "--shard", shard, "--out", str(out))
         assert done.returncode == 0, done.stderr
-    pd.testing.assert_frame_equal(read_results(out), read_results(autoencoder_run))
+    expected = (autoencoder_run / "samples.csv").read_text()
+    assert (out / "samples.csv").read_text() == expected
 
-    finished = out / "sizes" / "h16.json"
+    finished = out / "sizes" / "h16.csv"
     stamp = finished.stat().st_mtime_ns
     (out / "sizes" / "h2.json").unlink()  # as if the job had been killed before h2 finished
     done = mirage("vision", "autoencoder", *AUTOENCODER_TOY, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert finished.stat().st_mtime_ns == stamp  # the finished size was skipped
-    pd.testing.assert_frame_equal(read_results(out), read_results(autoencoder_run))
+    assert (out / "samples.csv").read_text() == expected
 
 
+@pytest.mark.slow
 def test_resuming_with_other_settings_is_refused(autoencoder_run):
-    before = (autoencoder_run / "results.csv").read_text()
+    before = (autoencoder_run / "samples.csv").read_text()
     done = mirage("vision", "autoencoder", *AUTOENCODER_TOY, "--seed", "7", "--out", str(autoencoder_run))
     assert done.returncode == 2
-    assert "seed" in done.stderr and "new --out" in done.stderr
-    assert (autoencoder_run / "results.csv").read_text() == before
+    assert "seed" in done.stderr and "new --out" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("mirage vision autoencoder: error: ")
+    assert (autoencoder_run / "samples.csv").read_text() == before
 
 
+def test_bad_option_values_name_the_flag(tmp_path):
+    done = mirage("vision", "autoencoder", "--data", "synthetic", "--epochs", "0", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "mirage vision autoencoder: error: --epochs 0 must be positive"
+
+
+@pytest.mark.slow
 def test_omniglot_sweep_on_the_real_subset(omniglot_run):
-    frame = read_results(omniglot_run)
-    check_intervals(frame)
-    assert list(frame["model"].unique()) == ["width8", "width16"]
-    assert frame["value"].between(0, 1).all()
+    samples = read_samples(omniglot_run)
+    assert list(samples["model"].unique()) == ["width8", "width16"]
+    assert set(samples["task"]) == {"omniglot"} and samples["value"].isin([0.0, 1.0]).all()
     config = json.loads((omniglot_run / "config.json").read_text())
     assert config["data"] == "omniglot" and config["study"] == "omniglot"
-    for _, rows in frame.groupby("model"):
-        image = rows[rows["metric"] == "image_accuracy"].set_index("setting")["value"]
-        subset = rows[rows["metric"] == "subset_accuracy"].set_index("setting")["value"]
-        assert list(image.index) == list(subset.index) == ["1", "2", "3", "4", "5"]
-        assert image["1"] == subset["1"]  # one image: both metrics agree
-        assert (subset <= image + 1e-12).all()  # all-L-correct never beats the per-image accuracy
-        assert (np.diff(subset.to_numpy()) <= 1e-12).all()  # longer prefixes are never easier to get all right
-        assert rows.loc[rows["metric"] == "subset_accuracy", "n"].eq(200).all()
-        assert rows.loc[(rows["metric"] == "image_accuracy") & (rows["setting"] == "5"), "n"].item() == 1000
-    for name in ("omniglot_image_accuracy.png", "omniglot_subset_accuracy.png"):
-        assert (omniglot_run / name).is_file()
+    means = curve_means(samples).sort_index()
+    for model in ("width8", "width16"):
+        image = means.loc[(model, "omniglot", "image_accuracy")]
+        subset = means.loc[(model, "omniglot", "subset_accuracy")]
+        assert list(image.index) == list(subset.index) == [1.0, 2.0, 3.0, 4.0, 5.0]
+        assert image.loc[1.0, "mean"] == subset.loc[1.0, "mean"]  # one image: both metrics agree
+        assert (subset["mean"] <= image["mean"] + 1e-12).all()  # all-L-correct never beats the per-image accuracy
+        assert (np.diff(subset["mean"].to_numpy()) <= 1e-12).all()  # longer prefixes are never easier
+        assert subset["count"].eq(200).all()  # one value per test sequence
+        assert image["count"].tolist() == [200 * length for length in range(1, 6)]  # one per image
 
 
 def test_omniglot_loads_from_zip_folder_and_torchvision_layout(tmp_path):
@@ -165,12 +180,21 @@ def test_offline_without_data_names_url_and_layout(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_mirage_report_renders_both_studies(autoencoder_run, omniglot_run, tmp_path):
-    done = mirage("report", str(autoencoder_run), str(omniglot_run), "--out", str(tmp_path / "report"))
+    report = tmp_path / "report"
+    done = mirage("report", str(autoencoder_run), str(omniglot_run), "--out", str(report))
     assert done.returncode == 0, done.stderr
-    page = (tmp_path / "report" / "report.html").read_text()
+    page = (report / "report.html").read_text()
     for heading in ("CIFAR100 shallow autoencoder (paper Fig 7)", "Omniglot autoregressive transformer (paper Fig 8)"):
         assert f">{heading}</h2>" in page
+    assert "<h3>omniglot — omniglot</h3>" in page and "<h3>autoencoder_c0.003 — autoencoder</h3>" in page
     assert page.count("data:image/png;base64,") >= 4
     assert "Synthetic data: a smoke and throughput run, not a result." in page
-    assert [s.heading for s in report_sections(omniglot_run)] == ["Omniglot autoregressive transformer (paper Fig 8)"]
+    metrics = pd.read_csv(report / "metrics.csv")
+    assert set(metrics["family"]) == {"autoencoder", "omniglot"}
+    subset = metrics[metrics["metric"] == "subset_accuracy"]
+    assert len(subset) == 10 and subset["interval"].eq("clopper-pearson").all() and subset["n"].eq(200).all()
+    assert metrics.loc[metrics["metric"] == "mse", "interval"].eq("bootstrap").all()
+    emergence = pd.read_csv(report / "emergence.csv")
+    assert len(emergence) == 4 + 10  # mse, three thresholds; two metrics at L = 1..5

@@ -1,20 +1,18 @@
-"""Size sweeps of the two vision studies: train each size, score it through the metrics core, write tidy rows.
+"""Size sweeps of the two vision studies: train each size, score each test sample through the metrics core.
 
-A sweep writes one ``<out>/sizes/<model>.json`` per finished size (atomically: a
-temporary file renamed into place), so a killed sweep resumes where it stopped and
-independent ``--shard i/n`` jobs share one ``--out``. Every run then rebuilds
-``<out>/results.csv`` from all finished sizes, with the columns
-``study, model, params, metric, setting, n, value, ci_low, ci_high`` (``setting``
-is the threshold c or the sequence length L, empty if none). ``<out>/config.json``
-pins the settings: resuming with different ones is refused.
+A sweep writes ``<out>/sizes/<model>.csv`` (that size's per-sample rows, see
+:mod:`mirage_metrics.vision.samples`) and then ``<out>/sizes/<model>.json``
+(its parameter count and how training went), each atomically: a size with both
+files is finished and skipped on a rerun, so a killed sweep resumes where it
+stopped and independent ``--shard i/n`` jobs share one ``--out``. Every run then
+rebuilds ``<out>/samples.csv`` (the table ``mirage report`` reads) and
+``<out>/summary.csv`` (n and mean per curve point) from all finished sizes.
+``<out>/config.json`` pins the settings: resuming with different ones is refused.
 
 Per-sample values come from :mod:`mirage_metrics.metrics` (``mean_squared_error``,
-``reconstruction_c``, ``subset_accuracy``); means get 95% percentile-bootstrap
-intervals from :func:`mirage_metrics.scaling.bootstrap_mean_ci`.
+``reconstruction_c``, ``subset_accuracy``); intervals and emergence scores are the
+report's.
 
->>> rows = summary_row("mse", "", np.array([0.1, 0.2, 0.3]), seed=0)
->>> rows["metric"], rows["n"], round(rows["value"], 3), rows["ci_low"] <= rows["value"] <= rows["ci_high"]
-('mse', 3, 0.2, True)
 >>> select_shard([1, 2, 3, 4, 5], "2/2")
 [2, 4]
 """
@@ -26,19 +24,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
-import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
-from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
 from mirage_metrics.atomic_files import write_csv, write_text
-from mirage_metrics.scaling import binomial_ci, bootstrap_mean_ci
 from mirage_metrics.devices import resolve_device
+from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_accuracy
 from mirage_metrics.sharding import parse_shard, shard_items
 from mirage_metrics.vision import data as vision_data
+from mirage_metrics.vision import defaults
 from mirage_metrics.vision.autoencoder import ShallowAutoencoder, reconstruct, train_autoencoder
+from mirage_metrics.vision.defaults import BOTTLENECKS as DEFAULT_BOTTLENECKS
+from mirage_metrics.vision.defaults import THRESHOLDS as DEFAULT_THRESHOLDS
+from mirage_metrics.vision.defaults import WIDTHS as DEFAULT_WIDTHS
 from mirage_metrics.vision.omniglot import (
     SEQUENCE_LENGTH,
     SequenceClassifier,
@@ -46,23 +45,21 @@ from mirage_metrics.vision.omniglot import (
     sample_sequences,
     train_sequence_classifier,
 )
+from mirage_metrics.vision.samples import SAMPLES_FILE, SUMMARY_FILE, sample_rows, summary_table, threshold_task
 from mirage_metrics.vision.training import TrainingLog, count_parameters
 
 __all__ = [
-    "RESULT_COLUMNS",
     "DEFAULT_BOTTLENECKS",
     "DEFAULT_THRESHOLDS",
     "DEFAULT_WIDTHS",
     "AutoencoderConfig",
     "OmniglotConfig",
-    "summary_row",
     "select_shard",
     "run_autoencoder_study",
     "run_omniglot_study",
     "collect_results",
 ]
 
-RESULT_COLUMNS = ["study", "model", "params", "metric", "setting", "n", "value", "ci_low", "ci_high"]
 OMNIGLOT_TRAIN_DRAWINGS = 15  # of each character's 20; the other 5 are the test drawings
 PathLike = Union[str, Path]
 
@@ -71,17 +68,7 @@ def _check_positive(config, names: Sequence[str]) -> None:
     for name in names:
         value = getattr(config, name)
         if value is not None and not value > 0:
-            raise ValueError(f"{name}={value} must be positive (--{name.replace('_', '-')})")
-
-
-def summary_row(metric: str, setting: str, values: np.ndarray, *, seed: int) -> dict:
-    """One results row (without study/model/params): the mean of per-sample ``values`` with its 95% CI, exact
-    (Clopper–Pearson) when every value is 0 or 1 (all-correct, Reconstruction_c), else the percentile bootstrap."""
-    n, mean, low, high = bootstrap_mean_ci(values, seed=seed)
-    values = np.asarray(values, dtype=float)
-    if n and np.all((values == 0) | (values == 1)):
-        low, high = binomial_ci(int(values.sum()), n)
-    return {"metric": metric, "setting": setting, "n": n, "value": mean, "ci_low": low, "ci_high": high}
+            raise ValueError(f"{name}={value} must be positive")
 
 
 def select_shard(sizes: Sequence[int], shard: Optional[str]) -> list[int]:
@@ -105,11 +92,11 @@ def _pin_config(out: Path, settings: dict) -> None:
 
 @dataclass
 class SizeResult:
-    """One trained and scored size: the rows for results.csv plus how training went."""
+    """One trained and scored size: its per-sample rows plus how training went."""
 
     model: str
     params: int
-    rows: list[dict]
+    samples: pd.DataFrame
     training: TrainingLog
 
 
@@ -121,15 +108,16 @@ def _run_sweep(
     (out / "sizes").mkdir(parents=True, exist_ok=True)
     _pin_config(out, {"study": study, **settings})
     for size in tqdm(sizes, desc=f"{study} sizes", disable=not progress):
-        path = out / "sizes" / f"{name(size)}.json"
-        if path.is_file():
+        record_path, samples_path = (out / "sizes" / f"{name(size)}{suffix}" for suffix in (".json", ".csv"))
+        if record_path.is_file() and samples_path.is_file():
             continue
         result = run_size(size)
+        write_csv(result.samples, samples_path)  # first: the record marks the size finished
         record = {
-            "study": study, "model": result.model, "params": result.params, "rows": result.rows,
+            "study": study, "model": result.model, "params": result.params,
             "training": {**asdict(result.training), "images_per_second": result.training.images_per_second},
         }
-        write_text(json.dumps(record, indent=1) + "\n", path)
+        write_text(json.dumps(record, indent=1) + "\n", record_path)
         if progress:
             tqdm.write(f"{study} {result.model}: {result.params:,} params, "
                        f"{result.training.images_per_second:,.0f} images/s")
@@ -137,16 +125,17 @@ def _run_sweep(
 
 
 def collect_results(out: PathLike) -> pd.DataFrame:
-    """Rebuild ``<out>/results.csv`` from every finished size and return it, sorted by parameters."""
+    """Rebuild ``<out>/samples.csv`` and ``<out>/summary.csv`` from every finished size; return the samples,
+    sorted by parameters."""
     out = Path(out)
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "sizes").glob("*.json"))]
-    rows = [
-        {"study": r["study"], "model": r["model"], "params": r["params"], **row}
-        for r in records for row in r["rows"]
-    ]
-    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values(["params", "metric", "setting"], kind="stable")
-    write_csv(frame, out / "results.csv")
-    return frame.reset_index(drop=True)
+    finished = [path for path in sorted((out / "sizes").glob("*.json")) if path.with_suffix(".csv").is_file()]
+    params = [json.loads(path.read_text(encoding="utf-8"))["params"] for path in finished]
+    parts = [pd.read_csv(path.with_suffix(".csv"), keep_default_na=False, na_values={"length": [""]})
+             for _, path in sorted(zip(params, finished))]
+    samples = pd.concat(parts, ignore_index=True)
+    write_csv(samples, out / SAMPLES_FILE)
+    write_csv(summary_table(samples), out / SUMMARY_FILE)
+    return samples
 
 
 # --------------------------------------------------------------------------- CIFAR100 autoencoder
@@ -161,9 +150,9 @@ class AutoencoderConfig:
     download: bool = False
     train_images: Optional[int] = None  # None: all
     test_images: Optional[int] = None
-    epochs: int = 20
-    batch_size: int = 256
-    learning_rate: float = 1e-3
+    epochs: int = defaults.AUTOENCODER_EPOCHS
+    batch_size: int = defaults.AUTOENCODER_BATCH_SIZE
+    learning_rate: float = defaults.AUTOENCODER_LEARNING_RATE
     thresholds: tuple = DEFAULT_THRESHOLDS
     seed: int = 0
 
@@ -192,9 +181,10 @@ def run_autoencoder_study(
     out: PathLike, config: AutoencoderConfig, sizes: Sequence[int] = DEFAULT_BOTTLENECKS, *,
     device: str = "auto", progress: bool = True,
 ) -> pd.DataFrame:
-    """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns results.csv's frame."""
+    """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns samples.csv's table."""
     if not config.thresholds or any(not float(c) > 0 for c in config.thresholds):
         raise ValueError(f"thresholds={config.thresholds} must be a non-empty list of positive MSE thresholds c")
+    study = "autoencoder"
     target = torch.device(resolve_device(device))
     train, test = (images.to(target) for images in _autoencoder_data(config))
     test_values = test.cpu().numpy()
@@ -205,14 +195,16 @@ def run_autoencoder_study(
         log = train_autoencoder(model, train, epochs=config.epochs, batch_size=config.batch_size,
                                 learning_rate=config.learning_rate, seed=config.seed, progress=progress)
         reconstruction = reconstruct(model, test).numpy()
-        rows = [summary_row("mse", "", mean_squared_error(test_values, reconstruction), seed=config.seed)]
+        name, params = f"h{hidden}", count_parameters(model)
+        rows = [sample_rows(study, name, params, study, "mse", mean_squared_error(test_values, reconstruction))]
         rows += [
-            summary_row("reconstruction_c", f"{float(c):g}", reconstruction_c(test_values, reconstruction, c), seed=config.seed)
+            sample_rows(study, name, params, threshold_task(study, c), "reconstruction_c",
+                        reconstruction_c(test_values, reconstruction, c))
             for c in config.thresholds
         ]
-        return SizeResult(f"h{hidden}", count_parameters(model), rows, log)
+        return SizeResult(name, params, pd.concat(rows, ignore_index=True), log)
 
-    return _run_sweep(out, "autoencoder", config.settings(), sizes, lambda h: f"h{h}", run_size, progress)
+    return _run_sweep(out, study, config.settings(), sizes, lambda h: f"h{h}", run_size, progress)
 
 
 # --------------------------------------------------------------------------- Omniglot transformer
@@ -225,12 +217,12 @@ class OmniglotConfig:
     data: str = "omniglot"  # or "synthetic"
     data_dir: Optional[str] = None
     download: bool = False
-    image_size: int = 28
-    test_sequences: int = 2000
-    classes_per_sequence: int = 5
-    epochs: int = 50
-    batch_size: int = 64
-    learning_rate: float = 3e-3
+    image_size: int = defaults.IMAGE_SIZE
+    test_sequences: int = defaults.TEST_SEQUENCES
+    classes_per_sequence: int = defaults.CLASSES_PER_SEQUENCE
+    epochs: int = defaults.OMNIGLOT_EPOCHS
+    batch_size: int = defaults.OMNIGLOT_BATCH_SIZE
+    learning_rate: float = defaults.OMNIGLOT_LEARNING_RATE
     seed: int = 0
 
     def __post_init__(self):
@@ -258,7 +250,8 @@ def run_omniglot_study(
     out: PathLike, config: OmniglotConfig, sizes: Sequence[int] = DEFAULT_WIDTHS, *,
     device: str = "auto", progress: bool = True,
 ) -> pd.DataFrame:
-    """Train and score one sequence classifier per width in ``sizes``; returns results.csv's frame."""
+    """Train and score one sequence classifier per width in ``sizes``; returns samples.csv's table."""
+    study = "omniglot"
     target = torch.device(resolve_device(device))
     dataset = _omniglot_data(config)
     train = dataset.images[:, :OMNIGLOT_TRAIN_DRAWINGS].to(target)
@@ -276,11 +269,13 @@ def run_omniglot_study(
             classes_per_sequence=config.classes_per_sequence, seed=config.seed, progress=progress,
         )
         correct = predict_correct(model, test_images, test_labels)
+        name, params = f"width{width}", count_parameters(model)
         rows = []
         for length in range(1, SEQUENCE_LENGTH + 1):
-            per_image = subset_accuracy(correct[:, :length].reshape(-1, 1))
-            rows.append(summary_row("image_accuracy", str(length), per_image, seed=config.seed))
-            rows.append(summary_row("subset_accuracy", str(length), subset_accuracy(correct, k=length), seed=config.seed))
-        return SizeResult(f"width{width}", count_parameters(model), rows, log)
+            per_image = subset_accuracy(correct[:, :length].reshape(-1, 1))  # each of the first L images: 0 or 1
+            rows.append(sample_rows(study, name, params, study, "image_accuracy", per_image, length=length))
+            rows.append(sample_rows(study, name, params, study, "subset_accuracy", subset_accuracy(correct, k=length),
+                                    length=length))
+        return SizeResult(name, params, pd.concat(rows, ignore_index=True), log)
 
-    return _run_sweep(out, "omniglot", config.settings(), sizes, lambda w: f"width{w}", run_size, progress)
+    return _run_sweep(out, study, config.settings(), sizes, lambda w: f"width{w}", run_size, progress)

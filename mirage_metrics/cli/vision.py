@@ -1,17 +1,18 @@
 """``mirage vision autoencoder|omniglot``: the paper's vision studies as resumable size sweeps.
 
-Writes ``<out>/results.csv`` (study, model, params, metric, setting, n, value,
-ci_low, ci_high), one ``<out>/<study>_<metric>.png`` per metric and
-``<out>/sizes/<model>.json`` per finished size; ``mirage report <out>`` renders it.
+Writes ``<out>/samples.csv`` (per-sample rows in the schema of lm-eval results:
+family, model, params, task, metric, length, sample_id, value), a short
+``<out>/summary.csv`` (n and mean per model and curve) and ``<out>/sizes/<model>.*``
+per finished size; ``mirage report <out>`` makes the intervals, scores and plots.
+Errors are ValueErrors, which ``mirage`` prints as one line naming the flag.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-# torch, pandas and matplotlib load in the functions that run a study, not for `mirage --help`.
-from mirage_metrics.constants import DEFAULT_BOTTLENECKS, DEFAULT_THRESHOLDS, DEFAULT_WIDTHS
+# torch and pandas load in the functions that run a study, not for `mirage --help`.
+from mirage_metrics.vision import defaults
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -56,8 +57,8 @@ def _common_options(parser: argparse.ArgumentParser, knob: str, default_sizes, d
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "vision", help="the paper's vision studies (CIFAR100 autoencoder, Omniglot transformer) as size sweeps",
-        description="Train one model per size, score it with a continuous and a discontinuous metric, write "
-                    "results.csv and plots. `mirage report OUT` renders the folder.",
+        description="Train one model per size, score every test sample with a continuous and a discontinuous "
+                    "metric, write samples.csv. `mirage report OUT` makes the intervals, scores and plots.",
     )
     studies = parser.add_subparsers(dest="study", metavar="STUDY", required=True)
 
@@ -66,11 +67,13 @@ def register(subparsers) -> None:
         description="--data-dir holds torchvision's layout: DIR/cifar-100-python/{train,test} "
                     "(extract https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz there, or pass --download).",
     )
-    _common_options(autoencoder, "bottleneck widths h", DEFAULT_BOTTLENECKS, ["cifar100", "synthetic"], 256, 1e-3)
-    autoencoder.add_argument("--epochs", type=int, default=20, help="training epochs per size (default %(default)s)")
-    autoencoder.add_argument("--thresholds", type=_thresholds, default=list(DEFAULT_THRESHOLDS),
+    _common_options(autoencoder, "bottleneck widths h", defaults.BOTTLENECKS, ["cifar100", "synthetic"],
+                    defaults.AUTOENCODER_BATCH_SIZE, defaults.AUTOENCODER_LEARNING_RATE)
+    autoencoder.add_argument("--epochs", type=int, default=defaults.AUTOENCODER_EPOCHS,
+                             help="training epochs per size (default %(default)s)")
+    autoencoder.add_argument("--thresholds", type=_thresholds, default=list(defaults.THRESHOLDS),
                              help="comma-separated MSE thresholds c of Reconstruction_c (default "
-                                  f"{','.join(map(str, DEFAULT_THRESHOLDS))})")
+                                  f"{','.join(map(str, defaults.THRESHOLDS))})")
     autoencoder.add_argument("--train-images", type=int, help="use only the first N training images")
     autoencoder.add_argument("--test-images", type=int, help="use only the first N test images")
     autoencoder.set_defaults(func=run)
@@ -81,11 +84,15 @@ def register(subparsers) -> None:
                     "images_background_small1), torchvision's layout (DIR/omniglot-py/images_background/...) or "
                     "one of those zip files.",
     )
-    _common_options(omniglot, "transformer widths", DEFAULT_WIDTHS, ["omniglot", "synthetic"], 64, 3e-3)
-    omniglot.add_argument("--epochs", type=int, default=50, help="training epochs per size (default %(default)s)")
-    omniglot.add_argument("--image-size", type=int, default=28, help="images are resized to this square (default %(default)s)")
-    omniglot.add_argument("--test-sequences", type=int, default=2000, help="test sequences of 5 images (default %(default)s)")
-    omniglot.add_argument("--classes-per-sequence", type=int, default=5,
+    _common_options(omniglot, "transformer widths", defaults.WIDTHS, ["omniglot", "synthetic"],
+                    defaults.OMNIGLOT_BATCH_SIZE, defaults.OMNIGLOT_LEARNING_RATE)
+    omniglot.add_argument("--epochs", type=int, default=defaults.OMNIGLOT_EPOCHS,
+                          help="training epochs per size (default %(default)s)")
+    omniglot.add_argument("--image-size", type=int, default=defaults.IMAGE_SIZE,
+                          help="images are resized to this square (default %(default)s)")
+    omniglot.add_argument("--test-sequences", type=int, default=defaults.TEST_SEQUENCES,
+                          help="test sequences of 5 images (default %(default)s)")
+    omniglot.add_argument("--classes-per-sequence", type=int, default=defaults.CLASSES_PER_SEQUENCE,
                           help="distinct characters per sequence (burstiness, default %(default)s)")
     omniglot.set_defaults(func=run)
 
@@ -115,15 +122,8 @@ def _omniglot_sweep(args):
 
 
 def run(args) -> int:
-    from mirage_metrics.vision.data import DataNotFoundError
-    from mirage_metrics.vision.plots import plot_results
-
     sweep = _autoencoder_sweep if args.study == "autoencoder" else _omniglot_sweep
-    try:
-        frame = sweep(args)
-    except (ValueError, DataNotFoundError) as error:
-        print(f"mirage vision: error: {error}", file=sys.stderr)
-        return 2
-    paths = plot_results(frame, args.out)
-    print(f"{frame['model'].nunique()} sizes in {args.out}/results.csv; plots: {', '.join(p.name for p in paths)}")
+    samples = sweep(args)
+    print(f"{samples['model'].nunique()} sizes in {args.out}/samples.csv; for intervals, emergence scores and "
+          f"plots: mirage report {args.out} --out REPORT_FOLDER")
     return 0

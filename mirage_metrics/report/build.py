@@ -1,13 +1,14 @@
 """``mirage report``: read every source folder, analyse across sizes, write CSVs, PNGs and ``report.html``.
 
 A source folder is one of three kinds (:func:`source_kind`): a vision study
-(``results.csv`` with a ``study`` column), a meta-analysis (``by_metric.csv``),
-or lm-eval output (anything else: ``mirage sweep`` or plain ``lm_eval
---output_path ... --log_samples`` folders). All lm-eval folders are read
-together into one tidy table and analysed; the other kinds contribute the
-sections their own modules build.
+(``samples.csv``, written by ``mirage vision``), a meta-analysis
+(``by_metric.csv``), or lm-eval output (anything else: ``mirage sweep`` or plain
+``lm_eval --output_path ... --log_samples`` folders). All lm-eval and vision
+folders are read together into one tidy per-sample table and analysed the same
+way; vision folders add a section saying what their study is, and
+meta-analysis folders contribute the section their module builds.
 
-Files written for lm-eval sources (a stable contract): ``metrics.csv`` (family,
+Files written for lm-eval and vision sources (a stable contract): ``metrics.csv`` (family,
 model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
 :func:`mirage_metrics.summary.summarise`), ``emergence.csv`` (one row per curve,
 :data:`mirage_metrics.emergence.CURVE_COLUMNS`), ``fit.csv`` (see
@@ -58,17 +59,22 @@ def source_kind(folder) -> str:
     >>> import tempfile; folder = Path(tempfile.mkdtemp())
     >>> source_kind(folder)
     'lm_eval'
-    >>> _ = (folder / "results.csv").write_text("study,model\\n")
+    >>> _ = (folder / "samples.csv").write_text("family,model\\n")
     >>> source_kind(folder)
     'vision'
     """
+    from mirage_metrics.vision.samples import SAMPLES_FILE
+
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"source {folder} is not a folder; pass folders from mirage sweep, lm_eval, "
                          "a vision study or mirage meta-analysis")
-    vision_results = folder / "results.csv"
-    if vision_results.is_file() and "study" in pd.read_csv(vision_results, nrows=0).columns:
+    if (folder / SAMPLES_FILE).is_file():
         return "vision"
+    old_vision = folder / "results.csv"
+    if old_vision.is_file() and "study" in pd.read_csv(old_vision, nrows=0).columns:
+        raise ValueError(f"source {folder} is a vision sweep from an older mirage-metrics, without per-sample "
+                         "values (samples.csv); run the same `mirage vision` command into a new --out")
     if (folder / "by_metric.csv").is_file():
         return "meta_analysis"
     return "lm_eval"
@@ -101,23 +107,28 @@ def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.astype({"params": "int64", "length": "Int64", "n": "Int64"})
 
 
-def analyse_lm_eval(sources: list[Path], out: Path, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                    seed: int = 0, workers: int | str = 1, progress: bool = False) -> list[Section]:
-    """Read, summarise, score and fit lm-eval outputs; write the CSVs and plots to ``out``; return sections."""
+def analyse_lm_eval(sources: list[Path], out: Path, *, vision: list[Path] = (), holdout_largest: int = 0,
+                    params=None, n_boot: int = 1000, seed: int = 0, workers: int | str = 1,
+                    progress: bool = False) -> list[Section]:
+    """Read, summarise, score and fit lm-eval outputs and vision sweeps (``vision``: their folders, read by
+    :func:`mirage_metrics.vision.samples.read_samples`); write the CSVs and plots to ``out``; return sections."""
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
     from mirage_metrics.results import ResultsWarning, read_directions, read_results, results_warnings
+    from mirage_metrics.vision.samples import concat_tables, read_samples
 
     with results_warnings() as notes:
-        table = with_per_char_loss(read_results(sources, params=params, workers=workers, progress=progress))
+        tables = [read_results(sources, params=params, workers=workers, progress=progress)] if sources else []
+        table = with_per_char_loss(concat_tables(tables + [read_samples(folder) for folder in vision]))
     for note in notes:  # listed on the page, and passed on to the caller
         warnings.warn(note, ResultsWarning, stacklevel=2)
     per_sample, resamples = summarise_with_resamples(table, n_boot=n_boot, seed=seed, progress=progress)
     del table
-    aggregate_only = _aggregate_only(sources, params, per_sample)
+    aggregate_only = _aggregate_only(sources, params, per_sample) if sources else []
     summary = pd.concat([per_sample, aggregate_only], ignore_index=True) if len(aggregate_only) else per_sample
     summary = summary.sort_values(["family", "task", "metric", "length", "params"], ignore_index=True)
-    curves = curve_table(summary, resamples, higher_is_better=read_directions(sources, params=params))
+    directions = read_directions(sources, params=params) if sources else None
+    curves = curve_table(summary, resamples, higher_is_better=directions)
     fits = fit_mirage(summary, holdout_largest=holdout_largest)
     fit_rows = fit_table(fits).astype({"params": "Int64", "length": "Int64"})  # counts stay integers
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
@@ -134,9 +145,9 @@ def _warnings_section(notes: list[str]) -> Section:
 
 def _other_sections(folder: Path, kind: str) -> list[Section]:
     if kind == "vision":
-        from mirage_metrics.vision.report import report_sections
+        from mirage_metrics.vision.sections import study_section
 
-        return list(report_sections(folder))
+        return [study_section(folder)]
     from mirage_metrics.meta.page import meta_section
 
     return [meta_section(folder)]
@@ -245,9 +256,10 @@ def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=Non
 
 def _write_report(folders: list[Path], kinds: dict[Path, str], out: Path, **options) -> None:
     lm_eval = [folder for folder in folders if kinds[folder] == "lm_eval"]
+    vision = [folder for folder in folders if kinds[folder] == "vision"]
     sections = []
-    if lm_eval:
-        sections.extend(analyse_lm_eval(lm_eval, out, **options))
+    if lm_eval or vision:
+        sections.extend(analyse_lm_eval(lm_eval, out, vision=vision, **options))
     for folder in folders:
         if kinds[folder] != "lm_eval":
             sections.extend(_other_sections(folder, kinds[folder]))
