@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import BIGBENCH_DIR, LM_EVAL, REPO_ROOT, run_cli
 
 from mirage_metrics.bigbench import discover_tasks, lm_eval_task_name
@@ -25,6 +26,7 @@ def test_every_gen_task_gets_the_smallest_budget_that_holds_its_targets():
         assert f"max_gen_toks: {budget}\n" in text and "  until: []\n" in text, template.name
 
 
+@pytest.mark.slow
 def test_a_gen_task_runs_on_a_model_with_a_64_token_context(tmp_path, tiny_gpt2):
     task = "mirage_bb_arithmetic_1_digit_addition_gen"
     out = tmp_path / "out"

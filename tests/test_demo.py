@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import offline_env
+from conftest import MIRAGE, run_cli
 from mirage_metrics import arithmetic, toy
 from mirage_metrics.devices import resolve_device
 
@@ -93,12 +92,10 @@ def test_build_family_caches_by_recipe(tmp_path):
 
 
 def _demo(out: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "mirage_metrics.cli", "demo", "--quick", "--out", str(out), "--device", "cpu"]
-    result = subprocess.run(command, capture_output=True, text=True, env=offline_env(), timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
+    return run_cli([*MIRAGE, "demo", "--quick", "--out", out, "--device", "cpu"], timeout=900)
 
 
+@pytest.mark.slow
 def test_quick_demo_end_to_end_then_cached(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
