@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import pytest
-from conftest import offline_env
+from conftest import MIRAGE, run_cli
 
 from mirage_metrics.families import builtin_families, count_parameters, get_family, load_family_file
 
@@ -143,10 +141,7 @@ def test_hub_id_without_params_offline_asks_for_params(tmp_path):
 def test_cli_lists_builtin_and_file_families(tiny_gpt2, tmp_path):
     family_file = tmp_path / "fam.yaml"
     family_file.write_text(f"name: mine\nmodels:\n  - {{name: tiny, path: {tiny_gpt2}}}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "mirage_metrics.cli", "families", "--family-file", str(family_file)],
-        capture_output=True, text=True, env=offline_env(), check=True,
-    )  # fmt: skip
+    done = run_cli([*MIRAGE, "families", "--family-file", family_file])
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["family", "size", "model", "checkpoint", "params", "non-embedding"]
     assert any(line.split()[:3] == ["pythia-deduped", "12b", "pythia-12b-deduped"] for line in lines)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import offline_env
+from conftest import MIRAGE, run_cli
 
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, load_family_file
@@ -189,11 +187,8 @@ def test_a_typo_in_a_task_name_fails_in_the_cli_before_any_model_loads(tmp_path)
     family_file = tmp_path / "fam.yaml"
     models = [{"name": name, "path": str(_checkpoint(tmp_path / name)), "params": 5} for name in ("a", "b", "c")]
     family_file.write_text(json.dumps({"name": "f", "models": models}))  # JSON is YAML
-    done = subprocess.run(
-        [sys.executable, "-m", "mirage_metrics.cli", "sweep", "--family-file", str(family_file),
-         "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dn_ll", "--out", str(tmp_path / "runs")],
-        capture_output=True, text=True, env=offline_env(), timeout=300, check=False,
-    )  # fmt: skip
+    done = run_cli([*MIRAGE, "sweep", "--family-file", family_file, "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dn_ll",
+                    "--out", tmp_path / "runs"], timeout=300, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("mirage sweep: error: tasks: 'mirage_arith_2dn_ll' is not an lm-eval task")
     assert "did you mean 'mirage_arith_2dm_ll'" in done.stderr and done.stderr.count("\n") == 1
