@@ -52,6 +52,7 @@ __all__ = [
     "token_edit_distance",
     "prefix_metrics",
     "score_generation",
+    "scored_continuation",
     "score_loglikelihood",
     "nanmean",
 ]
@@ -123,6 +124,17 @@ def score_generation(prediction: str, reference: str, lengths=PREFIX_LENGTHS) ->
     }
 
 
+def scored_continuation(context: str, target: str) -> str:
+    """The text lm-eval scores for ``target`` after ``context``: the context's trailing whitespace moves into
+    the continuation (lm-eval's ``_encode_pair``), so ``"A: "`` then ``"12"`` is scored as ``" 12"``.
+
+    >>> scored_continuation("Q: 3 + 9?\\nA: ", "12"), scored_continuation("Q: 3 + 9? A:", " 12")
+    (' 12', ' 12')
+    """
+    spaces = len(context) - len(context.rstrip())
+    return context[len(context) - spaces:] + target
+
+
 def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str, stops=()) -> dict[str, float]:
     """The likelihood metrics of one sample from lm-eval's ``(loglikelihood, is_greedy)`` of ``continuation``.
 
@@ -151,10 +163,9 @@ def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str
     characters = len(check_strings([continuation], "continuation")[0])
     if characters == 0:
         raise ValueError("continuation is empty; pass the scored text, e.g. ' ' + answer")
-    log_prob, per_char = metrics.target_log_prob([loglikelihood], lengths=[characters])
     scores = {
-        "target_log_prob": float(log_prob[0]),
-        "per_char_prob": float(per_char[0]),
+        "target_log_prob": float(metrics.target_log_prob([loglikelihood])[0]),
+        "per_char_prob": float(metrics.per_token_prob([loglikelihood], [characters])[0]),
         "greedy_match": float(bool(is_greedy)),
     }
     if len(stops):

@@ -382,21 +382,13 @@ def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     return np.exp(values / lengths)
 
 
-def target_log_prob(loglikelihoods, lengths=None):
-    """log p(target) per sample; with ``lengths`` also the per-token probability.
-
-    Returns an array, or ``(log_prob, per_token_prob)`` when ``lengths`` is given.
+def target_log_prob(loglikelihoods) -> np.ndarray:
+    """log p(target) per sample, validated (finite, ≤ 0); :func:`per_token_prob` gives the per-token value.
 
     >>> target_log_prob([-1.5, -0.25])
     array([-1.5 , -0.25])
-    >>> log_p, p_token = target_log_prob([np.log(0.125)], lengths=[3])
-    >>> p_token.round(3)
-    array([0.5])
     """
-    values = check_log_probs(loglikelihoods, "loglikelihoods")
-    if lengths is None:
-        return values
-    return values, per_token_prob(values, lengths)
+    return check_log_probs(loglikelihoods, "loglikelihoods")
 
 
 def subset_accuracy(correct, k: int | None = None) -> np.ndarray:

@@ -92,9 +92,9 @@ def test_target_log_prob_rejects_bad_shapes_and_lengths():
     with raises(r"loglikelihoods must be a flat sequence of numbers"):
         mm.target_log_prob([[-1.0], [-2.0, -3.0]])
     with raises(r"loglikelihoods has 2 samples but lengths has 1"):
-        mm.target_log_prob([-1.0, -2.0], lengths=[3])
+        mm.per_token_prob([-1.0, -2.0], lengths=[3])
     with raises(r"lengths\[0\] = 0 is below 1; pass integers >= 1"):
-        mm.target_log_prob([-1.0], lengths=[0])
+        mm.per_token_prob([-1.0], lengths=[0])
 
 
 @pytest.mark.parametrize(

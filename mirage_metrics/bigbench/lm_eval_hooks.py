@@ -25,6 +25,7 @@ import datasets
 import numpy as np
 
 from mirage_metrics.bigbench.reader import JsonTask, load_task, postprocess_output
+from mirage_metrics.lm_eval_metrics import score_loglikelihood, scored_continuation
 from mirage_metrics.metrics import (
     bigbench_brier_score,
     brier_score,
@@ -32,7 +33,6 @@ from mirage_metrics.metrics import (
     correct_choice_log_prob,
     exact_match,
     multiple_choice_grade,
-    per_token_prob,
     token_edit_distance,
 )
 
@@ -172,14 +172,13 @@ def process_results_gen(doc: dict, results) -> dict:
 def process_results_ll(doc: dict, results) -> dict:
     """log p(first target | prompt), its per-character probability, and whether greedy decoding gives it.
 
-    >>> out = process_results_ll({"answer": "ab"}, [(np.log(0.25), False)])
+    The same scorer as the arithmetic tasks (:func:`mirage_metrics.lm_eval_metrics.score_loglikelihood`), over
+    the continuation lm-eval really scores: the prompt's trailing space and the answer, so per character
+    of ``" ab"`` (3).
+
+    >>> out = process_results_ll({"prompt": "\\nQ: x\\nA: ", "answer": "ab"}, [(np.log(0.125), False)])
     >>> round(out["target_log_prob"], 4), round(out["per_char_prob"], 4), out["greedy_match"]
-    (-1.3863, 0.5, 0.0)
+    (-2.0794, 0.5, 0.0)
     """
     loglikelihood, is_greedy = results[0]
-    answer = doc["answer"]
-    return {
-        "target_log_prob": float(loglikelihood),
-        "per_char_prob": float(per_token_prob([loglikelihood], [len(answer)])[0]),
-        "greedy_match": float(bool(is_greedy)),
-    }
+    return score_loglikelihood(loglikelihood, is_greedy, scored_continuation(doc["prompt"], doc["answer"]))

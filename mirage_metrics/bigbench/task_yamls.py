@@ -113,7 +113,7 @@ Schaeffer, Miranda & Koyejo (2023), Fig 6. Names are `mirage_bb_<task>[_<subtask
 |---|---|---|---|
 | `mc` (tasks with `target_scores`) | `multiple_choice` | `multiple_choice_grade` (BIG-bench's, ties broken as BIG-bench does, following the task's `absolute_normalization`), `brier_score` (BIG-bench's per-sample sum, below), `p_correct` (softmax mass on the best-scored choice(s)), `log_p_correct` (unnormalised) | their means, and `bigbench_brier_score` (BIG-bench's `calibration_multiple_choice_brier_score`) |
 | `gen` (tasks with `target`) | `generate_until`, greedy, `until: []` | `exact_str_match` (BIG-bench's rule), `exact_str_match_stripped`, `exact_str_match_ignore_case`, `token_edit_distance` (characters), `token_edit_distance_words` (whitespace tokens), each against the closest target | means |
-| `ll` (tasks with `target`) | `loglikelihood` of the first target | `target_log_prob`, `per_char_prob` (exp of log p per character), `greedy_match` | means |
+| `ll` (tasks with `target`) | `loglikelihood` of the first target | `target_log_prob`, `per_char_prob` (exp of log p per character of the scored continuation: the prompt's trailing space and the target), `greedy_match` | means |
 
 Groups: `{group}` (every task below){paper}. Tags: `mirage_bigbench_mc`, `mirage_bigbench_gen`, `mirage_bigbench_ll`.
 

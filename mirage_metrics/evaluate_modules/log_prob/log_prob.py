@@ -4,7 +4,7 @@ import datasets
 import evaluate
 
 from mirage_metrics.evaluate_modules import CITATION, metric_info, summarise
-from mirage_metrics.metrics import target_log_prob
+from mirage_metrics.metrics import per_token_prob, target_log_prob
 
 _CITATION = CITATION
 
@@ -41,9 +41,7 @@ class LogProb(evaluate.Metric):
         return metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, log_probs)
 
     def _compute(self, predictions, lengths=None, return_per_sample=False):
-        if lengths is None:
-            per_sample = {"target_log_prob": target_log_prob(predictions)}
-        else:
-            log_probs, per_token = target_log_prob(predictions, lengths=lengths)
-            per_sample = {"target_log_prob": log_probs, "per_token_prob": per_token}
+        per_sample = {"target_log_prob": target_log_prob(predictions)}
+        if lengths is not None:
+            per_sample["per_token_prob"] = per_token_prob(predictions, lengths)
         return summarise(per_sample, return_per_sample)
