@@ -3,16 +3,14 @@
 They live here, in a module that imports nothing heavy (no torch, matplotlib,
 pandas, lm_eval or evaluate), so that ``mirage --help`` stays fast; the modules
 that use them (:mod:`mirage_metrics.simulate`, :mod:`mirage_metrics.meta.analysis`,
-:mod:`mirage_metrics.meta.sources`, :mod:`mirage_metrics.sweep`,
-:mod:`mirage_metrics.vision.study`) import and re-export them.
+:mod:`mirage_metrics.meta.sources`, :mod:`mirage_metrics.sweep`) import and re-export them.
+The vision studies keep theirs in :mod:`mirage_metrics.vision.defaults`.
 
->>> DEFAULT_BOTTLENECKS
-(2, 4, 8, 15, 29, 56, 109, 211, 411, 800)
+>>> DEFAULT_SIZES
+(350000000.0, 1300000000.0, 6700000000.0, 175000000000.0)
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 # --- mirage simulate (mirage_metrics.simulate) ---
 DEFAULT_C = 2e9
@@ -40,9 +38,3 @@ PARAMETER_KINDS = {"total": "total_params", "non-embedding": "non_embedding_para
 
 # --- mirage sweep (mirage_metrics.sweep) ---
 BACKENDS = ("hf", "vllm")
-
-# --- mirage vision (mirage_metrics.vision.study) ---
-# Ten log-spaced bottleneck widths: 1.5e4 to 4.9e6 parameters on CIFAR100 (3072 values per image).
-DEFAULT_BOTTLENECKS = tuple(int(h) for h in np.round(np.geomspace(2, 800, 10)))
-DEFAULT_THRESHOLDS = (0.003, 0.004)
-DEFAULT_WIDTHS = (8, 16, 32, 64, 128, 256)

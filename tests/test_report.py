@@ -17,6 +17,7 @@ from conftest import (
 from mirage_metrics.html import Paragraph, Section
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
+from mirage_metrics.vision.samples import sample_rows
 
 
 @pytest.fixture(scope="module")
@@ -136,9 +137,9 @@ def test_holding_out_too_many_models_is_refused(sweep_folder, tmp_path):
 def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     vision = tmp_path / "vision"
     vision.mkdir()
-    pd.DataFrame({"study": "omniglot", "model": ["width8", "width16"], "params": [100, 300],
-                  "metric": "subset_accuracy", "setting": "5", "n": 10, "value": [0.0, 0.5],
-                  "ci_low": [0.0, 0.2], "ci_high": [0.1, 0.8]}).to_csv(vision / "results.csv", index=False)
+    pd.concat([sample_rows("omniglot", model, params, "omniglot", "subset_accuracy", [0.0, 1.0], length=5)
+               for model, params in (("width8", 100), ("width16", 300))]).to_csv(vision / "samples.csv", index=False)
+    (vision / "config.json").write_text('{"study": "omniglot"}')
     meta = tmp_path / "meta"
     meta.mkdir()
     (meta / "by_metric.csv").write_text("metric,share\n")
@@ -150,7 +151,7 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     page = build_report([vision, meta], tmp_path / "out").read_text()
     assert seen == [meta]
     assert "<h2>Omniglot autoregressive transformer (paper Fig 8)</h2>" in page and "<h2>Meta-analysis</h2>" in page
-    assert not (tmp_path / "out" / "metrics.csv").exists()  # no lm-eval source: no lm-eval analysis
+    assert (tmp_path / "out" / "metrics.csv").exists()  # vision samples go through the common analysis
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import pandas as pd
 from mirage_metrics.plots import new_figure, params_axis, save_figure
 from mirage_metrics.registry import label as metric_label
 
-__all__ = ["plot_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
+__all__ = ["plot_by_length", "plot_metrics_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
 
 
 def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=None, marker: str = "o"):
@@ -57,6 +57,22 @@ def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, 
         legend_title = "dashed: mirage fit" + (" (shaded: held out)" if held_out_from is not None else "")
     axes[0, 0].legend(fontsize="small", title=legend_title)
     axes[0, 0].set_xlabel("")  # shared with the panel below
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
+def plot_metrics_by_length(rows: pd.DataFrame, title: str, path) -> Path:
+    """Any other by-length metrics (e.g. the Omniglot studies' per-image and all-correct accuracy): one panel per
+    metric, one line per L, with 95% intervals; lower-is-better metrics labelled so."""
+    metrics = sorted(rows["metric"].unique())
+    figure, axes = new_figure(1, len(metrics), width=4.2, height=3.2)
+    for panel, metric in zip(axes.ravel(), metrics):
+        for length, by_length in rows[rows["metric"] == metric].groupby("length"):
+            _with_ci(panel, by_length, _length_label(length))
+        params_axis(panel)
+        panel.set_title(metric, fontsize="small")
+        panel.set_ylabel(metric_label(metric), fontsize="small")
+        panel.legend(fontsize="x-small")
     figure.suptitle(title)
     return save_figure(figure, path)
 

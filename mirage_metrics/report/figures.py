@@ -22,7 +22,13 @@ from tqdm.auto import tqdm
 
 from mirage_metrics.html import Image
 from mirage_metrics.paths import file_stem
-from mirage_metrics.plots.scaling import plot_all_metrics, plot_by_length, plot_greedy_vs_probability, plot_log_accuracy
+from mirage_metrics.plots.scaling import (
+    plot_all_metrics,
+    plot_by_length,
+    plot_greedy_vs_probability,
+    plot_log_accuracy,
+    plot_metrics_by_length,
+)
 from mirage_metrics.registry import is_discontinuous
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
 from mirage_metrics.summary import geometric_mean_probability
@@ -73,6 +79,12 @@ def _task_figures(rows: pd.DataFrame, family: str, task: str, fit: MirageFit | N
             if held_out is not None:
                 caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."
         images.append(Image(path, caption))
+    others = rows[rows["length"].notna() & ~rows["metric"].isin(["exact_match", "token_edit_distance"])]
+    if not others.empty:
+        path = plot_metrics_by_length(others, f"{task} ({family}): by length L",
+                                      out / figure_name("bylength", family, task))
+        images.append(Image(path, f"{task} ({family}): metrics by length L against parameters, with 95% intervals "
+                                  "(exact for 0/1 values)."))
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
         path = plot_log_accuracy(accuracy, f"{task} ({family}): accuracy, log scale",
