@@ -97,14 +97,6 @@ def _headline(report_dir: Path) -> str:
 
 
 def run(args) -> int:
-    try:
-        return _run(args)
-    except ValueError as error:  # a bad option or an unusable --out: one line, no traceback
-        print(f"mirage demo: error: {error}")
-        return 2
-
-
-def _run(args) -> int:
     from mirage_metrics import toy
     from mirage_metrics.atomic_files import write_text
     from mirage_metrics.devices import resolve_device
