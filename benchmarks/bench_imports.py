@@ -20,7 +20,8 @@ ROWS = {
     "python -c pass (floor)": [sys.executable, "-c", "pass"],
     "import mirage_metrics": [sys.executable, "-c", "import mirage_metrics"],
     "mirage_metrics.evaluate_path('brier')": [
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import sys, mirage_metrics; mirage_metrics.evaluate_path('brier'); assert 'evaluate' not in sys.modules",
     ],
     "mirage --help": [sys.executable, "-m", "mirage_metrics.cli", "--help"],

@@ -57,7 +57,9 @@ def python_dp(prediction: str, reference: str) -> int:
     return previous[-1]
 
 
-def pairs_per_second(compute: Callable[[list[str], list[str]], object], predictions, references) -> tuple[float, object]:
+def pairs_per_second(
+    compute: Callable[[list[str], list[str]], object], predictions, references
+) -> tuple[float, object]:
     start = time.perf_counter()
     result = compute(predictions, references)
     return len(predictions) / (time.perf_counter() - start), result
@@ -91,22 +93,35 @@ def bench_multiple_choice_grade(n_samples: int, subsample: int) -> None:
     rows, indices = loglikelihoods.tolist(), targets.tolist()
     top = np.sort(loglikelihoods, axis=1)
     tied = top[:, -1] == top[:, -2]
-    print(f"{n_samples:,} samples x {loglikelihoods.shape[1]} choices, {tied.mean():.2%} with a tied maximum; "
-          f"the per-row grade on the first {subsample:,}, extrapolated as samples/s; {os.cpu_count()} CPUs")
+    print(
+        f"{n_samples:,} samples x {loglikelihoods.shape[1]} choices, {tied.mean():.2%} with a tied maximum; "
+        f"the per-row grade on the first {subsample:,}, extrapolated as samples/s; {os.cpu_count()} CPUs"
+    )
     rates = {}
     rates["ours: multiple_choice_grade, numpy array"], ours = pairs_per_second(
-        multiple_choice_grade, loglikelihoods, targets)
+        multiple_choice_grade, loglikelihoods, targets
+    )
     rates["ours: multiple_choice_grade, Python lists"], from_lists = pairs_per_second(
-        multiple_choice_grade, rows, indices)
+        multiple_choice_grade, rows, indices
+    )
     rates["numpy argmax (first maximum)"], argmax = pairs_per_second(
-        lambda ll, t: (np.argmax(ll, axis=1) == t).astype(float), loglikelihoods, targets)
+        lambda ll, t: (np.argmax(ll, axis=1) == t).astype(float), loglikelihoods, targets
+    )
     rates["per-row grade (before)"], before = pairs_per_second(
-        per_row_multiple_choice_grade, rows[:subsample], indices[:subsample])
-    if not (np.array_equal(ours, from_lists) and np.array_equal(ours[~tied], argmax[~tied])
-            and np.array_equal(ours[:subsample], before)):
+        per_row_multiple_choice_grade, rows[:subsample], indices[:subsample]
+    )
+    if not (
+        np.array_equal(ours, from_lists)
+        and np.array_equal(ours[~tied], argmax[~tied])
+        and np.array_equal(ours[:subsample], before)
+    ):
         raise SystemExit("the implementations disagree; the benchmark is void")
-    report(rates, "samples/s", "ours: multiple_choice_grade, numpy array",
-           {"numpy argmax (first maximum)": None, "per-row grade (before)": None})
+    report(
+        rates,
+        "samples/s",
+        "ours: multiple_choice_grade, numpy array",
+        {"numpy argmax (first maximum)": None, "per-row grade (before)": None},
+    )
 
 
 def report(rates: dict[str, float], unit: str, ours: str, targets: dict[str, float | None]) -> None:
@@ -139,15 +154,17 @@ def main() -> None:
 def bench_token_edit_distance(n_pairs: int, subsample: int) -> None:
     import Levenshtein
     import torchmetrics.functional.text as tm_text
-
-    from mirage_metrics import token_edit_distance
     from rapidfuzz.distance import Levenshtein as rapidfuzz_levenshtein
     from rapidfuzz.process import cpdist
 
+    from mirage_metrics import token_edit_distance
+
     predictions, references = arithmetic_pairs(n_pairs)
     sub_p, sub_r = predictions[:subsample], references[:subsample]
-    print(f"{n_pairs:,} pairs, reference lengths 1-{max(map(len, references))} characters; "
-          f"slow peers on the first {subsample:,} pairs, extrapolated as pairs/s; {os.cpu_count()} CPUs")
+    print(
+        f"{n_pairs:,} pairs, reference lengths 1-{max(map(len, references))} characters; "
+        f"slow peers on the first {subsample:,} pairs, extrapolated as pairs/s; {os.cpu_count()} CPUs"
+    )
 
     rates = {}
     rates["ours: token_edit_distance"], ours = pairs_per_second(token_edit_distance, predictions, references)
@@ -164,8 +181,11 @@ def bench_token_edit_distance(n_pairs: int, subsample: int) -> None:
     rates["torchmetrics edit_distance"], tm = pairs_per_second(
         lambda ps, rs: tm_text.edit_distance(ps, rs, reduction="none"), sub_p, sub_r
     )
-    if not (np.array_equal(ours, floor) and np.array_equal(ours[:subsample], dp)
-            and np.array_equal(ours[:subsample], np.asarray(tm))):
+    if not (
+        np.array_equal(ours, floor)
+        and np.array_equal(ours[:subsample], dp)
+        and np.array_equal(ours[:subsample], np.asarray(tm))
+    ):
         raise SystemExit("the implementations disagree; the benchmark is void")
     report(rates, "pairs/s", "ours: token_edit_distance", TARGETS)
 

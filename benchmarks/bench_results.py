@@ -120,8 +120,12 @@ def write_sweep(root: Path, n_models: int, n_samples: int) -> list[Path]:
         folder = root / "bench" / f"model-{index}"
         folder.mkdir(parents=True)
         rng = random.Random(index)
-        results = {"results": {}, "n-samples": {}, "model_name": f"bench/model-{index}",
-                   "config": {"model": "hf", "model_args": f"pretrained={folder}", "model_num_parameters": params}}
+        results = {
+            "results": {},
+            "n-samples": {},
+            "model_name": f"bench/model-{index}",
+            "config": {"model": "hf", "model_args": f"pretrained={folder}", "model_num_parameters": params},
+        }
         for task, line in ((GEN_TASK, _gen_line), (LL_TASK, _ll_line)):
             samples = folder / f"samples_{task}_{DATE}.jsonl"
             value = math.exp(-loss) if task == GEN_TASK else loss
@@ -209,8 +213,10 @@ def main() -> None:
                 page = build_report([root], root / "report", n_boot=args.bootstrap, workers=workers)
                 report = time.perf_counter() - started
                 outputs = sorted(p.name for p in page.parent.iterdir())
-                print(f"build_report, {_processes(workers)}:  {report:8.2f} s  ({len(outputs)} files, report.html "
-                      f"{page.stat().st_size / 2**20:.1f} MiB, --bootstrap {args.bootstrap})")
+                print(
+                    f"build_report, {_processes(workers)}:  {report:8.2f} s  ({len(outputs)} files, report.html "
+                    f"{page.stat().st_size / 2**20:.1f} MiB, --bootstrap {args.bootstrap})"
+                )
                 print(f"ratio:             {_ratio(report, floor)}")
             print(f"peak resident memory after build_report: {_peak_mib()}")
     print(f"load average after timing (1, 5, 15 min): {_load()}")

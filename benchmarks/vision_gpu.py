@@ -36,16 +36,19 @@ OMNIGLOT_ZIP = REPO.parent / "shared" / "data" / "omniglot" / "images_background
 
 def size_table(out: Path) -> list[dict]:
     records = [json.loads(p.read_text()) for p in (out / "sizes").glob("*.json")]
-    return sorted(({"model": r["model"], "params": r["params"], **r["training"]} for r in records),
-                  key=lambda row: row["params"])
+    return sorted(
+        ({"model": r["model"], "params": r["params"], **r["training"]} for r in records), key=lambda row: row["params"]
+    )
 
 
 def print_table(study: str, rows: list[dict], seconds: float) -> None:
     print(f"\n{study}: sweep of {len(rows)} sizes in {seconds:.1f} s")
     print(f"{'model':>10} {'params':>10} {'train s':>9} {'images':>10} {'images/s':>10} {'final loss':>10}")
     for row in rows:
-        print(f"{row['model']:>10} {row['params']:>10,} {row['seconds']:>9.2f} {row['images']:>10,} "
-              f"{row['images_per_second']:>10,.0f} {row['final_loss']:>10.4f}")
+        print(
+            f"{row['model']:>10} {row['params']:>10,} {row['seconds']:>9.2f} {row['images']:>10,} "
+            f"{row['images_per_second']:>10,.0f} {row['final_loss']:>10.4f}"
+        )
     images = sum(row["images"] for row in rows)
     train_seconds = sum(row["seconds"] for row in rows)
     print(f"{'all':>10} {'':>10} {train_seconds:>9.2f} {images:>10,} {images / train_seconds:>10,.0f}")
@@ -71,8 +74,10 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"device: {name}; torch {torch.__version__}; outputs in {out}")
 
-    for study, run, config, sizes in (("autoencoder", run_autoencoder_study, ae, ae_sizes),
-                                      ("omniglot", run_omniglot_study, om, widths)):
+    for study, run, config, sizes in (
+        ("autoencoder", run_autoencoder_study, ae, ae_sizes),
+        ("omniglot", run_omniglot_study, om, widths),
+    ):
         start = time.perf_counter()
         run(out / study, config, sizes, device=args.device, progress=False)
         print_table(study, size_table(out / study), time.perf_counter() - start)

@@ -179,8 +179,15 @@ def _problems(spec: ArithTask, split: str, a: np.ndarray, b: np.ndarray) -> list
     answers = _OPERATIONS[spec.operator][1](a, b)
     problems = []
     for index, (x, y, answer) in enumerate(zip(a.tolist(), b.tolist(), answers.tolist())):
-        problem = {"id": f"{spec.name}-{split}-{index}", "task": spec.name, "a": x, "b": y,
-                   "operator": spec.operator, "digits": spec.digits, "answer": str(answer)}
+        problem = {
+            "id": f"{spec.name}-{split}-{index}",
+            "task": spec.name,
+            "a": x,
+            "b": y,
+            "operator": spec.operator,
+            "digits": spec.digits,
+            "answer": str(answer),
+        }
         problem["question"] = format_question(problem)
         problem["answer_length"] = len(problem["answer"])
         problems.append(problem)
@@ -261,7 +268,8 @@ def stop_texts(tokenizer=None) -> list[str]:
     before = ids(probe)
     texts = tokenizer.batch_decode([[token] for token in range(len(tokenizer))])
     stops = [
-        text for token, text in enumerate(texts)
+        text
+        for token, text in enumerate(texts)
         if text.startswith(STOP_SEQUENCE) and ids(probe + text) == before + [token]
     ]
     eos_text, eos_id = tokenizer.eos_token, tokenizer.eos_token_id

@@ -39,9 +39,24 @@ __all__ = ["SHARP", "CURVE_COLUMNS", "curve_trend", "curve_table"]
 #: A curve "jumps" when its sharpness interval lies at or above this, and is "smooth" when it lies below it.
 SHARP = 0.5
 CURVE_COLUMNS = [
-    "family", "task", "metric", "length", "n_sizes", "direction", "kind",
-    "emergence_score", "emergence_low", "emergence_high", "sharpness", "sharpness_low", "sharpness_high",
-    "largest_step_from", "largest_step_to", "changes", "trend", "values",
+    "family",
+    "task",
+    "metric",
+    "length",
+    "n_sizes",
+    "direction",
+    "kind",
+    "emergence_score",
+    "emergence_low",
+    "emergence_high",
+    "sharpness",
+    "sharpness_low",
+    "sharpness_high",
+    "largest_step_from",
+    "largest_step_to",
+    "changes",
+    "trend",
+    "values",
 ]
 _DIRECTIONS = {1.0: "higher", -1.0: "lower"}
 
@@ -105,8 +120,13 @@ def _replicates(curve: pd.DataFrame, resamples: dict | None) -> np.ndarray | Non
     return np.column_stack(columns)
 
 
-def curve_table(summary: pd.DataFrame, resamples: dict | None = None, *, confidence: float = 0.95,
-                higher_is_better: dict | None = None) -> pd.DataFrame:
+def curve_table(
+    summary: pd.DataFrame,
+    resamples: dict | None = None,
+    *,
+    confidence: float = 0.95,
+    higher_is_better: dict | None = None,
+) -> pd.DataFrame:
     """One row per curve with ≥ 2 sizes: :data:`CURVE_COLUMNS`.
 
     ``resamples`` (from :func:`mirage_metrics.summary.summarise_with_resamples`)
@@ -151,7 +171,24 @@ def curve_table(summary: pd.DataFrame, resamples: dict | None = None, *, confide
         changes = _changes(means, signed_low, signed_high)
         intervals = curve.get("interval", pd.Series("", index=curve.index))
         values = "0/1" if (intervals == BINOMIAL).all() else ("graded" if intervals.eq(BOOTSTRAP).any() else "")
-        rows.append((family, task, metric, length, len(curve), _DIRECTIONS.get(info.sign, "unknown"), info.kind,
-                     es, *es_interval, sharp, *sharp_interval, models[step], models[step + 1], changes,
-                     curve_trend(len(curve), sharp_interval[0], sharp_interval[1], changes), values))
+        rows.append(
+            (
+                family,
+                task,
+                metric,
+                length,
+                len(curve),
+                _DIRECTIONS.get(info.sign, "unknown"),
+                info.kind,
+                es,
+                *es_interval,
+                sharp,
+                *sharp_interval,
+                models[step],
+                models[step + 1],
+                changes,
+                curve_trend(len(curve), sharp_interval[0], sharp_interval[1], changes),
+                values,
+            )
+        )
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)

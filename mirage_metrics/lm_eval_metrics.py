@@ -132,7 +132,7 @@ def scored_continuation(context: str, target: str) -> str:
     (' 12', ' 12')
     """
     spaces = len(context) - len(context.rstrip())
-    return context[len(context) - spaces:] + target
+    return context[len(context) - spaces :] + target
 
 
 def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str, stops=()) -> dict[str, float]:

@@ -471,8 +471,9 @@ def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
         y = y[None, :]
     else:
         if y.ndim != 2 or y.shape[1] != len(x):
-            raise ValueError(f"scores must have one value per size ({len(x)}) or be 2-D with one curve per row, "
-                             f"got shape {y.shape}")
+            raise ValueError(
+                f"scores must have one value per size ({len(x)}) or be 2-D with one curve per row, got shape {y.shape}"
+            )
         if not np.all(np.isfinite(y)):
             raise ValueError("scores contains NaN or inf; drop sizes without a finite score first")
     if len(x) < 2:
@@ -510,8 +511,9 @@ def emergence_score(sizes, scores):
     direction = np.sign(np.argmax(y, axis=1) - np.argmin(y, axis=1)).astype(float)
     typical_step = np.sqrt(np.median(np.diff(y, axis=1) ** 2, axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(typical_step > 0, direction * spread / np.where(typical_step > 0, typical_step, 1.0),
-                         direction * np.inf)
+        score = np.where(
+            typical_step > 0, direction * spread / np.where(typical_step > 0, typical_step, 1.0), direction * np.inf
+        )
     score = np.where(spread == 0, 0.0, score)
     return float(score[0]) if one_curve else score
 

@@ -39,8 +39,19 @@ __all__ = [
 ]
 
 FIT_COLUMNS = [
-    "family", "task", "loss_task", "c", "alpha", "n_fit_models", "problem",
-    "model", "params", "metric", "length", "predicted", "observed",
+    "family",
+    "task",
+    "loss_task",
+    "c",
+    "alpha",
+    "n_fit_models",
+    "problem",
+    "model",
+    "params",
+    "metric",
+    "length",
+    "predicted",
+    "observed",
 ]
 _TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
 
@@ -179,14 +190,16 @@ def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5), *, shape: float = float("i
     loss_grid, length_grid = np.meshgrid(loss, lengths, indexing="ij")
     p = _mean_exp(loss_grid, 1.0, float(shape))
     accuracy = _mean_exp(loss_grid, length_grid, float(shape))
-    return pd.DataFrame({
-        "loss": loss_grid.ravel(),
-        "length": length_grid.ravel(),
-        "p": p.ravel(),
-        "accuracy": accuracy.ravel(),
-        "token_edit_distance": (length_grid * (1.0 - p)).ravel(),
-        "brier": ((1.0 - accuracy) ** 2).ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "loss": loss_grid.ravel(),
+            "length": length_grid.ravel(),
+            "p": p.ravel(),
+            "accuracy": accuracy.ravel(),
+            "token_edit_distance": (length_grid * (1.0 - p)).ravel(),
+            "brier": ((1.0 - accuracy) ** 2).ravel(),
+        }
+    )
 
 
 def task_stem(task: str) -> str:
@@ -231,8 +244,9 @@ def _loss_task(tasks: list[str]) -> str:
 SAMPLED_FORM = "_gen_t1"
 
 
-def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str,
-                   shape: float = float("inf")) -> pd.DataFrame:
+def _held_out_rows(
+    law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str, shape: float = float("inf")
+) -> pd.DataFrame:
     """Predicted vs observed per held-out model: loss on the loss task, and accuracy (the mean of p_i^L over
     samples, per-sample losses spread with gamma ``shape``) and TED by L on the stem's temperature-1 task (greedy
     accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with a
@@ -241,11 +255,23 @@ def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame
     withheld = bool(law.problem)
     for model in held_out.itertuples(index=False):
         predicted_loss = float(law.loss([model.params])[0])
-        rows.append((loss_task, model.model, model.params, "per_char_loss", np.nan,
-                     np.nan if withheld else predicted_loss, model.loss))
-        by_length = observed[(observed["model"] == model.model) & observed["length"].notna()
-                             & observed["task"].str.endswith(SAMPLED_FORM)
-                             & observed["metric"].isin(["exact_match", "token_edit_distance"])]
+        rows.append(
+            (
+                loss_task,
+                model.model,
+                model.params,
+                "per_char_loss",
+                np.nan,
+                np.nan if withheld else predicted_loss,
+                model.loss,
+            )
+        )
+        by_length = observed[
+            (observed["model"] == model.model)
+            & observed["length"].notna()
+            & observed["task"].str.endswith(SAMPLED_FORM)
+            & observed["metric"].isin(["exact_match", "token_edit_distance"])
+        ]
         if by_length.empty:
             continue
         lengths = sorted(by_length["length"].astype(int).unique())
@@ -260,8 +286,11 @@ def _held_out_rows(law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame
 def _spread_shape(fit_on: pd.DataFrame, loss_rows: pd.DataFrame) -> float:
     """Median gamma shape of the fitted models' per-sample losses (inf without ``per_char_prob`` rows)."""
     probs = loss_rows[(loss_rows["metric"] == PER_CHAR_PROB) & loss_rows["length"].isna()].set_index("model")["mean"]
-    shapes = [loss_spread_shape(row.loss, probs[row.model]) for row in fit_on.itertuples(index=False)
-              if row.model in probs.index and row.loss > 0 and 0 < probs[row.model] < 1]
+    shapes = [
+        loss_spread_shape(row.loss, probs[row.model])
+        for row in fit_on.itertuples(index=False)
+        if row.model in probs.index and row.loss > 0 and 0 < probs[row.model] < 1
+    ]
     return float(np.median(shapes)) if shapes else float("inf")
 
 
@@ -302,13 +331,24 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
             warnings.warn(f"no mirage fit for family {family!r}, task {loss_task!r}: {error}", stacklevel=2)
             continue
         if law.problem:
-            warnings.warn(f"mirage fit for family {family!r}, task {loss_task!r}: {law.problem}; "
-                          "its predictions are withheld", stacklevel=2)
-        held_out = curve.iloc[len(fit_on):]
+            warnings.warn(
+                f"mirage fit for family {family!r}, task {loss_task!r}: {law.problem}; its predictions are withheld",
+                stacklevel=2,
+            )
+        held_out = curve.iloc[len(fit_on) :]
         observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
         shape = _spread_shape(fit_on, observed[observed["task"] == loss_task])
-        fits.append(MirageFit(family, stem, loss_task, law, tuple(fit_on["model"]),
-                              _held_out_rows(law, observed, held_out, loss_task, shape), shape))
+        fits.append(
+            MirageFit(
+                family,
+                stem,
+                loss_task,
+                law,
+                tuple(fit_on["model"]),
+                _held_out_rows(law, observed, held_out, loss_task, shape),
+                shape,
+            )
+        )
     return fits
 
 
@@ -316,8 +356,14 @@ def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
     """The rows of ``fit.csv``: one per fit, or one per held-out (model, metric, length) comparison."""
     rows = []
     for fit in fits:
-        head = {"family": fit.family, "loss_task": fit.loss_task, "c": fit.law.c, "alpha": fit.law.alpha,
-                "n_fit_models": len(fit.fit_models), "problem": fit.problem}
+        head = {
+            "family": fit.family,
+            "loss_task": fit.loss_task,
+            "c": fit.law.c,
+            "alpha": fit.law.alpha,
+            "n_fit_models": len(fit.fit_models),
+            "problem": fit.problem,
+        }
         if fit.held_out.empty:
             rows.append({**head, "task": fit.loss_task})
         rows.extend({**head, **check} for check in fit.held_out.to_dict("records"))

@@ -12,8 +12,8 @@ True
 from __future__ import annotations
 
 import hashlib
-import re
 import importlib.util
+import re
 from importlib import resources
 from pathlib import Path, PureWindowsPath
 
@@ -53,9 +53,7 @@ def evaluate_path(name: str) -> str:
     """
     names = evaluate_module_names()
     if name not in names:
-        raise ValueError(
-            f"name={name!r} is not a mirage-metrics evaluate module; choose one of {names}"
-        )
+        raise ValueError(f"name={name!r} is not a mirage-metrics evaluate module; choose one of {names}")
     return str(_evaluate_root() / name)
 
 

@@ -238,7 +238,9 @@ def check_model_location(location: str, revision: str | None = None) -> None:
         return
     if looks_like_folder(location):
         raise ValueError(f"path={location!r}: no such folder ({folder.absolute()}); pass an existing checkpoint folder")
-    if constants.HF_HUB_OFFLINE and not isinstance(try_to_load_from_cache(location, "config.json", revision=revision), str):
+    if constants.HF_HUB_OFFLINE and not isinstance(
+        try_to_load_from_cache(location, "config.json", revision=revision), str
+    ):
         download = f"hf download {location}" + (f" --revision {revision}" if revision else "")
         raise ValueError(
             f"path={location!r}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and HF_HUB_OFFLINE is set; "

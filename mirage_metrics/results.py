@@ -53,8 +53,15 @@ import yaml
 from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families
 
-__all__ = ["read_results", "read_aggregates", "read_directions", "load_params", "ResultsWarning", "results_warnings",
-           "MODEL_FILE"]
+__all__ = [
+    "read_results",
+    "read_aggregates",
+    "read_directions",
+    "load_params",
+    "ResultsWarning",
+    "results_warnings",
+    "MODEL_FILE",
+]
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
@@ -121,8 +128,10 @@ class _Run:
         """The number of documents lm-eval evaluated for ``task`` (``n-samples``), if it says."""
         count = self.results.get("n-samples", {}).get(task, {}).get("effective")
         if count is not None and (type(count) is not int or count < 0):
-            raise ValueError(f"{self.results_file}: n-samples of task {task!r} is {count!r}, not a count of "
-                             "documents; the file is damaged, rerun this model")
+            raise ValueError(
+                f"{self.results_file}: n-samples of task {task!r} is {count!r}, not a count of "
+                "documents; the file is damaged, rerun this model"
+            )
         return count
 
     def filters(self, task: str) -> set[str]:
@@ -231,8 +240,10 @@ def _load_results(path: Path) -> dict:
     document = _load_json(path)
     results = document.get("results")
     if not isinstance(results, dict) or not all(isinstance(metrics, dict) for metrics in results.values()):
-        raise ValueError(f"{path}: 'results' is not a mapping of tasks to their metrics; the file is not lm-eval's "
-                         "results file or is damaged, rerun this model")
+        raise ValueError(
+            f"{path}: 'results' is not a mapping of tasks to their metrics; the file is not lm-eval's "
+            "results file or is damaged, rerun this model"
+        )
     return document
 
 
@@ -320,8 +331,9 @@ def _value_text(value) -> str:
     return text if len(text) <= 50 else text[:46] + " ..."
 
 
-def _read_samples(path: Path, expected: int | None,
-                  filters: Iterable[str] = ()) -> tuple[dict[str, Columns], list[str]]:
+def _read_samples(
+    path: Path, expected: int | None, filters: Iterable[str] = ()
+) -> tuple[dict[str, Columns], list[str]]:
     """Per filter and metric name, the sample ids and finite per-sample values of one samples file, and the
     warnings to show (NaN values of metrics that are not by length, counted).
 
@@ -373,13 +385,16 @@ def _read_samples(path: Path, expected: int | None,
     return _checked(path, expected, set(filters), by_filter)
 
 
-def _checked(path: Path, expected: int | None, filters: set[str],
-             by_filter: dict[str, tuple[dict, dict, set]]) -> tuple[dict[str, Columns], list[str]]:
+def _checked(
+    path: Path, expected: int | None, filters: set[str], by_filter: dict[str, tuple[dict, dict, set]]
+) -> tuple[dict[str, Columns], list[str]]:
     """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost."""
     missing = sorted(filters - set(by_filter))
     if missing:
-        raise ValueError(f"{path}: no samples of filter {missing[0]!r}, which its results file reports; the file is "
-                         "truncated, rerun this model")
+        raise ValueError(
+            f"{path}: no samples of filter {missing[0]!r}, which its results file reports; the file is "
+            "truncated, rerun this model"
+        )
     read, notes = {}, []
     for filter_name, (columns, odd, doc_ids) in by_filter.items():
         if expected is not None and len(doc_ids) != expected:
@@ -401,8 +416,10 @@ def _checked(path: Path, expected: int | None, filters: set[str],
             if not present.all():
                 ids, values = ids[present], values[present]
                 if not _BY_LENGTH.match(name):  # by length, NaN means "not applicable": no warning
-                    notes.append(f"{path}: metric {name!r} (filter {filter_name!r}) is NaN on "
-                                 f"{len(present) - len(values)} of {len(present)} samples; they are left out")
+                    notes.append(
+                        f"{path}: metric {name!r} (filter {filter_name!r}) is NaN on "
+                        f"{len(present) - len(values)} of {len(present)} samples; they are left out"
+                    )
             read[filter_name][name] = (ids, values)
     return read, notes
 
@@ -431,8 +448,13 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
     return min(workers, max(1, len(paths)))
 
 
-def _append_file(pieces: dict[str, list[np.ndarray]], categories: dict[str, _Categories], run: _Run, task: str,
-                 by_filter: dict[str, Columns]) -> None:
+def _append_file(
+    pieces: dict[str, list[np.ndarray]],
+    categories: dict[str, _Categories],
+    run: _Run,
+    task: str,
+    by_filter: dict[str, Columns],
+) -> None:
     """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
@@ -446,8 +468,9 @@ def _append_file(pieces: dict[str, list[np.ndarray]], categories: dict[str, _Cat
             pieces["value"].append(values)
 
 
-def read_results(sources: Sources, params: Params = None, *, workers: int | str = 1,
-                 progress: bool = False) -> pd.DataFrame:
+def read_results(
+    sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
+) -> pd.DataFrame:
     """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
 
     ``sources``: folders written by ``mirage sweep`` or ``lm_eval --output_path ... --log_samples``.
@@ -467,16 +490,19 @@ def read_results(sources: Sources, params: Params = None, *, workers: int | str 
     paths = [run.samples_file(task) for task, run in jobs]
     for (task, run), path in zip(jobs, paths):
         if not path.is_file():
-            raise ValueError(f"{run.results_file}: task {task!r} has no samples file {path.name}; rerun it with "
-                             "lm_eval --log_samples (mirage sweep always logs them)")
+            raise ValueError(
+                f"{run.results_file}: task {task!r} has no samples file {path.name}; rerun it with "
+                "lm_eval --log_samples (mirage sweep always logs them)"
+            )
     expected = [run.expected_samples(task) for task, run in jobs]
     filters = [run.filters(task) for task, run in jobs]
     workers = _worker_count(workers, paths)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     with pool or nullcontext():
         samples = (pool.map if pool else map)(_read_samples, paths, expected, filters)
-        for (task, run), (by_filter, notes) in tqdm(zip(jobs, samples), total=len(jobs), desc="reading samples",
-                                                    unit="file", disable=not progress):
+        for (task, run), (by_filter, notes) in tqdm(
+            zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
+        ):
             _append_file(pieces, categories, run, task, by_filter)
             for note in notes:
                 warnings.warn(note, ResultsWarning, stacklevel=2)

@@ -28,7 +28,12 @@ __all__ = ["parse_shard", "shard_items", "slurm_array_shard", "SLURM_ARRAY_VARIA
 Item = TypeVar("Item")
 
 # What sbatch --array sets in every task (the step is derived from these, not read).
-SLURM_ARRAY_VARIABLES = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT")
+SLURM_ARRAY_VARIABLES = (
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_COUNT",
+)
 
 
 def parse_shard(text: str, environ: Mapping[str, str] | None = None) -> tuple[int, int]:

@@ -34,8 +34,9 @@ _CHUNK_DRAWS = 1 << 22
 SIMULATE_COLUMNS = ["params", "length", "loss", "p", "accuracy", "token_edit_distance", "brier"]
 
 
-def simulate(c: float = DEFAULT_C, alpha: float = DEFAULT_ALPHA, sizes=DEFAULT_SIZES,
-             lengths=DEFAULT_LENGTHS) -> pd.DataFrame:
+def simulate(
+    c: float = DEFAULT_C, alpha: float = DEFAULT_ALPHA, sizes=DEFAULT_SIZES, lengths=DEFAULT_LENGTHS
+) -> pd.DataFrame:
     """One row per (size, length): params, length, loss, p, accuracy, token_edit_distance, brier.
 
     >>> simulate(sizes=[2e9], lengths=[2]).round(3).to_dict("records")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.bootstrap import (
+    binomial_ci,
     check_confidence,
     check_n_boot,
     is_binary,
@@ -22,7 +23,6 @@ from mirage_metrics.bootstrap import (
     percentile_ci,
     present_values,
     resampled_means,
-    binomial_ci,
 )
 from mirage_metrics.devices import usable_cpus
 from mirage_metrics.metrics import per_token_loss
@@ -147,8 +147,9 @@ def _progress_bar(total: int, shown: bool):
     return tqdm(total=total, desc="bootstrap", unit="group", disable=not shown)
 
 
-def summarise_with_resamples(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
-                             progress: bool = False) -> tuple[pd.DataFrame, dict[tuple, np.ndarray]]:
+def summarise_with_resamples(
+    table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0, progress: bool = False
+) -> tuple[pd.DataFrame, dict[tuple, np.ndarray]]:
     """:func:`summarise`, and each group's ``n_boot`` bootstrap means keyed by its (family, model, params, task,
     metric, length) key (length −1.0 where not by length): the replicates from which across-size statistics
     (emergence scores) get their intervals. Groups with no finite mean have none."""
@@ -196,8 +197,9 @@ def summarise_with_resamples(table: pd.DataFrame, *, n_boot: int = 1000, confide
     return summary.sort_values(["family", "task", "metric", "length", "params", "model"], ignore_index=True), resamples
 
 
-def summarise(table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
-              progress: bool = False) -> pd.DataFrame:
+def summarise(
+    table: pd.DataFrame, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0, progress: bool = False
+) -> pd.DataFrame:
     """Per (family, model, params, task, metric, length): n, mean and confidence interval of the per-sample values.
 
     ``table`` is the tidy per-sample table (``value`` NaN where a sample has no

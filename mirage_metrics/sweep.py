@@ -55,6 +55,7 @@ __all__ = [
     "sweep",
 ]
 
+
 @dataclass
 class SweepOptions:
     """What every lm-eval run of a sweep gets; ``extra_args`` go to ``lm_eval`` verbatim."""

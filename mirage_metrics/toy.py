@@ -285,8 +285,15 @@ def _learning_rate_factor(step: int, total: int, warmup_fraction: float) -> floa
     return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train_toy_model(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str = "cpu",
-                    progress: bool = True, position: int = 0):
+def train_toy_model(
+    size: ToySize,
+    plan: TrainingPlan,
+    data: TrainingData,
+    tokenizer,
+    device: str = "cpu",
+    progress: bool = True,
+    position: int = 0,
+):
     """Train a fresh GPT-2 of ``size`` on ``data`` (seeded by ``plan.seed``); returns ``(model, final_loss)``.
 
     Each step draws ``plan.batch_size`` sequences (with replacement, seeded) and
@@ -303,8 +310,9 @@ def train_toy_model(size: ToySize, plan: TrainingPlan, data: TrainingData, token
         torch.set_num_threads(threads)
 
 
-def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str, progress: bool,
-           position: int):
+def _train(
+    size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str, progress: bool, position: int
+):
     import torch
     from tqdm.auto import tqdm
     from transformers import GPT2LMHeadModel
@@ -322,8 +330,9 @@ def _train(size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, dev
     # Right padding: the mask changes no answer position's attention (causal), it only says which ids are padding.
     attention_mask = torch.from_numpy(np.arange(input_ids.shape[1]) < data.lengths[:, None]).long()
     model.train()
-    bar = tqdm(range(size.steps), desc=f"train {size.name}", unit="step", disable=not progress, leave=False,
-               position=position)
+    bar = tqdm(
+        range(size.steps), desc=f"train {size.name}", unit="step", disable=not progress, leave=False, position=position
+    )
     smoothed = float("nan")
     for step in bar:
         rows = torch.from_numpy(picks[step])
@@ -360,8 +369,9 @@ def _cached(folder: Path, recipe: dict) -> dict | None:
     return record if record.get("recipe") == recipe else None
 
 
-def _train_and_save(size: ToySize, plan: TrainingPlan, models_dir: Path, device: str, progress: bool,
-                    position: int = 0) -> dict:
+def _train_and_save(
+    size: ToySize, plan: TrainingPlan, models_dir: Path, device: str, progress: bool, position: int = 0
+) -> dict:
     """Train one size and write its checkpoint atomically (temporary folder renamed into place)."""
     import time
 
@@ -370,8 +380,9 @@ def _train_and_save(size: ToySize, plan: TrainingPlan, models_dir: Path, device:
     tokenizer = char_tokenizer()
     data = encode_training_data(plan.tasks, plan.sequences_per_task, plan.seed, tokenizer)
     started = time.monotonic()
-    model, final_loss = train_toy_model(size, plan, data, tokenizer, device=device, progress=progress,
-                                        position=position)
+    model, final_loss = train_toy_model(
+        size, plan, data, tokenizer, device=device, progress=progress, position=position
+    )
     summary = {
         "name": size.name,
         "params": int(sum(p.numel() for p in model.parameters())),
@@ -401,8 +412,14 @@ def default_workers(device: str) -> int:
     return max(1, min(2, os.cpu_count() or 1)) if device == "cpu" else 1
 
 
-def build_family(models_dir, sizes=DEMO_SIZES, plan: TrainingPlan = TrainingPlan(), device: str = "cpu",
-                 progress: bool = True, workers: int = 1) -> list[dict]:
+def build_family(
+    models_dir,
+    sizes=DEMO_SIZES,
+    plan: TrainingPlan = TrainingPlan(),
+    device: str = "cpu",
+    progress: bool = True,
+    workers: int = 1,
+) -> list[dict]:
     """Train (or reuse from ``models_dir``) every size; one record per size, in the order of ``sizes``.
 
     A record has ``name``, ``path``, ``params``, ``final_loss``, ``train_seconds`` and
@@ -438,8 +455,10 @@ def build_family(models_dir, sizes=DEMO_SIZES, plan: TrainingPlan = TrainingPlan
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
-            jobs = {pool.submit(_train_and_save, size, plan, models_dir, device, progress, index + 1): size
-                    for index, size in enumerate(todo)}
+            jobs = {
+                pool.submit(_train_and_save, size, plan, models_dir, device, progress, index + 1): size
+                for index, size in enumerate(todo)
+            }
             for job in as_completed(jobs):
                 summaries[jobs[job].name] = {**job.result(), "trained": True}
                 bar.update()

@@ -65,9 +65,7 @@ def check_strings(values: Sequence[str], name: str) -> list[str]:
     for i, value in enumerate(values):
         if not isinstance(value, str):
             if value is None:
-                raise ValueError(
-                    f"{name}[{i}] is None; pass a string (the empty string is a valid model output)"
-                )
+                raise ValueError(f"{name}[{i}] is None; pass a string (the empty string is a valid model output)")
             raise ValueError(f"{name}[{i}] is {type(value).__name__}, not str; pass strings")
     return values
 
@@ -242,9 +240,7 @@ def check_probability_rows(values: Any, name: str = "probs") -> list[np.ndarray]
             raise ValueError(f"{name}[{i}] has values outside [0, 1]: {row.tolist()}")
         total = float(row.sum())
         if abs(total - 1.0) > PROB_TOLERANCE:
-            raise ValueError(
-                f"{name}[{i}] sums to {total:.8g}, not 1; normalise it (e.g. with choice_probs)"
-            )
+            raise ValueError(f"{name}[{i}] sums to {total:.8g}, not 1; normalise it (e.g. with choice_probs)")
     return rows
 
 
@@ -274,9 +270,7 @@ def check_targets(targets: Any, n_choices: Sequence[int], name: str = "targets")
         try:
             row = np.asarray(target, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(
-                f"{name}[{i}] must be a choice index or a list of target scores, got {target!r}"
-            ) from None
+            raise ValueError(f"{name}[{i}] must be a choice index or a list of target scores, got {target!r}") from None
         if row.ndim != 1 or row.size != n:
             raise ValueError(
                 f"{name}[{i}] has {row.size if row.ndim == 1 else row.shape} target scores for {n} choices; "

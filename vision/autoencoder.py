@@ -66,7 +66,9 @@ def train_autoencoder(
     model.train()
     loss = torch.zeros(())
     start = time.perf_counter()
-    for _ in tqdm(range(int(epochs)), desc=f"autoencoder h={model.decoder.in_features}", disable=not progress, leave=False):
+    for _ in tqdm(
+        range(int(epochs)), desc=f"autoencoder h={model.decoder.in_features}", disable=not progress, leave=False
+    ):
         for batch in minibatches(len(images), batch_size, generator, device):
             target = images[batch]
             loss = nn.functional.mse_loss(model(target), target)
@@ -74,7 +76,9 @@ def train_autoencoder(
             loss.backward()
             optimizer.step()
     synchronize(device)
-    return TrainingLog(images=int(epochs) * len(images), seconds=time.perf_counter() - start, final_loss=float(loss.detach()))
+    return TrainingLog(
+        images=int(epochs) * len(images), seconds=time.perf_counter() - start, final_loss=float(loss.detach())
+    )
 
 
 @torch.no_grad()

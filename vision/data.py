@@ -212,7 +212,9 @@ def _character_folders(root: Path) -> list[Path]:
 
 
 def _pngs_from_folder(root: Path) -> dict[str, list[bytes]]:
-    return {f"{c.parent.name}/{c.name}": [p.read_bytes() for p in sorted(c.glob("*.png"))] for c in _character_folders(root)}
+    return {
+        f"{c.parent.name}/{c.name}": [p.read_bytes() for p in sorted(c.glob("*.png"))] for c in _character_folders(root)
+    }
 
 
 def _pngs_from_zip(path: Path) -> dict[str, list[bytes]]:
@@ -234,7 +236,11 @@ def _decode(png: bytes, source: str) -> np.ndarray:
 
 
 def load_omniglot(
-    data_dir: PathLike, *, image_size: int = defaults.IMAGE_SIZE, download: bool = False, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER
+    data_dir: PathLike,
+    *,
+    image_size: int = defaults.IMAGE_SIZE,
+    download: bool = False,
+    images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER,
 ) -> OmniglotData:
     """Omniglot characters from a folder, torchvision's layout or a zip, resized to ``image_size``.
 
@@ -272,10 +278,18 @@ def load_omniglot(
 
 
 def synthetic_omniglot(
-    num_classes: int = 100, images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER, *, image_size: int = defaults.IMAGE_SIZE, seed: int = 0
+    num_classes: int = 100,
+    images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER,
+    *,
+    image_size: int = defaults.IMAGE_SIZE,
+    seed: int = 0,
 ) -> OmniglotData:
     """Omniglot-shaped noisy class prototypes (smoke and throughput mode only)."""
-    for name, value in (("num_classes", num_classes), ("images_per_class", images_per_class), ("image_size", image_size)):
+    for name, value in (
+        ("num_classes", num_classes),
+        ("images_per_class", images_per_class),
+        ("image_size", image_size),
+    ):
         if int(value) < 2:
             raise ValueError(f"{name}={value} must be an integer of at least 2")
     generator = torch.Generator().manual_seed(int(seed))

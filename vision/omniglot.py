@@ -97,7 +97,10 @@ class SequenceClassifier(nn.Module):
 
 
 def sample_sequences(
-    images: torch.Tensor, num_sequences: int, generator: torch.Generator, *,
+    images: torch.Tensor,
+    num_sequences: int,
+    generator: torch.Generator,
+    *,
     classes_per_sequence: int = defaults.CLASSES_PER_SEQUENCE,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bursty sequences from ``images`` (classes, drawings, 1, S, S): images (B, L, 1, S, S) and labels (B, L).
@@ -145,7 +148,9 @@ def train_sequence_classifier(
         leave=False,
     )
     for _ in steps:
-        batch_images, batch_labels = sample_sequences(images, int(batch_size), generator, classes_per_sequence=classes_per_sequence)
+        batch_images, batch_labels = sample_sequences(
+            images, int(batch_size), generator, classes_per_sequence=classes_per_sequence
+        )
         logits = model(batch_images, batch_labels)
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch_labels.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
@@ -157,7 +162,9 @@ def train_sequence_classifier(
 
 
 @torch.no_grad()
-def predict_correct(model: SequenceClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
+def predict_correct(
+    model: SequenceClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1024
+) -> np.ndarray:
     """Boolean (sequences × L): whether each image's most likely label is its true label."""
     model.eval()
     hits = [

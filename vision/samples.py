@@ -26,8 +26,15 @@ import pandas as pd
 
 from mirage_metrics.results import RESULTS_COLUMNS
 
-__all__ = ["SAMPLES_FILE", "SUMMARY_FILE", "threshold_task", "sample_rows", "summary_table", "read_samples",
-           "concat_tables"]
+__all__ = [
+    "SAMPLES_FILE",
+    "SUMMARY_FILE",
+    "threshold_task",
+    "sample_rows",
+    "summary_table",
+    "read_samples",
+    "concat_tables",
+]
 
 SAMPLES_FILE = "samples.csv"
 SUMMARY_FILE = "summary.csv"
@@ -43,13 +50,24 @@ def threshold_task(study: str, c: float) -> str:
     return f"{study}_c{float(c):g}"
 
 
-def sample_rows(family: str, model: str, params: int, task: str, metric: str, values, *,
-                length: float = float("nan")) -> pd.DataFrame:
+def sample_rows(
+    family: str, model: str, params: int, task: str, metric: str, values, *, length: float = float("nan")
+) -> pd.DataFrame:
     """One curve point's per-sample ``values`` as table rows, numbered from 0 in their order."""
     values = np.asarray(values, dtype=float)
-    return pd.DataFrame({"family": family, "model": model, "params": int(params), "task": task, "metric": metric,
-                         "length": float(length), "sample_id": np.arange(values.size), "value": values},
-                        columns=RESULTS_COLUMNS)
+    return pd.DataFrame(
+        {
+            "family": family,
+            "model": model,
+            "params": int(params),
+            "task": task,
+            "metric": metric,
+            "length": float(length),
+            "sample_id": np.arange(values.size),
+            "value": values,
+        },
+        columns=RESULTS_COLUMNS,
+    )
 
 
 def summary_table(samples: pd.DataFrame) -> pd.DataFrame:
@@ -66,23 +84,32 @@ def read_samples(folder: Union[str, Path]) -> pd.DataFrame:
     path = Path(folder) / SAMPLES_FILE
     if not path.is_file():
         raise ValueError(f"{path} does not exist; pass a folder written by `mirage vision autoencoder|omniglot`")
-    table = pd.read_csv(path, dtype={column: str for column in _TEXT_COLUMNS}, keep_default_na=False,
-                        na_values={"length": [""], "value": [""]})
+    table = pd.read_csv(
+        path,
+        dtype={column: str for column in _TEXT_COLUMNS},
+        keep_default_na=False,
+        na_values={"length": [""], "value": [""]},
+    )
     missing = [column for column in RESULTS_COLUMNS if column not in table.columns]
     if missing:
         raise ValueError(f"{path} lacks the columns {missing}; it was not written by `mirage vision`")
-    numeric = {column: pd.to_numeric(table[column], errors="coerce") for column in ("params", "length",
-                                                                                      "sample_id", "value")}
+    numeric = {
+        column: pd.to_numeric(table[column], errors="coerce") for column in ("params", "length", "sample_id", "value")
+    }
     bad = ~(numeric["params"] > 0) | (numeric["params"] % 1 != 0) | numeric["sample_id"].isna()
     bad |= numeric["value"].isna() & table["value"].notna()
     bad |= numeric["length"].isna() & table["length"].notna()
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise ValueError(f"{path}, line {line}: params must be a positive integer, sample_id an integer and "
-                         "length and value numbers; the file is damaged, rerun `mirage vision` into a new --out")
-    table = table[RESULTS_COLUMNS].assign(**{column: numeric[column] for column in ("length", "value")},
-                                          params=numeric["params"].astype("int64"),
-                                          sample_id=numeric["sample_id"].astype("int64"))
+        raise ValueError(
+            f"{path}, line {line}: params must be a positive integer, sample_id an integer and "
+            "length and value numbers; the file is damaged, rerun `mirage vision` into a new --out"
+        )
+    table = table[RESULTS_COLUMNS].assign(
+        **{column: numeric[column] for column in ("length", "value")},
+        params=numeric["params"].astype("int64"),
+        sample_id=numeric["sample_id"].astype("int64"),
+    )
     return table.astype({column: "category" for column in _TEXT_COLUMNS})
 
 

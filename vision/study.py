@@ -101,8 +101,13 @@ class SizeResult:
 
 
 def _run_sweep(
-    out: PathLike, study: str, settings: dict, sizes: Sequence[int], name: Callable[[int], str],
-    run_size: Callable[[int], SizeResult], progress: bool,
+    out: PathLike,
+    study: str,
+    settings: dict,
+    sizes: Sequence[int],
+    name: Callable[[int], str],
+    run_size: Callable[[int], SizeResult],
+    progress: bool,
 ) -> pd.DataFrame:
     out = Path(out)
     (out / "sizes").mkdir(parents=True, exist_ok=True)
@@ -114,13 +119,16 @@ def _run_sweep(
         result = run_size(size)
         write_csv(result.samples, samples_path)  # first: the record marks the size finished
         record = {
-            "study": study, "model": result.model, "params": result.params,
+            "study": study,
+            "model": result.model,
+            "params": result.params,
             "training": {**asdict(result.training), "images_per_second": result.training.images_per_second},
         }
         write_text(json.dumps(record, indent=1) + "\n", record_path)
         if progress:
-            tqdm.write(f"{study} {result.model}: {result.params:,} params, "
-                       f"{result.training.images_per_second:,.0f} images/s")
+            tqdm.write(
+                f"{study} {result.model}: {result.params:,} params, {result.training.images_per_second:,.0f} images/s"
+            )
     return collect_results(out)
 
 
@@ -130,8 +138,10 @@ def collect_results(out: PathLike) -> pd.DataFrame:
     out = Path(out)
     finished = [path for path in sorted((out / "sizes").glob("*.json")) if path.with_suffix(".csv").is_file()]
     params = [json.loads(path.read_text(encoding="utf-8"))["params"] for path in finished]
-    parts = [pd.read_csv(path.with_suffix(".csv"), keep_default_na=False, na_values={"length": [""]})
-             for _, path in sorted(zip(params, finished))]
+    parts = [
+        pd.read_csv(path.with_suffix(".csv"), keep_default_na=False, na_values={"length": [""]})
+        for _, path in sorted(zip(params, finished))
+    ]
     samples = pd.concat(parts, ignore_index=True)
     write_csv(samples, out / SAMPLES_FILE)
     write_csv(summary_table(samples), out / SUMMARY_FILE)
@@ -178,8 +188,12 @@ def _autoencoder_data(config: AutoencoderConfig) -> tuple[torch.Tensor, torch.Te
 
 
 def run_autoencoder_study(
-    out: PathLike, config: AutoencoderConfig, sizes: Sequence[int] = DEFAULT_BOTTLENECKS, *,
-    device: str = "auto", progress: bool = True,
+    out: PathLike,
+    config: AutoencoderConfig,
+    sizes: Sequence[int] = DEFAULT_BOTTLENECKS,
+    *,
+    device: str = "auto",
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns samples.csv's table."""
     if not config.thresholds or any(not float(c) > 0 for c in config.thresholds):
@@ -192,14 +206,27 @@ def run_autoencoder_study(
     def run_size(hidden: int) -> SizeResult:
         torch.manual_seed(config.seed)
         model = ShallowAutoencoder(tuple(train.shape[1:]), hidden).to(target)
-        log = train_autoencoder(model, train, epochs=config.epochs, batch_size=config.batch_size,
-                                learning_rate=config.learning_rate, seed=config.seed, progress=progress)
+        log = train_autoencoder(
+            model,
+            train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            seed=config.seed,
+            progress=progress,
+        )
         reconstruction = reconstruct(model, test).numpy()
         name, params = f"h{hidden}", count_parameters(model)
         rows = [sample_rows(study, name, params, study, "mse", mean_squared_error(test_values, reconstruction))]
         rows += [
-            sample_rows(study, name, params, threshold_task(study, c), "reconstruction_c",
-                        reconstruction_c(test_values, reconstruction, c))
+            sample_rows(
+                study,
+                name,
+                params,
+                threshold_task(study, c),
+                "reconstruction_c",
+                reconstruction_c(test_values, reconstruction, c),
+            )
             for c in config.thresholds
         ]
         return SizeResult(name, params, pd.concat(rows, ignore_index=True), log)
@@ -226,8 +253,9 @@ class OmniglotConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _check_positive(self, ["image_size", "test_sequences", "classes_per_sequence", "epochs", "batch_size",
-                               "learning_rate"])
+        _check_positive(
+            self, ["image_size", "test_sequences", "classes_per_sequence", "epochs", "batch_size", "learning_rate"]
+        )
 
     def settings(self) -> dict:
         settings = asdict(self)
@@ -241,14 +269,20 @@ def _omniglot_data(config: OmniglotConfig) -> vision_data.OmniglotData:
     if config.data != "omniglot":
         raise ValueError(f"data={config.data!r} is not known; use omniglot or synthetic")
     if not config.data_dir:
-        raise ValueError("Omniglot needs --data-dir (a folder, torchvision's layout or a zip; with --download to "
-                         "fetch it there), or use --data synthetic")
+        raise ValueError(
+            "Omniglot needs --data-dir (a folder, torchvision's layout or a zip; with --download to "
+            "fetch it there), or use --data synthetic"
+        )
     return vision_data.load_omniglot(config.data_dir, image_size=config.image_size, download=config.download)
 
 
 def run_omniglot_study(
-    out: PathLike, config: OmniglotConfig, sizes: Sequence[int] = DEFAULT_WIDTHS, *,
-    device: str = "auto", progress: bool = True,
+    out: PathLike,
+    config: OmniglotConfig,
+    sizes: Sequence[int] = DEFAULT_WIDTHS,
+    *,
+    device: str = "auto",
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Train and score one sequence classifier per width in ``sizes``; returns samples.csv's table."""
     study = "omniglot"
@@ -257,7 +291,9 @@ def run_omniglot_study(
     train = dataset.images[:, :OMNIGLOT_TRAIN_DRAWINGS].to(target)
     test = dataset.images[:, OMNIGLOT_TRAIN_DRAWINGS:].to(target)
     test_images, test_labels = sample_sequences(
-        test, int(config.test_sequences), torch.Generator().manual_seed(config.seed + 1),
+        test,
+        int(config.test_sequences),
+        torch.Generator().manual_seed(config.seed + 1),
         classes_per_sequence=config.classes_per_sequence,
     )
 
@@ -265,8 +301,14 @@ def run_omniglot_study(
         torch.manual_seed(config.seed)
         model = SequenceClassifier(dataset.num_classes, width, config.image_size).to(target)
         log = train_sequence_classifier(
-            model, train, epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
-            classes_per_sequence=config.classes_per_sequence, seed=config.seed, progress=progress,
+            model,
+            train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            classes_per_sequence=config.classes_per_sequence,
+            seed=config.seed,
+            progress=progress,
         )
         correct = predict_correct(model, test_images, test_labels)
         name, params = f"width{width}", count_parameters(model)
@@ -274,8 +316,11 @@ def run_omniglot_study(
         for length in range(1, SEQUENCE_LENGTH + 1):
             per_image = subset_accuracy(correct[:, :length].reshape(-1, 1))  # each of the first L images: 0 or 1
             rows.append(sample_rows(study, name, params, study, "image_accuracy", per_image, length=length))
-            rows.append(sample_rows(study, name, params, study, "subset_accuracy", subset_accuracy(correct, k=length),
-                                    length=length))
+            rows.append(
+                sample_rows(
+                    study, name, params, study, "subset_accuracy", subset_accuracy(correct, k=length), length=length
+                )
+            )
         return SizeResult(name, params, pd.concat(rows, ignore_index=True), log)
 
     return _run_sweep(out, study, config.settings(), sizes, lambda w: f"width{w}", run_size, progress)

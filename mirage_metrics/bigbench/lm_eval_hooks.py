@@ -92,8 +92,9 @@ def task_docs(task: JsonTask, form: str) -> dict[str, list[dict]]:
     }
 
 
-def load_docs(bigbench_task: str, form: str, bigbench_subtask: str | None = None,
-              bigbench_dir: str | None = None, **_metadata) -> datasets.DatasetDict:
+def load_docs(
+    bigbench_task: str, form: str, bigbench_subtask: str | None = None, bigbench_dir: str | None = None, **_metadata
+) -> datasets.DatasetDict:
     """lm-eval ``custom_dataset``: called with the task's ``dataset_kwargs`` and ``--metadata``."""
     task = load_task(bigbench_task, bigbench_subtask, bigbench_dir)
     return datasets.DatasetDict(
@@ -165,7 +166,9 @@ def process_results_gen(doc: dict, results) -> dict:
         "exact_str_match_stripped": float(exact_match(outputs, targets).max()),
         "exact_str_match_ignore_case": float(exact_match(outputs, targets, ignore_case=True).max()),
         "token_edit_distance": float(token_edit_distance(outputs, targets, strip=False).min()),
-        "token_edit_distance_words": float(token_edit_distance(outputs, targets, tokenizer="whitespace", strip=False).min()),
+        "token_edit_distance_words": float(
+            token_edit_distance(outputs, targets, tokenizer="whitespace", strip=False).min()
+        ),
     }
 
 

@@ -259,8 +259,13 @@ def read_json_task(path: str | os.PathLike, name: str, subtask: str | None = Non
             examples.append(example)
     formats = {
         key: str(data[key])
-        for key in ("task_prefix", "example_input_prefix", "example_output_prefix", "choice_prefix",
-                    "few_shot_example_separator")
+        for key in (
+            "task_prefix",
+            "example_input_prefix",
+            "example_output_prefix",
+            "choice_prefix",
+            "few_shot_example_separator",
+        )
         if key in data
     }
     return JsonTask(
@@ -321,8 +326,14 @@ def _task_from_hub(name: str, subtask: str | None) -> JsonTask:
             if row["multiple_choice_targets"]:
                 example["target_scores"] = dict(zip(row["multiple_choice_targets"], row["multiple_choice_scores"]))
             examples.append(example)
-    return JsonTask(name=name, examples=examples, example_input_prefix="", example_output_prefix="",
-                    append_choices_to_input=False, source=f"hf://datasets/{HUB_DATASET}/{name}")
+    return JsonTask(
+        name=name,
+        examples=examples,
+        example_input_prefix="",
+        example_output_prefix="",
+        append_choices_to_input=False,
+        source=f"hf://datasets/{HUB_DATASET}/{name}",
+    )
 
 
 def load_task(name: str, subtask: str | None = None, bigbench_dir: str | os.PathLike | None = None) -> JsonTask:
@@ -340,5 +351,5 @@ def load_task(name: str, subtask: str | None = None, bigbench_dir: str | os.Path
             f"BIG-bench task {name!r}{f'/{subtask}' if subtask else ''}: no local data was given and the Hub "
             f"copy {HUB_DATASET} could not be read ({type(error).__name__}: {error}). Either set "
             f"{BIGBENCH_DIR_ENV}=/path/to/BIG-bench/bigbench/benchmark_tasks, or pass lm_eval "
-            "--metadata '{\"bigbench_dir\": \"/path/to/benchmark_tasks\"}'."
+            '--metadata \'{"bigbench_dir": "/path/to/benchmark_tasks"}\'.'
         ) from error

@@ -54,8 +54,13 @@ PAPER_GROUP = "mirage_bigbench_paper"
 GENERATION_MARGIN = 8
 #: The ``max_gen_toks`` a gen task can get; the largest is the base template's own.
 GENERATION_BUDGETS = (16, 32, 64, 128)
-SHARED_FILES = ("utils.py", "_mc_template_yaml", "_gen_template_yaml", "_ll_template_yaml",
-                *(f"_gen_{budget}_template_yaml" for budget in GENERATION_BUDGETS[:-1]))
+SHARED_FILES = (
+    "utils.py",
+    "_mc_template_yaml",
+    "_gen_template_yaml",
+    "_ll_template_yaml",
+    *(f"_gen_{budget}_template_yaml" for budget in GENERATION_BUDGETS[:-1]),
+)
 
 
 def _quoted(text: str) -> str:
@@ -197,8 +202,16 @@ def _prompt_section(task: JsonTask) -> str:
     shots, evaluated = task.split(form)
     example = evaluated[0]
     names = ", ".join(f"`{lm_eval_task_name(task, f)}`" for f in task.forms)
-    lines = [f"### {task.full_name}", "", f"Tasks: {names}. Examples: {len(shots)} shots, {len(evaluated)} evaluated.",
-             "", "````text", task.render_prompt(example), "````", ""]
+    lines = [
+        f"### {task.full_name}",
+        "",
+        f"Tasks: {names}. Examples: {len(shots)} shots, {len(evaluated)} evaluated.",
+        "",
+        "````text",
+        task.render_prompt(example),
+        "````",
+        "",
+    ]
     if form == "mc":
         lines += ["Choices scored: " + ", ".join(_quoted(c) for c in task.choices(example)), ""]
     else:
@@ -214,8 +227,9 @@ def readme_text(tasks: list[JsonTask], group: str = DEFAULT_GROUP) -> str:
     return head + "\n" + "\n".join(_prompt_section(t) for t in tasks)
 
 
-def write_task_configs(bigbench_dir, out_dir, names: list[str] | None = None, group: str = DEFAULT_GROUP,
-                       log=print) -> list[Path]:
+def write_task_configs(
+    bigbench_dir, out_dir, names: list[str] | None = None, group: str = DEFAULT_GROUP, log=print
+) -> list[Path]:
     """Write the configs of every JSON task (or of ``names``) under ``bigbench_dir`` into ``out_dir``.
 
     Returns the written paths. Programmatic tasks are skipped with a message to ``log``.

@@ -25,7 +25,9 @@ def register(subparsers) -> None:
         help=f"BIG-bench benchmark_tasks folder (or a checkout holding it); default ${BIGBENCH_DIR_ENV}",
     )
     parser.add_argument("--tasks", nargs="+", metavar="TASK", help="task folder names (default: all)")
-    parser.add_argument("--group", default=DEFAULT_GROUP, help=f"name of the group of all tasks (default {DEFAULT_GROUP})")
+    parser.add_argument(
+        "--group", default=DEFAULT_GROUP, help=f"name of the group of all tasks (default {DEFAULT_GROUP})"
+    )
     parser.add_argument("--out", required=True, help="folder to write the configs into (for lm_eval --include_path)")
     parser.set_defaults(func=run)
 
@@ -34,8 +36,9 @@ def run(args) -> int:
     if not args.bigbench_dir:
         raise ValueError(f"pass --bigbench-dir DIR or set {BIGBENCH_DIR_ENV}")
     try:
-        written = write_task_configs(args.bigbench_dir, args.out, args.tasks, args.group,
-                                     log=lambda message: print(message, file=sys.stderr))
+        written = write_task_configs(
+            args.bigbench_dir, args.out, args.tasks, args.group, log=lambda message: print(message, file=sys.stderr)
+        )
     except BigBenchDataNotFound as error:
         raise ValueError(str(error)) from None
     n_tasks = sum(1 for p in written if p.name.startswith("mirage_bb_"))

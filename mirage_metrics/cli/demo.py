@@ -35,10 +35,15 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo"), help="output folder (default: demo/)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default: CUDA when available)")
     parser.add_argument("--quick", action="store_true", help="2 sizes, fewer training steps and test problems")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="test problems per task (default: 500, or 50 with --quick)")
-    parser.add_argument("--bootstrap", type=int, default=None,
-                        help="bootstrap resamples per confidence interval in the report (default: 1000, 200 quick)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="test problems per task (default: 500, or 50 with --quick)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=None,
+        help="bootstrap resamples per confidence interval in the report (default: 1000, 200 quick)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -82,8 +87,9 @@ def _headline(report_dir: Path) -> str:
 
     metrics = pd.read_csv(report_dir / "metrics.csv")
     wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
-    overall = metrics[metrics["metric"].isin(wanted) & metrics["length"].isna()
-                      & ~metrics["task"].str.endswith("_gen_t1")]  # greedy outputs and log-likelihoods
+    overall = metrics[
+        metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith("_gen_t1")
+    ]  # greedy outputs and log-likelihoods
     table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
     table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
     table = table.groupby(["task", "params", "model"], as_index=False).first()
@@ -91,8 +97,11 @@ def _headline(report_dir: Path) -> str:
     emergence = pd.read_csv(report_dir / "emergence.csv")
     emergence = emergence[emergence["metric"].isin(wanted) & emergence["length"].isna()]
     if len(emergence):
-        lines += ["", "emergence scores:", emergence[["task", "metric", "emergence_score"]].to_string(
-            index=False, float_format=lambda v: f"{v:.2f}")]
+        lines += [
+            "",
+            "emergence scores:",
+            emergence[["task", "metric", "emergence_score"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+        ]
     return "\n".join(lines)
 
 
@@ -119,15 +128,16 @@ def run(args) -> int:
     records = toy.build_family(out / "models", sizes, plan, device=device, workers=toy.default_workers(device))
     for record in records:
         state = "trained" if record["trained"] else "cached"
-        print(f"  {record['name']:<14} {record['params']:>9,} params  {state}  "
-              f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)")
+        print(
+            f"  {record['name']:<14} {record['params']:>9,} params  {state}  "
+            f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
+        )
         if record["trained"]:  # a retrained model's old evaluation is stale
             shutil.rmtree(runs / family_name / record["name"], ignore_errors=True)
     write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
 
     _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
-    options = SweepOptions(tasks=_sweep_tasks(plan.tasks), device=device, batch_size="64", limit=str(limit),
-                           echo=False)
+    options = SweepOptions(tasks=_sweep_tasks(plan.tasks), device=device, batch_size="64", limit=str(limit), echo=False)
     outcomes = sweep(demo_family(records, family_name), runs, options)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
     print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
@@ -136,8 +146,10 @@ def run(args) -> int:
         return 1
 
     holdout = holdout_size(len(records))
-    _stage(f"3/3 mirage report (the mirage fit uses the {len(records) - holdout} smallest models and predicts "
-           f"the {holdout} largest)")
+    _stage(
+        f"3/3 mirage report (the mirage fit uses the {len(records) - holdout} smallest models and predicts "
+        f"the {holdout} largest)"
+    )
     shutil.rmtree(report, ignore_errors=True)
     page = build_report([runs / family_name], report, holdout_largest=holdout, n_boot=bootstrap)
     print()

@@ -27,9 +27,20 @@ def run(args) -> int:
     for family in families:
         for model in family.models:
             rows.append(
-                (family.name, model.size, model.name, model.path, _count(model.params), _count(model.non_embedding_params))
+                (
+                    family.name,
+                    model.size,
+                    model.name,
+                    model.path,
+                    _count(model.params),
+                    _count(model.non_embedding_params),
+                )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.rjust(width) if i >= 4 else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
+        print(
+            "  ".join(
+                cell.rjust(width) if i >= 4 else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))
+            ).rstrip()
+        )
     return 0

@@ -20,18 +20,37 @@ def register(subparsers) -> None:
     )
     parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="result folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder for the CSVs, PNGs and report.html")
-    parser.add_argument("--holdout-largest", type=int, default=0, metavar="K",
-                        help="fit the mirage model on all but the K largest models and report its prediction "
-                             "error on them (default 0: fit on all)")
-    parser.add_argument("--params", type=Path, default=None, metavar="FILE",
-                        help="parameter counts of models lm-eval did not count: YAML 'model: params' or CSV "
-                             "with columns model,params")
-    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                        help="bootstrap resamples per confidence interval (default 1000)")
+    parser.add_argument(
+        "--holdout-largest",
+        type=int,
+        default=0,
+        metavar="K",
+        help="fit the mirage model on all but the K largest models and report its prediction "
+        "error on them (default 0: fit on all)",
+    )
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="parameter counts of models lm-eval did not count: YAML 'model: params' or CSV with columns model,params",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="bootstrap resamples per confidence interval (default 1000)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--workers", type=_workers, default="auto", metavar="N",
-                        help="processes parsing lm-eval samples files side by side (default auto: one per CPU "
-                             "core when they hold more than 64 MiB, else 1); the results are the same for any N")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default="auto",
+        metavar="N",
+        help="processes parsing lm-eval samples files side by side (default auto: one per CPU "
+        "core when they hold more than 64 MiB, else 1); the results are the same for any N",
+    )
     parser.set_defaults(func=run)
 
 
@@ -49,8 +68,16 @@ def run(args) -> int:
     from mirage_metrics.results import results_warnings
 
     with results_warnings() as notes:  # a ValueError goes to mirage_metrics.cli.main, which names the flag
-        page = build_report(args.sources, args.out, holdout_largest=args.holdout_largest, params=args.params,
-                            n_boot=args.bootstrap, seed=args.seed, workers=args.workers, progress=True)
+        page = build_report(
+            args.sources,
+            args.out,
+            holdout_largest=args.holdout_largest,
+            params=args.params,
+            n_boot=args.bootstrap,
+            seed=args.seed,
+            workers=args.workers,
+            progress=True,
+        )
     for note in notes:
         print(f"mirage report: warning: {note}", file=sys.stderr)
     print(f"Wrote {page} (and the CSVs and plots beside it)")

@@ -49,22 +49,37 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("--c", type=float, default=DEFAULT_C, help="power-law scale c (default %(default)g)")
-    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="power-law exponent, negative (default %(default)g)")
-    parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                        help="comma-separated parameter counts (default: GPT-3 API sizes "
-                             f"{','.join(f'{size:g}' for size in DEFAULT_SIZES)})")
-    parser.add_argument("--lengths", type=parse_lengths, default=list(DEFAULT_LENGTHS),
-                        help="target lengths L, a range 1..5 or a list 1,3,5 (default 1..5)")
-    parser.add_argument("--sample-problems", type=int, default=None, metavar="N",
-                        help="also sample N problems per size (Monte Carlo) to show the 1/N resolution limit")
+    parser.add_argument(
+        "--alpha", type=float, default=DEFAULT_ALPHA, help="power-law exponent, negative (default %(default)g)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="comma-separated parameter counts (default: GPT-3 API sizes "
+        f"{','.join(f'{size:g}' for size in DEFAULT_SIZES)})",
+    )
+    parser.add_argument(
+        "--lengths",
+        type=parse_lengths,
+        default=list(DEFAULT_LENGTHS),
+        help="target lengths L, a range 1..5 or a list 1,3,5 (default 1..5)",
+    )
+    parser.add_argument(
+        "--sample-problems",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also sample N problems per size (Monte Carlo) to show the 1/N resolution limit",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample-problems (default %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (simulate.csv, *.png)")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from mirage_metrics.plots.simulate import plot_sampled, plot_simulation
     from mirage_metrics.atomic_files import write_csv
+    from mirage_metrics.plots.simulate import plot_sampled, plot_simulation
     from mirage_metrics.simulate import sample_problems, simulate
 
     table = simulate(args.c, args.alpha, args.sizes, args.lengths)

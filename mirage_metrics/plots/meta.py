@@ -60,8 +60,9 @@ def plot_score_distributions(
         score_axes.scatter(emergence[shown], heights[where][shown], s=14, alpha=0.6, color=colour, label=label)
         for sign, marker in ((1, ">"), (-1, "<")):
             at_edge = emergence == sign * np.inf
-            score_axes.scatter(np.full(at_edge.sum(), sign * edge), heights[where][at_edge], s=30, marker=marker,
-                               color=colour)
+            score_axes.scatter(
+                np.full(at_edge.sum(), sign * edge), heights[where][at_edge], s=30, marker=marker, color=colour
+            )
         sharpness_axes.scatter(sharpness, heights[where], s=14, alpha=0.6, color=colour)
     for sign in (1, -1):
         score_axes.axvline(sign * threshold, color="grey", linestyle="--", linewidth=1)
@@ -70,8 +71,9 @@ def plot_score_distributions(
     ticks = [t for t in score_axes.get_xticks() if abs(t) < edge] + [-edge, edge]
     score_axes.set_xticks(ticks, [f"{t:g}" for t in ticks[:-2]] + ["-inf", "+inf"])
     unknown = set(scores.loc[scores["direction"] == "unknown", "metric"])
-    score_axes.set_yticks(range(len(metric_order)),
-                          [f"{m} (direction unknown)" if m in unknown else m for m in metric_order])
+    score_axes.set_yticks(
+        range(len(metric_order)), [f"{m} (direction unknown)" if m in unknown else m for m in metric_order]
+    )
     score_axes.set_xlabel("emergence score (symmetric log; triangles: ±inf; + is better with size)")
     score_axes.set_title(f"Emergence scores (dashed: ±{threshold:g})")
     sharpness_axes.axvline(0, color="grey", linewidth=1)
@@ -96,14 +98,20 @@ def plot_share_above_threshold(by_metric: pd.DataFrame, threshold: float, path: 
     axes.barh(positions, by_metric["share_can_exceed"], color="lightgrey", label="could exceed (enough sizes)")
     axes.barh(positions, by_metric["share_above_threshold"], height=0.5, color="tab:orange", label="exceeds")
     for position, row in enumerate(by_metric.itertuples(index=False)):
-        axes.text(max(row.share_can_exceed, row.share_above_threshold), position,
-                  f" {row.share_above_threshold:.0%} of {row.n_pairs} ({row.share_can_exceed:.0%} could)",
-                  va="center", fontsize=8)
+        axes.text(
+            max(row.share_can_exceed, row.share_above_threshold),
+            position,
+            f" {row.share_above_threshold:.0%} of {row.n_pairs} ({row.share_can_exceed:.0%} could)",
+            va="center",
+            fontsize=8,
+        )
     axes.set_yticks(positions, by_metric["metric"])
     _metric_rows(axes, list(by_metric["metric"]))
     axes.set_xlim(0, 1.3)
     axes.set_xlabel(f"share of task–family curves with |emergence score| > {threshold:g}")
     out_of_reach = by_metric["share_can_exceed"].max() == 0
-    axes.set_title("Where emergence concentrates" + (": no curve has enough sizes to exceed it" if out_of_reach else ""))
+    axes.set_title(
+        "Where emergence concentrates" + (": no curve has enough sizes to exceed it" if out_of_reach else "")
+    )
     axes.legend(loc="lower right", fontsize=8)
     return save_figure(figure, path)

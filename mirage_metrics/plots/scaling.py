@@ -14,7 +14,13 @@ import pandas as pd
 from mirage_metrics.plots import new_figure, params_axis, save_figure
 from mirage_metrics.registry import label as metric_label
 
-__all__ = ["plot_by_length", "plot_metrics_by_length", "plot_log_accuracy", "plot_greedy_vs_probability", "plot_all_metrics"]
+__all__ = [
+    "plot_by_length",
+    "plot_metrics_by_length",
+    "plot_log_accuracy",
+    "plot_greedy_vs_probability",
+    "plot_all_metrics",
+]
 
 
 def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=None, marker: str = "o"):
@@ -22,8 +28,9 @@ def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=N
     mean = sign * rows["mean"].to_numpy(float)
     bounds = np.sort(sign * rows[["ci_low", "ci_high"]].to_numpy(float), axis=1)
     error = np.abs(np.vstack([mean - bounds[:, 0], bounds[:, 1] - mean]))
-    container = axes.errorbar(rows["params"], mean, yerr=np.nan_to_num(error), marker=marker, capsize=3,
-                              label=label, color=color)
+    container = axes.errorbar(
+        rows["params"], mean, yerr=np.nan_to_num(error), marker=marker, capsize=3, label=label, color=color
+    )
     return container.lines[0].get_color()
 
 
@@ -31,8 +38,9 @@ def _length_label(length: float) -> str:
     return f"L = {int(length)}"
 
 
-def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path,
-                   held_out_from: float | None = None) -> Path:
+def plot_by_length(
+    rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path, held_out_from: float | None = None
+) -> Path:
     """The paper's Fig 3: exact match by target length L (top), −token edit distance by L (bottom).
 
     ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
@@ -40,8 +48,10 @@ def plot_by_length(rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, 
     ``held_out_from`` up, which the fit did not see, are shaded.
     """
     figure, axes = new_figure(2, 1, width=6.0, height=3.4, sharex=True)
-    panels = [("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
-              ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance")]
+    panels = [
+        ("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
+        ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance"),
+    ]
     for panel, (metric, predicted, sign, label) in zip(axes[:, 0], panels):
         for length, by_length in rows[rows["metric"] == metric].groupby("length"):
             color = _with_ci(panel, by_length, _length_label(length), sign=sign)
@@ -91,14 +101,18 @@ def plot_log_accuracy(rows: pd.DataFrame, title: str, path) -> Path:
         positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
         color = None
         if not positive.empty:
-            color = _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)),
-                             label)
+            color = _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)), label)
         if not zero.empty:
-            panel.scatter(zero["params"], zero["ci_high"], marker="v", color=color, zorder=3,
-                          label=f"{label}: 0 measured, 95% upper bound" if positive.empty else None)
+            panel.scatter(
+                zero["params"],
+                zero["ci_high"],
+                marker="v",
+                color=color,
+                zorder=3,
+                label=f"{label}: 0 measured, 95% upper bound" if positive.empty else None,
+            )
     floor = rows.drop_duplicates("params").sort_values("params")
-    panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_",
-               label="resolution 1/n")
+    panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_", label="resolution 1/n")
     params_axis(panel)
     panel.set(yscale="log", ylabel="Accuracy (log scale)")
     panel.legend(fontsize="small")
@@ -133,7 +147,7 @@ def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
         params_axis(panel)
         panel.set_title(metric, fontsize="small")
         panel.set_ylabel(metric_label(metric), fontsize="small")
-    for panel in axes.ravel()[len(metrics):]:
+    for panel in axes.ravel()[len(metrics) :]:
         panel.set_visible(False)
     figure.suptitle(title)
     return save_figure(figure, path)

@@ -48,8 +48,13 @@ def plot_sampled(table: pd.DataFrame, path) -> Path:
     figure, axes = new_figure(1, 2)
     n = int(table["n_problems"].iloc[0])
     _by_length(axes[0, 0], table, "accuracy", "Accuracy  p^L (exact)", log_y=True)
-    _by_length(axes[0, 1], table[table["sampled_accuracy"] > 0], "sampled_accuracy",
-               f"Accuracy on {n} sampled problems", log_y=True)
+    _by_length(
+        axes[0, 1],
+        table[table["sampled_accuracy"] > 0],
+        "sampled_accuracy",
+        f"Accuracy on {n} sampled problems",
+        log_y=True,
+    )
     for panel in axes[0]:
         panel.axhline(1.0 / n, color="grey", linestyle="--", label=f"resolution 1/n = {1.0 / n:.2g}")
     axes[0, 1].legend(fontsize="small")

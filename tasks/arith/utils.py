@@ -50,7 +50,10 @@ def build_dataset(
     test = _split(arithmetic.generate_problems(arith_task, num_problems, seed), seed)
     log.info(
         "mirage_arith %s: %d problems, seed %d, problem_set_id %s",
-        arith_task, num_problems, seed, test[0]["problem_set_id"],
+        arith_task,
+        num_problems,
+        seed,
+        test[0]["problem_set_id"],
     )
     return {"test": test, "shots": _split(arithmetic.shot_pool(arith_task, seed=seed), seed)}
 
@@ -63,10 +66,13 @@ def _stop_texts(tokenizer_name: str | None, revision: str | None, trust_remote_c
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_name, revision=revision, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            tokenizer_name, revision=revision, trust_remote_code=trust_remote_code
+        )
     except (OSError, ValueError) as error:
-        log.warning("mirage_arith: no tokenizer %r (%s); exact_answer_prob counts only the stop '\\n'",
-                    tokenizer_name, error)
+        log.warning(
+            "mirage_arith: no tokenizer %r (%s); exact_answer_prob counts only the stop '\\n'", tokenizer_name, error
+        )
         return tuple(arithmetic.stop_texts())
     stops = tuple(arithmetic.stop_texts(tokenizer))
     log.info("mirage_arith: stops after an answer for tokenizer %r: %r", tokenizer_name, stops)
