@@ -75,6 +75,7 @@ def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, se
                     assert generation["temperature"] == (1.0 if form == "gen_t1" else 0.0)
 
 
+@pytest.mark.slow
 def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
     out = tmp_path / "out"
     run_to_results(

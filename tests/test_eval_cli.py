@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from conftest import MIRAGE, read_run, run_cli, run_to_results
 
 from mirage_metrics.cli.eval import INTRO
@@ -41,6 +42,7 @@ dataset_kwargs:
 """
 
 
+@pytest.mark.slow
 def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_example(tmp_path):
     user_tasks = tmp_path / "user_tasks"
     user_tasks.mkdir()

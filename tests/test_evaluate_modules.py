@@ -41,6 +41,7 @@ def test_bundled_module_names():
     assert mm.evaluate_module_names() == MODULES
 
 
+@pytest.mark.slow
 def test_modules_load_offline_from_any_current_directory(tmp_path):
     out = run_from(tmp_path)
     assert out["package"].startswith(str(REPO_ROOT))

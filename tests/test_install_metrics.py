@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import MIRAGE, offline_env, run_cli
 
 from mirage_metrics.paths import evaluate_module_names
@@ -32,6 +33,7 @@ def _load_all(hf_home: Path, cwd: Path) -> subprocess.CompletedProcess:
     return run_cli([sys.executable, "-c", code], cwd=cwd, env=_env(hf_home), timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_evaluate_load_by_hub_name_works_after_install_metrics(tmp_path):
     hf_home = tmp_path / "hf home"
     before = _load_all(hf_home, tmp_path)

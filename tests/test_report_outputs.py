@@ -85,6 +85,7 @@ def test_csv_numbers_are_rounded_and_counts_are_integers(two_models, tmp_path):
     assert (big / "x.csv").read_text() == "params,mean\n11846072320,0.4\n"
 
 
+@pytest.mark.slow
 def test_fit_csv_params_are_integers_with_held_out_models(tmp_path):
     source = _source(tmp_path / "four")
     out = tmp_path / "report"
@@ -95,6 +96,7 @@ def test_fit_csv_params_are_integers_with_held_out_models(tmp_path):
     assert "<td>100000000000</td>" in page and "&lt;NA&gt;" not in page
 
 
+@pytest.mark.slow
 def test_a_new_report_replaces_the_old_one_whole(two_models, tmp_path):
     out = tmp_path / "report"
     other = _source(tmp_path / "other", SIZES[:2], family="fam2")
@@ -108,6 +110,7 @@ def test_a_new_report_replaces_the_old_one_whole(two_models, tmp_path):
     assert _beside(out) == ["other"]  # no work folder or temporary left beside --out
 
 
+@pytest.mark.slow
 def test_a_report_killed_while_plotting_leaves_the_previous_report(two_models, tmp_path):
     out = tmp_path / "report"
     build_report([two_models], out, n_boot=20)
@@ -147,6 +150,7 @@ def test_a_report_interrupted_by_an_error_leaves_nothing_behind(two_models, tmp_
     assert _snapshot(out) == before and _beside(out) == []
 
 
+@pytest.mark.slow
 def test_a_report_killed_between_the_renames_is_put_back(two_models, tmp_path):
     out = tmp_path / "report"
     build_report([two_models], out, n_boot=20)
@@ -193,6 +197,7 @@ def test_an_older_report_without_the_marker_is_replaced(two_models, tmp_path):
         build_report([two_models], pictures, n_boot=20)
 
 
+@pytest.mark.slow
 def test_nan_values_are_counted_on_the_page_and_on_stderr(tmp_path):
     source = _source(tmp_path / "runs", SIZES[:2])
     path = next((source / "toy" / "m0").glob("samples_mirage_arith_2dm_ll_*.jsonl"))

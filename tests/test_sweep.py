@@ -78,6 +78,7 @@ def _family_file(tmp_path, models: dict[str, str]) -> Path:
     return family_file
 
 
+@pytest.mark.slow
 def test_a_failing_model_is_reported_and_leaves_no_model_folder(tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
