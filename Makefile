@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo lint test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/mirage demo --out demo
+
+# ruff: lint (errors, warnings, import order) and formatting, as CI runs it before the tests.
+LINTED := mirage_metrics tasks vision tests benchmarks
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 # Everything, as CI runs it, with the 25 slowest tests listed at the end.
 test: $(STAMP)

@@ -43,12 +43,19 @@ MIRAGE = [sys.executable, "-m", "mirage_metrics.cli"]
 LM_EVAL = [sys.executable, "-m", "lm_eval"]
 
 
-def run_cli(command: list, *, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
-            check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(
+    command: list, *, cwd: Path | None = None, env: dict | None = None, timeout: float = 600, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run ``command`` (e.g. ``[*MIRAGE, "report", ...]``) offline with text output captured; with ``check``,
     fail with its output unless it exits 0."""
-    done = subprocess.run([str(part) for part in command], cwd=cwd, env=offline_env() if env is None else env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=offline_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return done
@@ -148,8 +155,11 @@ def built_wheel(tmp_path_factory) -> tuple[Path, str]:
         tar.extractall(source / "tree", filter="data")
     dist = source / "dist"
     env = offline_env(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    log = run_cli([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", dist,
-                   source / "tree"], cwd=source, env=env).stdout
+    log = run_cli(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", dist, source / "tree"],
+        cwd=source,
+        env=env,
+    ).stdout
     (wheel,) = dist.glob("mirage_metrics-*.whl")
     return wheel, log
 
@@ -183,7 +193,9 @@ def sample_line(doc_id: int, metrics: dict, filter_name: str = "none") -> dict:
     }
 
 
-def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="org/tiny", num_params=None, model_json=None):
+def write_run(
+    folder, samples: dict[str, list[dict]], *, date=DATE, model_name="org/tiny", num_params=None, model_json=None
+):
     """An lm-eval results JSON + one samples JSONL per task in ``folder``; aggregates are the sample means."""
     folder.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -192,7 +204,9 @@ def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="
         aggregates = {}
         for key in sorted(keys):
             name, filter_name = key.split(",")
-            values = [line[name] for line in lines if line["filter"] == filter_name and isinstance(line[name], (int, float))]
+            values = [
+                line[name] for line in lines if line["filter"] == filter_name and isinstance(line[name], (int, float))
+            ]
             aggregates[key] = float(np.mean(values)) if values else "N/A"
             aggregates[f"{name}_stderr,{filter_name}"] = "N/A"
         results[task] = {"alias": task, "sample_len": len(lines), **aggregates}
@@ -202,7 +216,9 @@ def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="
     config = {"model": "hf", "model_args": {"pretrained": model_name}}
     if num_params is not None:
         config["model_num_parameters"] = num_params
-    n_samples = {task: {"original": 100, "effective": len({line["doc_id"] for line in lines})} for task, lines in samples.items()}
+    n_samples = {
+        task: {"original": 100, "effective": len({line["doc_id"] for line in lines})} for task, lines in samples.items()
+    }
     document = {"results": results, "n-samples": n_samples, "config": config, "model_name": model_name}
     (folder / f"results_{date}.json").write_text(json.dumps(document, indent=2))
     if model_json is not None:
@@ -212,13 +228,19 @@ def write_run(folder, samples: dict[str, list[dict]], *, date=DATE, model_name="
 def write_lm_eval_run(folder, model_path: str, params: int | None, samples: dict, model_json: dict | None = None):
     """What `lm_eval --output_path --log_samples` writes: results_<date>.json and samples_<task>_<date>.jsonl."""
     folder.mkdir(parents=True, exist_ok=True)
-    results = {"results": {}, "n-samples": {}, "model_name": model_path,
-               "config": {"model": "hf", "model_args": f"pretrained={model_path}", "model_num_parameters": params}}
+    results = {
+        "results": {},
+        "n-samples": {},
+        "model_name": model_path,
+        "config": {"model": "hf", "model_args": f"pretrained={model_path}", "model_num_parameters": params},
+    }
     for task, metrics in samples.items():
         n = len(next(iter(metrics.values())))
         numeric = {m: v for m, v in metrics.items() if not isinstance(v[0], list)}
-        means = {f"{m},none": float(np.mean(np.array(v)[~np.isnan(v)])) if np.isfinite(v).any() else float("nan")
-                 for m, v in numeric.items()}
+        means = {
+            f"{m},none": float(np.mean(np.array(v)[~np.isnan(v)])) if np.isfinite(v).any() else float("nan")
+            for m, v in numeric.items()
+        }
         results["results"][task] = {"alias": task, **means}
         for metric, items in metrics.items():  # aggregate-only metrics log (log-likelihoods, target) per sample
             if metric not in numeric:
@@ -226,9 +248,17 @@ def write_lm_eval_run(folder, model_path: str, params: int | None, samples: dict
         results["n-samples"][task] = {"original": n, "effective": n}
         with open(folder / f"samples_{task}_{DATE}.jsonl", "w") as handle:
             for i in range(n):
-                record = {"doc_id": i, "doc": {"question": f"q{i}"}, "target": "42", "arguments": {},
-                          "resps": [["42"]], "filtered_resps": ["42"], "filter": "none", "metrics": list(metrics),
-                          **{m: v[i] for m, v in metrics.items()}}
+                record = {
+                    "doc_id": i,
+                    "doc": {"question": f"q{i}"},
+                    "target": "42",
+                    "arguments": {},
+                    "resps": [["42"]],
+                    "filtered_resps": ["42"],
+                    "filter": "none",
+                    "metrics": list(metrics),
+                    **{m: v[i] for m, v in metrics.items()},
+                }
                 handle.write(json.dumps(record) + "\n")
     (folder / f"results_{DATE}.json").write_text(json.dumps(results))
     if model_json is not None:
@@ -248,10 +278,17 @@ def model_samples(index: int, size: float) -> dict:
     gen["exact_match_L3"][-1] = float("nan")  # an answer shorter than 3 characters
     gen["exact_match_L9"] = [float("nan")] * N  # longer than every answer: lm-eval's aggregate is NaN too
     per_char = np.exp(-np.tile([0.5, 1.5], N // 2) * loss)
-    ll = {"per_char_prob": per_char.tolist(), "target_log_prob": (np.log(per_char) * 3).tolist(),
-          "greedy_match": gen["exact_match"]}
+    ll = {
+        "per_char_prob": per_char.tolist(),
+        "target_log_prob": (np.log(per_char) * 3).tolist(),
+        "greedy_match": gen["exact_match"],
+    }
     mc = {"multiple_choice_grade": gen["exact_match"], "bigbench_brier_score": [[[-1.0, -2.0], 0]] * N}
     sampled = {metric: values for metric, values in gen.items() if metric.startswith("exact_match")}
     ll["exact_answer_prob"] = [EXACT_MATCH[index]] * N  # what temperature-1 exact match estimates
-    return {"mirage_arith_2dm_gen": gen, "mirage_arith_2dm_gen_t1": sampled, "mirage_arith_2dm_ll": ll,
-            "mirage_bb_toy_mc": mc}
+    return {
+        "mirage_arith_2dm_gen": gen,
+        "mirage_arith_2dm_gen_t1": sampled,
+        "mirage_arith_2dm_ll": ll,
+        "mirage_bb_toy_mc": mc,
+    }

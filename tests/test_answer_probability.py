@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import LM_EVAL, TINY_CORPUS, build_tiny_gpt2, read_run, run_to_results
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import LM_EVAL, TINY_CORPUS, build_tiny_gpt2, read_run, run_to_results
 from mirage_metrics import metrics, toy
 from mirage_metrics.arithmetic import stop_texts
 from mirage_metrics.lm_eval_metrics import score_generation
@@ -54,19 +54,37 @@ def test_exact_answer_prob_matches_sampled_exact_match(tmp_path):
     tokenizer.save_pretrained(tmp_path / "model")
     out = tmp_path / "out"
     run_to_results(
-        [*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={tmp_path / 'model'}", "--device", "cpu",
-         "--batch_size", "64", "--tasks", "mirage_arith_1da_ll,mirage_arith_1da_gen,mirage_arith_1da_gen_t1",
-         "--include_path", str(tasks_path()), "--metadata", json.dumps({"num_problems": 400}),
-         "--log_samples", "--output_path", str(out)],
-        out, cwd=tmp_path,
+        [
+            *LM_EVAL,
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={tmp_path / 'model'}",
+            "--device",
+            "cpu",
+            "--batch_size",
+            "64",
+            "--tasks",
+            "mirage_arith_1da_ll,mirage_arith_1da_gen,mirage_arith_1da_gen_t1",
+            "--include_path",
+            str(tasks_path()),
+            "--metadata",
+            json.dumps({"num_problems": 400}),
+            "--log_samples",
+            "--output_path",
+            str(out),
+        ],
+        out,
+        cwd=tmp_path,
     )
     _, samples = read_run(out)
     scored = sorted(samples["mirage_arith_1da_ll"], key=lambda s: s["doc_id"])
     assert scored[0]["doc"]["answer_choices"][1:] == [scored[0]["doc"]["answer"] + s for s in ("\n", "<|endoftext|>")]
 
     def strict(task):
-        return np.array([s["exact_match"] for s in sorted(samples[task], key=lambda s: s["doc_id"])
-                         if s["filter"] == "none"])
+        return np.array(
+            [s["exact_match"] for s in sorted(samples[task], key=lambda s: s["doc_id"]) if s["filter"] == "none"]
+        )
 
     exact = np.array([s["exact_answer_prob"] for s in scored])
     sampled = strict("mirage_arith_1da_gen_t1")

@@ -76,9 +76,7 @@ def test_shot_pool_is_distinct_and_capped_by_the_split_size():
 def test_prompt_is_the_gpt3_format_with_single_spaces():
     shots = [{"a": 24, "b": 42, "operator": "*"}, {"a": 5, "b": 7, "operator": "*"}]
     prompt = format_prompt(shots, {"a": 13, "b": 94, "operator": "*"})
-    assert prompt == (
-        "Q: What is 24 times 42? A: 1008\n\nQ: What is 5 times 7? A: 35\n\nQ: What is 13 times 94? A:"
-    )
+    assert prompt == ("Q: What is 24 times 42? A: 1008\n\nQ: What is 5 times 7? A: 35\n\nQ: What is 13 times 94? A:")
     assert "  " not in prompt
     training_text = format_example({"a": 13, "b": 94, "operator": "*"})
     assert training_text == prompt.split("\n\n")[-1] + arithmetic.TARGET_DELIMITER + "1222"

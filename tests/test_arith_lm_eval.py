@@ -6,10 +6,16 @@ import json
 import math
 
 import pytest
-from conftest import LM_EVAL, MIRAGE, read_run, run_to_results
 
-from mirage_metrics.arithmetic import ARITH_TASKS, format_example, format_prompt, problem_set_id, shot_pool
-from mirage_metrics.arithmetic import generate_problems
+from conftest import LM_EVAL, MIRAGE, read_run, run_to_results
+from mirage_metrics.arithmetic import (
+    ARITH_TASKS,
+    format_example,
+    format_prompt,
+    generate_problems,
+    problem_set_id,
+    shot_pool,
+)
 from mirage_metrics.paths import tasks_path
 
 FORMS = ("gen", "gen_t1", "ll")
@@ -17,7 +23,12 @@ GEN_METRICS = ["exact_match", "token_edit_distance"] + [
     f"{name}_L{length}" for length in range(1, 6) for name in ("exact_match", "token_edit_distance")
 ]
 LL_METRICS = [
-    "target_log_prob", "per_char_prob", "greedy_match", "exact_answer_prob", "exact_answer_log_prob", "greedy_exact_match",
+    "target_log_prob",
+    "per_char_prob",
+    "greedy_match",
+    "exact_answer_prob",
+    "exact_answer_log_prob",
+    "greedy_exact_match",
 ]
 
 
@@ -55,7 +66,9 @@ def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, se
                 doc = sample["doc"]
                 assert {"a", "b", "operator", "answer", "answer_length"} <= doc.keys()
                 assert (doc["problem_set_id"], doc["problem_set_size"], doc["problem_set_seed"]) == (
-                    expected_id, num_problems, seed,
+                    expected_id,
+                    num_problems,
+                    seed,
                 )
                 for metric in metric_names(form):
                     check_value(metric, sample[metric])
@@ -79,10 +92,24 @@ def check_tasks(results: dict, samples: dict, arith_tasks, num_problems: int, se
 def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
     out = tmp_path / "out"
     run_to_results(
-        [*LM_EVAL, "--model", "dummy", "--tasks", "mirage_arith", "--include_path", str(tasks_path()),
-         "--limit", "2", "--log_samples", "--output_path", str(out),
-         "--metadata", json.dumps({"num_problems": 40, "seed": 7})],
-        out, cwd=tmp_path,
+        [
+            *LM_EVAL,
+            "--model",
+            "dummy",
+            "--tasks",
+            "mirage_arith",
+            "--include_path",
+            str(tasks_path()),
+            "--limit",
+            "2",
+            "--log_samples",
+            "--output_path",
+            str(out),
+            "--metadata",
+            json.dumps({"num_problems": 40, "seed": 7}),
+        ],
+        out,
+        cwd=tmp_path,
     )
     results, samples = read_run(out)
     assert {f"mirage_arith_{t}_{f}" for t in ARITH_TASKS for f in FORMS} <= results["results"].keys()
@@ -94,9 +121,25 @@ def test_lm_eval_runs_every_task_on_the_dummy_model_with_metadata(tmp_path):
 def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
     out = tmp_path / "out"
     run_to_results(
-        [*MIRAGE, "eval", "--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu",
-         "--tasks", "mirage_arith_paper", "--limit", "2", "--log_samples", "--output_path", str(out)],
-        out, cwd=tmp_path,
+        [
+            *MIRAGE,
+            "eval",
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={tiny_gpt2}",
+            "--device",
+            "cpu",
+            "--tasks",
+            "mirage_arith_paper",
+            "--limit",
+            "2",
+            "--log_samples",
+            "--output_path",
+            str(out),
+        ],
+        out,
+        cwd=tmp_path,
     )
     results, samples = read_run(out)
     check_tasks(results, samples, ["2dm", "4da"], num_problems=1000, seed=1234)

@@ -104,8 +104,10 @@ def test_exact_str_match_is_bigbench_exact_rule():
     doc = _gen_doc("word_unscrambling")
     target = doc["targets"][0]
     assert doc["answer_prefix"] == " " and not doc["prompt"].endswith(" ")
-    scores = {text: process_results_gen(doc, [text]) for text in
-              (f" {target}. More", f"{target}", f"  {target}", f" {target} \nQ:", f" {target.upper()}")}
+    scores = {
+        text: process_results_gen(doc, [text])
+        for text in (f" {target}. More", f"{target}", f"  {target}", f" {target} \nQ:", f" {target.upper()}")
+    }
     assert [s["exact_str_match"] for s in scores.values()] == [1.0, 1.0, 0.0, 0.0, 0.0]
     assert [s["exact_str_match_stripped"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 0.0]
     assert [s["exact_str_match_ignore_case"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 1.0]
@@ -140,7 +142,9 @@ def test_absolute_normalization_flag_is_read_and_carried_to_the_docs(tmp_path):
     path = tmp_path / "task.json"
     path.write_text(json.dumps({"absolute_normalization": True, "examples": examples}))
     task = read_json_task(path, "absolute")
-    assert task.absolute_normalization and not load_task("emoji_movie", bigbench_dir=BIGBENCH_DIR).absolute_normalization
+    assert (
+        task.absolute_normalization and not load_task("emoji_movie", bigbench_dir=BIGBENCH_DIR).absolute_normalization
+    )
     docs = task_docs(task, "mc")["test"]
     assert all(doc["absolute_normalization"] is True for doc in docs)
 
@@ -150,8 +154,9 @@ def test_lm_eval_contexts_of_the_three_forms_end_on_the_same_tokens():
     mc/ll contexts do once lm-eval's _encode_pair has moved their trailing space into the continuation."""
     from lm_eval.tasks import TaskManager, get_task_dict
 
-    manager = TaskManager(include_path=str(REPO_ROOT / "tasks"), include_defaults=False,
-                          metadata={"bigbench_dir": str(BIGBENCH_DIR)})
+    manager = TaskManager(
+        include_path=str(REPO_ROOT / "tasks"), include_defaults=False, metadata={"bigbench_dir": str(BIGBENCH_DIR)}
+    )
     names = [f"mirage_bb_emoji_movie_{form}" for form in ("gen", "ll", "mc")]
     tasks = get_task_dict(names, manager)
     contexts = {}
@@ -206,10 +211,20 @@ def test_hub_copy_rows_become_prerendered_examples(monkeypatch):
     import datasets
 
     rows = [
-        {"inputs": "\nQ: Is it ironic?\nA: ", "targets": ["ironic"], "multiple_choice_targets": ["ironic", "not ironic"],
-         "multiple_choice_scores": [1, 0], "idx": 0},
-        {"inputs": "\nQ: And this?\nA: ", "targets": ["not ironic"],
-         "multiple_choice_targets": ["ironic", "not ironic"], "multiple_choice_scores": [0, 1], "idx": 1},
+        {
+            "inputs": "\nQ: Is it ironic?\nA: ",
+            "targets": ["ironic"],
+            "multiple_choice_targets": ["ironic", "not ironic"],
+            "multiple_choice_scores": [1, 0],
+            "idx": 0,
+        },
+        {
+            "inputs": "\nQ: And this?\nA: ",
+            "targets": ["not ironic"],
+            "multiple_choice_targets": ["ironic", "not ironic"],
+            "multiple_choice_scores": [0, 1],
+            "idx": 1,
+        },
     ]
     calls = []
 
@@ -254,7 +269,9 @@ def test_bundled_configs_are_what_the_generator_writes(tmp_path):
     run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", BIGBENCH_DIR, "--out", out])
     assert "wrote 122 task configs" in run.stdout
     generated = sorted(p.name for p in out.iterdir())
-    bundled = sorted(p.name for p in BUNDLED.iterdir() if p.suffix in (".yaml", ".md", ".py") or p.name.endswith("_yaml"))
+    bundled = sorted(
+        p.name for p in BUNDLED.iterdir() if p.suffix in (".yaml", ".md", ".py") or p.name.endswith("_yaml")
+    )
     assert generated == sorted(set(bundled) - {"__init__.py"})
     for name in generated:
         assert (out / name).read_text() == (BUNDLED / name).read_text(), f"tasks/bigbench/{name} is stale"
@@ -266,8 +283,11 @@ def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
     run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--group", "my_bigbench", "--out", out])
     assert "some_programmatic_task: programmatic task (task.py), not supported; skipped" in run.stderr
     names = {p.name for p in out.glob("mirage_bb_*.yaml")}
-    assert names == {"mirage_bb_irony_identification_mc.yaml", "mirage_bb_repeat_copy_logic_gen.yaml",
-                     "mirage_bb_repeat_copy_logic_ll.yaml"}
+    assert names == {
+        "mirage_bb_irony_identification_mc.yaml",
+        "mirage_bb_repeat_copy_logic_gen.yaml",
+        "mirage_bb_repeat_copy_logic_ll.yaml",
+    }
     assert (out / "my_bigbench.yaml").is_file() and not (out / "mirage_bigbench_paper.yaml").exists()
     assert (out / "utils.py").is_file() and "### repeat_copy_logic" in (out / "README.md").read_text()
     bad = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--tasks", "nope", "--out", out], check=False)
@@ -279,8 +299,20 @@ def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
 
 def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
     command = [
-        *LM_EVAL, *model_args, "--tasks", "mirage_bigbench", "--include_path", str(REPO_ROOT / "tasks"),
-        "--limit", "3", "--metadata", METADATA, "--output_path", str(out), "--log_samples", *extra,
+        *LM_EVAL,
+        *model_args,
+        "--tasks",
+        "mirage_bigbench",
+        "--include_path",
+        str(REPO_ROOT / "tasks"),
+        "--limit",
+        "3",
+        "--metadata",
+        METADATA,
+        "--output_path",
+        str(out),
+        "--log_samples",
+        *extra,
     ]
     run_cli(command)
     (results_file,) = out.glob("*/results_*.json")
@@ -308,16 +340,29 @@ def tiny_run(tmp_path_factory, tiny_gpt2):
 
 
 RANGES = {
-    "multiple_choice_grade": (0, 1), "brier_score": (0, 2), "p_correct": (0, 1), "log_p_correct": (-np.inf, 0),
-    "bigbench_brier_score": (0, 1), "exact_str_match": (0, 1), "exact_str_match_stripped": (0, 1),
+    "multiple_choice_grade": (0, 1),
+    "brier_score": (0, 2),
+    "p_correct": (0, 1),
+    "log_p_correct": (-np.inf, 0),
+    "bigbench_brier_score": (0, 1),
+    "exact_str_match": (0, 1),
+    "exact_str_match_stripped": (0, 1),
     "exact_str_match_ignore_case": (0, 1),
-    "token_edit_distance": (0, np.inf), "token_edit_distance_words": (0, np.inf), "target_log_prob": (-np.inf, 0),
-    "per_char_prob": (0, 1), "greedy_match": (0, 1),
+    "token_edit_distance": (0, np.inf),
+    "token_edit_distance_words": (0, np.inf),
+    "target_log_prob": (-np.inf, 0),
+    "per_char_prob": (0, 1),
+    "greedy_match": (0, 1),
 }
 FORM_METRICS = {
     "mc": {"multiple_choice_grade", "brier_score", "p_correct", "log_p_correct", "bigbench_brier_score"},
-    "gen": {"exact_str_match", "exact_str_match_stripped", "exact_str_match_ignore_case", "token_edit_distance",
-            "token_edit_distance_words"},
+    "gen": {
+        "exact_str_match",
+        "exact_str_match_stripped",
+        "exact_str_match_ignore_case",
+        "token_edit_distance",
+        "token_edit_distance_words",
+    },
     "ll": {"target_log_prob", "per_char_prob", "greedy_match"},
 }
 

@@ -31,9 +31,7 @@ from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX, postprocess_out
 def argmax(array):
     """argmax with deterministic pseudorandom tie breaking."""
     max_indices = np.arange(len(array))[array == np.max(array)]
-    idx = int(hashlib.sha256(np.asarray(array).tobytes()).hexdigest(), 16) % len(
-        max_indices
-    )
+    idx = int(hashlib.sha256(np.asarray(array).tobytes()).hexdigest(), 16) % len(max_indices)
     return max_indices[idx]
 
 
@@ -58,20 +56,14 @@ def measure_multiple_choice_grade(samples):
 def _probability_from_sample(sample):
     """Returns probabilities of choices and target probabilities of given sample."""
     choices = sample["choice"]  # list of strings, represents the ordering of options
-    target_scores_dict = sample[
-        "target_scores"
-    ]  # dict from choice string to float score
+    target_scores_dict = sample["target_scores"]  # dict from choice string to float score
 
     # Normalize target scores into probability distribution
     if min(target_scores_dict.values()) < 0:
-        warnings.warn(
-            f"Warning: Negative target score found. target_scores={target_scores_dict}"
-        )
+        warnings.warn(f"Warning: Negative target score found. target_scores={target_scores_dict}")
 
     if sum(target_scores_dict.values()) == 0:
-        warnings.warn(
-            f"Warning: Target scores sum to 0. target_scores={target_scores_dict}"
-        )
+        warnings.warn(f"Warning: Target scores sum to 0. target_scores={target_scores_dict}")
         target_probs = [0 for _ in range(len(target_scores_dict.values()))]
     else:
         # Order target scores / probs (from unordered dict) to be same as choice / log prob
@@ -81,9 +73,7 @@ def _probability_from_sample(sample):
         target_probs = [s / sum(ordered_target_scores) for s in ordered_target_scores]
 
     # Create probability distribution of log probs
-    log_prob = np.array(
-        sample["log_prob"]
-    )  # list of floats representing log probabilities of choices list
+    log_prob = np.array(sample["log_prob"])  # list of floats representing log probabilities of choices list
     # Subtract the max to make softmax stable
     log_prob -= np.max(log_prob)
     # Convert log prob to prob with softmax
@@ -103,9 +93,7 @@ def measure_calibration_multiple_choice_brier_score(samples):
         brier_score = 0.0
         # Average over target probs for multi-category brier score
         for target_prob, prob in zip(target_probs, probs):
-            brier_score += (
-                target_prob * (prob - 1) ** 2 + (1 - target_prob) * (prob - 0) ** 2
-            )
+            brier_score += target_prob * (prob - 1) ** 2 + (1 - target_prob) * (prob - 0) ** 2
             count += 1
 
         # Add brier score of sample to total
@@ -132,9 +120,7 @@ def exact_str_match_fn(targets, responses):
 def bigbench_postprocess_output(text, max_length, stop_string, output_regex):
     """model_utils.postprocess_output (its docstring left out)."""
     if isinstance(text, list):
-        return [
-            bigbench_postprocess_output(mo, max_length, stop_string, output_regex) for mo in text
-        ]
+        return [bigbench_postprocess_output(mo, max_length, stop_string, output_regex) for mo in text]
 
     # Ensure it is a string (will convert from bytes, ... as needed)
     if not isinstance(text, str):
@@ -154,18 +140,16 @@ def bigbench_postprocess_output(text, max_length, stop_string, output_regex):
     if output_regex:
         _text = text
         text = next(iter(re.findall(output_regex, text)), "")
-        assert (
-            not type(text) is tuple
-        ), f'Regex {output_regex} returned multiple matching groups when applied to string {_text}. Try using non-capturing groups, by starting regex groups with ?: (e.g. "(stuff)" -> "(?:stuff)").'
+        assert type(text) is not tuple, (
+            f'Regex {output_regex} returned multiple matching groups when applied to string {_text}. Try using non-capturing groups, by starting regex groups with ?: (e.g. "(stuff)" -> "(?:stuff)").'
+        )
 
     return text
 
 
 def json_task_log_probs(absolute_log_probs, absolute_normalization):
     """The lines of JsonTask.evaluate_fixed_shot that turn the model's log-probs into each sample's `log_prob`."""
-    normalized_log_probs = [
-        list(np.array(x) - logsumexp(x)) for x in absolute_log_probs
-    ]
+    normalized_log_probs = [list(np.array(x) - logsumexp(x)) for x in absolute_log_probs]
 
     if absolute_normalization:
         log_probs = absolute_log_probs
@@ -243,7 +227,9 @@ def test_per_sample_brier_sums_are_bigbench_per_sample_totals(kind, data):
         assert value == pytest.approx(one, rel=1e-12, abs=1e-15)
         assert -1e-12 <= value <= 2 + 1e-12
     total = sum(len(r) for r in rows)
-    assert per_sample.sum() / total == pytest.approx(bigbench_brier(bigbench_samples(rows, scores)), rel=1e-12, abs=1e-15)
+    assert per_sample.sum() / total == pytest.approx(
+        bigbench_brier(bigbench_samples(rows, scores)), rel=1e-12, abs=1e-15
+    )
 
 
 @given(choice_rows("one-hot"))
@@ -305,12 +291,22 @@ def test_postprocess_output_equals_bigbench(text, stop_string, output_regex):
     assert postprocess_output(text, stop_string, output_regex) == expected
 
 
-@given(TEXT, st.lists(st.text(alphabet=" ab", max_size=3), min_size=1, max_size=3), st.sampled_from([None, "\n"]),
-       st.sampled_from([None, DEFAULT_OUTPUT_REGEX]))
+@given(
+    TEXT,
+    st.lists(st.text(alphabet=" ab", max_size=3), min_size=1, max_size=3),
+    st.sampled_from([None, "\n"]),
+    st.sampled_from([None, DEFAULT_OUTPUT_REGEX]),
+)
 def test_exact_str_match_is_bigbench_rule_after_the_format_space(generation, targets, stop_string, output_regex):
     """With the prompt's space moved out (answer_prefix " "), BIG-bench scores the generation less that space."""
-    doc = {"targets": targets, "answer_prefix": " ", "stop_string": stop_string or "", "output_regex": output_regex or ""}
-    response = bigbench_postprocess_output(generation[1:] if generation.startswith(" ") else generation, 0,
-                                           stop_string, output_regex)
+    doc = {
+        "targets": targets,
+        "answer_prefix": " ",
+        "stop_string": stop_string or "",
+        "output_regex": output_regex or "",
+    }
+    response = bigbench_postprocess_output(
+        generation[1:] if generation.startswith(" ") else generation, 0, stop_string, output_regex
+    )
     expected = exact_str_match_fn([targets], [response])["exact_str_match"]
     assert process_results_gen(doc, [generation])["exact_str_match"] == expected

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import BIGBENCH_DIR, LM_EVAL, REPO_ROOT, run_cli
 
+from conftest import BIGBENCH_DIR, LM_EVAL, REPO_ROOT, run_cli
 from mirage_metrics.bigbench import discover_tasks, lm_eval_task_name
 from mirage_metrics.bigbench.task_yamls import GENERATION_BUDGETS, GENERATION_MARGIN, generation_budget
 
@@ -31,9 +31,28 @@ def test_a_gen_task_runs_on_a_model_with_a_64_token_context(tmp_path, tiny_gpt2)
     task = "mirage_bb_arithmetic_1_digit_addition_gen"
     out = tmp_path / "out"
     # with max_gen_toks 128 lm-eval asserts 128 < 64
-    run_cli([*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={tiny_gpt2},max_length=64", "--device", "cpu",
-             "--tasks", task, "--include_path", BUNDLED, "--limit", "2",
-             "--metadata", json.dumps({"bigbench_dir": str(BIGBENCH_DIR)}), "--output_path", out, "--log_samples"])
+    run_cli(
+        [
+            *LM_EVAL,
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={tiny_gpt2},max_length=64",
+            "--device",
+            "cpu",
+            "--tasks",
+            task,
+            "--include_path",
+            BUNDLED,
+            "--limit",
+            "2",
+            "--metadata",
+            json.dumps({"bigbench_dir": str(BIGBENCH_DIR)}),
+            "--output_path",
+            out,
+            "--log_samples",
+        ]
+    )
     (samples_file,) = out.glob(f"*/samples_{task}_*.jsonl")
     gen_kwargs = json.loads(samples_file.read_text().splitlines()[0])["arguments"]["gen_args_0"]["arg_1"]
     assert gen_kwargs["max_gen_toks"] == 16 and gen_kwargs["until"] == []

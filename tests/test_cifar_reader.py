@@ -55,7 +55,9 @@ def test_a_planted_pickle_is_refused_without_running_code(tmp_path, monkeypatch)
     assert marker.read_text() == "ran"
     marker.unlink()
     root = _cifar_folder(tmp_path / "data", planted, _batch_bytes(2, 1))
-    with pytest.raises(ValueError, match=r"cifar-100-python/train: not a CIFAR100 python batch .*refused global builtins.exec"):
+    with pytest.raises(
+        ValueError, match=r"cifar-100-python/train: not a CIFAR100 python batch .*refused global builtins.exec"
+    ):
         load_cifar100(root, verify_md5=False)  # ... and not here, even without the MD5 check
     assert not marker.exists()
 

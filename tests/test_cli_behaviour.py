@@ -9,8 +9,8 @@ import sys
 from pathlib import Path, PosixPath
 
 import pytest
-from conftest import offline_env
 
+from conftest import offline_env
 from mirage_metrics import __version__
 from mirage_metrics.cli import build_parser, main, user_message
 
@@ -75,13 +75,17 @@ def test_vision_help_shows_the_studies_own_defaults():
     from mirage_metrics.vision.study import AutoencoderConfig, OmniglotConfig
 
     parsers = {p.prog: p for p in _command_parsers(build_parser())}
-    for prog, config in (("mirage vision autoencoder", AutoencoderConfig()), ("mirage vision omniglot", OmniglotConfig())):
+    for prog, config in (
+        ("mirage vision autoencoder", AutoencoderConfig()),
+        ("mirage vision omniglot", OmniglotConfig()),
+    ):
         parser = parsers[prog]
         help_text = " ".join(parser.format_help().split())
         for action in parser._actions:
             if hasattr(config, action.dest) and action.default is not None and action.dest != "data":
                 assert action.default == getattr(config, action.dest) or (
-                    list(action.default) == list(getattr(config, action.dest))), (prog, action.dest)
+                    list(action.default) == list(getattr(config, action.dest))
+                ), (prog, action.dest)
         assert f"training epochs per size (default {config.epochs})" in help_text
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
     assert f"default is {OmniglotConfig().epochs} epochs" in readme
@@ -97,7 +101,8 @@ def test_progress_bars_redraw_rarely_when_stderr_is_a_log_file(tmp_path):
     env = offline_env()
     env.pop("TQDM_MININTERVAL", None)
     with open(tmp_path / "log", "w") as log:
-        done = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=log, text=True, timeout=120
+        )
     assert done.returncode == 0, (tmp_path / "log").read_text()[-3000:]
     assert done.stdout.splitlines()[-1] == "True"

@@ -24,21 +24,33 @@ def test_report_names_sources_as_plain_paths(tmp_path, capsys):
 
 
 def test_sweep_names_the_flag(tmp_path, capsys):
-    argv = ["sweep", "--family", "gpt2", "--tasks", "mirage_arith", "--include-path", str(tmp_path / "nowhere"),
-            "--out", str(tmp_path / "out")]
+    argv = [
+        "sweep",
+        "--family",
+        "gpt2",
+        "--tasks",
+        "mirage_arith",
+        "--include-path",
+        str(tmp_path / "nowhere"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert _error_line(capsys, argv).startswith(f"mirage sweep: error: --include_path '{tmp_path / 'nowhere'}' is not")
     assert not (tmp_path / "out").exists()
 
 
 def test_families_reports_a_missing_family_file(tmp_path, capsys):
     line = _error_line(capsys, ["families", "--family-file", str(tmp_path / "missing.yaml")])
-    assert line == f"mirage families: error: family file {tmp_path / 'missing.yaml'} does not exist; " \
-                   "pass the path of a YAML family file"
+    assert (
+        line == f"mirage families: error: family file {tmp_path / 'missing.yaml'} does not exist; "
+        "pass the path of a YAML family file"
+    )
 
 
 def test_meta_analysis_names_the_flag(tmp_path, capsys):
     scores = tmp_path / "scores.csv"
-    scores.write_text("family,model,parameters,task,metric,value\nf,a,1e6,t,exact_str_match,0.1\n"
-                      "f,b,1e7,t,exact_str_match,0.5\n")
+    scores.write_text(
+        "family,model,parameters,task,metric,value\nf,a,1e6,t,exact_str_match,0.1\nf,b,1e7,t,exact_str_match,0.5\n"
+    )
     line = _error_line(capsys, ["meta-analysis", str(scores), "--out", str(tmp_path / "meta"), "--threshold", "-1"])
     assert line == "mirage meta-analysis: error: --threshold -1.0 must be a finite non-negative emergence score"

@@ -14,7 +14,6 @@ import json
 import sys
 
 from conftest import MIRAGE, run_cli
-
 from mirage_metrics.cli import COMMAND_MODULES
 
 HEAVY = ("torch", "matplotlib", "pandas", "lm_eval", "evaluate", "transformers")
@@ -26,7 +25,10 @@ def _python(code: str) -> str:
 
 def _loaded_heavy(code: str) -> list[str]:
     """The HEAVY top-level packages in ``sys.modules`` after running ``code`` in a fresh interpreter."""
-    out = _python(code + f"\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    out = _python(
+        code
+        + f"\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
+    )
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -16,9 +16,24 @@ N = 2000
 
 
 def tidy(per_model: dict, task: str, metric: str, sizes, length=np.nan) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame({"family": "fam", "model": f"m{i}", "params": size, "task": task, "metric": metric,
-                                    "length": length, "sample_id": np.arange(len(values)), "value": values})
-                      for i, (size, values) in enumerate(zip(sizes, per_model))], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "family": "fam",
+                    "model": f"m{i}",
+                    "params": size,
+                    "task": task,
+                    "metric": metric,
+                    "length": length,
+                    "sample_id": np.arange(len(values)),
+                    "value": values,
+                }
+            )
+            for i, (size, values) in enumerate(zip(sizes, per_model))
+        ],
+        ignore_index=True,
+    )
 
 
 def synthetic_family(per_char: list[float], seed: int = 0, sizes=GPT3_SIZES, length: int = 5) -> pd.DataFrame:
@@ -28,8 +43,14 @@ def synthetic_family(per_char: list[float], seed: int = 0, sizes=GPT3_SIZES, len
     probs = [np.clip(p * rng.uniform(0.9, 1.1, N), 1e-6, 1.0) for p in per_char]
     exact = [(rng.random(N) < p**length).astype(float) for p in probs]
     distance = [rng.binomial(length, 1.0 - p).astype(float) for p in probs]
-    return pd.concat([tidy(probs, "arith_ll", "per_char_prob", sizes), tidy(exact, "arith_gen_t1", "exact_match", sizes),
-                      tidy(distance, "arith_gen_t1", "token_edit_distance", sizes)], ignore_index=True)
+    return pd.concat(
+        [
+            tidy(probs, "arith_ll", "per_char_prob", sizes),
+            tidy(exact, "arith_gen_t1", "exact_match", sizes),
+            tidy(distance, "arith_gen_t1", "token_edit_distance", sizes),
+        ],
+        ignore_index=True,
+    )
 
 
 def verdict_of(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -56,11 +77,15 @@ def test_a_real_jump_in_the_per_token_probability_is_called_real():
 
 def test_sharpness_and_emergence_intervals_contain_the_point_values():
     curves, _ = verdict_of(synthetic_family([0.1, 0.3, 0.6, 0.9]))
-    assert (curves["sharpness_low"] <= curves["sharpness"]).all() and (curves["sharpness"] <= curves["sharpness_high"]).all()
+    assert (curves["sharpness_low"] <= curves["sharpness"]).all() and (
+        curves["sharpness"] <= curves["sharpness_high"]
+    ).all()
     assert (curves["emergence_low"] <= curves["emergence_score"]).all()
     assert (curves["emergence_score"] <= curves["emergence_high"]).all()
-    assert (curves["direction"] == curves["metric"].map({"per_char_prob": "higher", "exact_match": "higher",
-                                                          "token_edit_distance": "lower"})).all()
+    assert (
+        curves["direction"]
+        == curves["metric"].map({"per_char_prob": "higher", "exact_match": "higher", "token_edit_distance": "lower"})
+    ).all()
 
 
 def test_few_problems_leave_the_jump_unclaimed():
@@ -97,9 +122,15 @@ def test_unknown_metrics_keep_their_raw_values_or_lm_evals_direction():
     assert flipped["direction"] == "lower" and flipped["emergence_score"] == pytest.approx(-raw["emergence_score"])
 
 
-@pytest.mark.parametrize("low, high, changes, expected", [
-    (0.5, 0.9, True, "jumps"), (-0.49, 0.49, True, "smooth"), (0.2, 0.7, True, "unclear"),
-    (-0.9, -0.5, True, "falls sharply"), (0.8, 0.9, False, "no clear change"),
-])
+@pytest.mark.parametrize(
+    "low, high, changes, expected",
+    [
+        (0.5, 0.9, True, "jumps"),
+        (-0.49, 0.49, True, "smooth"),
+        (0.2, 0.7, True, "unclear"),
+        (-0.9, -0.5, True, "falls sharply"),
+        (0.8, 0.9, False, "no clear change"),
+    ],
+)
 def test_one_threshold_rule(low, high, changes, expected):
     assert curve_trend(6, low, high, changes) == expected

@@ -6,8 +6,8 @@ import json
 import math
 
 import pytest
-from conftest import MIRAGE, read_run, run_cli, run_to_results
 
+from conftest import MIRAGE, read_run, run_cli, run_to_results
 from mirage_metrics.cli.eval import INTRO
 from mirage_metrics.paths import tasks_path
 
@@ -47,10 +47,12 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
     user_tasks = tmp_path / "user_tasks"
     user_tasks.mkdir()
     data = tmp_path / "qa.jsonl"
-    data.write_text("".join(
-        json.dumps({"question": f"What is 6 times {n}?", "answer": f"6 * {n} = {6 * n} #### {6 * n}"}) + "\n"
-        for n in (3, 7, 20)
-    ))
+    data.write_text(
+        "".join(
+            json.dumps({"question": f"What is 6 times {n}?", "answer": f"6 * {n} = {6 * n} #### {6 * n}"}) + "\n"
+            for n in (3, 7, 20)
+        )
+    )
     (user_tasks / "local_qa.yaml").write_text(LOCAL_QA_TASK.format(data=data))
     example = EXAMPLE.read_text()
     assert "  - task: gsm8k\n" in example
@@ -58,10 +60,23 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
     (user_tasks / "override.yaml").write_text(USER_OVERRIDE.format(arith=tasks_path() / "arith"))
     out = tmp_path / "out"
     run_to_results(
-        [*MIRAGE, "eval", "--model", "dummy", "--include_path", str(user_tasks),
-         "--tasks", "mirage_example_gsm8k,mirage_arith_2dm_gen,mirage_arith_4da_ll", "--limit", "3",
-         "--log_samples", "--output_path", str(out)],
-        out, cwd=tmp_path,
+        [
+            *MIRAGE,
+            "eval",
+            "--model",
+            "dummy",
+            "--include_path",
+            str(user_tasks),
+            "--tasks",
+            "mirage_example_gsm8k,mirage_arith_2dm_gen,mirage_arith_4da_ll",
+            "--limit",
+            "3",
+            "--log_samples",
+            "--output_path",
+            str(out),
+        ],
+        out,
+        cwd=tmp_path,
     )
     results, samples = read_run(out)
 
@@ -85,5 +100,5 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
 def test_mirage_eval_help_says_what_it_adds_then_shows_lm_evals_options():
     done = run_cli([*MIRAGE, "eval", "--help"], timeout=300)
     assert done.stdout.startswith(INTRO)
-    lm_eval_help = done.stdout[len(INTRO):]
+    lm_eval_help = done.stdout[len(INTRO) :]
     assert "usage: lm-eval run" in lm_eval_help and "--model_args" in lm_eval_help

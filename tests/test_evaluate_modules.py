@@ -86,7 +86,8 @@ def test_brier_module_from_loglikelihoods_and_probabilities(modules):
     assert result["bigbench_brier_score"] == pytest.approx(mm.bigbench_brier_score(rows, targets))
 
     by_probs = brier.compute(
-        predictions=[[0.6, 0.4], [0.5, 0.25, 0.25]], references=[[1.0, 0.0], [0.0, 0.0, 1.0]],
+        predictions=[[0.6, 0.4], [0.5, 0.25, 0.25]],
+        references=[[1.0, 0.0], [0.0, 0.0, 1.0]],
         prediction_type="probabilities",
     )
     assert by_probs == {"brier_score": pytest.approx(np.mean(per_sample))}

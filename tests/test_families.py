@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import MIRAGE, run_cli
 
+from conftest import MIRAGE, run_cli
 from mirage_metrics.families import builtin_families, count_parameters, get_family, load_family_file
 
 # docs/design.md, "Parameter counts (total / non-embedding)".
@@ -115,10 +115,14 @@ def test_family_file_relative_paths_and_counted_params(tiny_gpt2_pair, tmp_path)
         ("name: ../../elsewhere\nmodels:\n  - {name: a, path: p, params: 1}\n", "family name='../../elsewhere'"),
         ("name: /abs\nmodels:\n  - {name: a, path: p, params: 1}\n", "family name='/abs'"),
         ("name: x\nmodels:\n  - {name: '..', path: p, params: 1}\n", r"models\[0\]: name='..' becomes a folder"),
-        ("name: x\nmodels:\n  - {name: a, path: 'p,trust_remote_code=True', params: 1}\n",
-         r"models\[0\]: path='p,trust_remote_code=True' cannot be passed in lm-eval's --model_args: it holds ','"),
-        ("name: x\nmodels:\n  - {name: a, path: p, params: 1, revision: 'v1,trust_remote_code=True'}\n",
-         "revision='v1,trust_remote_code=True' cannot be passed"),
+        (
+            "name: x\nmodels:\n  - {name: a, path: 'p,trust_remote_code=True', params: 1}\n",
+            r"models\[0\]: path='p,trust_remote_code=True' cannot be passed in lm-eval's --model_args: it holds ','",
+        ),
+        (
+            "name: x\nmodels:\n  - {name: a, path: p, params: 1, revision: 'v1,trust_remote_code=True'}\n",
+            "revision='v1,trust_remote_code=True' cannot be passed",
+        ),
         ("name: x\nmodels:\n  - {name: a, path: p, params: 1, revision: 1000}\n", "revision=1000 must be a string"),
         ("name: x\nmodels:\n  - {name: a, path: p, params: 1, revision: '1000'}\n", "would not read it back"),
     ],

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MIRAGE, offline_env, run_cli
 
+from conftest import MIRAGE, offline_env, run_cli
 from mirage_metrics.paths import evaluate_module_names
 
 LOAD_ALL = """\

@@ -8,12 +8,11 @@ import subprocess
 
 import pandas as pd
 import pytest
-
-from conftest import LM_EVAL, MIRAGE, REPO_ROOT, offline_env, run_cli
-from mirage_metrics.cli import main
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import LM_EVAL, MIRAGE, REPO_ROOT, offline_env, run_cli
+from mirage_metrics.cli import main
 from mirage_metrics.meta import (
     BY_METRIC_COLUMNS,
     DEFAULT_MIN_SIZES,
@@ -45,7 +44,13 @@ GPT = {"small": (1.25e8, 8.5e7), "medium": (3.5e8, 3.0e8), "large": (7.6e8, 7.1e
 # [0, 0, .01, .9]: spread .9, steps 0, .01, .89 → median step² .01² → 90.
 # [.1, .2, .3, .4]: steady → 3 (n − 1). [0, 0, 0, .5]: median step 0 → +inf.
 # [.6, .4, .2, .0] (falling Brier) → −3. [.25, .25, .25, .25]: flat → 0.
-JUMP, STEADY, STEP, FALLING, FLAT = [0, 0, 0.01, 0.9], [0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0.5], [0.6, 0.4, 0.2, 0.0], [0.25] * 4
+JUMP, STEADY, STEP, FALLING, FLAT = (
+    [0, 0, 0.01, 0.9],
+    [0.1, 0.2, 0.3, 0.4],
+    [0, 0, 0, 0.5],
+    [0.6, 0.4, 0.2, 0.0],
+    [0.25] * 4,
+)
 
 
 def bigbench_entry(description, shots, score_dict, preferred="exact_str_match"):
@@ -171,8 +176,10 @@ def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_check
     scores = emergence_scores(read_sources([bigbench_checkout]))
     by_metric = summarize_by_metric(scores, threshold=10, min_sizes=2)
     assert list(by_metric.columns) == BY_METRIC_COLUMNS
-    rows = {r.metric: (r.n_pairs, r.median_signed_score, r.median_abs_score, r.share_above_threshold)
-            for r in by_metric.itertuples()}
+    rows = {
+        r.metric: (r.n_pairs, r.median_signed_score, r.median_abs_score, r.share_above_threshold)
+        for r in by_metric.itertuples()
+    }
     # exact_str_match: 3, 90, inf → median 90, 2 of 3 above 10.
     assert rows["exact_str_match"] == (3, 90.0, 90.0, pytest.approx(2 / 3))
     assert rows["multiple_choice_grade"] == (2, pytest.approx(45.5), pytest.approx(45.5), 0.5)
@@ -185,7 +192,9 @@ def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_check
     assert exact.median_jump_sharpness == pytest.approx(59 / 60)  # median of STEADY 0, JUMP 59/60, STEP 1
     mcg = by_metric.set_index("metric").loc["multiple_choice_grade"]
     assert (mcg.curves_2_sizes, mcg.curves_3_sizes, mcg.curves_4plus_sizes, mcg.share_can_exceed) == (1, 0, 1, 0.5)
-    assert summarize_by_metric(scores, threshold=100).set_index("metric").loc["exact_str_match", "share_above_threshold"] == pytest.approx(1 / 3)
+    assert summarize_by_metric(scores, threshold=100).set_index("metric").loc[
+        "exact_str_match", "share_above_threshold"
+    ] == pytest.approx(1 / 3)
     top = ranked_curves(scores, top=1)
     assert top["emergence_score"].iloc[0] == math.inf
 
@@ -340,20 +349,34 @@ def test_fractional_shots_are_refused(tmp_path):
 
 def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
     """p = exp(−(N/2e9)^−0.5) (docs/design.md) on Pythia's ten sizes: continuous metrics stay below 10, exact match not."""
-    sizes = [14067712, 30494720, 70426624, 162322944, 405334016, 1011781632, 1414647808, 2775208960,
-             6857302016, 11846072320]
+    sizes = [
+        14067712,
+        30494720,
+        70426624,
+        162322944,
+        405334016,
+        1011781632,
+        1414647808,
+        2775208960,
+        6857302016,
+        11846072320,
+    ]
     rows = []
     for size in sizes:
         p = math.exp(-((size / 2e9) ** -0.5))
         values = {"token_edit_distance_L5": 5 * (1 - p), "per_token_prob": p}
         values.update({f"exact_match_L{length}": p**length for length in (3, 4, 5)})
         rows += [("paper", "pythia", str(size), float(size), "model", "", pd.NA, m, v) for m, v in values.items()]
-    frame = pd.DataFrame(rows, columns=["source", "family", "model", "parameters", "task", "subtask", "shots",
-                                        "metric", "value"])
+    frame = pd.DataFrame(
+        rows, columns=["source", "family", "model", "parameters", "task", "subtask", "shots", "metric", "value"]
+    )
     shares = summarize_by_metric(emergence_scores(frame)).set_index("metric")["share_above_threshold"]
     assert shares.to_dict() == {
-        "exact_match_L3": 1.0, "exact_match_L4": 1.0, "exact_match_L5": 1.0,
-        "per_token_prob": 0.0, "token_edit_distance_L5": 0.0,
+        "exact_match_L3": 1.0,
+        "exact_match_L4": 1.0,
+        "exact_match_L5": 1.0,
+        "per_token_prob": 0.0,
+        "token_edit_distance_L5": 0.0,
     }
 
 
@@ -369,8 +392,11 @@ def write_lm_eval_run(folder, model_name, task_scores, *, model_json=None, num_p
     """A results file as ``lm_eval --output_path`` writes it (plus ``model.json`` as ``mirage sweep`` does)."""
     folder.mkdir(parents=True, exist_ok=True)
     results = {
-        task: {"alias": task, **{f"{m},none": v for m, v in metrics.items()},
-               **{f"{m}_stderr,none": 0.01 for m in metrics}}
+        task: {
+            "alias": task,
+            **{f"{m},none": v for m, v in metrics.items()},
+            **{f"{m}_stderr,none": 0.01 for m in metrics},
+        }
         for task, metrics in task_scores.items()
     }
     record = {
@@ -391,11 +417,18 @@ def sweep_folder(tmp_path):
     for i, (name, (total, non_embedding)) in enumerate(PYTHIA.items()):
         scores = {
             "mirage_arith_2dm_gen": {
-                "exact_match": JUMP[i], "token_edit_distance": 3 - 3 * STEADY[i] + 0.3, "exact_match_L3": STEP[i]
+                "exact_match": JUMP[i],
+                "token_edit_distance": 3 - 3 * STEADY[i] + 0.3,
+                "exact_match_L3": STEP[i],
             }
         }
-        info = {"family": "pythia", "model": name, "path": f"EleutherAI/{name}", "params": total,
-                "non_embedding_params": non_embedding}
+        info = {
+            "family": "pythia",
+            "model": name,
+            "path": f"EleutherAI/{name}",
+            "params": total,
+            "non_embedding_params": non_embedding,
+        }
         write_lm_eval_run(out / "pythia" / name, f"EleutherAI/{name}", scores, model_json=info)
     return out
 
@@ -417,8 +450,12 @@ def test_lm_eval_sweep_folder_by_family(sweep_folder):
 def test_plain_lm_eval_folder_and_csv_together(tmp_path, sweep_folder):
     plain = tmp_path / "tiny"
     for i, (name, count) in enumerate([("tiny-a", 1000), ("tiny-b", 5000)]):
-        write_lm_eval_run(plain / name, f"/models/{name}", {"mirage_arith_1da_ll": {"greedy_match": [0.2, 0.6][i]}},
-                          num_parameters=count)
+        write_lm_eval_run(
+            plain / name,
+            f"/models/{name}",
+            {"mirage_arith_1da_ll": {"greedy_match": [0.2, 0.6][i]}},
+            num_parameters=count,
+        )
     csv_path = tmp_path / "more.csv"
     csv_path.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
     scores = emergence_scores(read_sources([plain, sweep_folder, csv_path]))
@@ -451,11 +488,29 @@ def test_real_lm_eval_runs_of_two_tiny_models(tiny_gpt2_pair, tmp_path):
     runs = tmp_path / "tiny"
     processes = [
         subprocess.Popen(
-            [*LM_EVAL, "--model", "hf",
-             "--model_args", f"pretrained={model}", "--tasks", "mirage_arith_1da_ll",
-             "--include_path", str(REPO_ROOT / "tasks"), "--limit", "4", "--device", "cpu",
-             "--output_path", str(runs / model.name), "--log_samples"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=offline_env(), cwd=tmp_path,
+            [
+                *LM_EVAL,
+                "--model",
+                "hf",
+                "--model_args",
+                f"pretrained={model}",
+                "--tasks",
+                "mirage_arith_1da_ll",
+                "--include_path",
+                str(REPO_ROOT / "tasks"),
+                "--limit",
+                "4",
+                "--device",
+                "cpu",
+                "--output_path",
+                str(runs / model.name),
+                "--log_samples",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=offline_env(),
+            cwd=tmp_path,
         )
         for model in tiny_gpt2_pair
     ]
@@ -498,8 +553,9 @@ def three_size_checkout(tmp_path_factory):
     for task, (exact, edit) in enumerate(zip(EXACT_3, EDIT_3)):
         for i, (name, count) in enumerate(THREE_SIZES.items()):
             values = {"exact_str_match": exact[i], "token_edit_distance": edit[i], "mystery_loss": MYSTERY_LOSS[i]}
-            write_results_file(root, f"task{task}", "PaLM", name, (count, count),
-                               [bigbench_entry(f"task{task}", 0, values)])
+            write_results_file(
+                root, f"task{task}", "PaLM", name, (count, count), [bigbench_entry(f"task{task}", 0, values)]
+            )
     return root
 
 
@@ -519,8 +575,7 @@ def test_three_sizes_per_curve_signed_medians_show_exact_match_is_sharper(three_
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(2, 7).flatmap(
-    lambda n: st.lists(st.floats(-10, 10, allow_nan=False), min_size=n, max_size=n)))
+@given(st.integers(2, 7).flatmap(lambda n: st.lists(st.floats(-10, 10, allow_nan=False), min_size=n, max_size=n)))
 def test_no_curve_scores_above_the_largest_possible_score(values):
     assert abs(emergence_score(range(len(values)), values)) <= largest_possible_score(len(values)) + 1e-9
 
@@ -538,8 +593,17 @@ def test_largest_possible_score_is_reached():
 
 @pytest.mark.parametrize(
     "n_sizes, threshold, warned",
-    [([2, 2], 10, True), ([3, 3], 10, True), ([2, 3], 10, True), ([3, 4], 10, False), ([4, 10], 10, False),
-     ([3, 3], 2, True), ([3, 3], 1.5, False), ([2], 1, True), ([2], 0.5, False)],
+    [
+        ([2, 2], 10, True),
+        ([3, 3], 10, True),
+        ([2, 3], 10, True),
+        ([3, 4], 10, False),
+        ([4, 10], 10, False),
+        ([3, 3], 2, True),
+        ([3, 3], 1.5, False),
+        ([2], 1, True),
+        ([2], 0.5, False),
+    ],
 )
 def test_unreachable_threshold_warning(n_sizes, threshold, warned):
     scores = pd.DataFrame({"metric": "exact_match", "n_sizes": n_sizes, "emergence_score": 1.0})
@@ -561,7 +625,11 @@ def test_unreachable_threshold_for_some_metrics_names_them():
 def test_min_sizes_filters_the_summary(bigbench_checkout):
     scores = emergence_scores(read_sources([bigbench_checkout]))
     pairs = {m: summarize_by_metric(scores, min_sizes=m).set_index("metric")["n_pairs"].to_dict() for m in (2, 3, 4, 5)}
-    assert (pairs[2]["multiple_choice_grade"], pairs[3]["multiple_choice_grade"], pairs[4]["exact_str_match"]) == (2, 1, 3)
+    assert (pairs[2]["multiple_choice_grade"], pairs[3]["multiple_choice_grade"], pairs[4]["exact_str_match"]) == (
+        2,
+        1,
+        3,
+    )
     assert pairs[5] == {}  # no curve has 5 sizes
     assert summary_curves(scores, 2).equals(scores) and len(summary_curves(scores, 3)) == len(scores) - 1
     for bad in (1, 2.5, True):
@@ -592,7 +660,11 @@ def test_unknown_metrics_are_marked_and_not_sign_flipped(three_size_checkout):
     exact = scores.loc[("task0", "exact_str_match")]
     assert (exact.direction, exact.kind) == ("higher", "discontinuous")
     summary = summarize_by_metric(scores.reset_index()).set_index("metric")
-    assert summary.loc["mystery_loss", ["direction", "kind", "median_signed_score"]].tolist() == ["unknown", "unknown", -2.0]
+    assert summary.loc["mystery_loss", ["direction", "kind", "median_signed_score"]].tolist() == [
+        "unknown",
+        "unknown",
+        -2.0,
+    ]
 
 
 def test_cli_on_three_size_results_warns_everywhere(three_size_checkout, tmp_path, capsys):
@@ -600,16 +672,22 @@ def test_cli_on_three_size_results_warns_everywhere(three_size_checkout, tmp_pat
     assert main(["meta-analysis", str(three_size_checkout), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "mirage meta-analysis: warning: No curve can exceed the threshold 10" in captured.err
-    assert "exact_str_match (higher is better, discontinuous): 0% of 5 curves above 10; median score +1.44, " \
-           "jump sharpness +0.96" in captured.out
+    assert (
+        "exact_str_match (higher is better, discontinuous): 0% of 5 curves above 10; median score +1.44, "
+        "jump sharpness +0.96" in captured.out
+    )
     assert "mystery_loss (direction unknown, unknown)" in captured.out
     settings = json.loads((out / "meta_analysis.json").read_text())
     assert len(settings["warnings"]) == 1 and "at most 3 model sizes" in settings["warnings"][0]
     scores = pd.read_csv(out / "emergence_scores.csv")
     assert list(scores.columns) == SCORE_TABLE_COLUMNS and len(scores) == 15 and (scores["n_sizes"] == 3).all()
     by_metric = pd.read_csv(out / "by_metric.csv").set_index("metric")
-    assert by_metric.loc["exact_str_match", "median_signed_score"] > 1.4 > 0 > by_metric.loc[
-        "token_edit_distance", "median_signed_score"]
+    assert (
+        by_metric.loc["exact_str_match", "median_signed_score"]
+        > 1.4
+        > 0
+        > by_metric.loc["token_edit_distance", "median_signed_score"]
+    )
     page = (out / "meta_analysis.html").read_text()
     assert "<p>Warning: No curve can exceed the threshold 10" in page
     assert "<td>mystery_loss</td><td>unknown</td><td>unknown</td>" in page
@@ -624,6 +702,9 @@ def test_distribution_plot_separates_curves_by_number_of_sizes(bigbench_checkout
     scores = emergence_scores(read_sources([bigbench_checkout]))
     meta_plots.plot_score_distributions(scores, sorted(set(scores["metric"])), 10, tmp_path / "plot.png")
     assert [text.get_text() for text in figures[0].legends[0].get_texts()] == [
-        "2 sizes (|score| ≤ 1): 1 curve", "4 sizes: 8 curves"]
+        "2 sizes (|score| ≤ 1): 1 curve",
+        "4 sizes: 8 curves",
+    ]
     assert "normalized_aggregate_score (direction unknown)" in [
-        label.get_text() for label in figures[0].axes[0].get_yticklabels()]
+        label.get_text() for label in figures[0].axes[0].get_yticklabels()
+    ]

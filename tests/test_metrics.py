@@ -237,9 +237,7 @@ def test_target_log_prob_and_per_token_prob():
     np.testing.assert_allclose(mm.per_token_prob([math.log(0.008)], [3]), [0.2])
 
 
-@pytest.mark.parametrize(
-    ("params", "p_token"), [(3.5e8, 0.092), (1.3e9, 0.289), (6.7e9, 0.579), (1.75e11, 0.899)]
-)
+@pytest.mark.parametrize(("params", "p_token"), [(3.5e8, 0.092), (1.3e9, 0.289), (6.7e9, 0.579), (1.75e11, 0.899)])
 def test_design_math_model_per_token_probability(params, p_token):
     """docs/design.md reference: L_CE(N) = (N / 2e9) ** -0.5 per token gives these p = exp(-L_CE)."""
     per_token_loss = (params / 2e9) ** -0.5

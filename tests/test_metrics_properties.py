@@ -53,7 +53,9 @@ def test_token_edit_distance_equals_dp_by_whitespace_and_callable(prediction, re
     pairs_of_chars = mm.token_edit_distance(
         [prediction], [reference], tokenizer=lambda s: list(zip(s, s[1:])), strip=False
     )[0]
-    assert pairs_of_chars == dp_edit_distance(list(zip(prediction, prediction[1:])), list(zip(reference, reference[1:])))
+    assert pairs_of_chars == dp_edit_distance(
+        list(zip(prediction, prediction[1:])), list(zip(reference, reference[1:]))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +104,12 @@ def near_pairs(draw):
 
 
 @settings(max_examples=300)
-@given(st.lists(near_pairs(), min_size=1, max_size=10), st.booleans(), st.booleans(),
-       st.sampled_from(["char", "whitespace"]))
+@given(
+    st.lists(near_pairs(), min_size=1, max_size=10),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["char", "whitespace"]),
+)
 def test_exact_match_implies_zero_edit_distance_for_the_same_options(pairs, strip, ignore_case, tokenizer):
     """One normalisation rule: with the same options, exact match 1 implies edit distance 0 (and for characters,
     distance 0 implies exact match), over the full Unicode range; the default options agree too."""
@@ -334,9 +340,11 @@ def test_multiple_choice_grade_on_arrays_is_bit_identical_to_the_per_row_functio
     """Rectangular numpy input takes the fast path: an index vector or a score matrix as targets."""
     rows, targets = rows_and_targets
     n_choices = len(rows[0])
-    targets = [t if isinstance(t, int) else int(np.argmax(t)) for t in targets] if index_targets else [
-        list(np.arange(n_choices) / 8) for _ in rows
-    ]
+    targets = (
+        [t if isinstance(t, int) else int(np.argmax(t)) for t in targets]
+        if index_targets
+        else [list(np.arange(n_choices) / 8) for _ in rows]
+    )
     expected = per_row_multiple_choice_grade(rows, targets, absolute_normalization)
     got = mm.multiple_choice_grade(np.array(rows), np.array(targets), absolute_normalization=absolute_normalization)
     assert got.tolist() == expected

@@ -22,10 +22,21 @@ SIZES = np.logspace(6, 8, 8)  # eight sizes over two orders of magnitude
 
 def tidy(rows) -> pd.DataFrame:
     """The per-sample table of mirage_metrics.results.read_results from (params, task, metric, length, values)."""
-    frames = [pd.DataFrame({"family": "fam", "model": f"m{params:.0f}", "params": float(params), "task": task,
-                            "metric": metric, "length": length, "sample_id": np.arange(len(values)),
-                            "value": np.asarray(values, dtype=float)})
-              for params, task, metric, length, values in rows]
+    frames = [
+        pd.DataFrame(
+            {
+                "family": "fam",
+                "model": f"m{params:.0f}",
+                "params": float(params),
+                "task": task,
+                "metric": metric,
+                "length": length,
+                "sample_id": np.arange(len(values)),
+                "value": np.asarray(values, dtype=float),
+            }
+        )
+        for params, task, metric, length, values in rows
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -36,9 +47,11 @@ def digit_outputs(p_per_size, n: int, length: int, seed: int = 0) -> pd.DataFram
     rows = []
     for params, p in zip(SIZES, p_per_size):
         right = rng.random((n, length)) < p
-        rows += [(params, "t_gen", "exact_match", np.nan, right.all(axis=1)),
-                 (params, "t_gen", "token_edit_distance", np.nan, (~right).sum(axis=1)),
-                 (params, "t_ll", "per_char_prob", np.nan, np.full(n, p))]
+        rows += [
+            (params, "t_gen", "exact_match", np.nan, right.all(axis=1)),
+            (params, "t_gen", "token_edit_distance", np.nan, (~right).sum(axis=1)),
+            (params, "t_ll", "per_char_prob", np.nan, np.full(n, p)),
+        ]
     return tidy(rows)
 
 
@@ -71,8 +84,10 @@ def power_law_outputs(spread: float, n: int = 4000, seed: int = 0) -> pd.DataFra
     for params in SIZES:
         loss = (params / c) ** alpha * z
         rows.append((params, "t_ll", "per_char_prob", np.nan, np.exp(-loss)))
-        rows += [(params, "t_gen_t1", "exact_match", float(length), rng.random(n) < np.exp(-length * loss))
-                 for length in LENGTHS]
+        rows += [
+            (params, "t_gen_t1", "exact_match", float(length), rng.random(n) < np.exp(-length * loss))
+            for length in LENGTHS
+        ]
     return with_per_char_loss(tidy(rows))
 
 

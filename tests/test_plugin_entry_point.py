@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-
 from mirage_metrics.paths import tasks_path
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+

@@ -10,10 +10,21 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import (
-    ALPHA, DATE, EDIT_DISTANCE, EXACT_MATCH, LM_EVAL, MIRAGE, SIZES, C, N, model_samples, run_cli, write_lm_eval_run,
-)
 
+from conftest import (
+    ALPHA,
+    DATE,
+    EDIT_DISTANCE,
+    EXACT_MATCH,
+    LM_EVAL,
+    MIRAGE,
+    SIZES,
+    C,
+    N,
+    model_samples,
+    run_cli,
+    write_lm_eval_run,
+)
 from mirage_metrics.html import Paragraph, Section
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
@@ -25,8 +36,13 @@ def sweep_folder(tmp_path_factory):
     """A `mirage sweep` layout: <out>/<family>/<model>/ with model.json, four sizes."""
     root = tmp_path_factory.mktemp("sweep")
     for i, size in enumerate(SIZES):
-        write_lm_eval_run(root / "toy" / f"m{i}", f"/ckpt/m{i}", None, model_samples(i, size),
-                          model_json={"family": "toy", "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)})
+        write_lm_eval_run(
+            root / "toy" / f"m{i}",
+            f"/ckpt/m{i}",
+            None,
+            model_samples(i, size),
+            model_json={"family": "toy", "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)},
+        )
     return root
 
 
@@ -39,8 +55,19 @@ def report_folder(sweep_folder, tmp_path_factory):
 
 def test_metrics_csv_holds_known_means_and_cis(report_folder):
     metrics = pd.read_csv(report_folder / "metrics.csv")
-    assert list(metrics.columns) == ["family", "model", "params", "task", "metric", "length", "n", "mean",
-                                     "ci_low", "ci_high", "interval"]
+    assert list(metrics.columns) == [
+        "family",
+        "model",
+        "params",
+        "task",
+        "metric",
+        "length",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "interval",
+    ]
     binary = metrics[metrics["metric"].isin(["exact_match", "multiple_choice_grade"])]
     assert (binary["interval"] == "clopper-pearson").all()
     zero = binary[binary["mean"] == 0]
@@ -48,8 +75,9 @@ def test_metrics_csv_holds_known_means_and_cis(report_folder):
     gen = metrics[(metrics["task"] == "mirage_arith_2dm_gen") & metrics["length"].isna()]
     assert gen[gen["metric"] == "exact_match"].sort_values("params")["mean"].tolist() == pytest.approx(EXACT_MATCH)
     assert gen[gen["metric"] == "token_edit_distance"]["mean"].tolist() == pytest.approx(EDIT_DISTANCE)
-    by_length = metrics[(metrics["metric"] == "exact_match") & (metrics["length"] == 3)
-                        & (metrics["task"] == "mirage_arith_2dm_gen")]
+    by_length = metrics[
+        (metrics["metric"] == "exact_match") & (metrics["length"] == 3) & (metrics["task"] == "mirage_arith_2dm_gen")
+    ]
     assert by_length["n"].tolist() == [N - 1] * 4  # the NaN sample is left out
     assert metrics["params"].tolist() == metrics["params"].astype(int).tolist()
     assert ((metrics["ci_low"] <= metrics["mean"] + 1e-12) | metrics["ci_low"].isna()).all()
@@ -75,12 +103,15 @@ def test_fit_csv_recovers_the_power_law_and_predicts_the_held_out_model(report_f
     assert fit["alpha"].unique() == pytest.approx([ALPHA], rel=1e-6)
     assert set(fit["model"]) == {"m3"} and (fit["n_fit_models"] == 3).all()
     loss = fit[fit["metric"] == "per_char_loss"].iloc[0]
-    assert loss["predicted"] == pytest.approx((1e11 / C) ** ALPHA) and loss["observed"] == pytest.approx(loss["predicted"])
+    assert loss["predicted"] == pytest.approx((1e11 / C) ** ALPHA) and loss["observed"] == pytest.approx(
+        loss["predicted"]
+    )
     exact = fit[(fit["metric"] == "exact_match")].set_index("length")
     p = np.exp(-((1e11 / C) ** ALPHA))
     # The mean of p_i^2 over the samples (per-character losses 0.5 and 1.5 times the mean), not p^2 of the mean.
-    assert exact.loc[2, "predicted"] == pytest.approx(np.mean(np.exp(-2 * np.array([0.5, 1.5]) * (1e11 / C) ** ALPHA)),
-                                                      abs=2e-3)
+    assert exact.loc[2, "predicted"] == pytest.approx(
+        np.mean(np.exp(-2 * np.array([0.5, 1.5]) * (1e11 / C) ** ALPHA)), abs=2e-3
+    )
     assert exact.loc[2, "observed"] == pytest.approx(round(p**2 * N) / N)
 
 
@@ -107,8 +138,12 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
 def test_plain_lm_eval_folders_with_a_params_file(tmp_path):
     source = tmp_path / "runs"
     for i, size in enumerate(SIZES[:2]):
-        write_lm_eval_run(source / f"ckpt__m{i}", f"ckpt/m{i}", int(size) if i == 0 else None,
-                          {"mirage_arith_2dm_gen": model_samples(i, size)["mirage_arith_2dm_gen"]})
+        write_lm_eval_run(
+            source / f"ckpt__m{i}",
+            f"ckpt/m{i}",
+            int(size) if i == 0 else None,
+            {"mirage_arith_2dm_gen": model_samples(i, size)["mirage_arith_2dm_gen"]},
+        )
     params = tmp_path / "params.yaml"
     params.write_text("m1: 1000000000\n")
     out = tmp_path / "report"
@@ -137,15 +172,20 @@ def test_holding_out_too_many_models_is_refused(sweep_folder, tmp_path):
 def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     vision = tmp_path / "vision"
     vision.mkdir()
-    pd.concat([sample_rows("omniglot", model, params, "omniglot", "subset_accuracy", [0.0, 1.0], length=5)
-               for model, params in (("width8", 100), ("width16", 300))]).to_csv(vision / "samples.csv", index=False)
+    pd.concat(
+        [
+            sample_rows("omniglot", model, params, "omniglot", "subset_accuracy", [0.0, 1.0], length=5)
+            for model, params in (("width8", 100), ("width16", 300))
+        ]
+    ).to_csv(vision / "samples.csv", index=False)
     (vision / "config.json").write_text('{"study": "omniglot"}')
     meta = tmp_path / "meta"
     meta.mkdir()
     (meta / "by_metric.csv").write_text("metric,share\n")
     seen = []
     meta_page = types.SimpleNamespace(
-        meta_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")]))
+        meta_section=lambda folder: seen.append(folder) or Section("Meta-analysis", [Paragraph("m")])
+    )
     monkeypatch.setitem(sys.modules, "mirage_metrics.meta.page", meta_page)
     assert (source_kind(vision), source_kind(meta)) == ("vision", "meta_analysis")
     page = build_report([vision, meta], tmp_path / "out").read_text()
@@ -159,9 +199,26 @@ def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
     """Plain `lm_eval --log_samples` runs of two tiny checkpoints; numbers cross-checked with lm-eval's files."""
     runs = tmp_path / "runs"
     for model in tiny_gpt2_pair:
-        run_cli([*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={model}", "--include_path", tasks_path(),
-                 "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--output_path", runs,
-                 "--log_samples", "--device", "cpu"])
+        run_cli(
+            [
+                *LM_EVAL,
+                "--model",
+                "hf",
+                "--model_args",
+                f"pretrained={model}",
+                "--include_path",
+                tasks_path(),
+                "--tasks",
+                "mirage_arith_2dm_gen,mirage_arith_2dm_ll",
+                "--limit",
+                "4",
+                "--output_path",
+                runs,
+                "--log_samples",
+                "--device",
+                "cpu",
+            ]
+        )
     out = tmp_path / "report"
     run_cli([*MIRAGE, "report", runs, "--out", out, "--bootstrap", "100", "--workers", "2"])  # two reader processes
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])

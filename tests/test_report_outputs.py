@@ -14,8 +14,8 @@ import warnings
 
 import pandas as pd
 import pytest
-from conftest import MIRAGE, SIZES, model_samples, run_cli, write_lm_eval_run
 
+from conftest import MIRAGE, SIZES, model_samples, run_cli, write_lm_eval_run
 from mirage_metrics.atomic_files import write_csv, write_text
 from mirage_metrics.report import build_report
 from mirage_metrics.report.build import MARKER_FILE
@@ -24,8 +24,13 @@ from mirage_metrics.results import ResultsWarning
 
 def _source(root, sizes=SIZES, family="toy"):
     for i, size in enumerate(sizes):
-        write_lm_eval_run(root / family / f"m{i}", f"/ckpt/m{i}", None, model_samples(i, size),
-                          model_json={"family": family, "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)})
+        write_lm_eval_run(
+            root / family / f"m{i}",
+            f"/ckpt/m{i}",
+            None,
+            model_samples(i, size),
+            model_json={"family": family, "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)},
+        )
     return root
 
 
@@ -53,8 +58,10 @@ def test_atomic_files_get_the_umasks_permissions(tmp_path):
     for umask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
         old = os.umask(umask)
         try:
-            paths = [write_text("x", tmp_path / f"{umask}.txt"),
-                     write_csv(pd.DataFrame({"a": [1]}), tmp_path / f"{umask}.csv")]
+            paths = [
+                write_text("x", tmp_path / f"{umask}.txt"),
+                write_csv(pd.DataFrame({"a": [1]}), tmp_path / f"{umask}.csv"),
+            ]
         finally:
             os.umask(old)
         assert [path.stat().st_mode & 0o777 for path in paths] == [mode, mode]
@@ -170,8 +177,11 @@ def test_an_out_folder_with_other_files_is_refused_untouched(two_models, tmp_pat
     build_report([two_models], out, n_boot=20)
     (out / foreign.rstrip("/")).mkdir() if foreign.endswith("/") else (out / foreign).write_text("mine")
     before = _snapshot(out)
-    with pytest.raises(ValueError, match=rf"--out {out} holds files that are not an earlier report's "
-                                         rf"\({foreign.rstrip('/')}\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"--out {out} holds files that are not an earlier report's "
+        rf"\({foreign.rstrip('/')}\)",
+    ):
         build_report([two_models], out, n_boot=20)
     assert _snapshot(out) == before and _beside(out) == []
 

@@ -8,15 +8,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import sample_line, write_run
 
+from conftest import sample_line, write_run
 from mirage_metrics.results import load_params, read_aggregates, read_results
 
 LATER = "2026-02-02T03-04-05.678901"
 
 ARITH_LINES = [
     sample_line(0, {"exact_match": 1.0, "exact_match_L1": 1.0, "exact_match_L2": 0.0, "token_edit_distance": 0}),
-    sample_line(1, {"exact_match": 0.0, "exact_match_L1": 1.0, "exact_match_L2": float("nan"), "token_edit_distance": 2}),
+    sample_line(
+        1, {"exact_match": 0.0, "exact_match_L1": 1.0, "exact_match_L2": float("nan"), "token_edit_distance": 2}
+    ),
 ]
 
 
@@ -31,8 +33,13 @@ def sweep_folder(tmp_path):
     )
     write_run(
         out / "fam" / "big",
-        {"arith": [sample_line(0, {"exact_match": 1.0, "token_edit_distance": 0}), sample_line(1, {"exact_match": 1.0, "token_edit_distance": 1})],
-         "ll": [sample_line(7, {"target_log_prob": -1.5, "bigbench_brier_score": [[-1.0, -2.0], 0]})]},
+        {
+            "arith": [
+                sample_line(0, {"exact_match": 1.0, "token_edit_distance": 0}),
+                sample_line(1, {"exact_match": 1.0, "token_edit_distance": 1}),
+            ],
+            "ll": [sample_line(7, {"target_log_prob": -1.5, "bigbench_brier_score": [[-1.0, -2.0], 0]})],
+        },
         model_json={"family": "fam", "model": "big", "path": "/ckpt/big", "params": 5000},
     )
     return out
@@ -43,8 +50,7 @@ def test_sweep_layout_rows_hold_the_known_values(sweep_folder):
     assert list(frame.columns) == ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
     small = frame[frame.model == "small"].sort_values(["metric", "length", "sample_id"], na_position="first")
     rows = [
-        (r.metric, None if math.isnan(r.length) else int(r.length), r.sample_id, r.value)
-        for r in small.itertuples()
+        (r.metric, None if math.isnan(r.length) else int(r.length), r.sample_id, r.value) for r in small.itertuples()
     ]
     assert rows == [
         ("exact_match", None, 0, 1.0),
@@ -124,7 +130,11 @@ def test_latest_run_of_a_task_wins_and_filters_are_kept(tmp_path):
 
 
 def test_unfinished_sweep_folders_are_ignored(sweep_folder):
-    write_run(sweep_folder / "fam" / ".huge.tmp-123", {"arith": ARITH_LINES}, model_json={"family": "fam", "model": "huge", "params": 1})
+    write_run(
+        sweep_folder / "fam" / ".huge.tmp-123",
+        {"arith": ARITH_LINES},
+        model_json={"family": "fam", "model": "huge", "params": 1},
+    )
     assert set(read_results(sweep_folder).model) == {"small", "big"}
 
 
@@ -212,9 +222,11 @@ def test_read_directions_takes_lm_evals_flags_and_drops_conflicts(tmp_path):
 
     folder = tmp_path / "run"
     folder.mkdir()
-    results = {"results": {"a": {"mystery,none": 1.0}, "b": {"mystery,none": 2.0, "odd_L2,none": 0.5}},
-               "higher_is_better": {"a": {"mystery": False, "odd": True},
-                                    "b": {"mystery": False, "odd_L2": False}},
-               "model_name": "m", "config": {"model_num_parameters": 10}}
+    results = {
+        "results": {"a": {"mystery,none": 1.0}, "b": {"mystery,none": 2.0, "odd_L2,none": 0.5}},
+        "higher_is_better": {"a": {"mystery": False, "odd": True}, "b": {"mystery": False, "odd_L2": False}},
+        "model_name": "m",
+        "config": {"model_num_parameters": 10},
+    }
     (folder / "results_2026-01-02T03-04-05.json").write_text(_json.dumps(results))
     assert read_directions(tmp_path) == {"mystery": False}  # "odd" is flagged both ways: unknown

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATE, sample_line, write_run
 
+from conftest import DATE, sample_line, write_run
 from mirage_metrics.results import ResultsWarning, read_aggregates, read_results
 
 MODEL = {"family": "f", "model": "m", "path": "/ckpt/m", "params": 100}
@@ -41,8 +41,14 @@ def _rewrite_results(source, change):
 
 @pytest.mark.parametrize("results", [None, [], ["t"], {"t": [1.0]}])
 def test_a_results_file_without_a_results_mapping_is_an_error(source, results):
-    path = _rewrite_results(source, lambda document: {**document, "results": results} if results is not None
-                            else {k: v for k, v in document.items() if k != "results"})
+    path = _rewrite_results(
+        source,
+        lambda document: (
+            {**document, "results": results}
+            if results is not None
+            else {k: v for k, v in document.items() if k != "results"}
+        ),
+    )
     for reader in (read_results, read_aggregates):
         with pytest.raises(ValueError, match=rf"{path}: 'results' is not a mapping"):
             reader(source)
@@ -65,8 +71,11 @@ def test_a_duplicated_sample_line_is_an_error_naming_file_and_line(source):
 def _two_filter_run(folder, n=10):
     """A generation task logged as lm-eval does with two filters: every document under 'none', then under
     'flexible-extract'."""
-    lines = [sample_line(i, {"exact_match": 1.0}, filter_name=name) for name in ("none", "flexible-extract")
-             for i in range(n)]
+    lines = [
+        sample_line(i, {"exact_match": 1.0}, filter_name=name)
+        for name in ("none", "flexible-extract")
+        for i in range(n)
+    ]
     write_run(folder, {"gen": lines}, model_json=MODEL)
     return folder / f"samples_gen_{DATE}.jsonl"
 
@@ -74,16 +83,21 @@ def _two_filter_run(folder, n=10):
 def test_two_filters_are_counted_per_document_and_filter(tmp_path):
     _two_filter_run(tmp_path / "runs" / "m")
     frame = read_results(tmp_path / "runs")
-    assert frame.groupby("metric", observed=True).size().to_dict() == {"exact_match": 10,
-                                                                        "exact_match,flexible-extract": 10}
+    assert frame.groupby("metric", observed=True).size().to_dict() == {
+        "exact_match": 10,
+        "exact_match,flexible-extract": 10,
+    }
 
 
 def test_two_filters_cut_at_a_line_boundary(tmp_path):
     path = _two_filter_run(tmp_path / "runs" / "m")
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:13]))  # 'none' complete, 'flexible-extract' on 3 of 10
-    with pytest.raises(ValueError, match=rf"{path}: filter 'flexible-extract' holds 3 samples but its results "
-                                         "file reports 10"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{path}: filter 'flexible-extract' holds 3 samples but its results "
+        "file reports 10",
+    ):
         read_results(tmp_path / "runs")
     path.write_text("".join(lines[:10]))  # the cut falls between the filters
     with pytest.raises(ValueError, match=rf"{path}: no samples of filter 'flexible-extract'"):
@@ -92,8 +106,11 @@ def test_two_filters_cut_at_a_line_boundary(tmp_path):
 
 def test_a_missing_samples_file_is_an_error(source):
     _samples_file(source).unlink()
-    with pytest.raises(ValueError, match=rf"{_results_file(source)}: task 't' has no samples file "
-                                         rf"samples_t_{DATE}\.jsonl; rerun it with lm_eval --log_samples"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{_results_file(source)}: task 't' has no samples file "
+        rf"samples_t_{DATE}\.jsonl; rerun it with lm_eval --log_samples",
+    ):
         read_results(source)
 
 
@@ -116,14 +133,19 @@ def test_a_per_sample_value_that_is_not_a_number_is_an_error(source, value, show
     else:
         lines[6]["token_edit_distance"] = value
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    with pytest.raises(ValueError, match=rf"{path}, line 7: metric 'token_edit_distance' \(filter 'none'\) is "
-                                         rf"{shown}, not a number"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{path}, line 7: metric 'token_edit_distance' \(filter 'none'\) is "
+        rf"{shown}, not a number",
+    ):
         read_results(source)
 
 
 def test_aggregate_only_metrics_are_never_numbers_and_are_not_errors(tmp_path):
-    lines = [sample_line(i, {"exact_match": 1.0, "bigbench_brier_score": [[-1.0, -2.0], 0], "bypass": None})
-             for i in range(3)]
+    lines = [
+        sample_line(i, {"exact_match": 1.0, "bigbench_brier_score": [[-1.0, -2.0], 0], "bypass": None})
+        for i in range(3)
+    ]
     write_run(tmp_path / "runs" / "m", {"t": lines}, model_json=MODEL)
     assert set(read_results(tmp_path / "runs").metric) == {"exact_match"}
 
@@ -140,7 +162,8 @@ def test_nan_values_are_counted_in_a_warning_except_by_length(source):
     with pytest.warns(ResultsWarning) as caught:
         frame = read_results(source)
     assert [str(w.message) for w in caught] == [
-        f"{path}: metric 'exact_match' (filter 'none') is NaN on 3 of 10 samples; they are left out"]
+        f"{path}: metric 'exact_match' (filter 'none') is NaN on 3 of 10 samples; they are left out"
+    ]
     counts = frame.fillna({"length": 0}).groupby(["metric", "length"], observed=True).size().to_dict()
     assert counts == {("exact_match", 0): 7, ("exact_match", 4): 5, ("token_edit_distance", 0): 10}
 
@@ -170,8 +193,12 @@ def test_a_parameter_count_written_as_a_float_is_read_as_an_integer(source):
 def test_lines_that_are_not_samples(source):
     path = _samples_file(source)
     good = path.read_text()
-    for bad in ('{"doc_id": "3", "metrics": []}', '{"doc_id": 3, "metrics": "exact_match"}',
-                '{"doc_id": 3, "metrics": [], "filter": ["x"]}', "[1, 2]"):
+    for bad in (
+        '{"doc_id": "3", "metrics": []}',
+        '{"doc_id": 3, "metrics": "exact_match"}',
+        '{"doc_id": 3, "metrics": [], "filter": ["x"]}',
+        "[1, 2]",
+    ):
         path.write_text(good + bad + "\n")
         with pytest.raises(ValueError, match=rf"{path}, line 11: not an lm-eval sample"):
             read_results(source)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mirage_metrics.emergence import curve_table
 from mirage_metrics.bootstrap import binomial_ci, bootstrap_mean_ci
+from mirage_metrics.emergence import curve_table
 from mirage_metrics.mirage_fit import PowerLaw, fit_mirage, fit_power_law, fit_table, mirage_predictions
 from mirage_metrics.summary import SUMMARY_COLUMNS, summarise, with_per_char_loss
 
@@ -21,8 +21,18 @@ C, ALPHA = 2e9, -0.5
 def tidy(rows: list[tuple]) -> pd.DataFrame:
     """A tidy table from (model, params, task, metric, length, values) tuples; family 'fam'."""
     frames = [
-        pd.DataFrame({"family": "fam", "model": model, "params": params, "task": task, "metric": metric,
-                      "length": length, "sample_id": np.arange(len(values)), "value": np.asarray(values, float)})
+        pd.DataFrame(
+            {
+                "family": "fam",
+                "model": model,
+                "params": params,
+                "task": task,
+                "metric": metric,
+                "length": length,
+                "sample_id": np.arange(len(values)),
+                "value": np.asarray(values, float),
+            }
+        )
         for model, params, task, metric, length, values in rows
     ]
     return pd.concat(frames, ignore_index=True)
@@ -45,19 +55,29 @@ def test_bootstrap_ci_for_continuous_values_uses_index_resampling_in_chunks():
     assert (high - low) / 2 == pytest.approx(1.96 * standard_error, rel=0.08)
 
 
-@pytest.mark.parametrize("values", [
-    np.random.default_rng(0).normal(5.0, 1.0, size=400),  # many distinct values: index resampling
-    np.random.default_rng(1).integers(0, 6, size=400).astype(float),  # few levels: multinomial counts
-    (np.random.default_rng(2).random(400) < 0.3).astype(float),  # 0/1
-], ids=["continuous", "few-levels", "binary"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(0).normal(5.0, 1.0, size=400),  # many distinct values: index resampling
+        np.random.default_rng(1).integers(0, 6, size=400).astype(float),  # few levels: multinomial counts
+        (np.random.default_rng(2).random(400) < 0.3).astype(float),  # 0/1
+    ],
+    ids=["continuous", "few-levels", "binary"],
+)
 def test_bootstrap_ci_agrees_with_scipy_percentile_bootstrap(values):
     """Same data, same percentile method: the intervals differ only by Monte-Carlo error (about 0.001 here with
     20,000 resamples each, against a tolerance of a tenth of the standard error)."""
     from scipy.stats import bootstrap
 
     _, _, low, high = bootstrap_mean_ci(values, n_boot=20_000, seed=0)
-    reference = bootstrap((values,), np.mean, n_resamples=20_000, method="percentile", confidence_level=0.95,
-                          random_state=np.random.default_rng(1)).confidence_interval
+    reference = bootstrap(
+        (values,),
+        np.mean,
+        n_resamples=20_000,
+        method="percentile",
+        confidence_level=0.95,
+        random_state=np.random.default_rng(1),
+    ).confidence_interval
     tolerance = 0.1 * values.std() / np.sqrt(len(values))
     assert low == pytest.approx(reference.low, abs=tolerance)
     assert high == pytest.approx(reference.high, abs=tolerance)
@@ -76,12 +96,14 @@ def test_bootstrap_is_seeded_and_validates():
 
 
 def test_summarise_gives_known_means_counts_and_lengths():
-    table = tidy([
-        ("a", 1e8, "t_gen", "exact_match", 2.0, [1, 0, 0, 0]),
-        ("a", 1e8, "t_gen", "exact_match", 3.0, [1, 0, np.nan, np.nan]),
-        ("a", 1e8, "t_gen", "token_edit_distance", np.nan, [0, 1, 2, 3]),
-        ("b", 1e9, "t_gen", "token_edit_distance", np.nan, [0, 0, 1, 1]),
-    ])
+    table = tidy(
+        [
+            ("a", 1e8, "t_gen", "exact_match", 2.0, [1, 0, 0, 0]),
+            ("a", 1e8, "t_gen", "exact_match", 3.0, [1, 0, np.nan, np.nan]),
+            ("a", 1e8, "t_gen", "token_edit_distance", np.nan, [0, 1, 2, 3]),
+            ("b", 1e9, "t_gen", "token_edit_distance", np.nan, [0, 0, 1, 1]),
+        ]
+    )
     summary = summarise(table, n_boot=200)
     assert list(summary.columns) == SUMMARY_COLUMNS
     records = summary[["model", "metric", "length", "n", "mean"]].to_dict("records")
@@ -94,9 +116,13 @@ def test_summarise_gives_known_means_counts_and_lengths():
 
 def test_summarise_ci_of_a_group_does_not_depend_on_other_groups():
     one = tidy([("a", 1e8, "t", "m", np.nan, np.random.default_rng(1).random(100))])
-    others = tidy([("b", 1e9, "t", "m", np.nan, np.random.default_rng(2).random(100)),
-                   ("a", 1e8, "t", "m2", np.nan, np.random.default_rng(3).random(100)),  # shares a's resamples
-                   ("a", 1e8, "t", "m3", np.nan, np.r_[-np.inf, np.random.default_rng(4).random(99)])])
+    others = tidy(
+        [
+            ("b", 1e9, "t", "m", np.nan, np.random.default_rng(2).random(100)),
+            ("a", 1e8, "t", "m2", np.nan, np.random.default_rng(3).random(100)),  # shares a's resamples
+            ("a", 1e8, "t", "m3", np.nan, np.r_[-np.inf, np.random.default_rng(4).random(99)]),
+        ]
+    )
     first = summarise(one).iloc[0]
     summary = summarise(pd.concat([one, others])).set_index(["model", "metric"])
     assert summary.loc[("a", "m"), ["ci_low", "ci_high"]].tolist() == first[["ci_low", "ci_high"]].tolist()
@@ -107,8 +133,14 @@ def test_summarise_intervals_do_not_depend_on_the_number_of_threads(monkeypatch)
     from mirage_metrics import summary as summary_module
 
     rng = np.random.default_rng(5)
-    table = tidy([(f"m{i}", 10.0**i, task, metric, np.nan, rng.normal(size=300))
-                  for i in range(4) for task in ("t_ll", "u_ll") for metric in ("target_log_prob", "per_char_prob")])
+    table = tidy(
+        [
+            (f"m{i}", 10.0**i, task, metric, np.nan, rng.normal(size=300))
+            for i in range(4)
+            for task in ("t_ll", "u_ll")
+            for metric in ("target_log_prob", "per_char_prob")
+        ]
+    )
     monkeypatch.setattr(summary_module, "usable_cpus", lambda: 1)
     one = summarise(table, n_boot=200)
     monkeypatch.setattr(summary_module, "usable_cpus", lambda: 3)
@@ -118,9 +150,13 @@ def test_summarise_intervals_do_not_depend_on_the_number_of_threads(monkeypatch)
 def test_summarise_resamples_the_continuous_metrics_of_a_task_together():
     """A paired bootstrap: with the same resampled rows, an affine image of a metric has the affine image CI."""
     log_prob = np.random.default_rng(0).normal(-3.0, 1.0, size=2000)
-    table = tidy([("a", 1e8, "t_ll", "target_log_prob", np.nan, log_prob),
-                  ("a", 1e8, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0),
-                  ("b", 1e9, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0)])
+    table = tidy(
+        [
+            ("a", 1e8, "t_ll", "target_log_prob", np.nan, log_prob),
+            ("a", 1e8, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0),
+            ("b", 1e9, "t_ll", "scaled", np.nan, 2.0 * log_prob + 1.0),
+        ]
+    )
     summary = summarise(table, n_boot=500).set_index(["model", "metric"])
     own, scaled = summary.loc[("a", "target_log_prob")], summary.loc[("a", "scaled")]
     for bound in ("ci_low", "ci_high"):
@@ -133,8 +169,13 @@ def test_summarise_resamples_the_continuous_metrics_of_a_task_together():
 
 def test_emergence_scores_known_values_and_lower_is_better_sign():
     means = {"exact_match": [0.0, 0.0, 0.01, 0.9], "token_edit_distance": [3.0, 2.0, 1.0, 0.0]}
-    table = tidy([(f"m{i}", size, "t", metric, np.nan, [values[i]] * 3)
-                  for metric, values in means.items() for i, size in enumerate(SIZES)])
+    table = tidy(
+        [
+            (f"m{i}", size, "t", metric, np.nan, [values[i]] * 3)
+            for metric, values in means.items()
+            for i, size in enumerate(SIZES)
+        ]
+    )
     scores = curve_table(summarise(table, n_boot=50)).set_index("metric")
     assert scores.loc["exact_match", "emergence_score"] == pytest.approx(90.0)
     assert scores.loc["token_edit_distance", "emergence_score"] == pytest.approx(3.0)  # negated: improves
@@ -208,8 +249,12 @@ def test_holdout_predicts_the_largest_model():
 
 def test_summarise_handles_many_samples_in_bounded_chunks():
     values = np.random.default_rng(0).random(100_000)
-    table = tidy([("a", 1e8, "t", "target_log_prob", np.nan, np.log(values)),
-                  ("a", 1e8, "t", "exact_match", np.nan, values > 0.5)])
+    table = tidy(
+        [
+            ("a", 1e8, "t", "target_log_prob", np.nan, np.log(values)),
+            ("a", 1e8, "t", "exact_match", np.nan, values > 0.5),
+        ]
+    )
     summary = summarise(table, n_boot=100).set_index("metric")
     assert summary.loc["exact_match", "n"] == 100_000
     assert summary.loc["target_log_prob", "ci_low"] < np.log(values).mean() < summary.loc["target_log_prob", "ci_high"]
@@ -224,8 +269,15 @@ def test_single_sizes_and_unfittable_losses_get_no_fit():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(0, 2), st.sampled_from([-1.0, 2.0, 3.0])),
-                min_size=1, max_size=30), st.booleans(), st.booleans())
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(0, 2), st.sampled_from([-1.0, 2.0, 3.0])),
+        min_size=1,
+        max_size=30,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
 def test_group_indices_equal_pandas_groupby(rows, contiguous, categorical):
     """Whether groups are runs of rows (read_results' layout) or interleaved, the groups are pandas' own."""
     from mirage_metrics.summary import _group_indices
@@ -255,15 +307,24 @@ def test_binomial_interval_covers_a_rare_rate_at_least_95_percent_of_the_time():
     covered = np.mean([bounds[k][0] <= p <= bounds[k][1] for k in hits])
     assert covered >= 0.95
     # The percentile bootstrap it replaces for 0/1 metrics covers far less at this rate.
-    boot_covered = np.mean([bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[2] <= p
-                            <= bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[3]
-                            for k in hits[:300]])
+    boot_covered = np.mean(
+        [
+            bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[2]
+            <= p
+            <= bootstrap_mean_ci(np.r_[np.ones(k), np.zeros(n - k)], n_boot=200, seed=int(k))[3]
+            for k in hits[:300]
+        ]
+    )
     assert boot_covered < 0.95
 
 
 def test_graded_and_continuous_groups_keep_the_bootstrap():
-    table = tidy([("a", 1e8, "t", "multiple_choice_grade", np.nan, [0.0, 0.5, 1.0, 1.0]),
-                  ("a", 1e8, "t", "token_edit_distance", np.nan, [0.0, 1.0, 2.0, 1.0])])
+    table = tidy(
+        [
+            ("a", 1e8, "t", "multiple_choice_grade", np.nan, [0.0, 0.5, 1.0, 1.0]),
+            ("a", 1e8, "t", "token_edit_distance", np.nan, [0.0, 1.0, 2.0, 1.0]),
+        ]
+    )
     assert summarise(table, n_boot=50)["interval"].tolist() == ["bootstrap", "bootstrap"]
     with pytest.raises(ValueError, match="need n >= 1"):
         binomial_ci(3, 2)
@@ -274,9 +335,13 @@ def test_flat_and_rising_losses_are_flagged_and_predict_nothing():
     assert "rises with size" in rising.problem
     flat = fit_power_law([1e6, 1e7, 1e8], [1.0, 1.0 + 1e-13, 1.0])
     assert "flat" in flat.problem
-    table = tidy([(f"m{i}", size, "t_ll", "per_char_prob", np.nan, np.exp(-np.array([0.5, 0.7]) * (1 + i / 10)))
-                  for i, size in enumerate(SIZES)]
-                 + [(f"m{i}", size, "t_gen_t1", "exact_match", 2.0, [0, 1]) for i, size in enumerate(SIZES)])
+    table = tidy(
+        [
+            (f"m{i}", size, "t_ll", "per_char_prob", np.nan, np.exp(-np.array([0.5, 0.7]) * (1 + i / 10)))
+            for i, size in enumerate(SIZES)
+        ]
+        + [(f"m{i}", size, "t_gen_t1", "exact_match", 2.0, [0, 1]) for i, size in enumerate(SIZES)]
+    )
     with pytest.warns(UserWarning, match="the loss rises with size"):
         (fit,) = fit_mirage(summarise(with_per_char_loss(table), n_boot=10), holdout_largest=1)
     rows = fit_table([fit])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import MIRAGE, run_cli
 
+from conftest import MIRAGE, run_cli
 from mirage_metrics.simulate import SIMULATE_COLUMNS, sample_problems, simulate
 
 
@@ -31,8 +31,12 @@ def test_rows_follow_the_model_for_every_size_and_length():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"alpha": 0.5}, "alpha=0.5 must be negative"), ({"c": -1}, "c=-1.0 must be a positive"),
-     ({"sizes": []}, "sizes=\\[\\] must be positive"), ({"lengths": [0]}, "lengths=\\[0\\] must be positive")],
+    [
+        ({"alpha": 0.5}, "alpha=0.5 must be negative"),
+        ({"c": -1}, "c=-1.0 must be a positive"),
+        ({"sizes": []}, "sizes=\\[\\] must be positive"),
+        ({"lengths": [0]}, "lengths=\\[0\\] must be positive"),
+    ],
 )
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -59,8 +63,22 @@ def test_cli_writes_csv_plots_and_prints_the_table(tmp_path):
 
 
 def test_cli_custom_sizes_and_lengths(tmp_path):
-    run_cli([*MIRAGE, "simulate", "--c", "1e9", "--alpha", "-0.4", "--sizes", "1e8,1e9", "--lengths", "2..3",
-             "--out", tmp_path])
+    run_cli(
+        [
+            *MIRAGE,
+            "simulate",
+            "--c",
+            "1e9",
+            "--alpha",
+            "-0.4",
+            "--sizes",
+            "1e8,1e9",
+            "--lengths",
+            "2..3",
+            "--out",
+            tmp_path,
+        ]
+    )
     table = pd.read_csv(tmp_path / "simulate.csv")
     assert table["length"].tolist() == [2, 3, 2, 3]
     assert table.loc[table["params"] == 1e9, "loss"].tolist() == pytest.approx([1.0, 1.0])

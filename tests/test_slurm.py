@@ -6,10 +6,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import MIRAGE, REPO_ROOT, offline_env, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import MIRAGE, REPO_ROOT, offline_env, run_cli
 from mirage_metrics.families import get_family
 from mirage_metrics.sharding import parse_shard, shard_items, slurm_array_shard
 
@@ -67,7 +67,9 @@ def test_auto_outside_an_array_says_what_to_pass_instead(monkeypatch):
     assert parse_shard("auto") == (1, 2)
 
 
-@pytest.mark.parametrize("shard_flag, expected", [([], (3, 8)), (["--shard", "auto"], (3, 8)), (["--shard", "1/1"], (1, 1))])
+@pytest.mark.parametrize(
+    "shard_flag, expected", [([], (3, 8)), (["--shard", "auto"], (3, 8)), (["--shard", "1/1"], (1, 1))]
+)
 def test_inside_an_array_the_cli_shards_by_default_and_says_so(tmp_path, monkeypatch, capsys, shard_flag, expected):
     from mirage_metrics import sweep as sweep_module
     from mirage_metrics.cli import main
@@ -88,8 +90,23 @@ def test_a_slurm_task_stops_before_any_model_runs_when_its_weights_were_not_down
     env = offline_env(HF_HOME=str(tmp_path / "hf"), **_array(3, 0, 7, 8))
     for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         env.pop(name, None)
-    done = run_cli([*MIRAGE, "sweep", "--family", "pythia", "--sizes", PYTHIA_8, "--tasks", "mirage_arith_2dm_gen",
-                    "--out", tmp_path / "runs"], env=env, timeout=300, check=False)
+    done = run_cli(
+        [
+            *MIRAGE,
+            "sweep",
+            "--family",
+            "pythia",
+            "--sizes",
+            PYTHIA_8,
+            "--tasks",
+            "mirage_arith_2dm_gen",
+            "--out",
+            tmp_path / "runs",
+        ],
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "shard 4/8 from Slurm array task 3" in done.stdout
     assert done.stderr.startswith("mirage sweep: error: model pythia-1b: path='EleutherAI/pythia-1b': not in the ")

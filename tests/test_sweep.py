@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MIRAGE, offline_env
 
+from conftest import MIRAGE, offline_env
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, get_family
 from mirage_metrics.paths import tasks_path

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MIRAGE, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import MIRAGE, run_cli
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, count_parameters, load_family_file
 from mirage_metrics.paths import check_path_name, file_stem
@@ -36,7 +36,9 @@ def _family_file(tmp_path: Path, text: str) -> Path:
      " /ckpt", "/ckpt\n", "True", "1e5", "\u00b2"],
 )  # fmt: skip
 def test_a_path_lm_eval_would_parse_differently_is_refused_naming_the_field_and_file(tmp_path, path):
-    family_file = _family_file(tmp_path, "name: f\nmodels:\n  - " + json.dumps({"name": "a", "path": path, "params": 1}))
+    family_file = _family_file(
+        tmp_path, "name: f\nmodels:\n  - " + json.dumps({"name": "a", "path": path, "params": 1})
+    )
     with pytest.raises(ValueError, match=r"models\[0\]: path=.* cannot be passed in lm-eval's --model_args") as error:
         load_family_file(family_file)
     assert str(family_file) in str(error.value)
@@ -44,7 +46,9 @@ def test_a_path_lm_eval_would_parse_differently_is_refused_naming_the_field_and_
 
 def test_a_local_folder_under_a_comma_is_refused_after_resolving(tmp_path):
     (tmp_path / "a,trust_remote_code=True" / "ckpt").mkdir(parents=True)
-    family_file = _family_file(tmp_path / "a,trust_remote_code=True", "name: f\nmodels:\n  - {name: a, path: ckpt, params: 1}\n")
+    family_file = _family_file(
+        tmp_path / "a,trust_remote_code=True", "name: f\nmodels:\n  - {name: a, path: ckpt, params: 1}\n"
+    )
     with pytest.raises(ValueError, match="it holds ','"):
         load_family_file(family_file)
 
@@ -56,7 +60,9 @@ def test_no_model_can_carry_a_second_model_arg_so_trust_remote_code_comes_only_f
     model = Model("m", "/ckpt/m", "m", revision="step1000")
     plain = lm_eval_command(model, SweepOptions(tasks="t"), tmp_path / "w", tmp_path)
     assert "trust_remote_code" not in " ".join(plain)
-    explicit = lm_eval_command(model, SweepOptions(tasks="t", model_args="trust_remote_code=True"), tmp_path / "w", tmp_path)
+    explicit = lm_eval_command(
+        model, SweepOptions(tasks="t", model_args="trust_remote_code=True"), tmp_path / "w", tmp_path
+    )
     assert explicit[explicit.index("--model_args") + 1] == "pretrained=/ckpt/m,revision=step1000,trust_remote_code=True"
 
 
@@ -249,8 +255,11 @@ def test_a_corrupt_checkpoint_is_a_one_line_error_naming_the_file(tmp_path, caps
 def test_the_cli_reports_a_2_62_byte_header_in_one_line_without_memory_error(tmp_path):
     _safetensors(tmp_path / "ckpt", b"{}", claimed=2**62)
     family_file = _family_file(tmp_path, "name: f\nmodels:\n  - {name: a, path: ckpt}\n")
-    done = run_cli([*MIRAGE, "sweep", "--family-file", family_file, "--tasks", "t", "--out", tmp_path / "runs"],
-                   timeout=300, check=False)
+    done = run_cli(
+        [*MIRAGE, "sweep", "--family-file", family_file, "--tasks", "t", "--out", tmp_path / "runs"],
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert f"{tmp_path / 'ckpt' / 'model.safetensors'}: its header length" in done.stderr
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import MIRAGE, run_cli
 
+from conftest import MIRAGE, run_cli
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, load_family_file
 from mirage_metrics.preflight import (
@@ -187,10 +187,21 @@ def test_a_typo_in_a_task_name_fails_in_the_cli_before_any_model_loads(tmp_path)
     family_file = tmp_path / "fam.yaml"
     models = [{"name": name, "path": str(_checkpoint(tmp_path / name)), "params": 5} for name in ("a", "b", "c")]
     family_file.write_text(json.dumps({"name": "f", "models": models}))  # JSON is YAML
-    done = run_cli([*MIRAGE, "sweep", "--family-file", family_file, "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dn_ll",
-                    "--out", tmp_path / "runs"], timeout=300, check=False)
+    done = run_cli(
+        [
+            *MIRAGE,
+            "sweep",
+            "--family-file",
+            family_file,
+            "--tasks",
+            "mirage_arith_2dm_gen,mirage_arith_2dn_ll",
+            "--out",
+            tmp_path / "runs",
+        ],
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("mirage sweep: error: tasks: 'mirage_arith_2dn_ll' is not an lm-eval task")
     assert "did you mean 'mirage_arith_2dm_ll'" in done.stderr and done.stderr.count("\n") == 1
     assert not (tmp_path / "runs").exists()
-

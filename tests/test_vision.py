@@ -18,8 +18,20 @@ from mirage_metrics.results import RESULTS_COLUMNS
 from mirage_metrics.vision.data import CIFAR100_URL, OMNIGLOT_URL, DataNotFoundError, load_cifar100, load_omniglot
 from mirage_metrics.vision.samples import read_samples
 
-AUTOENCODER_TOY = ["--data", "synthetic", "--sizes", "2,16", "--epochs", "1", "--train-images", "256",
-                   "--test-images", "64", "--thresholds", "0.003,0.004,0.05"]
+AUTOENCODER_TOY = [
+    "--data",
+    "synthetic",
+    "--sizes",
+    "2,16",
+    "--epochs",
+    "1",
+    "--train-images",
+    "256",
+    "--test-images",
+    "64",
+    "--thresholds",
+    "0.003,0.004,0.05",
+]
 
 
 def mirage(*args: str) -> subprocess.CompletedProcess:
@@ -47,8 +59,20 @@ def omniglot_run(tmp_path_factory) -> Path:
     with zipfile.ZipFile(OMNIGLOT_ZIP) as archive:
         archive.extractall(extracted)
     out = tmp_path_factory.mktemp("vision") / "omniglot"
-    done = mirage("vision", "omniglot", "--data-dir", str(extracted / "images_background_small1"), "--sizes", "8,16",
-                  "--epochs", "1", "--test-sequences", "200", "--out", str(out))
+    done = mirage(
+        "vision",
+        "omniglot",
+        "--data-dir",
+        str(extracted / "images_background_small1"),
+        "--sizes",
+        "8,16",
+        "--epochs",
+        "1",
+        "--test-sequences",
+        "200",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -61,14 +85,21 @@ def test_autoencoder_sweep_writes_per_sample_rows(autoencoder_run):
     # flatten → Linear(3072, h) → ReLU → Linear(h, 3072): 2·3072·h + h + 3072 parameters
     assert sorted(samples["params"].unique()) == [2 * 3072 * h + h + 3072 for h in (2, 16)]
     tasks = samples.groupby("task", observed=True)["metric"].unique().map(list).to_dict()
-    assert tasks == {"autoencoder": ["mse"], "autoencoder_c0.003": ["reconstruction_c"],
-                     "autoencoder_c0.004": ["reconstruction_c"], "autoencoder_c0.05": ["reconstruction_c"]}
+    assert tasks == {
+        "autoencoder": ["mse"],
+        "autoencoder_c0.003": ["reconstruction_c"],
+        "autoencoder_c0.004": ["reconstruction_c"],
+        "autoencoder_c0.05": ["reconstruction_c"],
+    }
     assert samples["length"].isna().all()
     assert (samples.loc[samples["metric"] == "mse", "value"] > 0).all()
     assert samples.loc[samples["metric"] == "reconstruction_c", "value"].isin([0.0, 1.0]).all()
     assert (curve_means(samples)["count"] == 64).all()  # one row per test image and curve point
-    assert samples.groupby(["model", "task"], observed=True)["sample_id"].apply(lambda ids: ids.tolist() == list(
-        range(64))).all()
+    assert (
+        samples.groupby(["model", "task"], observed=True)["sample_id"]
+        .apply(lambda ids: ids.tolist() == list(range(64)))
+        .all()
+    )
     summary = pd.read_csv(autoencoder_run / "summary.csv")
     assert list(summary.columns) == ["family", "model", "params", "task", "metric", "length", "n", "mean"]
     assert np.allclose(summary["mean"], curve_means(samples)["mean"])

@@ -25,8 +25,9 @@ def omniglot_folder(folder, *, data="omniglot"):
         for length in range(1, 6):
             hits = [1.0] * HITS[model] + [0.0] * (20 - HITS[model])
             rows.append(sample_rows("omniglot", model, params, "omniglot", "subset_accuracy", hits, length=length))
-            rows.append(sample_rows("omniglot", model, params, "omniglot", "image_accuracy", hits * length,
-                                    length=length))
+            rows.append(
+                sample_rows("omniglot", model, params, "omniglot", "image_accuracy", hits * length, length=length)
+            )
     pd.concat(rows).to_csv(folder / SAMPLES_FILE, index=False)
     (folder / "config.json").write_text(json.dumps({"study": "omniglot", "data": data, "epochs": 1}))
     return folder
@@ -61,8 +62,9 @@ def test_vision_and_lm_eval_sources_share_one_table(tmp_path):
     vision = omniglot_folder(tmp_path / "omniglot", data="synthetic")
     lm_eval = tmp_path / "lm"
     for index, params in enumerate((1_000, 2_000)):
-        write_lm_eval_run(lm_eval / f"m{index}", f"org/m{index}", params,
-                          {"toy_gen": {"exact_match": [float(index), 0.0]}})
+        write_lm_eval_run(
+            lm_eval / f"m{index}", f"org/m{index}", params, {"toy_gen": {"exact_match": [float(index), 0.0]}}
+        )
     page = build_report([lm_eval, vision], tmp_path / "report", n_boot=100).read_text()
     metrics = pd.read_csv(tmp_path / "report" / "metrics.csv")
     assert set(metrics["family"]) == {"lm", "omniglot"}

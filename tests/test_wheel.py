@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import LM_EVAL, offline_env, run_cli
 
 
@@ -26,7 +27,22 @@ def test_wheel_runs_the_arith_task_with_lm_eval_outside_the_repo(built_wheel, tm
     assert (tasks / "arith" / "mirage_arith_2dm_gen.yaml").is_file() and (tasks / "arith" / "_gen.yaml").is_file()
 
     out = outside / "out"
-    run_cli([*LM_EVAL, "--tasks", "mirage_arith_2dm_gen", "--include_path", tasks, "--model", "dummy",
-             "--limit", "2", "--output_path", out], cwd=outside, env=env)
+    run_cli(
+        [
+            *LM_EVAL,
+            "--tasks",
+            "mirage_arith_2dm_gen",
+            "--include_path",
+            tasks,
+            "--model",
+            "dummy",
+            "--limit",
+            "2",
+            "--output_path",
+            out,
+        ],
+        cwd=outside,
+        env=env,
+    )
     (results,) = out.rglob("results_*.json")
     assert '"exact_match_L4,none"' in results.read_text()
