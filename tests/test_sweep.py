@@ -220,8 +220,8 @@ def test_lm_eval_that_exits_cleanly_without_results_counts_as_failed(tmp_path, m
 @pytest.mark.parametrize(
     "args, message",
     [(["--family", "pythia", "--sizes", "70m,7b"], "'7b' is not in family 'pythia'"),
-     (["--family", "llama"], "family='llama' is not built in"),
-     (["--family", "gpt2", "--shard", "5/4"], "shard='5/4' must be i/n")],
+     (["--family", "llama"], "--family 'llama' is not built in"),
+     (["--family", "gpt2", "--shard", "5/4"], "--shard '5/4' must be i/n")],
 )  # fmt: skip
 def test_cli_rejects_bad_arguments_before_running_anything(tmp_path, capsys, args, message):
     from mirage_metrics.cli import main

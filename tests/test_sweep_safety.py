@@ -280,7 +280,7 @@ def test_out_being_a_file_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "out").write_text("a file")
     code, error = _sweep_cli(tmp_path, tmp_path / "out", capsys)
     assert code == 2 and error.count("\n") == 1
-    assert error.startswith(f"mirage sweep: error: out='{tmp_path / 'out'}': cannot write model folders into")
+    assert error.startswith(f"mirage sweep: error: --out '{tmp_path / 'out'}': cannot write model folders into")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
