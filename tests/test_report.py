@@ -254,3 +254,23 @@ def test_workers_must_be_a_number_or_auto(tmp_path, capsys):
         main(["report", str(tmp_path), "--out", str(tmp_path / "out"), "--workers", "many"])
     assert exit_info.value.code == 2
     assert "'many' is not a number of processes or 'auto'" in capsys.readouterr().err
+
+
+def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves():
+    # lm-eval names the per-sample curve (exact_match, L=3, filter flexible-extract) "exact_match_L3,flexible-extract"
+    # in its results file; that aggregate must be recognised, not added as a curve of its own with no length.
+    from mirage_metrics.report.build import _per_sample_keys
+
+    summary = pd.DataFrame(
+        {
+            "family": ["f", "f"],
+            "model": ["m", "m"],
+            "task": ["t", "t"],
+            "metric": ["exact_match,flexible-extract", "exact_match"],
+            "length": [3.0, float("nan")],
+        }
+    )
+    assert _per_sample_keys(summary) == {
+        ("f", "m", "t", "exact_match_L3,flexible-extract"),
+        ("f", "m", "t", "exact_match"),
+    }

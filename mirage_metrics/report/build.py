@@ -80,9 +80,21 @@ def source_kind(folder) -> str:
     return "lm_eval"
 
 
+def _lm_eval_name(metric: str, length: float) -> str:
+    """The name lm-eval's results file gives a per-sample curve: the length before the filter.
+
+    >>> _lm_eval_name("exact_match", 3.0), _lm_eval_name("exact_match,flexible-extract", 3.0)
+    ('exact_match_L3', 'exact_match_L3,flexible-extract')
+    """
+    if pd.isna(length):
+        return metric
+    base, comma, filter_name = str(metric).partition(",")
+    return f"{base}_L{int(length)}{comma}{filter_name}"
+
+
 def _per_sample_keys(summary: pd.DataFrame) -> set[tuple[str, str, str, str]]:
-    """(family, model, task, lm-eval metric name) of every per-sample curve, ``exact_match_L3`` style."""
-    names = [m if pd.isna(n) else f"{m}_L{int(n)}" for m, n in zip(summary["metric"], summary["length"])]
+    """(family, model, task, lm-eval metric name) of every per-sample curve, ``exact_match_L3,filter`` style."""
+    names = [_lm_eval_name(m, n) for m, n in zip(summary["metric"], summary["length"])]
     return set(zip(summary["family"], summary["model"], summary["task"], names))
 
 
