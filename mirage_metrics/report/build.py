@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.atomic_files import new_beside, write_csv, write_text
-from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
+from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
 from mirage_metrics.summary import SUMMARY_COLUMNS, summarise_with_resamples, with_per_char_loss
 
