@@ -104,6 +104,5 @@ def analysis_sections(summary: pd.DataFrame, curves: pd.DataFrame, fits: list[Mi
                       "is flagged in the problem column and predicts nothing."),
             Table.from_frame(fit_rows, float_format="{:.4g}"),
         ]))
-    cells = summary.astype(object).where(summary.notna(), None)  # empty cells for missing n, length, CI
-    sections.append(Section("Per-model means (metrics.csv)", [Table.from_frame(cells)]))
+    sections.append(Section("Per-model means (metrics.csv)", [Table.from_frame(summary)]))
     return sections
