@@ -21,7 +21,7 @@ filter with fewer samples than the results file reports (a file cut at a line
 boundary), and a per-sample metric that is ``null``, a string or missing on some
 line. A metric that is never a number (lm-eval's ``bypass``, BIG-bench's Brier
 items) is aggregate-only and read by :func:`read_aggregates`. :func:`read_aggregates` gives lm-eval's own aggregates
-(``family, model, params, task, metric, value``), including aggregate-only metrics.
+(``family, model, params, task, metric, length, value``), including aggregate-only metrics.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
@@ -56,6 +56,7 @@ from mirage_metrics.families import builtin_families
 __all__ = [
     "read_results",
     "read_aggregates",
+    "lm_eval_metric_name",
     "read_directions",
     "load_params",
     "ResultsWarning",
@@ -65,7 +66,7 @@ __all__ = [
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
-AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "value"]
+AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "length", "value"]
 _RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
 _BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
 _NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
@@ -523,10 +524,11 @@ def read_results(
 
 
 def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
-    """lm-eval's aggregate metrics: ``family, model, params, task, metric, value`` (one row each).
+    """lm-eval's aggregate metrics: ``family, model, params, task, metric, length, value`` (one row each).
 
-    Metric keys ``name,filter`` become ``name`` (filter ``none``) or ``name,filter``;
-    standard errors and non-numeric entries are left out.
+    Metric keys are split as :func:`read_results` splits them: ``name,filter`` becomes ``name`` (filter ``none``)
+    or ``name,filter``, and a by-length name ``exact_match_L3`` becomes metric ``exact_match``, length 3 (NaN
+    elsewhere); :func:`lm_eval_metric_name` joins them back. Standard errors and non-numeric entries are left out.
     """
     rows = []
     for task, run in _runs(sources, params):
@@ -534,10 +536,24 @@ def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
             name, _, filter_name = key.partition(",")
             if key in _NOT_METRICS or name.endswith("_stderr") or type(value) not in (float, int):
                 continue
-            metric = name if filter_name in ("", "none") else key
-            rows.append((run.family, run.model, run.params, task, metric, float(value)))
+            metric, length = _split_metric(name, filter_name or "none")
+            rows.append((run.family, run.model, run.params, task, metric, length, float(value)))
     frame = pd.DataFrame(rows, columns=AGGREGATE_COLUMNS)
-    return frame.astype({"params": "int64", "value": "float64"})
+    return frame.astype({"params": "int64", "length": "float64", "value": "float64"})
+
+
+def lm_eval_metric_name(metric: str, length: float) -> str:
+    """The name lm-eval's files give a (metric, length) pair of :func:`read_results`: the length before the filter.
+
+    >>> lm_eval_metric_name("exact_match", 3.0), lm_eval_metric_name("exact_match,flexible-extract", 3.0)
+    ('exact_match_L3', 'exact_match_L3,flexible-extract')
+    >>> lm_eval_metric_name("brier_score", float("nan"))
+    'brier_score'
+    """
+    if pd.isna(length):
+        return metric
+    base, comma, filter_name = str(metric).partition(",")
+    return f"{base}_L{int(length)}{comma}{filter_name}"
 
 
 def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:

@@ -256,21 +256,26 @@ def test_workers_must_be_a_number_or_auto(tmp_path, capsys):
     assert "'many' is not a number of processes or 'auto'" in capsys.readouterr().err
 
 
-def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves():
+def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves(tmp_path):
     # lm-eval names the per-sample curve (exact_match, L=3, filter flexible-extract) "exact_match_L3,flexible-extract"
     # in its results file; that aggregate must be recognised, not added as a curve of its own with no length.
-    from mirage_metrics.report.build import _per_sample_keys
+    from mirage_metrics.report.build import _aggregate_only
 
+    folder = tmp_path / "toy" / "m0"
+    model = {"family": "toy", "model": "m0", "path": "/ckpt/m0", "params": 100}
+    write_lm_eval_run(folder, "/ckpt/m0", None, {"t": {"exact_match": [1.0, 0.0]}}, model_json=model)
+    results_file = next(folder.glob("results_*.json"))
+    results = json.loads(results_file.read_text())
+    results["results"]["t"].update({"exact_match_L3,flexible-extract": 0.5, "bigbench_brier_score,none": 0.25})
+    results_file.write_text(json.dumps(results))
     summary = pd.DataFrame(
         {
-            "family": ["f", "f"],
-            "model": ["m", "m"],
+            "family": ["toy", "toy"],
+            "model": ["m0", "m0"],
             "task": ["t", "t"],
             "metric": ["exact_match,flexible-extract", "exact_match"],
             "length": [3.0, float("nan")],
         }
     )
-    assert _per_sample_keys(summary) == {
-        ("f", "m", "t", "exact_match_L3,flexible-extract"),
-        ("f", "m", "t", "exact_match"),
-    }
+    added = _aggregate_only([tmp_path], None, summary)
+    assert added[["metric", "mean"]].values.tolist() == [["bigbench_brier_score", 0.25]]

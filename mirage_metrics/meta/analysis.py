@@ -67,9 +67,20 @@ __all__ = [
 CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
 SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["direction", "kind", "n_sizes", "emergence_score", "jump_sharpness"]
 BY_METRIC_COLUMNS = [
-    "metric", "direction", "kind", "n_pairs", "curves_2_sizes", "curves_3_sizes", "curves_4plus_sizes",
-    "median_signed_score", "q1_signed_score", "q3_signed_score", "median_abs_score",
-    "share_can_exceed", "share_above_threshold", "median_jump_sharpness",
+    "metric",
+    "direction",
+    "kind",
+    "n_pairs",
+    "curves_2_sizes",
+    "curves_3_sizes",
+    "curves_4plus_sizes",
+    "median_signed_score",
+    "q1_signed_score",
+    "q3_signed_score",
+    "median_abs_score",
+    "share_can_exceed",
+    "share_above_threshold",
+    "median_jump_sharpness",
 ]
 _DIRECTION_NAMES = {1.0: "higher", -1.0: "lower"}
 
@@ -211,14 +222,24 @@ def summarize_by_metric(
     ):
         n_sizes, signed = curves["n_sizes"], curves["emergence_score"]
         q1, median, q3 = _quartiles(signed)
-        rows.append([
-            metric, direction, kind, len(curves),
-            int((n_sizes == 2).sum()), int((n_sizes == 3).sum()), int((n_sizes >= 4).sum()),
-            median, q1, q3, signed.abs().median(),
-            float((largest_possible_score(n_sizes.to_numpy()) > threshold).mean()),
-            float((signed.abs() > threshold).mean()),
-            curves["jump_sharpness"].median(),
-        ])
+        rows.append(
+            [
+                metric,
+                direction,
+                kind,
+                len(curves),
+                int((n_sizes == 2).sum()),
+                int((n_sizes == 3).sum()),
+                int((n_sizes >= 4).sum()),
+                median,
+                q1,
+                q3,
+                signed.abs().median(),
+                float((largest_possible_score(n_sizes.to_numpy()) > threshold).mean()),
+                float((signed.abs() > threshold).mean()),
+                curves["jump_sharpness"].median(),
+            ]
+        )
     summary = pd.DataFrame(rows, columns=BY_METRIC_COLUMNS)
     return summary.sort_values(
         ["share_above_threshold", "median_signed_score"], ascending=False, kind="stable"
@@ -273,4 +294,3 @@ def ranked_curves(scores: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     order = scores["emergence_score"].abs().sort_values(ascending=False, kind="stable").index
     ranked = scores.loc[order].reset_index(drop=True)
     return ranked if top is None else ranked.head(int(top))
-

@@ -59,15 +59,22 @@ def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
     folder = Path(folder)
     missing = [name for name in (BY_METRIC_FILE, SCORES_FILE, SETTINGS_FILE) if not (folder / name).is_file()]
     if missing:
-        raise ValueError(f"{folder} is not a complete meta-analysis folder: missing {missing}; run mirage meta-analysis")
+        raise ValueError(
+            f"{folder} is not a complete meta-analysis folder: missing {missing}; run mirage meta-analysis"
+        )
     by_metric = pd.read_csv(folder / BY_METRIC_FILE)
     # Only numeric cells are NaN when empty: a subtask "" or a family named "NA" stays text.
-    scores = pd.read_csv(folder / SCORES_FILE, keep_default_na=False,
-                         na_values={"shots": [""], "emergence_score": [""], "jump_sharpness": [""]})
+    scores = pd.read_csv(
+        folder / SCORES_FILE,
+        keep_default_na=False,
+        na_values={"shots": [""], "emergence_score": [""], "jump_sharpness": [""]},
+    )
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
     missing = [key for key in SETTINGS_KEYS if key not in settings]
     if missing:
-        raise ValueError(f"{folder / SETTINGS_FILE} has no {missing}: it is from an older version; rerun mirage meta-analysis")
+        raise ValueError(
+            f"{folder / SETTINGS_FILE} has no {missing}: it is from an older version; rerun mirage meta-analysis"
+        )
     return by_metric, scores, settings
 
 
@@ -90,7 +97,9 @@ def meta_section(folder: Union[str, Path]) -> Section:
         ),
     ]
     if kept.empty:
-        blocks.append(Paragraph(f"No curve had scores at {min_sizes} or more model sizes, so there is nothing to rank."))
+        blocks.append(
+            Paragraph(f"No curve had scores at {min_sizes} or more model sizes, so there is nothing to rank.")
+        )
         return Section("Meta-analysis: which metrics look emergent", blocks)
     blocks.append(Table.from_frame(by_metric))
     for name, caption in (

@@ -99,7 +99,7 @@ def _task_and_subtask(description: str, folder_task: str | None) -> tuple[str, s
     if description == folder_task:
         return folder_task, ""
     prefix = f"{folder_task}:"
-    return folder_task, description[len(prefix):] if description.startswith(prefix) else description
+    return folder_task, description[len(prefix) :] if description.startswith(prefix) else description
 
 
 def read_bigbench_file(path: PathLike, params: str = "total", source: str | None = None) -> pd.DataFrame:
@@ -184,7 +184,9 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a readable CSV file ({error})") from None
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty; write a header row {','.join(CSV_REQUIRED)} and one row per score") from None
+        raise ValueError(
+            f"{path} is empty; write a header row {','.join(CSV_REQUIRED)} and one row per score"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
@@ -197,7 +199,9 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     bad = ~(parameters > 0)
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise ValueError(f"{path}, line {row + 2}: parameters is {frame['parameters'].iloc[row]!r}; it must be positive")
+        raise ValueError(
+            f"{path}, line {row + 2}: parameters is {frame['parameters'].iloc[row]!r}; it must be positive"
+        )
     shots = _numeric_column(frame, "shots", path) if "shots" in frame.columns else pd.Series(math.nan, frame.index)
     fractional = shots.notna() & (shots != shots.round())
     if fractional.any():
@@ -246,7 +250,7 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
     ``model,params``, see :func:`mirage_metrics.results.load_params`) gives counts of
     the kind ``params`` names for models these do not cover.
     """
-    from mirage_metrics.results import load_params, read_aggregates
+    from mirage_metrics.results import lm_eval_metric_name, load_params, read_aggregates
 
     folder = Path(folder)
     _check_params(params)
@@ -269,7 +273,7 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
             "task": aggregates["task"],
             "subtask": "",
             "shots": pd.array([pd.NA] * len(aggregates), dtype="Int64"),
-            "metric": aggregates["metric"],
+            "metric": [lm_eval_metric_name(m, n) for m, n in zip(aggregates["metric"], aggregates["length"])],
             "value": aggregates["value"].astype(float),
         },
         columns=SCORE_COLUMNS,

@@ -67,35 +67,27 @@ def source_kind(folder) -> str:
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"source {folder} is not a folder; pass folders from mirage sweep, lm_eval, "
-                         "a vision study or mirage meta-analysis")
+        raise ValueError(
+            f"source {folder} is not a folder; pass folders from mirage sweep, lm_eval, "
+            "a vision study or mirage meta-analysis"
+        )
     if (folder / SAMPLES_FILE).is_file():
         return "vision"
     old_vision = folder / "results.csv"
     if old_vision.is_file() and "study" in pd.read_csv(old_vision, nrows=0).columns:
-        raise ValueError(f"source {folder} is a vision sweep from an older mirage-metrics, without per-sample "
-                         "values (samples.csv); run the same `mirage vision` command into a new --out")
+        raise ValueError(
+            f"source {folder} is a vision sweep from an older mirage-metrics, without per-sample "
+            "values (samples.csv); run the same `mirage vision` command into a new --out"
+        )
     if (folder / "by_metric.csv").is_file():
         return "meta_analysis"
     return "lm_eval"
 
 
-def _lm_eval_name(metric: str, length: float) -> str:
-    """The name lm-eval's results file gives a per-sample curve: the length before the filter.
-
-    >>> _lm_eval_name("exact_match", 3.0), _lm_eval_name("exact_match,flexible-extract", 3.0)
-    ('exact_match_L3', 'exact_match_L3,flexible-extract')
-    """
-    if pd.isna(length):
-        return metric
-    base, comma, filter_name = str(metric).partition(",")
-    return f"{base}_L{int(length)}{comma}{filter_name}"
-
-
-def _per_sample_keys(summary: pd.DataFrame) -> set[tuple[str, str, str, str]]:
-    """(family, model, task, lm-eval metric name) of every per-sample curve, ``exact_match_L3,filter`` style."""
-    names = [_lm_eval_name(m, n) for m, n in zip(summary["metric"], summary["length"])]
-    return set(zip(summary["family"], summary["model"], summary["task"], names))
+def _per_sample_keys(summary: pd.DataFrame) -> set[tuple]:
+    """(family, model, task, metric, length) of every per-sample curve; length -1 where not by length."""
+    lengths = summary["length"].astype(float).fillna(-1.0)
+    return set(zip(summary["family"], summary["model"], summary["task"], summary["metric"], lengths))
 
 
 def _aggregate_only(sources: list[Path], params, summary: pd.DataFrame) -> pd.DataFrame:
@@ -107,21 +99,35 @@ def _aggregate_only(sources: list[Path], params, summary: pd.DataFrame) -> pd.Da
 
     aggregates = read_aggregates(sources, params=params)
     known = _per_sample_keys(summary)
-    unknown = [key not in known for key in zip(aggregates["family"], aggregates["model"], aggregates["task"],
-                                                aggregates["metric"])]
+    keys = zip(
+        aggregates["family"],
+        aggregates["model"],
+        aggregates["task"],
+        aggregates["metric"],
+        aggregates["length"].fillna(-1.0),
+    )
+    unknown = [key not in known for key in keys]
     keep = np.asarray(unknown, dtype=bool) & aggregates["value"].notna().to_numpy()
     rows = aggregates[keep].rename(columns={"value": "mean"})
-    return rows.assign(length=float("nan"), n=pd.NA, ci_low=float("nan"), ci_high=float("nan"),
-                       interval="")[SUMMARY_COLUMNS]
+    return rows.assign(n=pd.NA, ci_low=float("nan"), ci_high=float("nan"), interval="")[SUMMARY_COLUMNS]
 
 
 def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.astype({"params": "int64", "length": "Int64", "n": "Int64"})
 
 
-def analyse_lm_eval(sources: list[Path], out: Path, *, vision: list[Path] = (), holdout_largest: int = 0,
-                    params=None, n_boot: int = 1000, seed: int = 0, workers: int | str = 1,
-                    progress: bool = False) -> list[Section]:
+def analyse_lm_eval(
+    sources: list[Path],
+    out: Path,
+    *,
+    vision: list[Path] = (),
+    holdout_largest: int = 0,
+    params=None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    workers: int | str = 1,
+    progress: bool = False,
+) -> list[Section]:
     """Read, summarise, score and fit lm-eval outputs and vision sweeps (``vision``: their folders, read by
     :func:`mirage_metrics.vision.samples.read_samples`); write the CSVs and plots to ``out``; return sections."""
     from mirage_metrics.report.figures import make_figures
@@ -175,8 +181,12 @@ def _report_files(folder: Path) -> set[str] | None:
             return None
     if not (folder / "report.html").is_file():
         return None
-    return {entry.name for entry in folder.iterdir() if entry.is_file() and (
-        entry.name in _OLDER_REPORT_FILES or entry.suffix == ".png" or entry.name.endswith(".tmp"))}
+    return {
+        entry.name
+        for entry in folder.iterdir()
+        if entry.is_file()
+        and (entry.name in _OLDER_REPORT_FILES or entry.suffix == ".png" or entry.name.endswith(".tmp"))
+    }
 
 
 def _check_out(out: Path) -> None:
@@ -200,7 +210,7 @@ def _remove_stale(out: Path) -> None:
     for kind in (_WORK, _OLD):
         prefix = f".{out.name}.{kind}-"
         for entry in out.parent.glob(f"{glob_escape(prefix)}*"):
-            pid = entry.name[len(prefix):].partition("-")[0]
+            pid = entry.name[len(prefix) :].partition("-")[0]
             if not pid.isdigit() or _alive(int(pid)):
                 continue
             if kind == _OLD and not out.exists():
@@ -222,8 +232,9 @@ def _alive(pid: int) -> bool:
 def _swap_in(work: Path, out: Path) -> None:
     """Put the finished report ``work`` in place of ``out`` (renames; the old report is then removed)."""
     _check_out(out)  # again: the user may have put files there while the report ran
-    (work / MARKER_FILE).write_text(json.dumps({"files": sorted(entry.name for entry in work.iterdir())}) + "\n",
-                                    encoding="utf-8")
+    (work / MARKER_FILE).write_text(
+        json.dumps({"files": sorted(entry.name for entry in work.iterdir())}) + "\n", encoding="utf-8"
+    )
     if not out.exists():
         os.rename(work, out)
         return
@@ -240,8 +251,17 @@ def _swap_in(work: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=None, n_boot: int = 1000,
-                 seed: int = 0, workers: int | str = 1, progress: bool = False) -> Path:
+def build_report(
+    sources: Iterable,
+    out,
+    *,
+    holdout_largest: int = 0,
+    params=None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    workers: int | str = 1,
+    progress: bool = False,
+) -> Path:
     """Write the report of ``sources`` into ``out`` (replacing an earlier report there as a whole) and return the
     path of ``report.html``.
 
@@ -258,8 +278,17 @@ def build_report(sources: Iterable, out, *, holdout_largest: int = 0, params=Non
     _remove_stale(out)
     work = new_beside(out, f"{_WORK}-{os.getpid()}", folder=True)
     try:
-        _write_report(folders, kinds, work, holdout_largest=holdout_largest, params=params, n_boot=n_boot,
-                      seed=seed, workers=workers, progress=progress)
+        _write_report(
+            folders,
+            kinds,
+            work,
+            holdout_largest=holdout_largest,
+            params=params,
+            n_boot=n_boot,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+        )
         _swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

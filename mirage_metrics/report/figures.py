@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mirage_metrics.html import Image
+from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
 from mirage_metrics.paths import file_stem
 from mirage_metrics.plots.scaling import (
     plot_all_metrics,
@@ -30,7 +31,6 @@ from mirage_metrics.plots.scaling import (
     plot_metrics_by_length,
 )
 from mirage_metrics.registry import is_discontinuous
-from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
 from mirage_metrics.summary import geometric_mean_probability
 
 __all__ = ["figure_name", "make_figures"]
@@ -68,30 +68,50 @@ def _task_figures(rows: pd.DataFrame, family: str, task: str, fit: MirageFit | N
     if not by_length.empty:
         curves = _fit_curves(by_length, task, fit)
         held_out = fit.held_out["params"] if curves is not None and not fit.held_out.empty else None
-        path = plot_by_length(by_length, curves, f"{task} ({family}): by target length",
-                              out / figure_name("fig3", family, task),
-                              held_out_from=None if held_out is None else float(held_out.min()))
-        caption = (f"{task} ({family}): exact match (top) and −token edit distance (bottom) by target length L, "
-                   "as in the paper's Fig 3.")
+        path = plot_by_length(
+            by_length,
+            curves,
+            f"{task} ({family}): by target length",
+            out / figure_name("fig3", family, task),
+            held_out_from=None if held_out is None else float(held_out.min()),
+        )
+        caption = (
+            f"{task} ({family}): exact match (top) and −token edit distance (bottom) by target length L, "
+            "as in the paper's Fig 3."
+        )
         if curves is not None:
-            caption += (f" Dashed: the mirage fit's p^L and L(1 − p) from the per-character loss of {fit.loss_task}, "
-                        "the expected values under temperature-1 sampling, which this task measures.")
+            caption += (
+                f" Dashed: the mirage fit's p^L and L(1 − p) from the per-character loss of {fit.loss_task}, "
+                "the expected values under temperature-1 sampling, which this task measures."
+            )
             if held_out is not None:
                 caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."
         images.append(Image(path, caption))
     others = rows[rows["length"].notna() & ~rows["metric"].isin(["exact_match", "token_edit_distance"])]
     if not others.empty:
-        path = plot_metrics_by_length(others, f"{task} ({family}): by length L",
-                                      out / figure_name("bylength", family, task))
-        images.append(Image(path, f"{task} ({family}): metrics by length L against parameters, with 95% intervals "
-                                  "(exact for 0/1 values)."))
+        path = plot_metrics_by_length(
+            others, f"{task} ({family}): by length L", out / figure_name("bylength", family, task)
+        )
+        images.append(
+            Image(
+                path,
+                f"{task} ({family}): metrics by length L against parameters, with 95% intervals "
+                "(exact for 0/1 values).",
+            )
+        )
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
-        path = plot_log_accuracy(accuracy, f"{task} ({family}): accuracy, log scale",
-                                 out / figure_name("fig4", family, task))
-        images.append(Image(path, f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
-                                  "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
-                                  "a triangle marks a measured 0 at its upper bound (the true rate is below it)."))
+        path = plot_log_accuracy(
+            accuracy, f"{task} ({family}): accuracy, log scale", out / figure_name("fig4", family, task)
+        )
+        images.append(
+            Image(
+                path,
+                f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
+                "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
+                "a triangle marks a measured 0 at its upper bound (the true rate is below it).",
+            )
+        )
     return images
 
 
@@ -99,22 +119,32 @@ def _probability_figure(summary: pd.DataFrame, family: str, task: str, out: Path
     stem_rows = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == task_stem(task))]
     greedy = stem_rows[stem_rows["metric"].isin(["exact_match", "greedy_match"]) & stem_rows["length"].isna()]
     probability = geometric_mean_probability(stem_rows[stem_rows["task"] == task])
-    path = plot_greedy_vs_probability(greedy, probability, f"{task_stem(task)} ({family}): greedy vs probability",
-                                      out / figure_name("probability", family, task))
-    return Image(path, f"{task_stem(task)} ({family}): greedy accuracy (left) beside exp(mean log p(target)), "
-                       "a measure of the same outputs without a resolution floor (right).")
+    path = plot_greedy_vs_probability(
+        greedy,
+        probability,
+        f"{task_stem(task)} ({family}): greedy vs probability",
+        out / figure_name("probability", family, task),
+    )
+    return Image(
+        path,
+        f"{task_stem(task)} ({family}): greedy accuracy (left) beside exp(mean log p(target)), "
+        "a measure of the same outputs without a resolution floor (right).",
+    )
 
 
-def make_figures(summary: pd.DataFrame, fits: list[MirageFit], out: Path, *,
-                 progress: bool = False) -> dict[tuple[str, str], list[Image]]:
+def make_figures(
+    summary: pd.DataFrame, fits: list[MirageFit], out: Path, *, progress: bool = False
+) -> dict[tuple[str, str], list[Image]]:
     """Draw every plot into ``out``; return the images per (family, task)."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     figures = {}
     groups = list(summary.groupby(["family", "task"], sort=True))
     names = {figure_name("all", family, task) for (family, task), _ in groups}
     if len(names) != len(groups):
-        raise ValueError("two (family, task) pairs of this report share plot file names (e.g. family 'a_b' with "
-                         "task 'c' and family 'a' with task 'b_c'); rename a family")
+        raise ValueError(
+            "two (family, task) pairs of this report share plot file names (e.g. family 'a_b' with "
+            "task 'c' and family 'a' with task 'b_c'); rename a family"
+        )
     for (family, task), rows in tqdm(groups, desc="plots", unit="task", disable=not progress):
         images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out)
         if (rows["metric"] == "target_log_prob").any():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mirage_metrics.html import Image, Paragraph, Section, Table
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
+from mirage_metrics.html import Image, Paragraph, Section, Table
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
+from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
 from mirage_metrics.summary import PER_CHAR_PROB
 
 __all__ = ["analysis_sections"]
@@ -33,16 +33,19 @@ def _emergence_table(rows: pd.DataFrame) -> Table:
     def interval(point, low, high):
         return f"{point:.3g}" if low == high else f"{point:.3g} [{low:.3g}, {high:.3g}]"
 
-    labelled = pd.DataFrame({
-        "metric": [curve_label(m, n) for m, n in zip(rows["metric"], rows["length"])],
-        "kind": rows["kind"],
-        "better": rows["direction"],
-        "trend": rows["trend"],
-        "sharpness": [interval(*v) for v in zip(rows["sharpness"], rows["sharpness_low"], rows["sharpness_high"])],
-        "emergence score": [interval(*v) for v in zip(rows["emergence_score"], rows["emergence_low"],
-                                                      rows["emergence_high"])],
-        "sizes": rows["n_sizes"],
-    })
+    labelled = pd.DataFrame(
+        {
+            "metric": [curve_label(m, n) for m, n in zip(rows["metric"], rows["length"])],
+            "kind": rows["kind"],
+            "better": rows["direction"],
+            "trend": rows["trend"],
+            "sharpness": [interval(*v) for v in zip(rows["sharpness"], rows["sharpness_low"], rows["sharpness_high"])],
+            "emergence score": [
+                interval(*v) for v in zip(rows["emergence_score"], rows["emergence_low"], rows["emergence_high"])
+            ],
+            "sizes": rows["n_sizes"],
+        }
+    )
     return Table.from_frame(labelled)
 
 
@@ -58,8 +61,15 @@ def _exact_answer_check(summary: pd.DataFrame, family: str, task: str) -> str:
     return prediction_sentence(observed, predicted[predicted["task"] == predicted["task"].min()])
 
 
-def _task_section(family: str, task: str, curves: pd.DataFrame, per_token: pd.DataFrame, fit: MirageFit | None,
-                  images: list[Image], check: str) -> Section:
+def _task_section(
+    family: str,
+    task: str,
+    curves: pd.DataFrame,
+    per_token: pd.DataFrame,
+    fit: MirageFit | None,
+    images: list[Image],
+    check: str,
+) -> Section:
     blocks = [Paragraph(" ".join(filter(None, [task_verdict(curves, per_token, fit), check])))]
     if not curves.empty:
         blocks.append(_emergence_table(curves))
@@ -73,8 +83,13 @@ def _per_token_curve(curves: pd.DataFrame, family: str, task: str) -> pd.DataFra
     return same[same["task"].map(task_stem) == task_stem(task)].sort_values("task").head(1)
 
 
-def analysis_sections(summary: pd.DataFrame, curves: pd.DataFrame, fits: list[MirageFit], fit_rows: pd.DataFrame,
-                      figures: dict[tuple[str, str], list[Image]]) -> list[Section]:
+def analysis_sections(
+    summary: pd.DataFrame,
+    curves: pd.DataFrame,
+    fits: list[MirageFit],
+    fit_rows: pd.DataFrame,
+    figures: dict[tuple[str, str], list[Image]],
+) -> list[Section]:
     """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     overview, task_sections = [], []
@@ -84,25 +99,34 @@ def analysis_sections(summary: pd.DataFrame, curves: pd.DataFrame, fits: list[Mi
         fit = fit_by_stem.get((family, task_stem(task)))
         overview.append((family, task, task_verdict(rows, per_token)))
         check = _exact_answer_check(summary, family, task)
-        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), []),
-                                           check))
+        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), []), check))
     sizes = summary.drop_duplicates(["family", "model"]).sort_values(["family", "params"])
     sections = [
-        Section("What this report shows", [
-            Paragraph(_INTRO),
-            Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
-            Table(["family", "task", "verdict"], overview),
-        ]),
+        Section(
+            "What this report shows",
+            [
+                Paragraph(_INTRO),
+                Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
+                Table(["family", "task", "verdict"], overview),
+            ],
+        ),
         Section("Tasks", task_sections),
     ]
     if not fit_rows.empty:
-        sections.append(Section("Mirage fit (fit.csv)", [
-            Paragraph("Per-character loss L_CE(N) = (N / c)^alpha fitted by least squares in log-log space; "
-                      "predictions p = exp(−L_CE), exact match p^L, token edit distance L(1 − p): what "
-                      "temperature-1 sampling gives, so held-out rows compare them with the _gen_t1 task (greedy "
-                      "accuracy is not p^L and is not compared). A fit whose loss rises or stays flat with size "
-                      "is flagged in the problem column and predicts nothing."),
-            Table.from_frame(fit_rows, float_format="{:.4g}"),
-        ]))
+        sections.append(
+            Section(
+                "Mirage fit (fit.csv)",
+                [
+                    Paragraph(
+                        "Per-character loss L_CE(N) = (N / c)^alpha fitted by least squares in log-log space; "
+                        "predictions p = exp(−L_CE), exact match p^L, token edit distance L(1 − p): what "
+                        "temperature-1 sampling gives, so held-out rows compare them with the _gen_t1 task (greedy "
+                        "accuracy is not p^L and is not compared). A fit whose loss rises or stays flat with size "
+                        "is flagged in the problem column and predicts nothing."
+                    ),
+                    Table.from_frame(fit_rows, float_format="{:.4g}"),
+                ],
+            )
+        )
     sections.append(Section("Per-model means (metrics.csv)", [Table.from_frame(summary)]))
     return sections

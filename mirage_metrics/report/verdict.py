@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
 from mirage_metrics.mirage_fit import MirageFit
+from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
 
 __all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "prediction_sentence", "task_verdict"]
 
@@ -59,7 +59,9 @@ def _describe(row) -> str:
     text = f"{curve_label(row.metric, row.length)} {row.trend}"
     if row.trend in ("too few sizes", "no clear change") or pd.isna(row.sharpness):
         return text
-    interval = "" if row.sharpness_low == row.sharpness_high else f" [{row.sharpness_low:.2g}, {row.sharpness_high:.2g}]"
+    interval = (
+        "" if row.sharpness_low == row.sharpness_high else f" [{row.sharpness_low:.2g}, {row.sharpness_high:.2g}]"
+    )
     where = f", {row.largest_step_from} → {row.largest_step_to}" if row.trend in ("jumps", "unclear") else ""
     return f"{text} (sharpness {row.sharpness:.2g}{interval}{where})"
 
@@ -71,18 +73,21 @@ def _listing(rows: pd.DataFrame) -> str:
 def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> str:
     jumps, rises = ("jump", "rise") if plural else ("jumps", "rises")
     if (evidence["trend"] == "jumps").any():
-        return (f"The {what} {jumps} too: the models really changed, so the jump is not only a property of the "
-                "metric.")
+        return f"The {what} {jumps} too: the models really changed, so the jump is not only a property of the metric."
     if (evidence["trend"] == "smooth").all():
-        return (f"The {what} {rises} smoothly while the all-or-nothing metric jumps: the jump is what the metric "
-                "makes of a steady improvement (the mirage).")
+        return (
+            f"The {what} {rises} smoothly while the all-or-nothing metric jumps: the jump is what the metric "
+            "makes of a steady improvement (the mirage)."
+        )
     return f"Whether the {what} {jumps} too cannot be told at this resolution (the sharpness interval is wide)."
 
 
 def _fit_sentence(fit: MirageFit) -> str:
     law = fit.law
-    sentence = (f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
-                f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}.")
+    sentence = (
+        f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
+        f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}."
+    )
     if fit.problem:
         return f"{sentence} Warning: {fit.problem}; its predictions are not shown."
     checks = fit.held_out.dropna(subset=["observed"])
@@ -112,9 +117,11 @@ def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
     inside = ((pairs["mean_predicted"] >= pairs["ci_low"]) & (pairs["mean_predicted"] <= pairs["ci_high"])).sum()
     gap = float((pairs["mean_predicted"] - pairs["mean"]).abs().max())
     task = predicted["task"].iloc[0] if "task" in predicted else "the _ll task"
-    return (f"Temperature-1 exact match against the probability of the exact answer (exact_answer_prob of {task}), "
-            f"which it estimates: inside the exact match's 95% interval at {inside} of {len(pairs)} sizes "
-            f"(largest gap {gap:.2g}).")
+    return (
+        f"Temperature-1 exact match against the probability of the exact answer (exact_answer_prob of {task}), "
+        f"which it estimates: inside the exact match's 95% interval at {inside} of {len(pairs)} sizes "
+        f"(largest gap {gap:.2g})."
+    )
 
 
 def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fit: MirageFit | None = None) -> str:
@@ -127,14 +134,20 @@ def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fi
     if curves.empty:
         text = "Fewer than two model sizes: nothing to compare across sizes."
     elif int(curves["n_sizes"].max()) < 3:
-        text = (f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
-                "no curve is judged (the scores are in the table).")
+        text = (
+            f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
+            "no curve is judged (the scores are in the table)."
+        )
     else:
         has_per_token = per_token is not None and not per_token.empty
         discontinuous, continuous = discontinuous_curves(curves), continuous_curves(curves)
         if has_per_token:  # listed once, as the per-character probability
-            continuous = continuous[~((continuous["task"] == per_token["task"].iloc[0])
-                                      & (continuous["metric"] == per_token["metric"].iloc[0]))]
+            continuous = continuous[
+                ~(
+                    (continuous["task"] == per_token["task"].iloc[0])
+                    & (continuous["metric"] == per_token["metric"].iloc[0])
+                )
+            ]
         parts = []
         if not discontinuous.empty:
             parts.append(f"All-or-nothing: {_listing(discontinuous)}.")
@@ -146,8 +159,7 @@ def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fi
         if discontinuous.empty:
             parts.append("No all-or-nothing metric on the full answer to judge.")
         elif jumping.empty:
-            parts.append("No all-or-nothing metric jumps (a jump needs its whole sharpness interval "
-                         f"≥ {SHARP:g}).")
+            parts.append(f"No all-or-nothing metric jumps (a jump needs its whole sharpness interval ≥ {SHARP:g}).")
         elif has_per_token:
             parts.append(_conclusion(per_token, "per-character probability", plural=False))
         elif not continuous.empty:
