@@ -25,7 +25,10 @@ from pathlib import Path
 
 from mirage_metrics.paths import tasks_path
 
-__all__ = ["check_tasks", "check_lm_eval_arguments", "check_model_location", "looks_like_folder"]
+__all__ = ["BACKENDS", "check_tasks", "check_lm_eval_arguments", "check_model_location", "looks_like_folder"]
+
+#: lm-eval model backends a sweep drives (`mirage sweep --backend`).
+BACKENDS = ("hf", "vllm")
 
 # lm-eval options a sweep sets itself, by argparse destination -> what to pass to `mirage sweep` instead.
 SWEEP_OWNED = {

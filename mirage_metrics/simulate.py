@@ -13,11 +13,20 @@ p = 0.092, 0.289, 0.579, 0.899.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from mirage_metrics.constants import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
-from mirage_metrics.mirage_fit import PowerLaw, mirage_predictions
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The defaults of simulate() and of `mirage simulate --help`; pandas and the fit are imported where they are used,
+# so that reading these stays light.
+DEFAULT_C = 2e9
+DEFAULT_ALPHA = -0.5
+#: The GPT-3 API model sizes (ada, babbage, curie, davinci).
+DEFAULT_SIZES = (3.5e8, 1.3e9, 6.7e9, 1.75e11)
+DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
 
 __all__ = [
     "DEFAULT_C",
@@ -50,6 +59,8 @@ def simulate(
     sizes = np.asarray(sizes, dtype=float).ravel()
     if sizes.size == 0 or not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
         raise ValueError(f"sizes={sizes.tolist()} must be positive parameter counts, e.g. 3.5e8,1.3e9")
+    from mirage_metrics.mirage_fit import PowerLaw, mirage_predictions
+
     lengths = [int(n) for n in lengths]
     table = mirage_predictions(PowerLaw(c, alpha).loss(sizes), lengths)
     table.insert(0, "params", np.repeat(sizes, len(lengths)))

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Iterator
 
 from mirage_metrics import preflight
-from mirage_metrics.constants import BACKENDS
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.results import MODEL_FILE
@@ -75,8 +74,10 @@ class SweepOptions:
     def __post_init__(self) -> None:
         if not self.tasks or not self.tasks.strip(","):
             raise ValueError("tasks is empty; pass lm-eval task names, e.g. --tasks mirage_arith_2dm_gen")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend={self.backend!r} is not supported; choose one of {', '.join(BACKENDS)}")
+        if self.backend not in preflight.BACKENDS:
+            raise ValueError(
+                f"backend={self.backend!r} is not supported; choose one of {', '.join(preflight.BACKENDS)}"
+            )
         if self.include_path is not None and not Path(self.include_path).is_dir():
             raise ValueError(f"include_path={self.include_path!r} is not a folder; pass a folder of task YAMLs")
 

@@ -1,7 +1,8 @@
 """`mirage --help` stays fast: building the parser imports no heavy library, and lists every command.
 
-Command modules keep ``register()`` to argparse and plain constants
-(:mod:`mirage_metrics.constants`) and import torch, pandas, matplotlib, lm_eval, ...
+Command modules keep ``register()`` to argparse and defaults read from light modules
+(``mirage_metrics.simulate``, ``mirage_metrics.meta.defaults``, ``mirage_metrics.preflight``,
+``mirage_metrics.vision.defaults``) and import torch, pandas, matplotlib, lm_eval, ...
 inside the functions that run a command. These are checks of what gets imported, not
 timings.
 """

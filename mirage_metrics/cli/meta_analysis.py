@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 # pandas and matplotlib load in run(), not for `mirage --help`.
-from mirage_metrics.constants import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD, PARAMETER_KINDS
+from mirage_metrics.meta.defaults import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD, PARAMETER_KINDS
 
 
 def _min_sizes(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mirage_metrics.constants import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
+from mirage_metrics.simulate import DEFAULT_ALPHA, DEFAULT_C, DEFAULT_LENGTHS, DEFAULT_SIZES
 
 
 def parse_sizes(text: str) -> list[float]:

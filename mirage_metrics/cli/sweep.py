@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 # pandas, yaml and the sweep machinery load in run(), not for `mirage --help`.
-from mirage_metrics.constants import BACKENDS
+from mirage_metrics.preflight import BACKENDS
 
 if TYPE_CHECKING:
     from mirage_metrics.sweep import SweepOptions

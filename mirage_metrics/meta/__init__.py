@@ -11,69 +11,66 @@
 - :mod:`~mirage_metrics.meta.page`: the output folder's file names and its HTML section
   (:func:`meta_section`, also what ``mirage report`` shows for such a folder).
 
-The plots are in :mod:`mirage_metrics.plots.meta`.
+The defaults (threshold, minimum number of sizes, parameter kinds) are in
+:mod:`~mirage_metrics.meta.defaults`, which imports nothing; the plots are in
+:mod:`mirage_metrics.plots.meta`. The names below load their module on first use, so that
+``mirage meta-analysis --help`` reads the defaults without importing pandas.
 """
 
-from mirage_metrics.meta.analysis import (
-    BY_METRIC_COLUMNS,
-    CURVE_COLUMNS,
-    DEFAULT_MIN_SIZES,
-    DEFAULT_THRESHOLD,
-    SCORE_TABLE_COLUMNS,
-    emergence_scores,
-    largest_possible_score,
-    ranked_curves,
-    summarize_by_metric,
-    summary_curves,
-    threshold_warnings,
-)
-from mirage_metrics.meta.page import (
-    BY_METRIC_FILE,
-    DISTRIBUTION_PLOT,
-    PAGE_FILE,
-    SCORES_FILE,
-    SETTINGS_FILE,
-    SHARE_PLOT,
-    TOP_CURVES,
-    meta_section,
-    read_outputs,
-)
-from mirage_metrics.meta.sources import (
-    PARAMETER_KINDS,
-    SCORE_COLUMNS,
-    read_bigbench_file,
-    read_bigbench_folder,
-    read_lm_eval_folder,
-    read_sources,
-    read_tidy_csv,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BY_METRIC_COLUMNS",
-    "BY_METRIC_FILE",
-    "CURVE_COLUMNS",
-    "DEFAULT_MIN_SIZES",
-    "DEFAULT_THRESHOLD",
-    "DISTRIBUTION_PLOT",
-    "PAGE_FILE",
-    "PARAMETER_KINDS",
-    "SCORES_FILE",
-    "SCORE_COLUMNS",
-    "SCORE_TABLE_COLUMNS",
-    "SETTINGS_FILE",
-    "SHARE_PLOT",
-    "TOP_CURVES",
-    "emergence_scores",
-    "largest_possible_score",
-    "meta_section",
-    "ranked_curves",
-    "read_bigbench_file",
-    "read_bigbench_folder",
-    "read_lm_eval_folder",
-    "read_outputs",
-    "read_sources",
-    "read_tidy_csv",
-    "summarize_by_metric",
-    "summary_curves",
-    "threshold_warnings",
-]
+import importlib
+
+_MODULE_OF = {
+    **dict.fromkeys(("DEFAULT_MIN_SIZES", "DEFAULT_THRESHOLD", "PARAMETER_KINDS"), "defaults"),
+    **dict.fromkeys(
+        (
+            "BY_METRIC_COLUMNS",
+            "CURVE_COLUMNS",
+            "SCORE_TABLE_COLUMNS",
+            "emergence_scores",
+            "largest_possible_score",
+            "ranked_curves",
+            "summarize_by_metric",
+            "summary_curves",
+            "threshold_warnings",
+        ),
+        "analysis",
+    ),
+    **dict.fromkeys(
+        (
+            "BY_METRIC_FILE",
+            "DISTRIBUTION_PLOT",
+            "PAGE_FILE",
+            "SCORES_FILE",
+            "SETTINGS_FILE",
+            "SHARE_PLOT",
+            "TOP_CURVES",
+            "meta_section",
+            "read_outputs",
+        ),
+        "page",
+    ),
+    **dict.fromkeys(
+        (
+            "SCORE_COLUMNS",
+            "read_bigbench_file",
+            "read_bigbench_folder",
+            "read_lm_eval_folder",
+            "read_sources",
+            "read_tidy_csv",
+        ),
+        "sources",
+    ),
+}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

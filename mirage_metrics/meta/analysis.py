@@ -46,7 +46,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mirage_metrics import registry
-from mirage_metrics.constants import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
+from mirage_metrics.meta.defaults import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
 from mirage_metrics.meta.sources import SCORE_COLUMNS
 from mirage_metrics.metrics import emergence_score, jump_sharpness
 

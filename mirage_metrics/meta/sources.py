@@ -35,7 +35,7 @@ from typing import Iterable, Union
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mirage_metrics.constants import PARAMETER_KINDS
+from mirage_metrics.meta.defaults import PARAMETER_KINDS
 
 __all__ = [
     "SCORE_COLUMNS",

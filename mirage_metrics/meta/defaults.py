@@ -1,25 +1,12 @@
-"""Plain constants that the ``mirage`` command line needs to build its parsers.
+"""The meta-analysis' defaults, written once: :mod:`~mirage_metrics.meta.analysis`, :mod:`~mirage_metrics.meta.sources`
+and ``mirage meta-analysis --help`` read them here.
 
-They live here, in a module that imports nothing heavy (no torch, matplotlib,
-pandas, lm_eval or evaluate), so that ``mirage --help`` stays fast; the modules
-that use them (:mod:`mirage_metrics.simulate`, :mod:`mirage_metrics.meta.analysis`,
-:mod:`mirage_metrics.meta.sources`, :mod:`mirage_metrics.sweep`) import and re-export them.
-The vision studies keep theirs in :mod:`mirage_metrics.vision.defaults`.
+This module imports nothing, so ``mirage --help`` stays fast.
 
->>> DEFAULT_SIZES
-(350000000.0, 1300000000.0, 6700000000.0, 175000000000.0)
+>>> DEFAULT_THRESHOLD, DEFAULT_MIN_SIZES
+(10.0, 3)
 """
 
-from __future__ import annotations
-
-# --- mirage simulate (mirage_metrics.simulate) ---
-DEFAULT_C = 2e9
-DEFAULT_ALPHA = -0.5
-#: The GPT-3 API model sizes (ada, babbage, curie, davinci).
-DEFAULT_SIZES = (3.5e8, 1.3e9, 6.7e9, 1.75e11)
-DEFAULT_LENGTHS = (1, 2, 3, 4, 5)
-
-# --- mirage meta-analysis (mirage_metrics.meta.analysis, mirage_metrics.meta.sources) ---
 # A curve that climbs by equal steps across n sizes scores exactly n − 1: 9 on Pythia's
 # ten sizes, 3 on GPT-2's four. On the paper's mirage model (p = exp(−(N/2e9)^−0.5),
 # docs/design.md) over the ten Pythia sizes, the continuous metrics (token edit distance,
@@ -35,6 +22,3 @@ DEFAULT_THRESHOLD = 10.0
 DEFAULT_MIN_SIZES = 3
 # --params choice → key of the BIG-bench "model" record.
 PARAMETER_KINDS = {"total": "total_params", "non-embedding": "non_embedding_params"}
-
-# --- mirage sweep (mirage_metrics.sweep) ---
-BACKENDS = ("hf", "vllm")
