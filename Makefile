@@ -31,9 +31,10 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q --durations=25
 
-# Everything but the end-to-end runs marked slow (demo, wheel builds, vision sweeps, real lm_eval runs).
+# Everything but the end-to-end runs marked slow (demo, wheel builds, vision sweeps, real lm_eval runs), one
+# pytest-xdist worker per CPU core.
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n auto
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py

@@ -22,13 +22,15 @@ from mirage_metrics.report.build import MARKER_FILE
 from mirage_metrics.results import ResultsWarning
 
 
-def _source(root, sizes=SIZES, family="toy"):
+def _source(root, sizes=SIZES, family="toy", tasks=None):
+    """lm-eval folders of ``sizes``: every task of ``model_samples``, or only ``tasks``."""
     for i, size in enumerate(sizes):
+        samples = model_samples(i, size)
         write_lm_eval_run(
             root / family / f"m{i}",
             f"/ckpt/m{i}",
             None,
-            model_samples(i, size),
+            {task: samples[task] for task in tasks or samples},
             model_json={"family": family, "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)},
         )
     return root
@@ -36,7 +38,8 @@ def _source(root, sizes=SIZES, family="toy"):
 
 @pytest.fixture(scope="module")
 def two_models(tmp_path_factory):
-    return _source(tmp_path_factory.mktemp("two"), SIZES[:2])
+    """Two sizes of one task: what the tests of the output folder need, and a report that builds in seconds."""
+    return _source(tmp_path_factory.mktemp("two"), SIZES[:2], tasks=["mirage_arith_2dm_gen"])
 
 
 def _snapshot(folder):
