@@ -53,6 +53,7 @@ __all__ = [
     "size_learning_rate",
     "train_toy_model",
     "default_workers",
+    "SHIPPED_DIR",
     "build_family",
     "family_yaml",
 ]
@@ -354,6 +355,19 @@ def _train(
 
 
 TRAINING_FILE = "toy_training.json"
+WEIGHTS_FILE = "model.safetensors"
+#: Checkpoints that ship with the package, one folder per size, each exactly as :func:`build_family` saved it.
+SHIPPED_DIR = Path(__file__).resolve().parent / "toy_checkpoints"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _recipe(size: ToySize, plan: TrainingPlan) -> dict:
@@ -391,16 +405,41 @@ def _train_and_save(
         "device": device,
         "torch": torch.__version__,
     }
-    folder = models_dir / size.name
     work = models_dir / f".{size.name}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     model.save_pretrained(work)
     tokenizer.save_pretrained(work)
+    summary["sha256"] = _sha256(work / WEIGHTS_FILE)
     record = {"recipe": _recipe(size, plan), "summary": summary}
     (work / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+    _swap_in(work, models_dir / size.name)
+    return summary
+
+
+def _swap_in(work: Path, folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)
-    return summary
+
+
+def _shipped(folder: Path, recipe: dict) -> dict | None:
+    """The training record of a shipped checkpoint trained with ``recipe``, after checking its weights' sha256."""
+    record = _cached(folder, recipe)
+    if record is None:
+        return None
+    if _sha256(folder / WEIGHTS_FILE) != record["summary"].get("sha256"):
+        raise ValueError(
+            f"{folder / WEIGHTS_FILE} does not match the sha256 in its {TRAINING_FILE}; reinstall mirage-metrics "
+            "or train the family from scratch with `mirage demo --retrain`"
+        )
+    return record
+
+
+def _copy_shipped(folder: Path, models_dir: Path) -> None:
+    """Copy a shipped checkpoint folder into ``models_dir`` (through a temporary folder renamed into place)."""
+    work = models_dir / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(folder, work)
+    _swap_in(work, models_dir / folder.name)
 
 
 def default_workers(device: str) -> int:
@@ -419,14 +458,20 @@ def build_family(
     device: str = "cpu",
     progress: bool = True,
     workers: int = 1,
+    shipped_dir: Path | None = SHIPPED_DIR,
+    retrain: bool = False,
 ) -> list[dict]:
-    """Train (or reuse from ``models_dir``) every size; one record per size, in the order of ``sizes``.
+    """Train (or reuse) every size into ``models_dir``; one record per size, in the order of ``sizes``.
 
-    A record has ``name``, ``path``, ``params``, ``final_loss``, ``train_seconds`` and
-    ``trained`` (False when a cached checkpoint with the same recipe was reused).
-    With ``workers`` > 1 the models train in that many processes at once, largest
-    first; every model is seeded, so the checkpoints do not depend on ``workers``.
-    An interrupted run never leaves a half-written model behind.
+    A size is reused when ``models_dir`` already holds its checkpoint trained with the
+    same recipe (``source`` "cached"), copied from ``shipped_dir`` when that holds one
+    (``source`` "shipped": the package's own checkpoints, produced by this function with
+    the same recipe; their sha256 is checked), and trained otherwise ("trained");
+    ``retrain`` trains every size from scratch. A record has ``name``, ``path``,
+    ``params``, ``final_loss``, ``train_seconds``, ``sha256`` (of the weights) and
+    ``source``. With ``workers`` > 1 the models train in that many processes at once,
+    largest first; every model is seeded, so the checkpoints do not depend on
+    ``workers``. An interrupted run never leaves a half-written model behind.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -441,16 +486,21 @@ def build_family(
     models_dir.mkdir(parents=True, exist_ok=True)
     summaries, todo = {}, []
     for size in sizes:
-        cached = _cached(models_dir / size.name, _recipe(size, plan))
+        recipe = _recipe(size, plan)
+        cached = None if retrain else _cached(models_dir / size.name, recipe)
+        shipped = None if retrain or cached or shipped_dir is None else _shipped(Path(shipped_dir) / size.name, recipe)
         if cached is not None:
-            summaries[size.name] = {**cached["summary"], "trained": False}
+            summaries[size.name] = {**cached["summary"], "source": "cached"}
+        elif shipped is not None:
+            _copy_shipped(Path(shipped_dir) / size.name, models_dir)
+            summaries[size.name] = {**shipped["summary"], "source": "shipped"}
         else:
             todo.append(size)
     todo.sort(key=lambda size: size.steps * size.n_layer * size.n_embd**2, reverse=True)  # longest first
     bar = tqdm(total=len(todo), desc="train demo family", unit="model", disable=not (progress and todo))
     if workers == 1 or len(todo) < 2:
         for size in todo:
-            summaries[size.name] = {**_train_and_save(size, plan, models_dir, device, progress, 1), "trained": True}
+            summaries[size.name] = {**_train_and_save(size, plan, models_dir, device, progress, 1), "source": "trained"}
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
@@ -460,7 +510,7 @@ def build_family(
                 for index, size in enumerate(todo)
             }
             for job in as_completed(jobs):
-                summaries[jobs[job].name] = {**job.result(), "trained": True}
+                summaries[jobs[job].name] = {**job.result(), "source": "trained"}
                 bar.update()
     bar.close()
     return [{**summaries[size.name], "path": str((models_dir / size.name).resolve())} for size in sizes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from dataclasses import replace
@@ -80,15 +81,77 @@ def test_training_is_seeded_and_reproducible():
 
 
 def test_build_family_caches_by_recipe(tmp_path):
-    first = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False)
-    assert first[0]["trained"] and first[0]["params"] > 0
+    first = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    assert first[0]["source"] == "trained" and first[0]["params"] > 0
     weights = tmp_path / TINY.name / "model.safetensors"
+    assert first[0]["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     stamp = weights.stat().st_mtime_ns
-    again = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False)
-    assert not again[0]["trained"] and weights.stat().st_mtime_ns == stamp
-    changed = toy.build_family(tmp_path, [replace(TINY, steps=4)], TINY_PLAN, progress=False)
-    assert changed[0]["trained"]
+    again = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    assert again[0]["source"] == "cached" and weights.stat().st_mtime_ns == stamp
+    changed = toy.build_family(tmp_path, [replace(TINY, steps=4)], TINY_PLAN, progress=False, shipped_dir=None)
+    assert changed[0]["source"] == "trained"
     assert [p.name for p in tmp_path.iterdir()] == [TINY.name]  # no temporary folders left behind
+
+
+def test_shipped_checkpoints_are_copied_checked_and_retrained_on_request(tmp_path):
+    shipped = tmp_path / "shipped"
+    toy.build_family(shipped, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    models = tmp_path / "models"
+    (record,) = toy.build_family(models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
+    assert record["source"] == "shipped" and record["path"] == str((models / TINY.name).resolve())
+    assert sorted(p.name for p in (models / TINY.name).iterdir()) == sorted(
+        p.name for p in (shipped / TINY.name).iterdir()
+    )
+    assert (models / TINY.name / "model.safetensors").read_bytes() == (
+        shipped / TINY.name / "model.safetensors"
+    ).read_bytes()
+    other_recipe = toy.build_family(
+        tmp_path / "m2", [replace(TINY, steps=4)], TINY_PLAN, progress=False, shipped_dir=shipped
+    )
+    assert other_recipe[0]["source"] == "trained"  # a shipped checkpoint of another recipe is not used
+    (retrained,) = toy.build_family(models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped, retrain=True)
+    assert retrained["source"] == "trained" and retrained["sha256"] == record["sha256"]  # seeded: the same bits
+    with open(shipped / TINY.name / "model.safetensors", "r+b") as handle:
+        handle.seek(-4, 2)
+        handle.write(b"\0\0\0\1")
+    with pytest.raises(ValueError, match="does not match the sha256 .* `mirage demo --retrain`"):
+        toy.build_family(tmp_path / "m3", [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
+
+
+def _shipped_records() -> dict[str, dict]:
+    records = {}
+    for folder in sorted(toy.SHIPPED_DIR.iterdir()):
+        record = json.loads((folder / toy.TRAINING_FILE).read_text())
+        records[folder.name] = record
+    return records
+
+
+def test_every_shipped_checkpoint_is_a_size_of_the_demo_recipes_with_its_hash():
+    recipes = {
+        size.name: toy._recipe(size, plan)
+        for sizes, plan in ((toy.DEMO_SIZES, toy.TrainingPlan()), (toy.QUICK_SIZES, toy.QUICK_PLAN))
+        for size in sizes
+    }
+    records = _shipped_records()
+    assert set(records) == set(recipes)  # nothing stale ships, nothing is missing
+    for name, record in records.items():
+        assert record["recipe"] == recipes[name], name
+        weights = toy.SHIPPED_DIR / name / "model.safetensors"
+        assert hashlib.sha256(weights.read_bytes()).hexdigest() == record["summary"]["sha256"], name
+    total = sum(path.stat().st_size for path in toy.SHIPPED_DIR.rglob("*") if path.is_file())
+    assert total <= 20 * 2**20
+
+
+def test_the_recipe_reproduces_the_shipped_quick_checkpoints(tmp_path):
+    from safetensors.torch import load_file
+
+    records = toy.build_family(tmp_path, toy.QUICK_SIZES, toy.QUICK_PLAN, progress=False, retrain=True)
+    for record in records:
+        shipped = load_file(toy.SHIPPED_DIR / record["name"] / "model.safetensors")
+        trained = load_file(Path(record["path"]) / "model.safetensors")
+        assert shipped.keys() == trained.keys()
+        for key, tensor in shipped.items():  # bit for bit on the machine that made them; CPUs may round differently
+            torch.testing.assert_close(trained[key], tensor, rtol=1e-5, atol=1e-6, msg=key)
 
 
 def _demo(out: Path) -> subprocess.CompletedProcess:
@@ -135,7 +198,7 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
 
     stamps = {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
     second = _demo(out)
-    assert first.stdout.count("params  trained") == len(names)
+    assert first.stdout.count("params  shipped") == len(names)  # the package's quick checkpoints
     assert second.stdout.count("params  cached") == len(names)
     assert "0 done, 2 skipped, 0 failed" in second.stdout
     assert stamps == {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}

@@ -14,7 +14,8 @@ from pathlib import Path
 
 EPILOG = """\
 examples:
-  mirage demo                         # trains 8 sizes the first time (minutes on a CPU), seconds when cached
+  mirage demo                         # evaluates the 8 shipped checkpoints (minutes on a CPU), seconds when cached
+  mirage demo --retrain               # trains the 8 sizes from scratch first (the recipe that made them)
   mirage demo --quick --out /tmp/demo # 2 sizes, fewer steps and problems: a smoke test
   mirage demo --device cuda           # train and evaluate on a GPU"""
 
@@ -35,6 +36,12 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo"), help="output folder (default: demo/)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default: CUDA when available)")
     parser.add_argument("--quick", action="store_true", help="2 sizes, fewer training steps and test problems")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train every size from scratch instead of using the checkpoints that ship with the package "
+        "(or cached ones in --out); the recipe is seeded, so on the same device it reproduces them",
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="test problems per task (default: 500, or 50 with --quick)"
     )
@@ -124,15 +131,23 @@ def run(args) -> int:
     runs, report = out / "runs", out / "report"
     started = time.monotonic()
 
-    _stage(f"1/3 training the {family_name} family on {device} into {out / 'models'} (cached checkpoints are reused)")
-    records = toy.build_family(out / "models", sizes, plan, device=device, workers=toy.default_workers(device))
+    _stage(
+        f"1/3 the {family_name} family into {out / 'models'}: "
+        + (
+            f"training every size on {device}"
+            if args.retrain
+            else f"shipped or cached checkpoints, else trained on {device}"
+        )
+    )
+    records = toy.build_family(
+        out / "models", sizes, plan, device=device, workers=toy.default_workers(device), retrain=args.retrain
+    )
     for record in records:
-        state = "trained" if record["trained"] else "cached"
         print(
-            f"  {record['name']:<14} {record['params']:>9,} params  {state}  "
+            f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
             f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
         )
-        if record["trained"]:  # a retrained model's old evaluation is stale
+        if record["source"] != "cached":  # a new checkpoint's old evaluation is stale
             shutil.rmtree(runs / family_name / record["name"], ignore_errors=True)
     write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
 
