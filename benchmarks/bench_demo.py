@@ -1,12 +1,14 @@
-"""Wall-clock time of ``mirage demo``: the first run (training, sweep, report) and a second, cached run.
+"""Wall-clock time of ``mirage demo``: the first run (checkpoints, sweep, report) and a second, cached run.
 
 Runs ``mirage demo --out OUT`` twice in subprocesses, as ``make demo`` does (venv in
 place), and prints each run's seconds, the stage lines of its output, the number of
 CPU cores and the load average before and after (other work on the machine slows
 every stage; quote the load with the times). ``OUT`` must not exist, so that the
-first run really trains. Run::
+first run starts from nothing: it copies the shipped checkpoints, or with
+``--retrain`` trains every size from scratch. Run::
 
     .venv/bin/python benchmarks/bench_demo.py --out /tmp/bench-demo            # the default demo
+    .venv/bin/python benchmarks/bench_demo.py --out /tmp/bench-demo --retrain  # training the family first
     .venv/bin/python benchmarks/bench_demo.py --out /tmp/bench-demo --quick    # the smoke-test family
 """
 
@@ -20,11 +22,11 @@ import time
 from pathlib import Path
 
 
-def timed_demo(out: Path, quick: bool, device: str) -> tuple[float, str]:
-    """Seconds and stdout of one ``mirage demo`` run."""
-    command = [sys.executable, "-m", "mirage_metrics.cli", "demo", "--out", str(out), "--device", device]
+def timed_demo(out: Path, options: list[str], device: str) -> tuple[float, str]:
+    """Seconds and stdout of one ``mirage demo`` run with ``options``."""
+    command = [sys.executable, "-m", "mirage_metrics.cli", "demo", "--out", str(out), "--device", device, *options]
     started = time.monotonic()
-    result = subprocess.run(command + (["--quick"] if quick else []), capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"mirage demo failed ({result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -35,13 +37,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="a folder that does not exist yet")
     parser.add_argument("--quick", action="store_true", help="time `mirage demo --quick` instead")
+    parser.add_argument("--retrain", action="store_true", help="the first run trains every size (`--retrain`)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
     if args.out.exists():
-        raise SystemExit(f"--out {args.out} exists; pass a new folder so that the first run trains from scratch")
+        raise SystemExit(f"--out {args.out} exists; pass a new folder so that the first run starts from nothing")
     print(f"{os.cpu_count()} CPU cores; load average before: {os.getloadavg()}", flush=True)
-    for label in ("first run", "cached run"):
-        seconds, stdout = timed_demo(args.out, args.quick, args.device)
+    quick = ["--quick"] if args.quick else []
+    for label, options in (("first run", quick + (["--retrain"] if args.retrain else [])), ("cached run", quick)):
+        seconds, stdout = timed_demo(args.out, options, args.device)
         lines = [line for line in stdout.splitlines() if line.startswith(("  ", "sweep ", "Demo finished"))]
         print(f"\n{label}: {seconds:.0f} s (load average after: {os.getloadavg()})", flush=True)
         print("\n".join(lines), flush=True)
