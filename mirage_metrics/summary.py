@@ -36,6 +36,8 @@ __all__ = [
     "with_per_char_loss",
     "summarise_with_resamples",
     "summarise",
+    "first_problems",
+    "summarise_first_problems",
     "geometric_mean_probability",
 ]
 
@@ -195,6 +197,46 @@ def summarise_with_resamples(
     summary["length"] = summary["length"].where(summary["length"] >= 0)
     summary["params"] = summary["params"].astype(float)
     return summary.sort_values(["family", "task", "metric", "length", "params", "model"], ignore_index=True), resamples
+
+
+def first_problems(n: int) -> int | None:
+    """How many problems the resolution view re-scores a task of ``n`` on: the first tenth, from 100 problems up.
+
+    >>> first_problems(500), first_problems(10_000), first_problems(99)
+    (50, 1000, None)
+    """
+    return int(n) // 10 if n >= 100 else None
+
+
+def summarise_first_problems(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The all-or-nothing metrics of ``table`` (its 0/1 groups) scored on each task's first problems only.
+
+    lm-eval's ``--limit k`` evaluates the first k documents, so for deterministic
+    (greedy) outputs this is exactly what a run of :func:`first_problems` of the
+    task's problems would have measured: the paper's Fig 4 point that a small test
+    set reads 0 where a larger one resolves a small rate. Columns are those of
+    :func:`summarise` (Clopper–Pearson intervals) plus ``first_problems``; tasks
+    with fewer than 100 problems are left out.
+
+    >>> table = pd.DataFrame({"family": "f", "model": "a", "params": 1.0, "task": "t", "metric": "exact_match",
+    ...     "length": np.nan, "sample_id": range(200), "value": [0.0] * 190 + [1.0] * 10})
+    >>> summarise_first_problems(table)[["n", "mean", "ci_high", "first_problems"]].round(3).to_dict("records")
+    [{'n': 20, 'mean': 0.0, 'ci_high': 0.168, 'first_problems': 20}]
+    """
+    from mirage_metrics.registry import is_discontinuous
+
+    check_table(table, GROUP_COLUMNS + ["sample_id", "value"], "table")
+    metrics = table["metric"].astype(str)
+    rows = table[metrics.map({name: is_discontinuous(name) for name in metrics.unique()}).to_numpy(bool)]
+    limits = {task: first_problems(ids.max() + 1) for task, ids in rows.groupby("task", observed=True)["sample_id"]}
+    limits = {task: limit for task, limit in limits.items() if limit is not None}
+    if not limits:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS + ["first_problems"])
+    limit = rows["task"].astype(str).map(limits)
+    rows = rows[(rows["sample_id"] < limit).to_numpy()]
+    summary = summarise(rows.astype({"task": str}), n_boot=1, confidence=confidence)
+    summary = summary[summary["interval"] == BINOMIAL]  # groups whose values are all 0 or 1
+    return summary.assign(first_problems=summary["task"].map(limits).astype(int)).reset_index(drop=True)
 
 
 def summarise(

@@ -279,3 +279,25 @@ def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves(
     )
     added = _aggregate_only([tmp_path], None, summary)
     assert added[["metric", "mean"]].values.tolist() == [["bigbench_brier_score", 0.25]]
+
+
+def test_fig4_shows_the_first_problems_beside_all_of_them(tmp_path):
+    # 200 problems per model: the first 20 (what --limit 20 would score) hold no correct answer for the small model,
+    # all 200 hold 6; the page's Fig 4 says so and the plot is drawn.
+    for index, (size, hits) in enumerate(((1e8, [150, 160, 170, 180, 190, 199]), (1e9, list(range(0, 200, 2))))):
+        exact = [1.0 if i in hits else 0.0 for i in range(200)]
+        model = {"family": "toy", "model": f"m{index}", "path": f"/ckpt/m{index}", "params": int(size)}
+        samples = {"mirage_arith_2dm_gen": {"exact_match": exact, "token_edit_distance": [1.0 - v for v in exact]}}
+        write_lm_eval_run(tmp_path / "runs" / f"m{index}", f"/ckpt/m{index}", None, samples, model_json=model)
+    from mirage_metrics.results import read_results
+    from mirage_metrics.summary import summarise_first_problems
+
+    first = summarise_first_problems(read_results(tmp_path / "runs"))
+    assert first[["model", "metric", "n", "mean", "first_problems"]].values.tolist() == [
+        ["m0", "exact_match", 20, 0.0, 20],
+        ["m1", "exact_match", 20, 0.5, 20],
+    ]  # token edit distance is not all-or-nothing: left out
+    assert first["ci_high"].iloc[0] == pytest.approx(0.1684, abs=1e-4)  # 0 of 20: below 3.7/20 or so
+    page = build_report([tmp_path / "runs"], tmp_path / "report", n_boot=20).read_text()
+    assert "scored on the first 20 problems only" in page and "--limit 20" in page
+    assert (tmp_path / "report" / "fig4_toy_mirage_arith_2dm_gen.png").is_file()

@@ -246,8 +246,9 @@ def test_a_one_model_report_has_labelled_ticks_and_y_axes(tmp_path, monkeypatch)
             assert low < 1e8 < high
             assert labels or not axes.get_xlabel()  # labelled ticks (a panel sharing the one below has none)
             legend = axes.get_legend()
-            if legend is not None:
-                assert axes.bbox.contains(*legend.get_window_extent().p0)  # inside the axes
+            if legend is not None:  # inside the axes, or beside them (Fig 4), never cut off by the figure's edge
+                box = legend.get_window_extent()
+                assert figure.bbox.contains(*box.p0) and figure.bbox.contains(*box.p1)
     panels = {axes.get_title(): axes.get_ylabel() for figure in drawn for axes in figure.axes}
     assert panels["token_edit_distance"] == "token edit distance (lower is better)"
     assert panels["per_char_loss"].endswith("(lower is better)") and "lower" not in panels["per_char_prob"]

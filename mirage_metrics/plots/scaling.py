@@ -23,13 +23,13 @@ __all__ = [
 ]
 
 
-def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=None, marker: str = "o"):
+def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=None, marker: str = "o", **style):
     rows = rows.sort_values("params")
     mean = sign * rows["mean"].to_numpy(float)
     bounds = np.sort(sign * rows[["ci_low", "ci_high"]].to_numpy(float), axis=1)
     error = np.abs(np.vstack([mean - bounds[:, 0], bounds[:, 1] - mean]))
     container = axes.errorbar(
-        rows["params"], mean, yerr=np.nan_to_num(error), marker=marker, capsize=3, label=label, color=color
+        rows["params"], mean, yerr=np.nan_to_num(error), marker=marker, capsize=3, label=label, color=color, **style
     )
     return container.lines[0].get_color()
 
@@ -87,37 +87,64 @@ def plot_metrics_by_length(rows: pd.DataFrame, title: str, path) -> Path:
     return save_figure(figure, path)
 
 
-def plot_log_accuracy(rows: pd.DataFrame, title: str, path) -> Path:
+def plot_log_accuracy(rows: pd.DataFrame, title: str, path, first: pd.DataFrame | None = None) -> Path:
     """The paper's Fig 4: accuracy on a log axis with 95% CIs and the 1/n resolution floor per model.
 
     A mean of 0 cannot be drawn on a log axis: it is drawn as a downward
     triangle at its interval's upper bound (about 3.7/n for 0 of n), meaning
-    "below this", in the curve's colour.
+    "below this", in the curve's colour. ``first`` (summary rows with a
+    ``first_problems`` column, from :func:`mirage_metrics.summary.summarise_first_problems`),
+    when given, is the full-answer metrics scored on the first problems only, drawn
+    hollow and dashed in each curve's colour with its own resolution floor.
     """
-    figure, axes = new_figure(1, 1, width=6.0, height=4.0)
+    figure, axes = new_figure(1, 1, width=8.0, height=4.0)
     panel = axes[0, 0]
     for (metric, length), curve in rows.groupby(["metric", "length"], dropna=False):
         label = metric if np.isnan(length) else f"{metric} {_length_label(length)}"
-        positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
-        color = None
-        if not positive.empty:
-            color = _with_ci(panel, positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10)), label)
-        if not zero.empty:
-            panel.scatter(
-                zero["params"],
-                zero["ci_high"],
-                marker="v",
-                color=color,
-                zorder=3,
-                label=f"{label}: 0 measured, 95% upper bound" if positive.empty else None,
-            )
+        color = _log_curve(panel, curve, label, None, filled=True)
+        if first is not None and np.isnan(length):  # full answers only: by-length curves would crowd the view
+            same = (first["metric"] == metric) & first["length"].isna()
+            if same.any():
+                few = int(first.loc[same, "first_problems"].iloc[0])
+                _log_curve(panel, first[same], f"{label}, first {few:,} problems", color, filled=False)
     floor = rows.drop_duplicates("params").sort_values("params")
     panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_", label="resolution 1/n")
+    if first is not None and not first.empty:
+        few_floor = first.drop_duplicates("params").sort_values("params")
+        panel.plot(
+            few_floor["params"],
+            1.0 / few_floor["n"],
+            color="grey",
+            linestyle="-.",
+            lw=0.8,
+            label="resolution, first problems",
+        )
     params_axis(panel)
     panel.set(yscale="log", ylabel="Accuracy (log scale)")
-    panel.legend(fontsize="small")
+    panel.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.suptitle(title)
     return save_figure(figure, path)
+
+
+def _log_curve(panel, curve: pd.DataFrame, label: str, color, *, filled: bool):
+    """One accuracy curve on a log axis: positive means with their intervals, zeros as triangles at their upper
+    bound; hollow and dashed when not ``filled``. Returns the colour used."""
+    positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
+    style = {} if filled else {"markerfacecolor": "none", "linestyle": "--"}
+    if not positive.empty:
+        clipped = positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10))  # a log axis
+        color = _with_ci(panel, clipped, label, color=color, **style)
+    if not zero.empty:
+        panel.scatter(
+            zero["params"],
+            zero["ci_high"],
+            marker="v",
+            color=color if filled else "none",
+            edgecolors=color,
+            zorder=3,
+            label=f"{label}: 0 measured, 95% upper bound" if positive.empty else None,
+        )
+    return color
 
 
 def plot_greedy_vs_probability(greedy: pd.DataFrame, probability: pd.DataFrame, title: str, path) -> Path:

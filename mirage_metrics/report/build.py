@@ -41,7 +41,12 @@ from mirage_metrics.atomic_files import new_beside, write_csv, write_text
 from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
 from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
-from mirage_metrics.summary import SUMMARY_COLUMNS, summarise_with_resamples, with_per_char_loss
+from mirage_metrics.summary import (
+    SUMMARY_COLUMNS,
+    summarise_first_problems,
+    summarise_with_resamples,
+    with_per_char_loss,
+)
 
 __all__ = ["source_kind", "analyse_lm_eval", "build_report", "MARKER_FILE"]
 
@@ -141,6 +146,7 @@ def analyse_lm_eval(
     for note in notes:  # listed on the page, and passed on to the caller
         warnings.warn(note, ResultsWarning, stacklevel=2)
     per_sample, resamples = summarise_with_resamples(table, n_boot=n_boot, seed=seed, progress=progress)
+    first = summarise_first_problems(table)
     del table
     aggregate_only = _aggregate_only(sources, params, per_sample) if sources else []
     summary = pd.concat([per_sample, aggregate_only], ignore_index=True) if len(aggregate_only) else per_sample
@@ -152,7 +158,7 @@ def analyse_lm_eval(
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
     write_csv(curves[CURVE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
     write_csv(fit_rows, out / "fit.csv")
-    figures = make_figures(summary, fits, out, progress=progress)
+    figures = make_figures(summary, fits, out, first=first, progress=progress)
     sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures)
     return ([_warnings_section(notes)] if notes else []) + sections
 

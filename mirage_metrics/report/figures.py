@@ -58,7 +58,9 @@ def _fit_curves(rows: pd.DataFrame, task: str, fit: MirageFit | None) -> pd.Data
     return mirage_curves(fit, params, lengths)
 
 
-def _task_figures(rows: pd.DataFrame, family: str, task: str, fit: MirageFit | None, out: Path) -> list[Image]:
+def _task_figures(
+    rows: pd.DataFrame, family: str, task: str, fit: MirageFit | None, out: Path, first: pd.DataFrame | None = None
+) -> list[Image]:
     images = []
     overall = rows[rows["length"].isna()]
     if not overall.empty:
@@ -101,17 +103,23 @@ def _task_figures(rows: pd.DataFrame, family: str, task: str, fit: MirageFit | N
         )
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
+        first = None if first is None or first.empty else first
         path = plot_log_accuracy(
-            accuracy, f"{task} ({family}): accuracy, log scale", out / figure_name("fig4", family, task)
+            accuracy, f"{task} ({family}): accuracy, log scale", out / figure_name("fig4", family, task), first=first
         )
-        images.append(
-            Image(
-                path,
-                f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
-                "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
-                "a triangle marks a measured 0 at its upper bound (the true rate is below it).",
+        caption = (
+            f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
+            "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
+            "a triangle marks a measured 0 at its upper bound (the true rate is below it)."
+        )
+        if first is not None:
+            few = int(first["first_problems"].iloc[0])
+            caption += (
+                f" Hollow, dashed: the full answers of the same outputs scored on the first {few:,} problems only, what "
+                f"lm-eval's --limit {few} would have measured: a smaller test set reads 0 where this one "
+                "resolves a small rate."
             )
-        )
+        images.append(Image(path, caption))
     return images
 
 
@@ -133,9 +141,15 @@ def _probability_figure(summary: pd.DataFrame, family: str, task: str, out: Path
 
 
 def make_figures(
-    summary: pd.DataFrame, fits: list[MirageFit], out: Path, *, progress: bool = False
+    summary: pd.DataFrame,
+    fits: list[MirageFit],
+    out: Path,
+    *,
+    first: pd.DataFrame | None = None,
+    progress: bool = False,
 ) -> dict[tuple[str, str], list[Image]]:
-    """Draw every plot into ``out``; return the images per (family, task)."""
+    """Draw every plot into ``out``; return the images per (family, task). ``first``: the all-or-nothing metrics
+    on each task's first problems (:func:`mirage_metrics.summary.summarise_first_problems`), shown in Fig 4."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     figures = {}
     groups = list(summary.groupby(["family", "task"], sort=True))
@@ -146,7 +160,8 @@ def make_figures(
             "task 'c' and family 'a' with task 'b_c'); rename a family"
         )
     for (family, task), rows in tqdm(groups, desc="plots", unit="task", disable=not progress):
-        images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out)
+        few = None if first is None else first[(first["family"] == family) & (first["task"] == task)]
+        images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out, few)
         if (rows["metric"] == "target_log_prob").any():
             images.append(_probability_figure(summary, family, task, out))
         figures[(family, task)] = images
