@@ -32,9 +32,9 @@ test: $(STAMP)
 	$(PY) -m pytest -q --durations=25
 
 # Everything but the end-to-end runs marked slow (demo, wheel builds, vision sweeps, real lm_eval runs), one
-# pytest-xdist worker per CPU core.
+# pytest-xdist worker per CPU core, each test module on one worker (its module fixtures are built once).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" -n auto
+	$(PY) -m pytest -q -m "not slow" -n auto --dist loadscope
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py
