@@ -226,15 +226,18 @@ def summarise_first_problems(table: pd.DataFrame, *, confidence: float = 0.95) -
     from mirage_metrics.registry import is_discontinuous
 
     check_table(table, GROUP_COLUMNS + ["sample_id", "value"], "table")
-    metrics = table["metric"].astype(str)
-    rows = table[metrics.map({name: is_discontinuous(name) for name in metrics.unique()}).to_numpy(bool)]
-    limits = {task: first_problems(ids.max() + 1) for task, ids in rows.groupby("task", observed=True)["sample_id"]}
-    limits = {task: limit for task, limit in limits.items() if limit is not None}
-    if not limits:
+    metric = table["metric"]
+    names = metric.cat.categories if isinstance(metric.dtype, pd.CategoricalDtype) else metric.unique()
+    rows = table[metric.isin([name for name in names if is_discontinuous(str(name))]).to_numpy()]
+    if rows.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS + ["first_problems"])
-    limit = rows["task"].astype(str).map(limits)
-    rows = rows[(rows["sample_id"] < limit).to_numpy()]
-    summary = summarise(rows.astype({"task": str}), n_boot=1, confidence=confidence)
+    problems = rows.groupby("task", observed=True, sort=False)["sample_id"].max() + 1
+    limits = {task: first_problems(n) for task, n in problems.items() if first_problems(n) is not None}
+    limit = rows["task"].map(limits).astype(float).to_numpy()  # NaN for tasks left out: compares False
+    rows = rows[rows["sample_id"].to_numpy() < limit]
+    if rows.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS + ["first_problems"])
+    summary = summarise(rows, n_boot=1, confidence=confidence)
     summary = summary[summary["interval"] == BINOMIAL]  # groups whose values are all 0 or 1
     return summary.assign(first_problems=summary["task"].map(limits).astype(int)).reset_index(drop=True)
 

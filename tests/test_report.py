@@ -301,3 +301,8 @@ def test_fig4_shows_the_first_problems_beside_all_of_them(tmp_path):
     page = build_report([tmp_path / "runs"], tmp_path / "report", n_boot=20).read_text()
     assert "scored on the first 20 problems only" in page and "--limit 20" in page
     assert (tmp_path / "report" / "fig4_toy_mirage_arith_2dm_gen.png").is_file()
+    written = pd.read_csv(tmp_path / "report" / "first_problems.csv")
+    assert written[["model", "n", "mean", "first_problems"]].values.tolist() == [
+        ["m0", 20, 0.0, 20],
+        ["m1", 20, 0.5, 20],
+    ]

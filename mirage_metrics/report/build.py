@@ -56,6 +56,7 @@ MARKER_FILE = ".mirage-report.json"
 _WORK, _OLD = "report", "old"  # kinds of the folders beside --out: a report being written, a report being replaced
 # What reports written before MARKER_FILE existed hold (with report.html): their outputs and atomic-write leftovers.
 _OLDER_REPORT_FILES = {"report.html", "metrics.csv", "emergence.csv", "fit.csv"}
+FIRST_PROBLEMS_FILE = "first_problems.csv"  # Fig 4's view of the all-or-nothing metrics on each task's first problems
 
 
 def source_kind(folder) -> str:
@@ -158,6 +159,8 @@ def analyse_lm_eval(
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
     write_csv(curves[CURVE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
     write_csv(fit_rows, out / "fit.csv")
+    if len(first):
+        write_csv(_metrics_csv_frame(first).astype({"first_problems": "int64"}), out / FIRST_PROBLEMS_FILE)
     figures = make_figures(summary, fits, out, first=first, progress=progress)
     sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures)
     return ([_warnings_section(notes)] if notes else []) + sections
