@@ -50,7 +50,7 @@ def test_families_reports_a_missing_family_file(tmp_path, capsys):
 def test_meta_analysis_names_the_flag(tmp_path, capsys):
     scores = tmp_path / "scores.csv"
     scores.write_text(
-        "family,model,parameters,task,metric,value\nf,a,1e6,t,exact_str_match,0.1\nf,b,1e7,t,exact_str_match,0.5\n"
+        "family,model,params,task,metric,value\nf,a,1e6,t,exact_str_match,0.1\nf,b,1e7,t,exact_str_match,0.5\n"
     )
     line = _error_line(capsys, ["meta-analysis", str(scores), "--out", str(tmp_path / "meta"), "--threshold", "-1"])
     assert line == "mirage meta-analysis: error: --threshold -1.0 must be a finite non-negative emergence score"

@@ -167,7 +167,7 @@ def test_a_single_results_file_and_a_task_folder_are_sources(bigbench_checkout):
     frame = read_sources([task_folder])
     assert set(frame["task"]) == {"toy_mc"} and len(frame) == 4 * 2 + 3
     single = read_bigbench_file(one_file)
-    assert single[["family", "model", "parameters", "task", "subtask", "metric", "value"]].values.tolist() == [
+    assert single[["family", "model", "params", "task", "subtask", "metric", "value"]].values.tolist() == [
         ["GPT", "small", 1.25e8, "toy_mc", "", "multiple_choice_grade", 0.1]
     ]
 
@@ -201,7 +201,7 @@ def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_check
 
 def test_tidy_csv_with_optional_subtask_and_shots(tmp_path):
     path = tmp_path / "scores.csv"
-    rows = ["family,model,parameters,task,metric,value,subtask,shots"]
+    rows = ["family,model,params,task,metric,value,subtask,shots"]
     for i, n in enumerate([1e6, 1e7, 1e8, 1e9]):
         rows.append(f"pythia,m{i},{n},arith,exact_match,{JUMP[i]},2dm,2")
         rows.append(f"pythia,m{i},{n},arith,token_edit_distance,{FALLING[i]},2dm,2")
@@ -216,7 +216,7 @@ def test_tidy_csv_with_optional_subtask_and_shots(tmp_path):
 
 def test_csv_without_optional_columns(tmp_path):
     path = tmp_path / "plain.csv"
-    path.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
+    path.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
     frame = read_tidy_csv(path)
     assert frame["subtask"].tolist() == ["", ""] and frame["shots"].isna().all()
     assert emergence_scores(frame)["emergence_score"].tolist() == [1.0]
@@ -225,10 +225,10 @@ def test_csv_without_optional_columns(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("family,model,task,metric,value\nf,a,t,m,1\n", r"missing column\(s\) \['parameters'\]"),
-        ("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,high\n", r"line 3: column 'value'"),
-        ("family,model,parameters,task,metric,value\nf,a,-5,t,m,0.5\n", r"line 2: parameters is '-5'"),
-        ("family,model,parameters,task,metric,value\n", "no rows"),
+        ("family,model,task,metric,value\nf,a,t,m,1\n", r"missing column\(s\) \['params'\]"),
+        ("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,high\n", r"line 3: column 'value'"),
+        ("family,model,params,task,metric,value\nf,a,-5,t,m,0.5\n", r"line 2: params is '-5'"),
+        ("family,model,params,task,metric,value\n", "no rows"),
         ("", "is empty"),
     ],
 )
@@ -274,7 +274,7 @@ def test_malformed_bigbench_file_names_the_file(tmp_path, content, message):
 
 def test_two_models_with_one_parameter_count_are_named(tmp_path):
     path = tmp_path / "dupe.csv"
-    path.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,10,t,m,0.75\n")
+    path.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,10,t,m,0.75\n")
     with pytest.raises(ValueError, match=r"models a \(10\), b \(10\) of family 'f'"):
         emergence_scores(read_sources([path]))
 
@@ -325,9 +325,9 @@ def test_cli_writes_tables_plots_and_a_self_contained_page(meta_run):
 
 def test_cli_reports_malformed_input_without_a_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
-    bad.write_text("family,model,parameters,task,metric,value\nf,a,ten,t,m,0.5\n")
+    bad.write_text("family,model,params,task,metric,value\nf,a,ten,t,m,0.5\n")
     assert main(["meta-analysis", str(bad), "--out", str(tmp_path / "meta")]) == 2
-    assert f"{bad}, line 2: column 'parameters'" in capsys.readouterr().err
+    assert f"{bad}, line 2: column 'params'" in capsys.readouterr().err
     assert not (tmp_path / "meta").exists()
 
 
@@ -342,7 +342,7 @@ def test_meta_section_of_an_output_folder(meta_run, tmp_path):
 
 def test_fractional_shots_are_refused(tmp_path):
     path = tmp_path / "shots.csv"
-    path.write_text("family,model,parameters,task,metric,value,shots\nf,a,10,t,m,0.5,1.5\n")
+    path.write_text("family,model,params,task,metric,value,shots\nf,a,10,t,m,0.5,1.5\n")
     with pytest.raises(ValueError, match=r"line 2: shots is '1.5'"):
         read_sources([path])
 
@@ -368,7 +368,7 @@ def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
         values.update({f"exact_match_L{length}": p**length for length in (3, 4, 5)})
         rows += [("paper", "pythia", str(size), float(size), "model", "", pd.NA, m, v) for m, v in values.items()]
     frame = pd.DataFrame(
-        rows, columns=["source", "family", "model", "parameters", "task", "subtask", "shots", "metric", "value"]
+        rows, columns=["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value"]
     )
     shares = summarize_by_metric(emergence_scores(frame)).set_index("metric")["share_above_threshold"]
     assert shares.to_dict() == {
@@ -436,7 +436,7 @@ def sweep_folder(tmp_path):
 def test_lm_eval_sweep_folder_by_family(sweep_folder):
     frame = read_sources([sweep_folder])
     assert set(frame["family"]) == {"pythia"} and set(frame["source"]) == {str(sweep_folder)}
-    assert sorted(frame["parameters"].unique()) == sorted(float(t) for t, _ in PYTHIA.values())
+    assert sorted(frame["params"].unique()) == sorted(float(t) for t, _ in PYTHIA.values())
     got = {r.metric: (r.n_sizes, r.emergence_score) for r in emergence_scores(frame).itertuples()}
     assert got == {
         "exact_match": (4, pytest.approx(90.0)),
@@ -444,7 +444,7 @@ def test_lm_eval_sweep_folder_by_family(sweep_folder):
         "token_edit_distance": (4, pytest.approx(3.0)),
     }
     non_embedding = read_sources([sweep_folder], params="non-embedding")
-    assert sorted(non_embedding["parameters"].unique()) == sorted(float(n) for _, n in PYTHIA.values())
+    assert sorted(non_embedding["params"].unique()) == sorted(float(n) for _, n in PYTHIA.values())
 
 
 def test_plain_lm_eval_folder_and_csv_together(tmp_path, sweep_folder):
@@ -457,7 +457,7 @@ def test_plain_lm_eval_folder_and_csv_together(tmp_path, sweep_folder):
             num_parameters=count,
         )
     csv_path = tmp_path / "more.csv"
-    csv_path.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
+    csv_path.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
     scores = emergence_scores(read_sources([plain, sweep_folder, csv_path]))
     assert set(scores["source"]) == {str(plain), str(sweep_folder), str(csv_path)}
     tiny = scores[scores["source"] == str(plain)]
@@ -470,7 +470,7 @@ def test_plain_lm_eval_folder_and_csv_together(tmp_path, sweep_folder):
     counts = tmp_path / "non_embedding.yaml"
     counts.write_text("tiny-a: 400\ntiny-b: 3000\n")
     given = read_sources([plain], params="non-embedding", param_counts=counts)
-    assert sorted(given["parameters"]) == [400.0, 3000.0]
+    assert sorted(given["params"]) == [400.0, 3000.0]
 
 
 def test_mirage_report_includes_a_meta_analysis_folder(meta_run, tmp_path):
@@ -530,7 +530,7 @@ def test_real_lm_eval_runs_of_two_tiny_models(tiny_gpt2_pair, tmp_path):
 
 def test_sources_without_two_sizes_give_an_empty_but_complete_output(tmp_path, capsys):
     single = tmp_path / "single.csv"
-    single.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\n")
+    single.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\n")
     out = tmp_path / "meta"
     assert main(["meta-analysis", str(single), "--out", str(out)]) == 0
     assert "0 curves, 0 with 3+ sizes summarised over 0 metrics" in capsys.readouterr().out
@@ -708,3 +708,12 @@ def test_distribution_plot_separates_curves_by_number_of_sizes(bigbench_checkout
     assert "normalized_aggregate_score (direction unknown)" in [
         label.get_text() for label in figures[0].axes[0].get_yticklabels()
     ]
+
+
+def test_a_tidy_csv_with_the_older_parameters_column_reads_the_same(tmp_path):
+    older, newer = tmp_path / "older.csv", tmp_path / "newer.csv"
+    older.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
+    newer.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
+    pd.testing.assert_frame_equal(
+        read_tidy_csv(older).drop(columns="source"), read_tidy_csv(newer).drop(columns="source")
+    )

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
             "size), and per metric their signed medians and the share of curves above a threshold. "
             "SOURCES: BIG-bench results (a scores_<family>_<model>.json file or any folder above such files, e.g. "
             "a BIG-bench checkout), lm-eval output folders (mirage sweep or lm_eval --output_path), or CSV files "
-            "with columns family,model,parameters,task,metric,value (optional subtask,shots)."
+            "with columns family,model,params,task,metric,value (optional subtask,shots)."
         ),
     )
     parser.add_argument("sources", nargs="+", help="result files or folders (see above)")

@@ -28,7 +28,7 @@ and enters medians as the largest (or smallest) value.
 
 >>> frame = pd.DataFrame({
 ...     "source": "demo", "family": "toy", "model": ["s", "m", "l", "xl"] * 2,
-...     "parameters": [1e6, 1e7, 1e8, 1e9] * 2, "task": "t", "subtask": "", "shots": 0,
+...     "params": [1e6, 1e7, 1e8, 1e9] * 2, "task": "t", "subtask": "", "shots": 0,
 ...     "metric": ["exact_str_match"] * 4 + ["token_edit_distance"] * 4,
 ...     "value": [0.0, 0.0, 0.01, 0.9, 3.0, 2.0, 1.0, 0.0]})
 >>> scores = emergence_scores(frame)
@@ -95,8 +95,8 @@ def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _repeated_sizes_error(curve: pd.DataFrame) -> ValueError:
-    repeated = curve[curve["parameters"].duplicated(keep=False)]
-    names = ", ".join(f"{m} ({p:g})" for m, p in repeated[["model", "parameters"]].itertuples(index=False))
+    repeated = curve[curve["params"].duplicated(keep=False)]
+    names = ", ".join(f"{m} ({p:g})" for m, p in repeated[["model", "params"]].itertuples(index=False))
     first = curve.iloc[0]
     return ValueError(
         f"models {names} of family {first['family']!r} in {first['source']} share one parameter count on "
@@ -122,8 +122,8 @@ def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFram
     directions = {m: registry.direction(m) for m in metrics.unique()}
     signs = metrics.map(lambda m: 1.0 if np.isnan(directions[m]) else directions[m]).to_numpy(float)
     # Rows by curve, then by size: each curve is one run of rows.
-    order = np.lexsort((finite["parameters"].to_numpy(float), curve_ids))
-    ids, sizes = curve_ids[order], finite["parameters"].to_numpy(float)[order]
+    order = np.lexsort((finite["params"].to_numpy(float), curve_ids))
+    ids, sizes = curve_ids[order], finite["params"].to_numpy(float)[order]
     values = (signs * finite["value"].to_numpy(float))[order]
     repeated = np.flatnonzero((np.diff(sizes) == 0) & (np.diff(ids) == 0))
     if len(repeated):

@@ -4,7 +4,7 @@ Three kinds of source, told apart by :func:`read_sources`:
 
 - BIG-bench results files, ``benchmark_tasks/<task>/results/scores_<family>_<model>.json``
   (a single file, a task's ``results`` folder, or any folder above them, e.g. a checkout);
-- a tidy CSV with columns ``family, model, parameters, task, metric, value``
+- a tidy CSV with columns ``family, model, params, task, metric, value``
   (optional ``subtask`` and ``shots``);
 - lm-eval output folders (``mirage sweep`` or plain ``lm_eval --output_path``), read
   with :func:`mirage_metrics.results.read_aggregates`.
@@ -21,7 +21,7 @@ Every reader returns the columns of :data:`SCORE_COLUMNS`: one row per
 ...                       "score_dict": {"exact_str_match": 0.25}}]}
 >>> _ = (folder / "scores_BIG-G_2m.json").write_text(json.dumps(record))
 >>> frame = read_bigbench_file(folder / "scores_BIG-G_2m.json", params="non-embedding")
->>> frame[["family", "model", "parameters", "task", "subtask", "shots", "metric", "value"]].values.tolist()
+>>> frame[["family", "model", "params", "task", "subtask", "shots", "metric", "value"]].values.tolist()
 [['BIG-G T=0', '2m', 1000000.0, 'toy_task', '', 0, 'exact_str_match', 0.25]]
 """
 
@@ -47,9 +47,11 @@ __all__ = [
     "read_sources",
 ]
 
-SCORE_COLUMNS = ["source", "family", "model", "parameters", "task", "subtask", "shots", "metric", "value"]
+SCORE_COLUMNS = ["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value"]
 
-CSV_REQUIRED = ["family", "model", "parameters", "task", "metric", "value"]
+CSV_REQUIRED = ["family", "model", "params", "task", "metric", "value"]
+# The column's name in CSVs written for earlier versions; read as params.
+_OLDER_PARAMS_NAME = "parameters"
 
 PathLike = Union[str, Path]
 
@@ -174,9 +176,10 @@ def _numeric_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
 
 
 def read_tidy_csv(path: PathLike) -> pd.DataFrame:
-    """A CSV with ``family, model, parameters, task, metric, value`` (optional ``subtask``, ``shots``).
+    """A CSV with ``family, model, params, task, metric, value`` (optional ``subtask``, ``shots``).
 
-    Blank values are missing scores; parameters must be positive numbers.
+    Blank values are missing scores; params (parameter counts; a column named
+    ``parameters``, as earlier versions wrote, is read the same) must be positive numbers.
     """
     path = Path(path)
     try:
@@ -188,6 +191,8 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
             f"{path} is empty; write a header row {','.join(CSV_REQUIRED)} and one row per score"
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if "params" not in frame.columns and _OLDER_PARAMS_NAME in frame.columns:
+        frame = frame.rename(columns={_OLDER_PARAMS_NAME: "params"})
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -195,13 +200,11 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
         )
     if frame.empty:
         raise ValueError(f"{path} has a header but no rows; write one row per (model, task, metric) score")
-    parameters = _numeric_column(frame, "parameters", path)
-    bad = ~(parameters > 0)
+    params = _numeric_column(frame, "params", path)
+    bad = ~(params > 0)
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise ValueError(
-            f"{path}, line {row + 2}: parameters is {frame['parameters'].iloc[row]!r}; it must be positive"
-        )
+        raise ValueError(f"{path}, line {row + 2}: params is {frame['params'].iloc[row]!r}; it must be positive")
     shots = _numeric_column(frame, "shots", path) if "shots" in frame.columns else pd.Series(math.nan, frame.index)
     fractional = shots.notna() & (shots != shots.round())
     if fractional.any():
@@ -212,7 +215,7 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
             "source": str(path),
             "family": frame["family"],
             "model": frame["model"],
-            "parameters": parameters.astype(float),
+            "params": params.astype(float),
             "task": frame["task"],
             "subtask": frame["subtask"] if "subtask" in frame.columns else "",
             "shots": shots.astype("Int64"),
@@ -269,7 +272,7 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
             "source": str(folder),
             "family": aggregates["family"],
             "model": aggregates["model"],
-            "parameters": aggregates["params"].astype(float),
+            "params": aggregates["params"].astype(float),
             "task": aggregates["task"],
             "subtask": "",
             "shots": pd.array([pd.NA] * len(aggregates), dtype="Int64"),
