@@ -17,7 +17,7 @@ examples:
   mirage demo                         # evaluates the 8 shipped checkpoints (minutes on a CPU), seconds when cached
   mirage demo --retrain               # trains the 8 sizes from scratch first (the recipe that made them)
   mirage demo --quick --out /tmp/demo # 2 sizes, fewer steps and problems: a smoke test
-  mirage demo --device cuda           # train and evaluate on a GPU"""
+  mirage demo --device cuda           # evaluate on a GPU (with --retrain, train there too)"""
 
 
 def register(subparsers) -> None:
