@@ -17,7 +17,7 @@ import re
 from importlib import resources
 from pathlib import Path, PureWindowsPath
 
-__all__ = ["tasks_path", "evaluate_path", "evaluate_module_names", "check_path_name", "file_stem"]
+__all__ = ["tasks_path", "evaluate_path", "evaluate_module_names", "check_path_name", "file_stem", "file_digest"]
 
 
 def tasks_path() -> Path:
@@ -113,3 +113,20 @@ def file_stem(name: str, max_length: int = 80) -> str:
     if stem == text and text and not _HASHED.search(text):
         return stem
     return f"{stem}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+
+
+def file_digest(path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes, read in 1 MiB blocks (``algorithm``: a :mod:`hashlib` name, e.g. ``md5``,
+    used to check a download, not for security).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as handle:
+    ...     _ = handle.write(b"abc"); handle.flush()
+    ...     file_digest(handle.name)[:16], file_digest(handle.name, "md5")[:16]
+    ('ba7816bf8f01cfea', '900150983cd24fb0')
+    """
+    digest = hashlib.new(algorithm, usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -229,10 +229,8 @@ def summarise_first_problems(table: pd.DataFrame, *, confidence: float = 0.95) -
     metric = table["metric"]
     names = metric.cat.categories if isinstance(metric.dtype, pd.CategoricalDtype) else metric.unique()
     rows = table[metric.isin([name for name in names if is_discontinuous(str(name))]).to_numpy()]
-    if rows.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS + ["first_problems"])
     problems = rows.groupby("task", observed=True, sort=False)["sample_id"].max() + 1
-    limits = {task: first_problems(n) for task, n in problems.items() if first_problems(n) is not None}
+    limits = {task: limit for task, n in problems.items() if (limit := first_problems(n)) is not None}
     limit = rows["task"].map(limits).astype(float).to_numpy()  # NaN for tasks left out: compares False
     rows = rows[rows["sample_id"].to_numpy() < limit]
     if rows.empty:

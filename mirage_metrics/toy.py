@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from mirage_metrics import arithmetic
+from mirage_metrics.atomic_files import new_beside
+from mirage_metrics.paths import file_digest
 
 __all__ = [
     "ToySize",
@@ -360,16 +362,6 @@ WEIGHTS_FILE = "model.safetensors"
 SHIPPED_DIR = Path(__file__).resolve().parent / "toy_checkpoints"
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _recipe(size: ToySize, plan: TrainingPlan) -> dict:
     return json.loads(json.dumps({"size": asdict(size), "plan": asdict(plan)}))
 
@@ -405,11 +397,10 @@ def _train_and_save(
         "device": device,
         "torch": torch.__version__,
     }
-    work = models_dir / f".{size.name}.tmp-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
+    work = new_beside(models_dir / size.name, "tmp", folder=True)
     model.save_pretrained(work)
     tokenizer.save_pretrained(work)
-    summary["sha256"] = _sha256(work / WEIGHTS_FILE)
+    summary["sha256"] = file_digest(work / WEIGHTS_FILE)
     record = {"recipe": _recipe(size, plan), "summary": summary}
     (work / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
     _swap_in(work, models_dir / size.name)
@@ -426,7 +417,7 @@ def _shipped(folder: Path, recipe: dict) -> dict | None:
     record = _cached(folder, recipe)
     if record is None:
         return None
-    if _sha256(folder / WEIGHTS_FILE) != record["summary"].get("sha256"):
+    if file_digest(folder / WEIGHTS_FILE) != record["summary"].get("sha256"):
         raise ValueError(
             f"{folder / WEIGHTS_FILE} does not match the sha256 in its {TRAINING_FILE}; reinstall mirage-metrics "
             "or train the family from scratch with `mirage demo --retrain`"
@@ -436,9 +427,8 @@ def _shipped(folder: Path, recipe: dict) -> dict | None:
 
 def _copy_shipped(folder: Path, models_dir: Path) -> None:
     """Copy a shipped checkpoint folder into ``models_dir`` (through a temporary folder renamed into place)."""
-    work = models_dir / f".{folder.name}.tmp-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(folder, work)
+    work = new_beside(models_dir / folder.name, "tmp", folder=True)
+    shutil.copytree(folder, work, dirs_exist_ok=True)
     _swap_in(work, models_dir / folder.name)
 
 

@@ -20,7 +20,6 @@ images; noisy class prototypes) so that bigger models do measurably better.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import pickle
 import zipfile
@@ -33,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mirage_metrics.paths import file_digest
 from mirage_metrics.vision import defaults
 
 __all__ = [
@@ -100,17 +100,9 @@ class _CifarUnpickler(pickle.Unpickler):
         return self._ALLOWED[module, name]
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_cifar_batch(path: Path, expected_md5: str | None) -> torch.Tensor:
     """Images of one CIFAR batch pickle; its MD5 is checked first unless ``expected_md5`` is None."""
-    actual = None if expected_md5 is None else _md5(path)
+    actual = None if expected_md5 is None else file_digest(path, "md5")
     if actual != expected_md5:
         raise ValueError(
             f"{path}: MD5 {actual} is not the official {expected_md5}; the file is damaged or not "

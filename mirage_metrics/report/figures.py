@@ -103,7 +103,6 @@ def _task_figures(
         )
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
-        first = None if first is None or first.empty else first
         path = plot_log_accuracy(
             accuracy, f"{task} ({family}): accuracy, log scale", out / figure_name("fig4", family, task), first=first
         )
@@ -161,6 +160,7 @@ def make_figures(
         )
     for (family, task), rows in tqdm(groups, desc="plots", unit="task", disable=not progress):
         few = None if first is None else first[(first["family"] == family) & (first["task"] == task)]
+        few = None if few is None or few.empty else few
         images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out, few)
         if (rows["metric"] == "target_log_prob").any():
             images.append(_probability_figure(summary, family, task, out))
