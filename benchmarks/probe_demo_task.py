@@ -49,6 +49,7 @@ def score(folder: Path, task: str, problems: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="4da", help="arithmetic task, e.g. 3da, 4da (default 4da)")
+    parser.add_argument("--train-tasks", default="", help="tasks to train on, comma-separated (default: --task alone)")
     parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--sizes", default="2x32,2x48,2x64,2x128", help="demo sizes, LAYERSxWIDTH, comma-separated")
     parser.add_argument("--learning-rates", default="", help="per size, comma-separated (empty: the recipe's)")
@@ -62,7 +63,8 @@ def main() -> None:
     for index, name in enumerate(args.sizes.split(",")):
         size = dataclasses.replace(by_name[name], steps=args.steps, prefix=f"probe-{args.task}")
         sizes.append(dataclasses.replace(size, learning_rate=rates[index]) if rates else size)
-    plan = toy.TrainingPlan(tasks=(args.task,), sequences_per_task=args.sequences)
+    train_tasks = tuple(args.train_tasks.split(",")) if args.train_tasks else (args.task,)
+    plan = toy.TrainingPlan(tasks=train_tasks, sequences_per_task=args.sequences)
     records = toy.build_family(
         args.out, sizes, plan, progress=False, workers=toy.default_workers("cpu"), shipped_dir=None
     )

@@ -44,6 +44,7 @@ __all__ = [
     "QUICK_SIZES",
     "QUICK_PLAN",
     "DEMO_TASKS",
+    "DEMO_EVAL_TASKS",
     "DEMO_FAMILY",
     "QUICK_FAMILY",
     "END_OF_TEXT",
@@ -64,7 +65,10 @@ END_OF_TEXT = "<|endoftext|>"
 # Printable ASCII (space included) and newline: every character of the arithmetic prompts and more.
 ALPHABET = "\n" + "".join(ch for ch in string.printable if ch.isprintable())
 CONTEXT_LENGTH = 128  # positions: a 2-shot 3-digit-addition prompt and its answer need ~100
-DEMO_TASKS = ("2da",)  # training and evaluation task of the demo: 2-shot 2-digit addition
+# Training tasks of the demo: 2-shot addition of 1- to 4-digit operands (the shorter sums teach the carry that the
+# 4-digit ones need); the demo evaluates the longest-answer one, 4-digit addition (answers of 4-5 digits).
+DEMO_TASKS = ("1da", "2da", "3da", "4da")
+DEMO_EVAL_TASKS = ("4da",)
 FORMAT_VERSION = 1  # bump when the training text or loop changes, to invalidate cached checkpoints
 
 
@@ -107,18 +111,10 @@ class TrainingPlan:
 
 # Eight sizes, ~2.7e3 to ~4.3e5 parameters (2.2 orders of magnitude). Compute rule: every size sees the same
 # training sequences for the same steps (as GPT-3's and Pythia's sizes see the same tokens), so compute grows
-# with parameters.
-DEMO_SIZES = (
-    ToySize(1, 8, 1600),
-    ToySize(1, 12, 1600),
-    ToySize(1, 16, 1600),
-    ToySize(2, 24, 1600),
-    ToySize(2, 32, 1600),
-    ToySize(2, 48, 1600),
-    ToySize(2, 64, 1600),
-    # Its own 3e-3, set when the scaling started at width 64 (its scaled 5e-3 then trained it less well than the
-    # 2x64); the 2.5e-3 that scaling from width 32 gives has not been tried.
-    ToySize(2, 128, 1600, learning_rate=3e-3),
+# with parameters; the peak learning rate follows one rule (`size_learning_rate`).
+DEMO_SIZES = tuple(
+    ToySize(layers, width, 3000)
+    for layers, width in ((1, 8), (1, 12), (1, 16), (2, 24), (2, 32), (2, 48), (2, 64), (2, 128))
 )
 QUICK_SIZES = (
     ToySize(1, 8, 60, prefix="quick"),

@@ -179,7 +179,7 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
         results = list(run.rglob("results_*.json"))
         assert len(results) == 1
         tasks = set(json.loads(results[0].read_text())["results"])
-        demo_tasks = ("mirage_arith_2da_gen", "mirage_arith_2da_gen_t1", "mirage_arith_2da_ll")
+        demo_tasks = tuple(f"mirage_arith_4da_{form}" for form in ("gen", "gen_t1", "ll"))
         assert set(demo_tasks) <= tasks
         for task in demo_tasks:
             (samples,) = run.rglob(f"samples_{task}_2*.jsonl")  # _2: the date, so _gen does not match _gen_t1

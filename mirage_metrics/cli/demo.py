@@ -60,7 +60,7 @@ def _stage(message: str) -> None:
 
 def _sweep_tasks(tasks) -> str:
     """lm-eval task names for the demo: greedy generation, temperature-1 generation (what the mirage fit predicts)
-    and log-likelihood of every training task.
+    and log-likelihood of each evaluated task.
 
     >>> _sweep_tasks(("2da",))
     'mirage_arith_2da_gen,mirage_arith_2da_gen_t1,mirage_arith_2da_ll'
@@ -152,7 +152,9 @@ def run(args) -> int:
     write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
 
     _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
-    options = SweepOptions(tasks=_sweep_tasks(plan.tasks), device=device, batch_size="64", limit=str(limit), echo=False)
+    options = SweepOptions(
+        tasks=_sweep_tasks(toy.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
+    )
     outcomes = sweep(demo_family(records, family_name), runs, options)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
     print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
