@@ -44,6 +44,7 @@ FIT_COLUMNS = [
     "loss_task",
     "c",
     "alpha",
+    "loss_shape",
     "n_fit_models",
     "problem",
     "model",
@@ -361,6 +362,7 @@ def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
             "loss_task": fit.loss_task,
             "c": fit.law.c,
             "alpha": fit.law.alpha,
+            "loss_shape": fit.shape,
             "n_fit_models": len(fit.fit_models),
             "problem": fit.problem,
         }

@@ -113,6 +113,10 @@ def test_fit_csv_recovers_the_power_law_and_predicts_the_held_out_model(report_f
         np.mean(np.exp(-2 * np.array([0.5, 1.5]) * (1e11 / C) ** ALPHA)), abs=2e-3
     )
     assert exact.loc[2, "observed"] == pytest.approx(round(p**2 * N) / N)
+    # fit.csv alone reproduces it: mean of exp(-2 loss) for a gamma of shape loss_shape around the fitted loss.
+    shape = exact.loc[2, "loss_shape"]
+    assert np.isfinite(shape)
+    assert exact.loc[2, "predicted"] == pytest.approx((1 + 2 * loss["predicted"] / shape) ** -shape)
 
 
 def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):

@@ -118,11 +118,17 @@ def analysis_sections(
                 "Mirage fit (fit.csv)",
                 [
                     Paragraph(
-                        "Per-character loss L_CE(N) = (N / c)^alpha fitted by least squares in log-log space; "
-                        "predictions p = exp(−L_CE), exact match p^L, token edit distance L(1 − p): what "
-                        "temperature-1 sampling gives, so held-out rows compare them with the _gen_t1 task (greedy "
-                        "accuracy is not p^L and is not compared). A fit whose loss rises or stays flat with size "
-                        "is flagged in the problem column and predicts nothing."
+                        "Per-character loss L_CE(N) = (N / c)^alpha (the mean over problems of the loss_task's "
+                        "per-character loss of the whole gold continuation) fitted by least squares in log-log "
+                        "space on the n_fit_models smallest models. Predictions, as the paper's model makes them "
+                        "(every character alike): exact match of the first L characters is the mean over problems "
+                        "of p_i^L, with the per-problem losses spread as a gamma of shape loss_shape around L_CE "
+                        "(from the fitted models' per_char_prob; inf: no spread, p^L with p = exp(−L_CE)), and "
+                        "token edit distance L(1 − p). That is what temperature-1 sampling gives, so held-out rows "
+                        "compare them with the _gen_t1 task (greedy accuracy is not p^L and is not compared). "
+                        "Where an answer's characters differ in difficulty (the first digit of a sum is easier "
+                        "than the rest), one per-character p cannot describe every L. A fit whose loss rises or "
+                        "stays flat with size is flagged in the problem column and predicts nothing."
                     ),
                     Table.from_frame(fit_rows, float_format="{:.4g}"),
                 ],
