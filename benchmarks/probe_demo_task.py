@@ -9,6 +9,11 @@ per size. Training is single-threaded per model, two models at a time on a 2-cor
 
     .venv/bin/python benchmarks/probe_demo_task.py --task 4da --steps 8000 --sizes 2x32,2x48,2x64,2x128 \\
         --out /tmp/probe-4da
+
+``--train-tasks`` trains on several tasks at once and still scores ``--task`` (the demo's recipe)::
+
+    .venv/bin/python benchmarks/probe_demo_task.py --task 4da --train-tasks 1da,2da,3da,4da --steps 3000 \\
+        --sizes 1x8,1x16,2x32,2x64 --sequences 4096 --out /tmp/probe-mix
 """
 
 from __future__ import annotations
