@@ -50,6 +50,7 @@ __all__ = [
     "load_task",
     "read_json_task",
     "lm_eval_task_name",
+    "check_task_name",
     "postprocess_output",
 ]
 
@@ -59,6 +60,15 @@ FORMS = ("mc", "gen", "ll")
 SHOT_POOL_SIZE = 5
 DEFAULT_OUTPUT_REGEX = r"[^\.\?\!\;\n]+"  # BIG-bench's default when a task sets neither regex nor stop string
 _SHOT_POOL_SEED = 42
+#: What a task, subtask or group name may be: it becomes part of file names, lm-eval task names and YAML values.
+TASK_NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_PROMPT_FIELDS = (
+    "task_prefix",
+    "example_input_prefix",
+    "example_output_prefix",
+    "choice_prefix",
+    "few_shot_example_separator",
+)
 
 
 class BigBenchDataNotFound(FileNotFoundError):
@@ -186,6 +196,22 @@ class JsonTask:
         return shots, evaluated
 
 
+def check_task_name(name: str, what: str) -> str:
+    """``name`` if it is a plain name (letters, digits, ``_``, ``.``, ``-``; not starting with ``.`` or ``-``).
+
+    BIG-bench task files are data: a folder name must never add YAML keys, Jinja or a path to what is generated.
+
+    >>> check_task_name("logical_deduction", "task folder")
+    'logical_deduction'
+    >>> check_task_name("x\\ndoc_to_text: y", "task folder")
+    Traceback (most recent call last):
+    ValueError: task folder 'x\\ndoc_to_text: y' is not a plain name: use letters, digits, '_', '.' and '-' only
+    """
+    if not isinstance(name, str) or not TASK_NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"{what} {name!r} is not a plain name: use letters, digits, '_', '.' and '-' only")
+    return name
+
+
 def lm_eval_task_name(task: JsonTask, form: str) -> str:
     """``mirage_bb_<task>[_<subtask>]_<form>``.
 
@@ -253,32 +279,51 @@ def read_json_task(path: str | os.PathLike, name: str, subtask: str | None = Non
             raise ValueError(f"{path}: examples[{i}] needs a string 'input'")
         if "target" not in example and "target_scores" not in example:
             raise ValueError(f"{path}: examples[{i}] has neither 'target' nor 'target_scores'")
+        if "target" in example and not _is_target(example["target"]):
+            raise ValueError(f"{path}: examples[{i}] 'target' must be a string or a non-empty list of strings")
+        if "target_scores" in example and not _is_target_scores(example["target_scores"]):
+            raise ValueError(f"{path}: examples[{i}] 'target_scores' must map each choice to a number")
         key = json.dumps(example, sort_keys=True)
         if key not in seen:  # BIG-bench drops duplicate examples too
             seen.add(key)
             examples.append(example)
-    formats = {
-        key: str(data[key])
-        for key in (
-            "task_prefix",
-            "example_input_prefix",
-            "example_output_prefix",
-            "choice_prefix",
-            "few_shot_example_separator",
-        )
-        if key in data
-    }
+    fields = {key: _field(path, data, key, str) for key in (*_PROMPT_FIELDS, "output_regex", "stop_string")}
+    if fields["output_regex"] is not None:
+        try:
+            re.compile(fields["output_regex"])
+        except re.error as error:
+            raise ValueError(f"{path}: 'output_regex' is not a valid regular expression ({error})") from None
     return JsonTask(
         name=name,
         subtask=subtask,
         examples=examples,
-        append_choices_to_input=bool(data.get("append_choices_to_input", True)),
-        absolute_normalization=bool(data.get("absolute_normalization", False)),
-        output_regex=data.get("output_regex"),
-        stop_string=data.get("stop_string"),
+        append_choices_to_input=_field(path, data, "append_choices_to_input", bool, True),
+        absolute_normalization=_field(path, data, "absolute_normalization", bool, False),
         source=str(path),
-        **formats,
+        **{key: value for key, value in fields.items() if value is not None},
     )
+
+
+def _field(path: Path, data: dict, key: str, kind: type, default=None):
+    """``data[key]`` if it is a ``kind`` (null or absent: ``default``); else a ValueError naming file and key."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise ValueError(f"{path}: {key!r} must be a {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _is_target(target) -> bool:
+    if isinstance(target, list):
+        return bool(target) and all(isinstance(t, str) for t in target)
+    return isinstance(target, str)
+
+
+def _is_target_scores(scores) -> bool:
+    if not isinstance(scores, dict) or not scores:
+        return False
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scores.values())
 
 
 def discover_tasks(bigbench_dir: str | os.PathLike, names: list[str] | None = None):
@@ -299,15 +344,24 @@ def discover_tasks(bigbench_dir: str | os.PathLike, names: list[str] | None = No
     tasks, skipped = [], []
     for folder in folders:
         subtask_files = sorted(folder.glob("*/task.json"))
+        if subtask_files or (folder / "task.json").is_file():
+            check_task_name(folder.name, f"{root}: task folder")
         if subtask_files:
-            tasks += [read_json_task(f, folder.name, f.parent.name) for f in subtask_files]
+            for file in subtask_files:
+                check_task_name(file.parent.name, f"{folder}: subtask folder")
+                tasks.append(read_json_task(file, folder.name, file.parent.name))
         elif (folder / "task.json").is_file():
             tasks.append(read_json_task(folder / "task.json", folder.name))
         elif (folder / "task.py").is_file():
-            skipped.append(f"{folder.name}: programmatic task (task.py), not supported; skipped")
+            skipped.append(f"{_shown(folder.name)}: programmatic task (task.py), not supported; skipped")
         else:
-            skipped.append(f"{folder.name}: no task.json; skipped")
+            skipped.append(f"{_shown(folder.name)}: no task.json; skipped")
     return [t for t in tasks if t.examples], skipped
+
+
+def _shown(name: str) -> str:
+    """A folder name for a one-line message: as it is when plain, else quoted with its escapes."""
+    return name if TASK_NAME_PATTERN.fullmatch(name) else repr(name)
 
 
 def _task_from_hub(name: str, subtask: str | None) -> JsonTask:
@@ -338,6 +392,9 @@ def _task_from_hub(name: str, subtask: str | None) -> JsonTask:
 
 def load_task(name: str, subtask: str | None = None, bigbench_dir: str | os.PathLike | None = None) -> JsonTask:
     """One BIG-bench JSON task: from the local folder when one is set, else from the Hub copy."""
+    check_task_name(name, "bigbench_task")
+    if subtask is not None:
+        check_task_name(subtask, "bigbench_subtask")
     root = resolve_bigbench_dir(bigbench_dir)
     if root is not None:
         path = root / name / subtask / "task.json" if subtask else root / name / "task.json"

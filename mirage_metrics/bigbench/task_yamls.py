@@ -1,8 +1,9 @@
 """Write lm-eval task configs (``mirage_bb_<task>[_<subtask>]_<form>``) for BIG-bench JSON tasks.
 
 The committed ``tasks/bigbench/`` folder is this module's output for the
-BIG-bench subset in ``../shared/data/bigbench``; ``mirage bigbench-tasks`` runs
-it on any other BIG-bench checkout. Per task and form it writes a small YAML
+BIG-bench subset the tests read (``$MIRAGE_DATA/bigbench``, see the README's
+Tests); ``mirage bigbench-tasks`` runs it on any other BIG-bench checkout.
+Per task and form it writes a small YAML
 that includes a shared base template (``_<form>_template_yaml``); it also writes
 a group listing every task, the ``mirage_bigbench_paper`` group when the four
 tasks of the paper's Fig 6 are present, and a README with a rendered prompt per
@@ -14,12 +15,18 @@ longest target, so that it also runs on models with a short context (lm-eval's
 includes ``_gen_<budget>_template_yaml``, the base template with that
 ``max_gen_toks``, or the base template itself (128).
 
+Task files are data and stay data: task and subtask names must be plain names
+(:func:`~mirage_metrics.bigbench.reader.check_task_name`), every YAML file is
+written by ``yaml.safe_dump`` (so a value can never add a key or a tag), and no
+value from a task file goes into a field that lm-eval renders as Jinja (prompts
+and prefixes reach lm-eval as document fields, read as they are).
+
 >>> task = JsonTask(name="demo", examples=[{"input": "x", "target": "y"}] * 1, few_shot_example_separator="\\n\\n")
 >>> print(task_yaml(task, "gen"), end="")
 include: _gen_16_template_yaml
 task: mirage_bb_demo_gen
 dataset_kwargs:
-  bigbench_task: "demo"
+  bigbench_task: demo
   form: gen
 fewshot_delimiter: "\\n\\n"
 """
@@ -27,11 +34,14 @@ fewshot_delimiter: "\\n\\n"
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
+import yaml
+
 from mirage_metrics.atomic_files import write_text
-from mirage_metrics.bigbench.reader import JsonTask, discover_tasks, lm_eval_task_name
+from mirage_metrics.bigbench.reader import JsonTask, check_task_name, discover_tasks, lm_eval_task_name
 from mirage_metrics.paths import tasks_path
 
 __all__ = [
@@ -63,9 +73,42 @@ SHARED_FILES = (
 )
 
 
-def _quoted(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(text, ensure_ascii=False)
+class _DataDumper(yaml.SafeDumper):
+    """``yaml.safe_dump`` writing strings with unprintable characters (newlines, tabs) double-quoted, escaped,
+    and list items indented under their key."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str):
+    style = None if text.isprintable() else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_DataDumper.add_representer(str, _represent_str)
+
+
+def _dump_yaml(document: dict) -> str:
+    """``document`` as YAML through the safe serialiser: keys in order, one line per scalar."""
+    return yaml.dump(document, Dumper=_DataDumper, sort_keys=False, allow_unicode=True, width=10**6)
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span (JSON-quoted, so one line) that no backtick in it can close.
+
+    >>> _code("a`b")
+    '``"a`b"``'
+    """
+    quoted = json.dumps(text, ensure_ascii=False)
+    ticks = "`" * (1 + max((len(run) for run in re.findall("`+", quoted)), default=0))
+    return f"{ticks}{quoted}{ticks}"
+
+
+def _fence(text: str) -> list[str]:
+    """``text`` as a fenced Markdown code block, its fence longer than any backtick run inside."""
+    ticks = "`" * max(4, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return [f"{ticks}text", text, ticks]
 
 
 def generation_budget(task: JsonTask) -> int:
@@ -89,22 +132,23 @@ def _template(task: JsonTask, form: str) -> str:
 
 def task_yaml(task: JsonTask, form: str) -> str:
     """The YAML of one task and form: the base template plus what differs per task."""
-    lines = [
-        f"include: {_template(task, form)}",
-        f"task: {lm_eval_task_name(task, form)}",
-        "dataset_kwargs:",
-        f"  bigbench_task: {_quoted(task.name)}",
-    ]
+    check_task_name(task.name, "task")
+    dataset_kwargs = {"bigbench_task": task.name}
     if task.subtask is not None:
-        lines.append(f"  bigbench_subtask: {_quoted(task.subtask)}")
-    lines += [f"  form: {form}", f"fewshot_delimiter: {_quoted(task.few_shot_example_separator)}"]
-    return "\n".join(lines) + "\n"
+        dataset_kwargs["bigbench_subtask"] = check_task_name(task.subtask, "subtask")
+    dataset_kwargs["form"] = form
+    document = {
+        "include": _template(task, form),
+        "task": lm_eval_task_name(task, form),
+        "dataset_kwargs": dataset_kwargs,
+        "fewshot_delimiter": task.few_shot_example_separator,
+    }
+    return _dump_yaml(document)
 
 
 def group_yaml(name: str, task_names: list[str]) -> str:
     """A group YAML listing ``task_names``."""
-    body = "".join(f"  - {t}\n" for t in task_names)
-    return f"group: {name}\ntask:\n{body}metadata:\n  version: 1.0\n"
+    return _dump_yaml({"group": check_task_name(name, "group"), "task": list(task_names), "metadata": {"version": 1.0}})
 
 
 _README_HEAD = """# BIG-bench tasks (`mirage_bb_*`)
@@ -207,15 +251,13 @@ def _prompt_section(task: JsonTask) -> str:
         "",
         f"Tasks: {names}. Examples: {len(shots)} shots, {len(evaluated)} evaluated.",
         "",
-        "````text",
-        task.render_prompt(example),
-        "````",
+        *_fence(task.render_prompt(example)),
         "",
     ]
     if form == "mc":
-        lines += ["Choices scored: " + ", ".join(_quoted(c) for c in task.choices(example)), ""]
+        lines += ["Choices scored: " + ", ".join(_code(c) for c in task.choices(example)), ""]
     else:
-        lines += [f"Target: {_quoted(task.targets(example)[0])}", ""]
+        lines += [f"Target: {_code(task.targets(example)[0])}", ""]
     return "\n".join(lines)
 
 
@@ -234,8 +276,7 @@ def write_task_configs(
 
     Returns the written paths. Programmatic tasks are skipped with a message to ``log``.
     """
-    if not group or not group.replace("_", "").isalnum():
-        raise ValueError(f"group={group!r} must be a non-empty name of letters, digits and underscores")
+    check_task_name(group, "--group")
     tasks, skipped = discover_tasks(bigbench_dir, names)
     for message in skipped:
         log(message)
