@@ -2,11 +2,12 @@
 
 One prepared run for a CUDA machine without network: the autoencoder sweep on synthetic
 CIFAR-shaped data (50,000 train / 10,000 test images by default) and the Omniglot sweep
-on the real subset beside the repository (../shared/data/omniglot/images_background_small1.zip),
-both at their default sizes. The same script measures the CPU at a small scale:
+on the real subset (--omniglot, default $MIRAGE_DATA/omniglot/images_background_small1.zip,
+the data folder the tests use; see the README's Tests), both at their default sizes. The same
+script measures the CPU at a small scale:
 
-    python benchmarks/vision_gpu.py                       # CUDA, full sizes
-    python benchmarks/vision_gpu.py --device cpu --small  # CPU, 3 sizes each, little data
+    python benchmarks/vision_gpu.py --omniglot images_background_small1.zip                       # CUDA, full sizes
+    python benchmarks/vision_gpu.py --omniglot images_background_small1.zip --device cpu --small  # CPU, 3 sizes each
 
 Numbers are printed (a table per study, then the sweep times) and kept in --out.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +32,8 @@ from mirage_metrics.vision.study import (
     run_omniglot_study,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-OMNIGLOT_ZIP = REPO.parent / "shared" / "data" / "omniglot" / "images_background_small1.zip"
+DATA_ENV = "MIRAGE_DATA"
+OMNIGLOT_SUBSET = Path("omniglot", "images_background_small1.zip")
 
 
 def size_table(out: Path) -> list[dict]:
@@ -58,9 +60,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (default) or cpu")
     parser.add_argument("--small", action="store_true", help="3 sizes per study and little data (for a CPU)")
-    parser.add_argument("--omniglot", type=Path, default=OMNIGLOT_ZIP, help="Omniglot folder or zip")
+    parser.add_argument(
+        "--omniglot", type=Path, help=f"Omniglot folder or zip (default ${DATA_ENV}/{OMNIGLOT_SUBSET.as_posix()})"
+    )
     parser.add_argument("--out", type=Path, help="folder for the sweeps' outputs (default: a new temporary folder)")
     args = parser.parse_args()
+    if args.omniglot is None:
+        if not os.environ.get(DATA_ENV):
+            parser.error(
+                f"pass --omniglot PATH (folder or zip) or set {DATA_ENV} to the folder holding {OMNIGLOT_SUBSET}"
+            )
+        args.omniglot = Path(os.environ[DATA_ENV]) / OMNIGLOT_SUBSET
     out = args.out or Path(tempfile.mkdtemp(prefix="vision-bench-"))
     if args.small:
         ae_sizes, widths = (2, 64, 800), (16, 64, 256)

@@ -1,5 +1,5 @@
 """Shared helpers and fixtures: the CLIs as subprocesses, tiny offline models and a wheel built in the test
-session, lm-eval output folders written with known values, and the real data beside the repo."""
+session, lm-eval output folders written with known values, and where the real data is (``real_data``)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,49 @@ import pytest
 from mirage_metrics.metrics import bigbench_brier_score
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-BIGBENCH_DIR = SHARED_DATA / "bigbench" / "benchmark_tasks"
-OMNIGLOT_ZIP = SHARED_DATA / "omniglot" / "images_background_small1.zip"
+
+# --- real data ----------------------------------------------------------------------------------------------------
+# The few tests that read real BIG-bench task files or the real Omniglot subset find them in the folder named by
+# $MIRAGE_DATA, else in the documented default location, a `shared/data` folder beside the repository checkout
+# (README, Tests). Without it they skip with a reason; small BIG-bench-format tasks written by the tests
+# (bigbench_fixture_tasks.py) cover every BIG-bench behaviour without real data.
+DATA_ENV = "MIRAGE_DATA"
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+BIGBENCH_TASKS = "bigbench/benchmark_tasks"
+OMNIGLOT_SUBSET = "omniglot/images_background_small1.zip"
+
+
+def real_data(relative: str) -> Path:
+    """``$MIRAGE_DATA/relative`` (default: the shared/data folder beside the checkout); the calling test skips,
+    with a reason, when it is absent, and fails when ``$MIRAGE_DATA`` is set but lacks it."""
+    given = os.environ.get(DATA_ENV)
+    path = Path(given or DEFAULT_DATA) / relative
+    if path.exists():
+        return path
+    if given:
+        pytest.fail(f"{DATA_ENV}={given!r} has no {relative}; see the README's Tests section", pytrace=False)
+    pytest.skip(f"real data not found: set {DATA_ENV} to a folder holding {relative} (README, Tests)")
+
+
+@pytest.fixture(scope="session")
+def bigbench_dir() -> Path:
+    """The real BIG-bench ``benchmark_tasks`` folder (skips the test when absent)."""
+    return real_data(BIGBENCH_TASKS)
+
+
+@pytest.fixture(scope="session")
+def omniglot_zip() -> Path:
+    """The real Omniglot subset ``images_background_small1.zip`` (skips the test when absent)."""
+    return real_data(OMNIGLOT_SUBSET)
+
+
+@pytest.fixture(scope="session")
+def fixture_bigbench_dir(tmp_path_factory) -> Path:
+    """A ``benchmark_tasks`` folder of the small BIG-bench-format tasks of bigbench_fixture_tasks.py."""
+    from bigbench_fixture_tasks import write_fixture_tasks
+
+    return write_fixture_tasks(tmp_path_factory.mktemp("bigbench_fixture"))
+
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BIGBENCH_DIR, LM_EVAL, MIRAGE, REPO_ROOT, run_cli
+from conftest import LM_EVAL, MIRAGE, REPO_ROOT, run_cli
 from mirage_metrics.bigbench import (
     BIGBENCH_DIR_ENV,
     BigBenchDataNotFound,
@@ -26,25 +26,33 @@ from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX
 from mirage_metrics.bigbench.task_yamls import PAPER_TASKS
 
 BUNDLED = REPO_ROOT / "tasks" / "bigbench"
-METADATA = json.dumps({"bigbench_dir": str(BIGBENCH_DIR)})
-ALL_TASKS, _ = discover_tasks(BIGBENCH_DIR)
-TASKS_BY_NAME = {lm_eval_task_name(t, f): t for t in ALL_TASKS for f in t.forms}
+
+
+@pytest.fixture(scope="module")
+def all_tasks(bigbench_dir) -> list[JsonTask]:
+    """Every real BIG-bench task and subtask (the test skips without real data)."""
+    return discover_tasks(bigbench_dir)[0]
+
+
+@pytest.fixture(scope="module")
+def tasks_by_name(all_tasks) -> dict[str, JsonTask]:
+    return {lm_eval_task_name(t, f): t for t in all_tasks for f in t.forms}
 
 
 # ---------------------------------------------------------------- reading and rendering
 
 
-def test_every_shared_folder_task_is_read_with_its_subtasks():
-    folders = sorted(p.name for p in BIGBENCH_DIR.iterdir() if p.is_dir())
-    assert sorted({t.name for t in ALL_TASKS}) == folders
-    subtasks = {t.subtask for t in ALL_TASKS if t.name == "logical_deduction"}
+def test_every_real_task_is_read_with_its_subtasks(bigbench_dir, all_tasks):
+    folders = sorted(p.name for p in bigbench_dir.iterdir() if p.is_dir())
+    assert sorted({t.name for t in all_tasks}) == folders
+    subtasks = {t.subtask for t in all_tasks if t.name == "logical_deduction"}
     assert subtasks == {"three_objects", "five_objects", "seven_objects"}
-    assert all(t.examples and t.forms for t in ALL_TASKS)
-    assert set(PAPER_TASKS) <= {t.name for t in ALL_TASKS if "mc" in t.forms}
+    assert all(t.examples and t.forms for t in all_tasks)
+    assert set(PAPER_TASKS) <= {t.name for t in all_tasks if "mc" in t.forms}
 
 
-def test_prompt_with_task_prefixes_and_no_appended_choices():
-    task = load_task("sports_understanding", bigbench_dir=BIGBENCH_DIR)
+def test_prompt_with_task_prefixes_and_no_appended_choices(bigbench_dir):
+    task = load_task("sports_understanding", bigbench_dir=bigbench_dir)
     example = {"input": "Jamal Murray was perfect from the line", "target_scores": {"plausible": 1, "implausible": 0}}
     assert task.render_prompt(example) == (
         "Determine whether the following statement or statements are plausible or implausible:"
@@ -53,8 +61,8 @@ def test_prompt_with_task_prefixes_and_no_appended_choices():
     assert task.render_shot(example).endswith("Plausible/implausible? plausible")
 
 
-def test_prompt_with_bigbench_defaults_appends_choices():
-    task = load_task("hindu_knowledge", bigbench_dir=BIGBENCH_DIR)
+def test_prompt_with_bigbench_defaults_appends_choices(bigbench_dir):
+    task = load_task("hindu_knowledge", bigbench_dir=bigbench_dir)
     example = task.examples[0]
     prompt = task.render_prompt(example)
     question = "Which of the following Hindu deities do not belong to the group of three supreme divinities known as the Trimurti?"
@@ -66,8 +74,8 @@ def test_prompt_with_bigbench_defaults_appends_choices():
     assert task.render_prompt(example) == prompt  # the permutation is deterministic
 
 
-def test_few_shot_prompt_uses_the_task_separator_and_prefix_once():
-    task = load_task("logical_deduction", "three_objects", bigbench_dir=BIGBENCH_DIR)
+def test_few_shot_prompt_uses_the_task_separator_and_prefix_once(bigbench_dir):
+    task = load_task("logical_deduction", "three_objects", bigbench_dir=bigbench_dir)
     shot, query = task.examples[0], task.examples[1]
     prompt = task.render_prompt(query, shots=[shot])
     prefix = "The following paragraphs each describe a set of three objects arranged in a fixed order."
@@ -76,12 +84,12 @@ def test_few_shot_prompt_uses_the_task_separator_and_prefix_once():
     assert prompt.endswith(query["input"] + " ")
 
 
-def test_generative_task_keeps_targets_and_regex():
-    task = load_task("arithmetic", "2_digit_multiplication", bigbench_dir=BIGBENCH_DIR)
+def test_generative_task_keeps_targets_and_regex(bigbench_dir):
+    task = load_task("arithmetic", "2_digit_multiplication", bigbench_dir=bigbench_dir)
     assert task.forms == ("mc", "gen", "ll")
     assert task.targets(task.examples[0]) == ["1000"]
     assert task.effective_output_regex == r"[-+]?\d+"
-    words = load_task("word_unscrambling", bigbench_dir=BIGBENCH_DIR)
+    words = load_task("word_unscrambling", bigbench_dir=bigbench_dir)
     assert words.forms == ("gen", "ll") and words.effective_output_regex == r"[^\.\?\!\;\n]+"
 
 
@@ -95,13 +103,13 @@ def test_postprocess_follows_bigbench():
         postprocess_output(None)
 
 
-def _gen_doc(name: str, subtask: str | None = None, index: int = 0) -> dict:
-    return task_docs(load_task(name, subtask, bigbench_dir=BIGBENCH_DIR), "gen")["test"][index]
+def _gen_doc(bigbench_dir: Path, name: str, subtask: str | None = None, index: int = 0) -> dict:
+    return task_docs(load_task(name, subtask, bigbench_dir=bigbench_dir), "gen")["test"][index]
 
 
-def test_exact_str_match_is_bigbench_exact_rule():
+def test_exact_str_match_is_bigbench_exact_rule(bigbench_dir):
     """BIG-bench compares the post-processed output exactly; only the prompt's moved space is taken off first."""
-    doc = _gen_doc("word_unscrambling")
+    doc = _gen_doc(bigbench_dir, "word_unscrambling")
     target = doc["targets"][0]
     assert doc["answer_prefix"] == " " and not doc["prompt"].endswith(" ")
     scores = {
@@ -114,15 +122,15 @@ def test_exact_str_match_is_bigbench_exact_rule():
     assert [s["token_edit_distance"] for s in scores.values()] == [0.0, 0.0, 1.0, 1.0, float(len(target))]
 
 
-def test_a_leading_newline_does_not_empty_the_output():
+def test_a_leading_newline_does_not_empty_the_output(bigbench_dir):
     """lm-eval's until=["\\n"] cut these at their first character (output ''); BIG-bench's rules score the answer."""
-    doc = _gen_doc("strange_stories", "multiple_choice")
+    doc = _gen_doc(bigbench_dir, "strange_stories", "multiple_choice")
     assert doc["targets"] == ["Jim knows that Simon is lying."] and doc["stop_string"] == ""
     # the default regex [^.?!;\n]+ skips the newline and ends at the period (so BIG-bench's exact match is 0 here)
     out = process_results_gen(doc, ["\nThe answer is: Jim knows that Simon is lying.\n\nContext: next"])
     assert out["exact_str_match"] == 0.0 and out["token_edit_distance"] == len("The answer is: ") + 1
     assert process_results_gen(doc, [" \nJim knows that Simon is lying.\nQ:"])["token_edit_distance"] == 1.0
-    movie = _gen_doc("emoji_movie")
+    movie = _gen_doc(bigbench_dir, "emoji_movie")
     target = movie["targets"][0]
     for generation in (f"\n{target}\nQ: next", f" \n{target}\n\nQ: next", f"\n\n{target}. And more"):
         assert process_results_gen(movie, [generation])["exact_str_match"] == 1.0, generation
@@ -137,25 +145,23 @@ def test_gen_yamls_never_stop_lm_eval_early():
     assert "  until: []\n" in (BUNDLED / "_gen_template_yaml").read_text()
 
 
-def test_absolute_normalization_flag_is_read_and_carried_to_the_docs(tmp_path):
-    examples = [{"input": f"q{i}", "target_scores": {"a": 1, "b": 0}} for i in range(4)]
-    path = tmp_path / "task.json"
-    path.write_text(json.dumps({"absolute_normalization": True, "examples": examples}))
-    task = read_json_task(path, "absolute")
+def test_absolute_normalization_flag_is_read_and_carried_to_the_docs(fixture_bigbench_dir):
+    task = load_task("absolute_choices", bigbench_dir=fixture_bigbench_dir)
     assert (
-        task.absolute_normalization and not load_task("emoji_movie", bigbench_dir=BIGBENCH_DIR).absolute_normalization
+        task.absolute_normalization
+        and not load_task("graded_choices", bigbench_dir=fixture_bigbench_dir).absolute_normalization
     )
     docs = task_docs(task, "mc")["test"]
     assert all(doc["absolute_normalization"] is True for doc in docs)
 
 
-def test_lm_eval_contexts_of_the_three_forms_end_on_the_same_tokens():
+def test_lm_eval_contexts_of_the_three_forms_end_on_the_same_tokens(bigbench_dir):
     """lm-eval's own task machinery renders emoji_movie: the gen context ends at "A:" (no lone space), as the
     mc/ll contexts do once lm-eval's _encode_pair has moved their trailing space into the continuation."""
     from lm_eval.tasks import TaskManager, get_task_dict
 
     manager = TaskManager(
-        include_path=str(REPO_ROOT / "tasks"), include_defaults=False, metadata={"bigbench_dir": str(BIGBENCH_DIR)}
+        include_path=str(REPO_ROOT / "tasks"), include_defaults=False, metadata={"bigbench_dir": str(bigbench_dir)}
     )
     names = [f"mirage_bb_emoji_movie_{form}" for form in ("gen", "ll", "mc")]
     tasks = get_task_dict(names, manager)
@@ -178,8 +184,8 @@ def test_lm_eval_contexts_of_the_three_forms_end_on_the_same_tokens():
     assert context.endswith("\nA:") and shot.rsplit("\nA:", 1)[1].startswith(" ") and "A:  " not in shot
 
 
-def test_shot_pool_is_disjoint_deterministic_and_small():
-    task = load_task("irony_identification", bigbench_dir=BIGBENCH_DIR)
+def test_shot_pool_is_disjoint_deterministic_and_small(bigbench_dir):
+    task = load_task("irony_identification", bigbench_dir=bigbench_dir)
     shots, evaluated = task.split("mc")
     assert len(shots) == 5 and len(shots) + len(evaluated) == len(task.examples)
     assert not {json.dumps(s) for s in shots} & {json.dumps(e) for e in evaluated}
@@ -192,10 +198,10 @@ def test_shot_pool_is_disjoint_deterministic_and_small():
         tiny.split("xx")
 
 
-def test_data_location_env_var_and_errors(tmp_path, monkeypatch):
-    monkeypatch.setenv(BIGBENCH_DIR_ENV, str(BIGBENCH_DIR.parent))
-    assert resolve_bigbench_dir() == BIGBENCH_DIR
-    assert load_task("logical_args").source == str(BIGBENCH_DIR / "logical_args" / "task.json")
+def test_data_location_env_var_and_errors(tmp_path, monkeypatch, fixture_bigbench_dir):
+    monkeypatch.setenv(BIGBENCH_DIR_ENV, str(fixture_bigbench_dir.parent))
+    assert resolve_bigbench_dir() == fixture_bigbench_dir
+    assert load_task("graded_choices").source == str(fixture_bigbench_dir / "graded_choices" / "task.json")
     monkeypatch.setenv(BIGBENCH_DIR_ENV, str(tmp_path))
     with pytest.raises(BigBenchDataNotFound, match=f"{BIGBENCH_DIR_ENV}=.*holds no BIG-bench JSON tasks"):
         resolve_bigbench_dir()
@@ -255,18 +261,9 @@ def test_malformed_task_file_is_named_with_its_line(tmp_path):
 # ---------------------------------------------------------------- the generator
 
 
-def _fake_bigbench(root: Path) -> Path:
-    """A BIG-bench folder with two real JSON tasks and one programmatic task."""
-    for name in ("irony_identification", "repeat_copy_logic"):
-        shutil.copytree(BIGBENCH_DIR / name, root / name)
-    (root / "some_programmatic_task").mkdir()
-    (root / "some_programmatic_task" / "task.py").write_text("# programmatic\n")
-    return root
-
-
-def test_bundled_configs_are_what_the_generator_writes(tmp_path):
+def test_bundled_configs_are_what_the_generator_writes(tmp_path, bigbench_dir):
     out = tmp_path / "generated"
-    run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", BIGBENCH_DIR, "--out", out])
+    run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", bigbench_dir, "--out", out])
     assert "wrote 122 task configs" in run.stdout
     generated = sorted(p.name for p in out.iterdir())
     bundled = sorted(
@@ -277,19 +274,21 @@ def test_bundled_configs_are_what_the_generator_writes(tmp_path):
         assert (out / name).read_text() == (BUNDLED / name).read_text(), f"tasks/bigbench/{name} is stale"
 
 
-def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
-    source = _fake_bigbench(tmp_path / "bb")
+def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path, fixture_bigbench_dir):
+    source = tmp_path / "bb"
+    for name in ("graded_choices", "stop_at_newline", "programmatic"):
+        shutil.copytree(fixture_bigbench_dir / name, source / name)
     out = tmp_path / "mine"
     run = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--group", "my_bigbench", "--out", out])
-    assert "some_programmatic_task: programmatic task (task.py), not supported; skipped" in run.stderr
+    assert "programmatic: programmatic task (task.py), not supported; skipped" in run.stderr
     names = {p.name for p in out.glob("mirage_bb_*.yaml")}
     assert names == {
-        "mirage_bb_irony_identification_mc.yaml",
-        "mirage_bb_repeat_copy_logic_gen.yaml",
-        "mirage_bb_repeat_copy_logic_ll.yaml",
+        "mirage_bb_graded_choices_mc.yaml",
+        "mirage_bb_stop_at_newline_gen.yaml",
+        "mirage_bb_stop_at_newline_ll.yaml",
     }
     assert (out / "my_bigbench.yaml").is_file() and not (out / "mirage_bigbench_paper.yaml").exists()
-    assert (out / "utils.py").is_file() and "### repeat_copy_logic" in (out / "README.md").read_text()
+    assert (out / "utils.py").is_file() and "### stop_at_newline" in (out / "README.md").read_text()
     bad = run_cli([*MIRAGE, "bigbench-tasks", "--bigbench-dir", source, "--tasks", "nope", "--out", out], check=False)
     assert bad.returncode == 2 and "tasks ['nope'] are not in" in bad.stderr
 
@@ -297,7 +296,7 @@ def test_generator_cli_on_other_tasks_skips_programmatic_ones(tmp_path):
 # ---------------------------------------------------------------- real lm_eval runs on every task
 
 
-def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
+def _lm_eval(out: Path, model_args: list[str], extra: list[str], bigbench_dir: Path) -> dict:
     command = [
         *LM_EVAL,
         *model_args,
@@ -308,7 +307,7 @@ def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
         "--limit",
         "3",
         "--metadata",
-        METADATA,
+        json.dumps({"bigbench_dir": str(bigbench_dir)}),
         "--output_path",
         str(out),
         "--log_samples",
@@ -324,18 +323,19 @@ def _lm_eval(out: Path, model_args: list[str], extra: list[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def dummy_run(tmp_path_factory):
+def dummy_run(tmp_path_factory, bigbench_dir):
     """Every task, 1-shot, on lm-eval's dummy model."""
-    return _lm_eval(tmp_path_factory.mktemp("bb_dummy"), ["--model", "dummy"], ["--num_fewshot", "1"])
+    return _lm_eval(tmp_path_factory.mktemp("bb_dummy"), ["--model", "dummy"], ["--num_fewshot", "1"], bigbench_dir)
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_gpt2):
+def tiny_run(tmp_path_factory, tiny_gpt2, bigbench_dir):
     """Every task, 0-shot, on the tiny GPT-2 (short generations keep it fast)."""
     return _lm_eval(
         tmp_path_factory.mktemp("bb_hf"),
         ["--model", "hf", "--model_args", f"pretrained={tiny_gpt2}", "--device", "cpu", "--batch_size", "64"],
         ["--gen_kwargs", "max_gen_toks=4"],
+        bigbench_dir,
     )
 
 
@@ -367,9 +367,9 @@ FORM_METRICS = {
 }
 
 
-def _check_metrics(run):
-    assert set(run["results"]) >= set(TASKS_BY_NAME)
-    for name in TASKS_BY_NAME:
+def _check_metrics(run, tasks_by_name):
+    assert set(run["results"]) >= set(tasks_by_name)
+    for name in tasks_by_name:
         values = {
             key.split(",")[0]: value
             for key, value in run["results"][name].items()
@@ -382,9 +382,9 @@ def _check_metrics(run):
         assert len(run["samples"][name]) == 3
 
 
-def _check_bigbench_brier(run):
+def _check_bigbench_brier(run, tasks_by_name):
     """BIG-bench's Brier, recomputed here from the logged per-choice log-likelihoods, equals the reported one."""
-    for name in (n for n in TASKS_BY_NAME if n.endswith("_mc")):
+    for name in (n for n in tasks_by_name if n.endswith("_mc")):
         total, options = 0.0, 0
         for sample in run["samples"][name]:
             lls = np.array([float(ll) for ll, _ in sample["filtered_resps"]])
@@ -397,15 +397,15 @@ def _check_bigbench_brier(run):
 
 
 @pytest.mark.slow
-def test_every_task_runs_on_the_dummy_model(dummy_run):
-    _check_metrics(dummy_run)
-    _check_bigbench_brier(dummy_run)
+def test_every_task_runs_on_the_dummy_model(dummy_run, tasks_by_name):
+    _check_metrics(dummy_run, tasks_by_name)
+    _check_bigbench_brier(dummy_run, tasks_by_name)
 
 
 @pytest.mark.slow
-def test_every_task_runs_on_a_tiny_gpt2(tiny_run):
-    _check_metrics(tiny_run)
-    _check_bigbench_brier(tiny_run)
+def test_every_task_runs_on_a_tiny_gpt2(tiny_run, tasks_by_name):
+    _check_metrics(tiny_run, tasks_by_name)
+    _check_bigbench_brier(tiny_run, tasks_by_name)
 
 
 def _context(sample) -> str:
@@ -418,8 +418,8 @@ def _sent(prompt: str, name: str) -> str:
 
 
 @pytest.mark.slow
-def test_lm_eval_renders_bigbench_prompts_zero_shot(tiny_run):
-    for name, task in TASKS_BY_NAME.items():
+def test_lm_eval_renders_bigbench_prompts_zero_shot(tiny_run, tasks_by_name):
+    for name, task in tasks_by_name.items():
         form = name.rsplit("_", 1)[1]
         evaluated = task.split(form)[1]
         for sample in tiny_run["samples"][name]:
@@ -427,8 +427,8 @@ def test_lm_eval_renders_bigbench_prompts_zero_shot(tiny_run):
 
 
 @pytest.mark.slow
-def test_lm_eval_renders_bigbench_prompts_one_shot_from_the_pool(dummy_run):
-    for name, task in TASKS_BY_NAME.items():
+def test_lm_eval_renders_bigbench_prompts_one_shot_from_the_pool(dummy_run, tasks_by_name):
+    for name, task in tasks_by_name.items():
         form = name.rsplit("_", 1)[1]
         shots, evaluated = task.split(form)
         for sample in dummy_run["samples"][name]:

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from conftest import BIGBENCH_DIR, LM_EVAL, REPO_ROOT, run_cli
+from conftest import LM_EVAL, REPO_ROOT, run_cli
 from mirage_metrics.bigbench import discover_tasks, lm_eval_task_name
 from mirage_metrics.bigbench.task_yamls import GENERATION_BUDGETS, GENERATION_MARGIN, generation_budget
 
 BUNDLED = REPO_ROOT / "tasks" / "bigbench"
 
 
-def test_every_gen_task_gets_the_smallest_budget_that_holds_its_targets():
-    tasks, _ = discover_tasks(BIGBENCH_DIR)
+def test_every_gen_task_gets_the_smallest_budget_that_holds_its_targets(bigbench_dir):
+    tasks, _ = discover_tasks(bigbench_dir)
     for task in (t for t in tasks if "gen" in t.forms):
         budget = generation_budget(task)
         longest = max(len(x.encode()) for e in task.examples if "target" in e for x in task.targets(e))
@@ -27,7 +27,7 @@ def test_every_gen_task_gets_the_smallest_budget_that_holds_its_targets():
 
 
 @pytest.mark.slow
-def test_a_gen_task_runs_on_a_model_with_a_64_token_context(tmp_path, tiny_gpt2):
+def test_a_gen_task_runs_on_a_model_with_a_64_token_context(tmp_path, tiny_gpt2, bigbench_dir):
     task = "mirage_bb_arithmetic_1_digit_addition_gen"
     out = tmp_path / "out"
     # with max_gen_toks 128 lm-eval asserts 128 < 64
@@ -47,7 +47,7 @@ def test_a_gen_task_runs_on_a_model_with_a_64_token_context(tmp_path, tiny_gpt2)
             "--limit",
             "2",
             "--metadata",
-            json.dumps({"bigbench_dir": str(BIGBENCH_DIR)}),
+            json.dumps({"bigbench_dir": str(bigbench_dir)}),
             "--output_path",
             out,
             "--log_samples",

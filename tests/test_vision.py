@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import MIRAGE, OMNIGLOT_ZIP, run_cli
+from conftest import MIRAGE, run_cli
 from mirage_metrics.results import RESULTS_COLUMNS
 from mirage_metrics.vision.data import CIFAR100_URL, OMNIGLOT_URL, DataNotFoundError, load_cifar100, load_omniglot
 from mirage_metrics.vision.samples import read_samples
@@ -54,9 +54,9 @@ def autoencoder_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def omniglot_run(tmp_path_factory) -> Path:
+def omniglot_run(tmp_path_factory, omniglot_zip) -> Path:
     extracted = tmp_path_factory.mktemp("omniglot")
-    with zipfile.ZipFile(OMNIGLOT_ZIP) as archive:
+    with zipfile.ZipFile(omniglot_zip) as archive:
         archive.extractall(extracted)
     out = tmp_path_factory.mktemp("vision") / "omniglot"
     done = mirage(
@@ -170,14 +170,14 @@ def test_omniglot_sweep_on_the_real_subset(omniglot_run):
         assert image["count"].tolist() == [200 * length for length in range(1, 6)]  # one per image
 
 
-def test_omniglot_loads_from_zip_folder_and_torchvision_layout(tmp_path):
-    from_zip = load_omniglot(OMNIGLOT_ZIP, image_size=20)
+def test_omniglot_loads_from_zip_folder_and_torchvision_layout(tmp_path, omniglot_zip):
+    from_zip = load_omniglot(omniglot_zip, image_size=20)
     assert from_zip.images.shape == (136, 20, 1, 20, 20)
     assert from_zip.names[0] == "Balinese/character01" and from_zip.labels.tolist() == list(range(136))
     assert 0.0 <= float(from_zip.images.min()) and float(from_zip.images.max()) <= 1.0
     assert 0.0 < float(from_zip.images.mean()) < 0.5  # strokes (1.0) are the minority of pixels
 
-    with zipfile.ZipFile(OMNIGLOT_ZIP) as archive:
+    with zipfile.ZipFile(omniglot_zip) as archive:
         archive.extractall(tmp_path)
     plain = tmp_path / "images_background_small1"
     assert torch.equal(load_omniglot(plain, image_size=20).images, from_zip.images)
