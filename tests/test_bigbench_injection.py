@@ -244,3 +244,14 @@ def _leaves(task_dict) -> dict:
         else:
             leaves[getattr(key, "group_name", key) if not isinstance(key, str) else key] = value
     return leaves
+
+
+@pytest.mark.parametrize("name", ["null", "true", "no", "1_000", "0x1f", "1e3", "2024-01-01", "on"])
+def test_plain_names_that_look_like_other_yaml_types_stay_strings(tmp_path, name):
+    root = tmp_path / "benchmark_tasks"
+    _write_task(root / name / "sub.1")
+    (root / name / "task.json").write_text("{}")
+    write_task_configs(root, tmp_path / "out")
+    for path in (tmp_path / "out").glob("mirage_bb_*.yaml"):
+        kwargs = yaml.safe_load(path.read_text())["dataset_kwargs"]
+        assert kwargs["bigbench_task"] == name and kwargs["bigbench_subtask"] == "sub.1", path.name
