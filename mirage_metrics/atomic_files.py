@@ -16,6 +16,7 @@ columns (parameter counts) stay integers.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -83,6 +84,16 @@ def write_text(text: str, path) -> Path:
 #: The file in a folder written by :class:`OutputFolder` that names the command and lists the files it wrote.
 MANIFEST_FILE = ".mirage-output.json"
 _NEW, _OLD = "new", "old"  # kinds of the folders beside an output folder: one being written, one being replaced
+#: What to do about the errors writing an output folder meets most.
+_REMEDIES = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space",
+    errno.EFBIG: "raise the file-size limit (ulimit -f)",
+    errno.ENAMETOOLONG: "pass a shorter name",
+    errno.EACCES: "pass a folder you can write to",
+    errno.EPERM: "pass a folder you can write to",
+    errno.EROFS: "pass a folder you can write to",
+}
 _BESIDE = re.compile(rf"\.(?P<name>.+)\.(?P<kind>{_NEW}|{_OLD})-(?P<pid>\d+)-[0-9a-f]{{12}}")
 
 
@@ -187,7 +198,7 @@ class OutputFolder:
             _remove_folders(created)
             raise ValueError(
                 f"{self.flag} {self.given}: could not write there ({error.strerror or error}); it was left as it "
-                "was: free space, raise the file-size limit or fix the permissions, and rerun"
+                f"was: {_REMEDIES.get(error.errno, 'fix that')} and rerun"
             ) from None
         except BaseException:
             _remove_folders(created)
