@@ -28,7 +28,16 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 if TYPE_CHECKING:  # pandas is only a type here: importing this module stays light
     import pandas as pd
 
-__all__ = ["CSV_FLOAT_FORMAT", "MANIFEST_FILE", "OutputFolder", "atomic_path", "new_beside", "write_csv", "write_text"]
+__all__ = [
+    "CSV_FLOAT_FORMAT",
+    "MANIFEST_FILE",
+    "OutputFolder",
+    "atomic_path",
+    "new_beside",
+    "output_path",
+    "write_csv",
+    "write_text",
+]
 
 #: How CSV files write floats: 10 significant digits, enough for every number the project measures.
 CSV_FLOAT_FORMAT = "%.10g"
@@ -97,6 +106,36 @@ _REMEDIES = {
 _BESIDE = re.compile(rf"\.(?P<name>.+)\.(?P<kind>{_NEW}|{_OLD})-(?P<pid>\d+)-[0-9a-f]{{12}}")
 
 
+def output_path(out, command: str, *, inputs: Iterable = (), flag: str = "--out", replaced: bool = True) -> Path:
+    """The real folder (symlinks followed) that ``command`` writes for ``flag`` ``out``; ValueError naming the flag
+    when it is a file, a dangling symlink (or below one), or is or holds one of ``inputs`` (paths, None skipped),
+    and when it is ``replaced`` as a whole, the current folder or one above it."""
+    given = Path(out)
+    named = f"{flag} {given}"
+    for path in (given, *given.parents):
+        if path.is_symlink() and not path.exists():
+            raise ValueError(
+                f"{named}: {path} is a symlink to {os.readlink(path)}, which does not exist; "
+                f"create that folder or pass another {flag}"
+            )
+    real = Path(os.path.realpath(given))
+    existing = next(path for path in (real, *real.parents) if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{named}{'' if existing == real else f': {existing}'} is a file; pass a folder")
+    here = Path.cwd().resolve()
+    if replaced and (real == here or real in here.parents):
+        raise ValueError(
+            f"{named} is the current folder or one above it, which {command} would replace as a whole; "
+            f"pass a new folder inside it, e.g. {flag} {command.split()[-1]}"
+        )
+    for source in inputs:
+        if source is not None:
+            source_real = Path(os.path.realpath(source))
+            if source_real == real or real in source_real.parents:
+                raise ValueError(f"{named} is or holds the input {source}, which it would replace; pass another folder")
+    return real
+
+
 class OutputFolder:
     """A command's output folder (``--out``), replaced as a whole by each run.
 
@@ -110,31 +149,8 @@ class OutputFolder:
 
     def __init__(self, out, command: str, *, inputs: Iterable = (), flag: str = "--out"):
         self.given, self.command, self.flag = Path(out), command, flag
-        self.path = self._real_path([Path(path) for path in inputs if path is not None])
+        self.path = output_path(out, command, inputs=inputs, flag=flag)
         self.check()
-
-    def _real_path(self, inputs: list[Path]) -> Path:
-        named = f"{self.flag} {self.given}"
-        for path in (self.given, *self.given.parents):
-            if path.is_symlink() and not path.exists():
-                raise ValueError(
-                    f"{named}: {path} is a symlink to {os.readlink(path)}, which does not exist; "
-                    f"create that folder or pass another {self.flag}"
-                )
-        real = Path(os.path.realpath(self.given))
-        if real.exists() and not real.is_dir():
-            raise ValueError(f"{named} is a file; pass a folder")
-        here = Path.cwd().resolve()
-        if real == here or real in here.parents:
-            raise ValueError(
-                f"{named} is the current folder or one above it, which {self.command} would replace as a whole; "
-                f"pass a new folder inside it, e.g. {self.flag} {self.command.split()[-1]}"
-            )
-        for source in inputs:
-            source_real = Path(os.path.realpath(source))
-            if source_real == real or real in source_real.parents:
-                raise ValueError(f"{named} is or holds the input {source}, which it would replace; pass another folder")
-        return real
 
     def _manifest(self) -> tuple[str | None, set[str]]:
         """The command that wrote the folder and the plain file names it lists, from its manifest (None, {} if

@@ -139,7 +139,7 @@ def test_a_file_is_refused_untouched(two_models, tmp_path, capsys):
     err = _error_line(capsys, ["report", two_models, "--out", out])
     assert f"--out {out} is a file; pass a folder" in err and out.read_text() == "mine"
     err = _error_line(capsys, ["simulate", "--out", out / "sub"])
-    assert "could not write there (Not a directory)" in err and out.read_text() == "mine"
+    assert f"--out {out / 'sub'}: {out} is a file; pass a folder" in err and out.read_text() == "mine"
 
 
 def test_the_inputs_are_never_replaced(tmp_path, capsys):
@@ -250,3 +250,21 @@ def test_stale_folders_are_removed_only_when_they_are_ours(earlier_report, two_m
     (stale / "metrics.csv").write_text("half")
     build_report([two_models], out, n_boot=20)
     assert sorted(_beside(out)) == sorted(mine)
+
+
+def test_vision_resumes_only_its_own_folder(tmp_path, capsys):
+    """A vision sweep resumes in place (nothing is replaced), so it refuses folders whose files it would overwrite."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "samples.csv").write_text("mine")
+    (mine / "notes.txt").write_text("mine")
+    link = tmp_path / "latest"
+    link.symlink_to(tmp_path / "gone")
+    before = _tree(tmp_path)
+    err = _error_line(capsys, ["vision", "autoencoder", "--data", "synthetic", "--out", mine])
+    assert f"--out {mine} holds files that mirage vision did not write there (notes.txt)" in err
+    err = _error_line(capsys, ["vision", "omniglot", "--data", "synthetic", "--out", link])
+    assert "is a symlink to" in err
+    err = _error_line(capsys, ["vision", "autoencoder", "--data-dir", mine, "--out", mine])
+    assert "is or holds the input" in err
+    assert _tree(tmp_path) == before
