@@ -1,6 +1,8 @@
 """Atomic output files: written to a temporary name beside the target, then renamed into place.
 
 A crash (or SIGKILL) mid-write leaves the previous file or none, never a truncated one.
+:class:`OutputFolder` does the same for a command's whole ``--out`` folder, and refuses
+(one-line ValueError) folders it must not replace.
 Files and folders get the permissions the user's umask gives (as ``open`` and
 ``mkdir`` would), so a report can be shared as a plain folder. CSV numbers are
 written with 10 significant digits (``0.3999999999999936`` as ``0.4``); integer

@@ -268,3 +268,17 @@ def test_vision_resumes_only_its_own_folder(tmp_path, capsys):
     err = _error_line(capsys, ["vision", "autoencoder", "--data-dir", mine, "--out", mine])
     assert "is or holds the input" in err
     assert _tree(tmp_path) == before
+
+
+def test_demo_refuses_before_training(tmp_path, capsys):
+    out = tmp_path / "demo"
+    (out / "report").mkdir(parents=True)
+    (out / "report" / "notes.txt").write_text("mine")
+    link = tmp_path / "latest"
+    link.symlink_to(tmp_path / "gone")
+    before = _tree(tmp_path)
+    err = _error_line(capsys, ["demo", "--quick", "--device", "cpu", "--out", out])
+    assert f"--out {out / 'report'} holds files that mirage report did not write there (notes.txt)" in err
+    err = _error_line(capsys, ["demo", "--quick", "--device", "cpu", "--out", link])
+    assert "is a symlink to" in err
+    assert _tree(tmp_path) == before
