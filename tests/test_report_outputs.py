@@ -16,9 +16,8 @@ import pandas as pd
 import pytest
 
 from conftest import MIRAGE, SIZES, model_samples, run_cli, write_lm_eval_run
-from mirage_metrics.atomic_files import write_csv, write_text
+from mirage_metrics.atomic_files import MANIFEST_FILE, write_csv, write_text
 from mirage_metrics.report import build_report
-from mirage_metrics.report.build import MARKER_FILE
 from mirage_metrics.results import ResultsWarning
 
 
@@ -115,8 +114,8 @@ def test_a_new_report_replaces_the_old_one_whole(two_models, tmp_path):
     build_report([two_models], out, n_boot=20)
     names = os.listdir(out)
     assert not any("fam2" in name for name in names)  # the earlier source's plots are gone
-    listed = json.loads((out / MARKER_FILE).read_text())["files"]
-    assert sorted(listed + [MARKER_FILE]) == sorted(names)
+    listed = json.loads((out / MANIFEST_FILE).read_text())["files"]
+    assert sorted(listed + [MANIFEST_FILE]) == sorted(names)
     assert _beside(out) == ["other"]  # no work folder or temporary left beside --out
 
 
@@ -137,7 +136,7 @@ def test_a_report_killed_while_plotting_leaves_the_previous_report(two_models, t
     assert done.returncode == -signal.SIGKILL
     assert _snapshot(out) == before  # the CSVs it wrote are not beside the old plots
     left = _beside(out)
-    assert len(left) == 1 and left[0].startswith(".report.report-")  # its work folder, until the next report
+    assert len(left) == 1 and left[0].startswith(".report.new-")  # its work folder, until the next report
     work = out.parent / left[0]
     assert (work / "metrics.csv").is_file() and not (work / "report.html").exists()
     build_report([two_models], out, n_boot=20)
@@ -167,7 +166,7 @@ def test_a_report_killed_between_the_renames_is_put_back(two_models, tmp_path):
     before = _snapshot(out)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    out.rename(out.with_name(f".report.old-{dead.pid}-abc"))  # as a kill after the first rename leaves it
+    out.rename(out.with_name(f".report.old-{dead.pid}-abcdef012345"))  # as a kill after the first rename leaves it
     build_report([two_models], tmp_path / "elsewhere", n_boot=20)  # other outputs do not touch it
     assert not out.exists()
     build_report([two_models], out, n_boot=20)
@@ -182,32 +181,29 @@ def test_an_out_folder_with_other_files_is_refused_untouched(two_models, tmp_pat
     before = _snapshot(out)
     with pytest.raises(
         ValueError,
-        match=rf"--out {out} holds files that are not an earlier report's "
-        rf"\({foreign.rstrip('/')}\)",
+        match=rf"--out {out} holds files that mirage report did not write there \({foreign.rstrip('/')}\)",
     ):
         build_report([two_models], out, n_boot=20)
     assert _snapshot(out) == before and _beside(out) == []
 
 
 def test_a_source_is_never_an_out_folder(two_models):
-    with pytest.raises(ValueError, match="holds files that are not an earlier report's"):
+    with pytest.raises(ValueError, match="is or holds the input"):
         build_report([two_models], two_models, n_boot=20)
     with pytest.raises(ValueError, match="is a file"):
         build_report([two_models], next(two_models.rglob("model.json")), n_boot=20)
 
 
-def test_an_older_report_without_the_marker_is_replaced(two_models, tmp_path):
-    out = tmp_path / "report"
+def test_a_folder_that_only_looks_like_a_report_is_refused_untouched(two_models, tmp_path):
+    """Issue 21 item 2: report.html without a manifest is no report; its PNGs, CSVs and temporaries are the user's."""
+    out = tmp_path / "site"
     out.mkdir()
-    for name in ("report.html", "metrics.csv", "all_x_y.png", ".metrics.csv.abc123.tmp"):
-        (out / name).write_text("old")
-    build_report([two_models], out, n_boot=20)
-    assert "all_x_y.png" not in os.listdir(out) and (out / MARKER_FILE).is_file()
-    pictures = tmp_path / "pictures"  # PNGs alone are not a report
-    pictures.mkdir()
-    (pictures / "holiday.png").write_text("mine")
-    with pytest.raises(ValueError, match=r"\(holiday\.png\)"):
-        build_report([two_models], pictures, n_boot=20)
+    for name in ("report.html", "metrics.csv", "logo.png", "notes.tmp"):
+        (out / name).write_text("mine")
+    before = _snapshot(out)
+    with pytest.raises(ValueError, match=r"did not write there \(logo\.png, metrics\.csv, notes\.tmp, \.\.\.\)"):
+        build_report([two_models], out, n_boot=20)
+    assert _snapshot(out) == before and _beside(out) == []
 
 
 @pytest.mark.slow

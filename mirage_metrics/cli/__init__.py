@@ -4,7 +4,8 @@ A command module defines ``register(subparsers)``, which adds its sub-parser and
 sets ``func`` (a callable taking the parsed ``argparse.Namespace`` and returning
 an exit code) with ``parser.set_defaults(func=...)``. A ``ValueError`` that ``func``
 lets through becomes one line on stderr in the command line's words
-(:func:`user_message`) and exit status 2.
+(:func:`user_message`) and exit status 2; an ``OSError`` (disk full, no permission)
+becomes one line ``<strerror>: <path>`` and exit status 1.
 """
 
 from __future__ import annotations
@@ -114,3 +115,23 @@ def main(argv: list[str] | None = None) -> int:
         command_parser = args.command_parser
         print(f"{command_parser.prog}: error: {user_message(error, command_parser)}", file=sys.stderr)
         return 2
+    except OSError as error:  # disk full, file too large, no permission, name too long, ...
+        print(f"{args.command_parser.prog}: error: {os_error_message(error)}", file=sys.stderr)
+        return 1
+
+
+def os_error_message(error: OSError) -> str:
+    """``<strerror>: <path>`` of an OSError, on one line.
+
+    >>> os_error_message(OSError(28, "No space left on device", "out/metrics.csv"))
+    'No space left on device: out/metrics.csv'
+    >>> os_error_message(OSError(18, "Invalid cross-device link", "a", None, "b"))
+    'Invalid cross-device link: a -> b'
+    >>> os_error_message(ConnectionResetError("peer went away"))
+    'peer went away'
+    """
+    text = error.strerror or str(error)
+    for separator, name in ((": ", error.filename), (" -> ", error.filename2)):
+        if name is not None:
+            text += separator + (os.fsdecode(name) if isinstance(name, bytes) else str(name))
+    return " ".join(text.split())

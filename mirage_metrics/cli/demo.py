@@ -114,7 +114,7 @@ def _headline(report_dir: Path) -> str:
 
 def run(args) -> int:
     from mirage_metrics import toy
-    from mirage_metrics.atomic_files import write_text
+    from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
     from mirage_metrics.devices import resolve_device
     from mirage_metrics.report import build_report
     from mirage_metrics.sweep import SweepOptions, sweep
@@ -129,6 +129,8 @@ def run(args) -> int:
     bootstrap = args.bootstrap or (200 if args.quick else 1000)
     out = args.out
     runs, report = out / "runs", out / "report"
+    output_path(out, "mirage demo", replaced=False)  # a file or a dangling symlink: refused before training,
+    OutputFolder(report, "mirage report")  # and so is a report/ holding files the report would delete
     started = time.monotonic()
 
     _stage(

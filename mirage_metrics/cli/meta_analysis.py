@@ -43,7 +43,7 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("sources", nargs="+", help="result files or folders (see above)")
-    parser.add_argument("--out", required=True, help="output folder (created if needed)")
+    parser.add_argument("--out", required=True, help="output folder (created if needed, replaced as a whole)")
     parser.add_argument(
         "--threshold",
         type=float,
@@ -89,7 +89,8 @@ def _check_bigbench_results(sources: list[str]) -> None:
             )
 
 
-def run(args) -> int:
+def _write_outputs(work: Path, args, scores, kept, by_metric, warnings: list[str]) -> None:
+    """The CSVs, settings, plots and page of the meta-analysis, into the new folder ``work``."""
     from mirage_metrics.atomic_files import write_csv, write_text
     from mirage_metrics.html import render_page
     from mirage_metrics.meta import (
@@ -99,24 +100,12 @@ def run(args) -> int:
         SCORES_FILE,
         SETTINGS_FILE,
         SHARE_PLOT,
-        emergence_scores,
         meta_section,
-        read_sources,
-        summarize_by_metric,
-        summary_curves,
-        threshold_warnings,
     )
     from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
-    _check_bigbench_results(args.sources)
-    frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
-    scores = emergence_scores(frame, progress=True)
-    kept = summary_curves(scores, args.min_sizes)
-    by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
-    warnings = threshold_warnings(kept, args.threshold)
-    out = Path(args.out)
-    write_csv(scores, out / SCORES_FILE)
-    write_csv(by_metric, out / BY_METRIC_FILE)
+    write_csv(scores, work / SCORES_FILE)
+    write_csv(by_metric, work / BY_METRIC_FILE)
     settings = {
         "sources": [str(s) for s in args.sources],
         "params": args.params,
@@ -127,11 +116,34 @@ def run(args) -> int:
         "curves_in_summary": len(kept),
         "warnings": warnings,
     }
-    write_text(json.dumps(settings, indent=2) + "\n", out / SETTINGS_FILE)
+    write_text(json.dumps(settings, indent=2) + "\n", work / SETTINGS_FILE)
     if not kept.empty:
-        plot_score_distributions(kept, by_metric["metric"], args.threshold, out / DISTRIBUTION_PLOT)
-        plot_share_above_threshold(by_metric, args.threshold, out / SHARE_PLOT)
-    write_text(render_page("mirage meta-analysis", [meta_section(out)]), out / PAGE_FILE)
+        plot_score_distributions(kept, by_metric["metric"], args.threshold, work / DISTRIBUTION_PLOT)
+        plot_share_above_threshold(by_metric, args.threshold, work / SHARE_PLOT)
+    write_text(render_page("mirage meta-analysis", [meta_section(work)]), work / PAGE_FILE)
+
+
+def run(args) -> int:
+    from mirage_metrics.atomic_files import OutputFolder
+    from mirage_metrics.meta import (
+        PAGE_FILE,
+        emergence_scores,
+        read_sources,
+        summarize_by_metric,
+        summary_curves,
+        threshold_warnings,
+    )
+
+    target = OutputFolder(args.out, "mirage meta-analysis", inputs=[*args.sources, args.param_counts])
+    _check_bigbench_results(args.sources)
+    frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
+    scores = emergence_scores(frame, progress=True)
+    kept = summary_curves(scores, args.min_sizes)
+    by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
+    warnings = threshold_warnings(kept, args.threshold)
+    with target.writing() as work:
+        _write_outputs(work, args, scores, kept, by_metric, warnings)
+    out = Path(args.out)
     print(
         f"{len(scores)} curves, {len(kept)} with {args.min_sizes}+ sizes summarised over {by_metric.shape[0]} metrics; "
         f"wrote {out / PAGE_FILE}"

@@ -19,7 +19,9 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="result folders")
-    parser.add_argument("--out", type=Path, required=True, help="output folder for the CSVs, PNGs and report.html")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder for the CSVs, PNGs and report.html, replaced as a whole"
+    )
     parser.add_argument(
         "--holdout-largest",
         type=int,

@@ -73,22 +73,26 @@ def register(subparsers) -> None:
         help="also sample N problems per size (Monte Carlo) to show the 1/N resolution limit",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample-problems (default %(default)s)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (simulate.csv, *.png)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder (simulate.csv, *.png), replaced as a whole"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from mirage_metrics.atomic_files import write_csv
+    from mirage_metrics.atomic_files import OutputFolder, write_csv
     from mirage_metrics.plots.simulate import plot_sampled, plot_simulation
     from mirage_metrics.simulate import sample_problems, simulate
 
+    target = OutputFolder(args.out, "mirage simulate")
     table = simulate(args.c, args.alpha, args.sizes, args.lengths)
     if args.sample_problems is not None:
         table = sample_problems(table, args.sample_problems, seed=args.seed)
-    write_csv(table, args.out / "simulate.csv")
-    plot_simulation(table, args.out / "simulate.png")
-    if args.sample_problems is not None:
-        plot_sampled(table, args.out / "simulate_sampled.png")
+    with target.writing() as work:
+        write_csv(table, work / "simulate.csv")
+        plot_simulation(table, work / "simulate.png")
+        if args.sample_problems is not None:
+            plot_sampled(table, work / "simulate_sampled.png")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\nWrote {args.out / 'simulate.csv'} and plots to {args.out}/")
     return 0

@@ -188,7 +188,30 @@ def _omniglot_sweep(args):
     return run_omniglot_study(args.out, config, sizes, device=args.device, progress=not args.no_progress)
 
 
+def _check_out(args) -> None:
+    """Refuse an ``--out`` that holds anything but an earlier sweep's files: resuming there would overwrite them."""
+    import re
+
+    from mirage_metrics.atomic_files import output_path
+    from mirage_metrics.vision.samples import SAMPLES_FILE, SUMMARY_FILE
+
+    own = {"config.json", "sizes", SAMPLES_FILE, SUMMARY_FILE}
+    temporary = re.compile(rf"\.({'|'.join(map(re.escape, own))})\.tmp-[0-9a-f]{{12}}")  # left by a killed run
+    out = output_path(args.out, "mirage vision", inputs=[args.data_dir], replaced=False)
+    foreign = sorted(
+        entry.name
+        for entry in (out.iterdir() if out.is_dir() else ())
+        if entry.name not in own and not temporary.fullmatch(entry.name)
+    )
+    if foreign:
+        raise ValueError(
+            f"--out {args.out} holds files that mirage vision did not write there ({', '.join(foreign[:3])}"
+            f"{', ...' if len(foreign) > 3 else ''}); pass a new or empty folder, or an earlier sweep's to resume it"
+        )
+
+
 def run(args) -> int:
+    _check_out(args)
     sweep = _autoencoder_sweep if args.study == "autoencoder" else _omniglot_sweep
     samples = sweep(args)
     print(

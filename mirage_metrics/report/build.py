@@ -14,30 +14,26 @@ model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
 :data:`mirage_metrics.emergence.CURVE_COLUMNS`), ``fit.csv`` (see
 :data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), the PNG plots and ``report.html``.
 
-``--out`` always holds one whole report: the report is written into a new
-folder beside it (``.<out>.report-<pid>-<random>``) and swapped in by renaming,
-so a report killed at any moment leaves the previous one untouched, and files of
+``--out`` always holds one whole report (:class:`mirage_metrics.atomic_files.OutputFolder`):
+the report is written into a new folder beside it and swapped in by renaming, so
+a report stopped at any moment leaves the previous one untouched, and files of
 an earlier report that this one does not write (plots of another source) are
-gone. The folder is replaced only when it is empty or holds a report (listed in
-its :data:`MARKER_FILE`, or an older report's ``report.html``, CSVs and PNGs);
-anything else in it is refused with an error, never deleted. Warnings met while
-reading (counted NaN values) are listed at the top of the page.
+gone. The folder is replaced only when it is empty or holds only the files its
+manifest lists as an earlier report's; anything else is refused with an error,
+never deleted. Warnings met while reading (counted NaN values) are listed at the
+top of the page.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import warnings
-from glob import escape as glob_escape
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from mirage_metrics.atomic_files import new_beside, write_csv, write_text
+from mirage_metrics.atomic_files import OutputFolder, write_csv, write_text
 from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
 from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
@@ -48,14 +44,9 @@ from mirage_metrics.summary import (
     with_per_char_loss,
 )
 
-__all__ = ["source_kind", "analyse_lm_eval", "build_report", "MARKER_FILE"]
+__all__ = ["source_kind", "analyse_lm_eval", "build_report"]
 
 REPORT_TITLE = "mirage-metrics report"
-#: The file in a report folder that lists the files the report wrote (which a later report may replace).
-MARKER_FILE = ".mirage-report.json"
-_WORK, _OLD = "report", "old"  # kinds of the folders beside --out: a report being written, a report being replaced
-# What reports written before MARKER_FILE existed hold (with report.html): their outputs and atomic-write leftovers.
-_OLDER_REPORT_FILES = {"report.html", "metrics.csv", "emergence.csv", "fit.csv"}
 FIRST_PROBLEMS_FILE = "first_problems.csv"  # Fig 4's view of the all-or-nothing metrics on each task's first problems
 
 
@@ -180,86 +171,6 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
     return [meta_section(folder)]
 
 
-def _report_files(folder: Path) -> set[str] | None:
-    """The names of the files in ``folder`` that a report wrote, or None if it is not a report folder."""
-    marker = folder / MARKER_FILE
-    if marker.is_file():
-        try:
-            return set(json.loads(marker.read_text(encoding="utf-8"))["files"]) | {MARKER_FILE}
-        except (ValueError, KeyError, TypeError):
-            return None
-    if not (folder / "report.html").is_file():
-        return None
-    return {
-        entry.name
-        for entry in folder.iterdir()
-        if entry.is_file()
-        and (entry.name in _OLDER_REPORT_FILES or entry.suffix == ".png" or entry.name.endswith(".tmp"))
-    }
-
-
-def _check_out(out: Path) -> None:
-    """Refuse an ``--out`` that this report must not replace: a file, or a folder holding anything but a report."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise ValueError(f"--out {out} is a file; pass a folder for the report")
-    entries = sorted(entry.name for entry in out.iterdir())
-    foreign = [name for name in entries if name not in (_report_files(out) or set())]
-    if foreign:
-        raise ValueError(
-            f"--out {out} holds files that are not an earlier report's ({', '.join(foreign[:3])}"
-            f"{', ...' if len(foreign) > 3 else ''}), which replacing it would delete; pass a new or empty folder"
-        )
-
-
-def _remove_stale(out: Path) -> None:
-    """Clean up after reports killed before they finished (their process is gone): remove their work folders,
-    and put back a report that was being replaced when ``out`` is missing (killed between the two renames)."""
-    for kind in (_WORK, _OLD):
-        prefix = f".{out.name}.{kind}-"
-        for entry in out.parent.glob(f"{glob_escape(prefix)}*"):
-            pid = entry.name[len(prefix) :].partition("-")[0]
-            if not pid.isdigit() or _alive(int(pid)):
-                continue
-            if kind == _OLD and not out.exists():
-                os.rename(entry, out)
-            else:
-                shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _swap_in(work: Path, out: Path) -> None:
-    """Put the finished report ``work`` in place of ``out`` (renames; the old report is then removed)."""
-    _check_out(out)  # again: the user may have put files there while the report ran
-    (work / MARKER_FILE).write_text(
-        json.dumps({"files": sorted(entry.name for entry in work.iterdir())}) + "\n", encoding="utf-8"
-    )
-    if not out.exists():
-        os.rename(work, out)
-        return
-    old = out.with_name(f".{out.name}.{_OLD}-{os.getpid()}-{work.name.rpartition('-')[2]}")
-    os.rename(out, old)
-    try:
-        os.rename(work, out)
-    except OSError:
-        if not out.exists():
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)  # another report took --out meanwhile: it is the newer one
-        raise ValueError(f"--out {out} was replaced by another report while this one ran") from None
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def build_report(
     sources: Iterable,
     out,
@@ -275,18 +186,15 @@ def build_report(
     path of ``report.html``.
 
     ``workers``: processes reading lm-eval samples files (see :func:`mirage_metrics.results.read_results`).
-    ValueError, before anything is read, when ``out`` holds files that are not a report's.
+    ValueError, before anything is read, when ``out`` may not be replaced (see
+    :class:`~mirage_metrics.atomic_files.OutputFolder`).
     """
     folders = [Path(source) for source in sources]
     if not folders:
         raise ValueError("sources is empty; pass at least one folder (mirage sweep, lm_eval, vision or meta-analysis)")
-    out = Path(out)
-    _check_out(out)
+    target = OutputFolder(out, "mirage report", inputs=[*folders, params if isinstance(params, (str, Path)) else None])
     kinds = {folder: source_kind(folder) for folder in folders}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(out)
-    work = new_beside(out, f"{_WORK}-{os.getpid()}", folder=True)
-    try:
+    with target.writing() as work:
         _write_report(
             folders,
             kinds,
@@ -298,10 +206,7 @@ def build_report(
             workers=workers,
             progress=progress,
         )
-        _swap_in(work, out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return out / "report.html"
+    return Path(out) / "report.html"
 
 
 def _write_report(folders: list[Path], kinds: dict[Path, str], out: Path, **options) -> None:
