@@ -61,12 +61,17 @@ def run(args) -> int:
     from lm_eval._cli import HarnessCLI
     from lm_eval.utils import setup_logging
 
+    from mirage_metrics.preflight import check_run_arguments
+
+    argv = lm_eval_argv(args.extra_args)
     if {"-h", "--help"} & set(args.extra_args):
         print(INTRO, flush=True)
+    elif argv[0] == "run":
+        check_run_arguments(argv[1:])  # settings lm-eval would fail on only after loading the model
     setup_logging()
     cli = HarnessCLI()
     saved_argv = sys.argv
-    sys.argv = ["lm-eval", *lm_eval_argv(args.extra_args)]
+    sys.argv = ["lm-eval", *argv]
     try:
         namespace = cli.parse_args()
     finally:
