@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import functools
 import glob
 import importlib.util
 import io
@@ -40,6 +41,7 @@ __all__ = [
     "check_settings",
     "check_metadata_value",
     "check_model_locations",
+    "hub_answers",
     "looks_like_folder",
 ]
 
@@ -488,7 +490,7 @@ def check_model_locations(models: Mapping[str, tuple[str, str | None]]) -> None:
     if uncached:
         if constants.HF_HUB_OFFLINE:
             reason = "HF_HUB_OFFLINE is set"
-        elif not _hub_answers(constants.ENDPOINT):
+        elif not hub_answers():
             reason = f"the Hub ({constants.ENDPOINT}) does not answer within {HUB_TIMEOUT} s"
         else:
             reason = None
@@ -520,9 +522,16 @@ def _is_checkpoint_folder(location: str) -> bool:
     return False
 
 
-def _hub_answers(endpoint: str) -> bool:
-    """Whether ``endpoint`` answers an HTTP request (any status) within HUB_TIMEOUT seconds, through the proxies
-    of the environment (``HTTPS_PROXY``) as lm-eval's downloads would."""
+def hub_answers() -> bool:
+    """Whether the Hugging Face Hub (``HF_ENDPOINT``) answers an HTTP request (any status) within HUB_TIMEOUT
+    seconds, through the proxies of the environment (``HTTPS_PROXY``) as downloads would; asked once per endpoint."""
+    from huggingface_hub import constants
+
+    return _answers(constants.ENDPOINT)
+
+
+@functools.lru_cache(maxsize=None)
+def _answers(endpoint: str) -> bool:
     try:
         urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=HUB_TIMEOUT).close()
     except urllib.error.HTTPError:

@@ -300,6 +300,13 @@ def test_offline_a_hub_id_must_be_in_the_cache(tmp_path, hub, monkeypatch):
         check_model_location("EleutherAI/pythia-70m")  # main was never downloaded
 
 
+def test_a_family_file_without_params_says_the_hub_does_not_answer_instead_of_a_traceback(tmp_path, hub):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text("name: f\nmodels:\n  - {name: a, path: EleutherAI/pythia-70m}\n")
+    with pytest.raises(ValueError, match=rf"models\[0\]: .*the Hub \({CLOSED_PORT}\) did not answer; give 'params'"):
+        load_family_file(family_file)
+
+
 @pytest.mark.parametrize("params", ["", ", params: 5"])
 def test_a_family_file_path_to_a_missing_folder_says_so_whether_or_not_params_is_given(tmp_path, params):
     family_file = tmp_path / "fam.yaml"
