@@ -24,8 +24,6 @@ import json
 import logging
 import math
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -532,6 +530,9 @@ def hub_answers() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _answers(endpoint: str) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=HUB_TIMEOUT).close()
     except urllib.error.HTTPError:
