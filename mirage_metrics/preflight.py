@@ -1,4 +1,6 @@
-"""Checks a sweep passes before any model starts: task names, lm-eval's arguments, model locations.
+"""Checks a sweep (and ``mirage eval``) passes before any model starts: task names, lm-eval's arguments and the
+settings lm-eval would take and fail on later (``--limit``, ``--batch_size``, ``--num_fewshot``, ``--device``, the
+backend's package, ``--metadata`` keys and values), and model locations (all Hub models missing at once).
 
 Without them a typo costs one lm-eval start-up per model (about 50 s on a CPU,
 minutes per model on a cluster) and then fails every model the same way. Each
@@ -210,7 +212,8 @@ def check_run_arguments(arguments: list[str]) -> None:
     namespace = _check_parsed(_run_parser(), arguments, {})
     model_args = namespace.model_args if isinstance(namespace.model_args, dict) else {}
     location = model_args.get("pretrained")
-    if namespace.model in _LOCAL_MODEL_BACKENDS and isinstance(location, str):
+    backend = namespace.model or (None if namespace.config else "hf")  # lm-eval's default model type
+    if backend in _LOCAL_MODEL_BACKENDS and isinstance(location, str):
         revision = model_args.get("revision")
         check_model_locations({"--model_args pretrained": (location, revision if isinstance(revision, str) else None)})
 
@@ -414,7 +417,8 @@ def check_settings(namespace: argparse.Namespace, flags: Mapping[str, str]) -> N
         except ValueError as error:
             reason = str(error).removeprefix(f"device={namespace.device!r}")
             raise ValueError(f"{flag('device')} {namespace.device}{reason}") from None
-    _check_backend(namespace.model, flag("model"))
+    if namespace.model:  # else lm-eval's default (hf) or its --config file's
+        _check_backend(namespace.model, flag("model"))
     if namespace.metadata:
         tasks = namespace.tasks or []
         check_metadata(namespace.metadata, tasks.split(",") if isinstance(tasks, str) else tasks)

@@ -204,7 +204,7 @@ def test_mirage_eval_checks_its_lm_eval_arguments_the_same_way(hub):
     with pytest.raises(ValueError, match="^--model vlm: not an lm-eval model type \\(did you mean 'vllm'\\?\\)"):
         check_run_arguments(["--model", "vlm", "--tasks", TASK])
     with pytest.raises(ValueError, match=r"--model_args pretrained \(EleutherAI/pythia-70m\)"):
-        check_run_arguments([*base, "--model_args", "pretrained=EleutherAI/pythia-70m"])
+        check_run_arguments(["--tasks", TASK, "--model_args", "pretrained=EleutherAI/pythia-70m"])  # hf by default
 
 
 # --------------------------------------------------------------------------- model locations

@@ -23,7 +23,9 @@ usage: mirage eval [run|ls|validate] LM_EVAL_ARGUMENTS...
 
 `mirage eval` is `lm_eval` (run is implied; also ls and validate) with one addition: the mirage
 task folder (`mirage tasks-path`) comes first on --include_path, so the mirage_* tasks need no flag;
-your own --include_path still works and wins on name clashes. Example:
+your own --include_path still works and wins on name clashes. Before lm-eval starts, its settings
+(--limit, --batch_size, --num_fewshot, --device, --model, --metadata) and the model are checked as in
+`mirage sweep`. Example:
   mirage eval --model hf --model_args pretrained=EleutherAI/pythia-160m --tasks mirage_arith --log_samples --output_path out
 
 lm-eval's own options follow.
