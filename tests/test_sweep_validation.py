@@ -358,3 +358,13 @@ def test_a_typo_in_a_task_name_fails_in_the_cli_before_any_model_loads(tmp_path)
     assert done.stderr.startswith("mirage sweep: error: tasks: 'mirage_arith_2dn_ll' is not an lm-eval task")
     assert "did you mean 'mirage_arith_2dm_ll'" in done.stderr and done.stderr.count("\n") == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_cuda_device_beyond_the_machines_count_is_refused(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    _check_arguments(tmp_path, [], device="cuda:1")
+    with pytest.raises(ValueError, match=r"^--device cuda:2 but this machine has 2 CUDA devices \(cuda:0 to cuda:1\)"):
+        _check_arguments(tmp_path, [], device="cuda:2")
