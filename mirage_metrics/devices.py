@@ -39,4 +39,11 @@ def resolve_device(requested: str = "auto") -> str:
         raise ValueError(f"device={requested!r} is not a torch device; choose cpu, cuda, cuda:N or auto") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={requested!r} but CUDA is not available here; use --device cpu or auto")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={requested!r} but this machine has {torch.cuda.device_count()} CUDA devices (cuda:0 to "
+            f"cuda:{torch.cuda.device_count() - 1}); use one of them"
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={requested!r} but MPS (Apple GPU) is not available here; use --device cpu or auto")
     return requested

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from mirage_metrics.paths import check_path_name
-from mirage_metrics.preflight import looks_like_folder
+from mirage_metrics.preflight import hub_answers, looks_like_folder
 
 __all__ = [
     "Model",
@@ -376,9 +376,14 @@ def count_parameters(location: str | Path, revision: str | None = None) -> int:
         except Exception as error:  # transformers raises many kinds for a bad config; all mean the same here
             problem = f"not a usable model config ({type(error).__name__}: {error})"
             raise _corrupt(folder / "config.json", problem) from None
-    from huggingface_hub import get_safetensors_metadata
+    from huggingface_hub import constants, get_safetensors_metadata
     from huggingface_hub.errors import NotASafetensorsRepoError
 
+    if not constants.HF_HUB_OFFLINE and not hub_answers():  # its connection errors are no OSError
+        raise ValueError(
+            f"cannot count the parameters of {location!r}: it is not a local folder and the Hub "
+            f"({constants.ENDPOINT}) did not answer; give 'params' in the family file"
+        )
     try:
         try:
             metadata = get_safetensors_metadata(str(location), revision=revision)

@@ -359,17 +359,13 @@ def _check_writable(family_dir: Path, out: str | Path) -> None:
 
 
 def check_sweep(models: list[Model], options: SweepOptions) -> None:
-    """Everything a sweep can check before lm-eval starts: the task names, lm-eval's arguments (the first
-    model's command line, parsed by lm-eval's own parser) and every model's location; ValueError if not."""
+    """Everything a sweep can check before lm-eval starts: lm-eval's arguments and settings (the first model's
+    command line, parsed by lm-eval's own parser), the task names and every model's location; ValueError if not."""
     with tempfile.TemporaryDirectory() as scratch:
         command = lm_eval_command(models[0], options, Path(scratch) / "out", Path(scratch))
         preflight.check_lm_eval_arguments(command[3:], options.extra_args)
     preflight.check_tasks(options.tasks, options.include_path)
-    for model in models:
-        try:
-            preflight.check_model_location(model.path, model.revision)
-        except ValueError as error:
-            raise ValueError(f"model {model.name}: {error}") from None
+    preflight.check_model_locations({f"model {model.name}": (model.path, model.revision) for model in models})
 
 
 def sweep(

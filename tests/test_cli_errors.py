@@ -6,6 +6,9 @@ One case per command that used to print the library's own words (``threshold=``,
 
 from __future__ import annotations
 
+import pytest
+
+from conftest import MIRAGE, offline_env, run_cli
 from mirage_metrics.cli import main
 
 
@@ -54,3 +57,45 @@ def test_meta_analysis_names_the_flag(tmp_path, capsys):
     )
     line = _error_line(capsys, ["meta-analysis", str(scores), "--out", str(tmp_path / "meta"), "--threshold", "-1"])
     assert line == "mirage meta-analysis: error: --threshold -1.0 must be a finite non-negative emergence score"
+
+
+@pytest.mark.parametrize(
+    "flags, line",
+    [(["--limit", "-1"], "--limit -1: must be a fraction"),
+     (["--batch-size", "0"], "--batch-size 0: must be a whole number from 1 up, auto, or auto:N"),
+     (["--num_fewshot", "-1"], "--num_fewshot -1: must be a whole number from 0 up"),
+     (["--metadata", '{"num_problems": 100000000}'], '--metadata {"num_problems": 100000000} would need about 150 GB'),
+     (["--metadata", '{"num_problem": 5}'], "--metadata key 'num_problem' is read by none of the mirage tasks")],
+)  # fmt: skip
+def test_sweep_refuses_a_bad_setting_in_one_line_before_any_model_starts(tmp_path, capsys, flags, line):
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "config.json").write_text("{}")
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(f"name: f\nmodels:\n  - {{name: a, path: {tmp_path / 'ckpt'}, params: 5}}\n")
+    argv = [
+        "sweep",
+        "--family-file",
+        str(family_file),
+        "--tasks",
+        "mirage_arith_2dm_gen",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert _error_line(capsys, argv + flags).startswith(f"mirage sweep: error: {line}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_eval_refuses_a_bad_setting_in_one_line(tmp_path, capsys):
+    argv = ["eval", "--model", "hf", "--model_args", f"pretrained={tmp_path}", "--tasks", "mirage_arith_2dm_gen"]
+    line = _error_line(capsys, [*argv, "--metadata", "num_problems=-5"])
+    assert line == 'mirage eval: error: --metadata {"num_problems": -5.0} must be a whole number from 1 to 1,000,000'
+
+
+def test_sweep_names_every_model_missing_when_the_hub_does_not_answer(tmp_path):
+    env = offline_env(HF_ENDPOINT="http://127.0.0.1:9", HF_HOME=str(tmp_path / "hf"))  # a closed port: no network
+    del env["HF_HUB_OFFLINE"], env["TRANSFORMERS_OFFLINE"]  # either one sets huggingface_hub offline
+    command = [*MIRAGE, "sweep", "--family", "pythia", "--sizes", "70m,160m,410m", "--tasks", "mirage_arith_2dm_gen"]
+    done = run_cli([*command, "--out", tmp_path / "out"], env=env, timeout=120, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "the Hub (http://127.0.0.1:9) does not answer" in done.stderr
+    assert all(f"(EleutherAI/pythia-{size})" in done.stderr for size in ("70m", "160m", "410m"))

@@ -1,8 +1,13 @@
-"""``mirage sweep`` checks task names, lm-eval arguments and model locations before any model starts."""
+"""``mirage sweep`` checks task names, lm-eval arguments and settings, and model locations before any model starts.
+
+No test touches the network: an unreachable Hub is a closed local port, a reachable one a local HTTP server.
+"""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,14 +16,21 @@ from conftest import MIRAGE, run_cli
 from mirage_metrics import sweep as sweep_module
 from mirage_metrics.families import Family, Model, load_family_file
 from mirage_metrics.preflight import (
+    MAX_NUM_PROBLEMS,
     check_lm_eval_arguments,
-    check_model_location,
+    check_model_locations,
+    check_run_arguments,
     check_tasks,
     looks_like_folder,
 )
 from mirage_metrics.sweep import SweepOptions, lm_eval_command, sweep
 
 TASK = "mirage_arith_2dm_gen"
+CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens there: a Hub that does not answer, at once
+
+
+def check_model_location(location: str, revision: str | None = None) -> None:
+    check_model_locations({"model m": (location, revision)})
 
 
 def _checkpoint(folder: Path) -> Path:
@@ -104,6 +116,97 @@ def test_lm_eval_arguments_lm_eval_would_refuse_or_the_sweep_owns_are_refused(tm
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
+# --------------------------------------------------------------------------- run settings
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _has_vllm() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None
+
+
+@pytest.mark.parametrize(
+    "options, extra, message",
+    [({"limit": "-1"}, [], "--limit -1: must be a fraction"),
+     ({"limit": "0"}, [], "--limit 0: must be a fraction"),
+     ({"limit": "abc"}, [], "--limit abc: must be a fraction"),
+     ({"limit": "1.5"}, [], "--limit 1.5: must be a fraction"),
+     ({"limit": "nan"}, [], "--limit nan: must be a fraction"),
+     ({"batch_size": "0"}, [], "--batch-size 0: must be a whole number from 1 up, auto, or auto:N"),
+     ({"batch_size": "-1"}, [], "--batch-size -1: must be"),
+     ({"batch_size": "abc"}, [], "--batch-size abc: must be"),
+     ({"batch_size": "auto:0"}, [], "--batch-size auto:0: must be"),
+     ({"num_fewshot": -1}, [], "--num_fewshot -1: must be a whole number from 0 up"),
+     ({}, ["--max_batch_size", "0"], "--max_batch_size 0: must be a whole number from 1 up"),
+     ({"metadata": '{"num_problems": 100000000}'}, [],
+      f'--metadata {{"num_problems": 100000000}} would need about 150 GB of memory (about 1.5 KB per problem); '
+      f"pass at most {MAX_NUM_PROBLEMS:,}"),
+     ({"metadata": '{"num_problems": -5}'}, [], '--metadata {"num_problems": -5} must be a whole number from 1 to'),
+     ({"metadata": "num_problems=-5"}, [], '--metadata {"num_problems": -5.0} must be a whole number'),
+     ({"metadata": '{"num_problems": "lots"}'}, [], '--metadata {"num_problems": "lots"} must be a whole number'),
+     ({"metadata": '{"num_problems": true}'}, [], '--metadata {"num_problems": true} must be a whole number'),
+     ({"metadata": '{"num_problems": 1.5}'}, [], '--metadata {"num_problems": 1.5} must be a whole number'),
+     ({"metadata": '{"seed": -1}'}, [], '--metadata {"seed": -1} must be a whole number from 0 up'),
+     ({"metadata": '{"seed": false}'}, [], '--metadata {"seed": false} must be a whole number from 0 up'),
+     ({"metadata": '{"num_problem": 100}'}, [],
+      "--metadata key 'num_problem' is read by none of the mirage tasks mirage_arith_2dm_gen "
+      "(did you mean 'num_problems'?)"),
+     ({"metadata": "bigbench_dir=/x"}, [], "'bigbench_dir' is read by none of the mirage tasks mirage_arith_2dm_gen "
+      "(only mirage_bb_* and mirage_bigbench* tasks read it)"),
+     pytest.param({"device": "cuda"}, [], "--device cuda but CUDA is not available here",
+                  marks=pytest.mark.skipif(_has_cuda(), reason="CUDA is available")),
+     ({"device": "gpu"}, [], "--device gpu is not a torch device"),
+     pytest.param({"backend": "vllm"}, [], "--backend vllm: the package 'vllm' is not installed here",
+                  marks=pytest.mark.skipif(_has_vllm(), reason="vllm is installed"))],
+)  # fmt: skip
+def test_settings_lm_eval_would_take_and_fail_on_later_are_refused_naming_the_flag(tmp_path, options, extra, message):
+    with pytest.raises(ValueError) as error:
+        _check_arguments(tmp_path, extra, **options)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"limit": "0.5"}, {"limit": "10"}, {"limit": "1e2"}, {"batch_size": "auto"}, {"batch_size": "auto:4"},
+     {"batch_size": "8"}, {"num_fewshot": 0}, {"device": "cpu"},
+     {"metadata": '{"num_problems": 1000000, "seed": 0}'}, {"metadata": "num_problems=10,seed=7,version=2"}],
+)  # fmt: skip
+def test_valid_settings_pass(tmp_path, options):
+    _check_arguments(tmp_path, [], **options)
+
+
+def test_an_unknown_metadata_key_is_only_a_warning_when_another_task_may_read_it(tmp_path, caplog):
+    options = SweepOptions(tasks=f"{TASK},ruler", metadata='{"max_seq_lengths": [4096], "num_problems": 10}')
+    command = lm_eval_command(Model("m", "/ckpt/m", "m"), options, tmp_path / "out", tmp_path)
+    check_lm_eval_arguments(command[3:], [])
+    assert "--metadata key 'max_seq_lengths' is read by none of the mirage tasks" in caplog.text
+    with pytest.raises(ValueError, match='"num_problems": 0'):  # a mirage task's key is still checked
+        check_run_arguments(["--model", "hf", "--tasks", f"{TASK},ruler", "--metadata", "num_problems=0"])
+
+
+def test_the_problem_set_itself_refuses_what_the_preflight_refuses():
+    from tasks.arith.utils import build_dataset
+
+    with pytest.raises(ValueError, match="would need about 150 GB of memory"):
+        build_dataset("2dm", num_problems=10**8)
+
+
+def test_mirage_eval_checks_its_lm_eval_arguments_the_same_way(hub):
+    base = ["--model", "hf", "--tasks", TASK]
+    with pytest.raises(ValueError, match="^--batch_size 0: must be"):
+        check_run_arguments([*base, "--batch_size", "0", "--model_args", "pretrained=/ckpt/none"])
+    with pytest.raises(ValueError, match="^--model vlm: not an lm-eval model type \\(did you mean 'vllm'\\?\\)"):
+        check_run_arguments(["--model", "vlm", "--tasks", TASK])
+    with pytest.raises(ValueError, match=r"--model_args pretrained \(EleutherAI/pythia-70m\)"):
+        check_run_arguments(["--tasks", TASK, "--model_args", "pretrained=EleutherAI/pythia-70m"])  # hf by default
+
+
 # --------------------------------------------------------------------------- model locations
 
 
@@ -138,13 +241,56 @@ def _cached(cache: Path, repo: str, revision: str) -> None:
     (folder / "refs" / revision).write_text("abc123")
 
 
-def test_offline_a_hub_id_must_be_in_the_cache(tmp_path, monkeypatch):
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """An empty Hugging Face cache in tmp_path; the Hub unreachable (a closed port) and not offline."""
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    check_model_location("EleutherAI/pythia-70m")  # online: lm-eval will download it
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "ENDPOINT", CLOSED_PORT)
+    return constants
+
+
+@pytest.fixture
+def answering_hub(hub, monkeypatch):
+    """``hub`` with an endpoint that answers (404 to everything), on this machine."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(hub, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    yield hub
+    server.shutdown()
+    server.server_close()
+
+
+def test_online_a_hub_id_passes_when_the_hub_answers(answering_hub):
+    check_model_location("EleutherAI/pythia-70m")  # lm-eval will download it
+
+
+def test_an_unreachable_hub_names_every_missing_model_at_once(tmp_path, hub):
+    models = {f"model {name}": (f"EleutherAI/pythia-{name}", None) for name in ("70m", "160m", "410m")}
+    _cached(tmp_path / "hub", "EleutherAI/pythia-160m", "main")
+    models["model local"] = (str(tmp_path / "missing"), None)
+    with pytest.raises(ValueError) as error:
+        check_model_locations(models)
+    message = str(error.value)
+    assert f"the Hub ({CLOSED_PORT}) does not answer" in message and "\n" not in message
+    assert "model 70m (EleutherAI/pythia-70m)" in message and "model 410m (EleutherAI/pythia-410m)" in message
+    assert "model 160m" not in message  # in the cache: lm-eval loads it without the Hub
+    assert "model local: path=" in message and "no such folder" in message
+    assert "hf download EleutherAI/pythia-70m; hf download EleutherAI/pythia-410m" in message
+
+
+def test_offline_every_missing_hub_id_is_named_at_once(hub, monkeypatch):
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
+    with pytest.raises(
+        ValueError, match="HF_HUB_OFFLINE is set: model a \\(gpt2\\), model b \\(EleutherAI/pythia-70m\\)"
+    ):
+        check_model_locations({"model a": ("gpt2", None), "model b": ("EleutherAI/pythia-70m", None)})
+
+
+def test_offline_a_hub_id_must_be_in_the_cache(tmp_path, hub, monkeypatch):
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
     with pytest.raises(ValueError, match=r"not in the Hugging Face cache .* HF_HUB_OFFLINE is set") as error:
         check_model_location("EleutherAI/pythia-70m", revision="step1000")
     assert "on the login node: hf download EleutherAI/pythia-70m --revision step1000" in str(error.value)
@@ -152,6 +298,13 @@ def test_offline_a_hub_id_must_be_in_the_cache(tmp_path, monkeypatch):
     check_model_location("EleutherAI/pythia-70m", revision="step1000")
     with pytest.raises(ValueError, match="not in the Hugging Face cache"):
         check_model_location("EleutherAI/pythia-70m")  # main was never downloaded
+
+
+def test_a_family_file_without_params_says_the_hub_does_not_answer_instead_of_a_traceback(tmp_path, hub):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text("name: f\nmodels:\n  - {name: a, path: EleutherAI/pythia-70m}\n")
+    with pytest.raises(ValueError, match=rf"models\[0\]: .*the Hub \({CLOSED_PORT}\) did not answer; give 'params'"):
+        load_family_file(family_file)
 
 
 @pytest.mark.parametrize("params", ["", ", params: 5"])
@@ -205,3 +358,13 @@ def test_a_typo_in_a_task_name_fails_in_the_cli_before_any_model_loads(tmp_path)
     assert done.stderr.startswith("mirage sweep: error: tasks: 'mirage_arith_2dn_ll' is not an lm-eval task")
     assert "did you mean 'mirage_arith_2dm_ll'" in done.stderr and done.stderr.count("\n") == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_cuda_device_beyond_the_machines_count_is_refused(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    _check_arguments(tmp_path, [], device="cuda:1")
+    with pytest.raises(ValueError, match=r"^--device cuda:2 but this machine has 2 CUDA devices \(cuda:0 to cuda:1\)"):
+        _check_arguments(tmp_path, [], device="cuda:2")

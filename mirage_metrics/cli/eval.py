@@ -23,7 +23,9 @@ usage: mirage eval [run|ls|validate] LM_EVAL_ARGUMENTS...
 
 `mirage eval` is `lm_eval` (run is implied; also ls and validate) with one addition: the mirage
 task folder (`mirage tasks-path`) comes first on --include_path, so the mirage_* tasks need no flag;
-your own --include_path still works and wins on name clashes. Example:
+your own --include_path still works and wins on name clashes. Before lm-eval starts, its settings
+(--limit, --batch_size, --num_fewshot, --device, --model, --metadata) and the model are checked as in
+`mirage sweep`. Example:
   mirage eval --model hf --model_args pretrained=EleutherAI/pythia-160m --tasks mirage_arith --log_samples --output_path out
 
 lm-eval's own options follow.
@@ -61,12 +63,17 @@ def run(args) -> int:
     from lm_eval._cli import HarnessCLI
     from lm_eval.utils import setup_logging
 
+    from mirage_metrics.preflight import check_run_arguments
+
+    argv = lm_eval_argv(args.extra_args)
     if {"-h", "--help"} & set(args.extra_args):
         print(INTRO, flush=True)
+    elif argv[0] == "run":
+        check_run_arguments(argv[1:])  # settings lm-eval would fail on only after loading the model
     setup_logging()
     cli = HarnessCLI()
     saved_argv = sys.argv
-    sys.argv = ["lm-eval", *lm_eval_argv(args.extra_args)]
+    sys.argv = ["lm-eval", *argv]
     try:
         namespace = cli.parse_args()
     finally:

@@ -18,7 +18,9 @@ examples:
   mirage sweep --family pythia --backend vllm --model-args tensor_parallel_size=2,data_parallel_size=2 ...
   accelerate launch --num_processes 4 -m mirage_metrics.cli sweep --family pythia ...   # data parallel
 Arguments after the known ones go to lm_eval verbatim, e.g. --gen_kwargs temperature=0.
-Task names, lm-eval arguments and model paths are checked before any model starts.
+Task names, lm-eval arguments, settings (--limit, --batch-size, --num_fewshot, --device, --backend, --metadata)
+and model paths are checked before any model starts; Hub models missing from the cache are named all at once
+when HF_HUB_OFFLINE is set or the Hub does not answer.
 In a Slurm job array (sbatch --array=0-7) --shard defaults to auto: the k-th task of the array runs
 shard k of n (array ids may start at 0 or 1), so --sizes 70m,160m,410m,1b,1.4b,2.8b,6.9b,12b over
 --array=0-7 gives one model per task and GPU; pass --shard 1/1 to run every model in each task.
@@ -48,8 +50,8 @@ def register(subparsers) -> None:
     parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups, e.g. mirage_arith")
     parser.add_argument("--out", required=True, help="output folder; models go to OUT/FAMILY/MODEL/")
     parser.add_argument("--device", help="lm-eval --device, e.g. cuda, cuda:0, cpu")
-    parser.add_argument("--batch-size", help="lm-eval --batch_size: an integer or auto")
-    parser.add_argument("--limit", help="lm-eval --limit: samples per task (integer) or fraction")
+    parser.add_argument("--batch-size", help="lm-eval --batch_size: a whole number, auto or auto:N")
+    parser.add_argument("--limit", help="lm-eval --limit: samples per task (a whole number) or a fraction in (0, 1)")
     parser.add_argument("--backend", choices=BACKENDS, default="hf", help="lm-eval model backend (default: hf)")
     parser.add_argument(
         "--model-args", help="extra lm-eval model args, e.g. dtype=float16 or tensor_parallel_size=2 (vllm)"
@@ -60,7 +62,10 @@ def register(subparsers) -> None:
         "(default: auto inside a Slurm job array, else 1/1)",
     )
     parser.add_argument("--include_path", "--include-path", dest="include_path", help="another folder of task YAMLs")
-    parser.add_argument("--metadata", help="lm-eval --metadata (JSON or key=val)")
+    parser.add_argument(
+        "--metadata",
+        help="lm-eval --metadata (JSON or key=val); mirage_arith tasks read num_problems (1 to 1,000,000) and seed",
+    )
     parser.add_argument("--num_fewshot", "--num-fewshot", dest="num_fewshot", type=int, help="lm-eval --num_fewshot")
     parser.add_argument("--quiet", action="store_true", help="keep lm-eval's output in the log files only")
     parser.set_defaults(func=run, accepts_extra_args=True)

@@ -24,6 +24,7 @@ import datasets
 
 from mirage_metrics import arithmetic
 from mirage_metrics.lm_eval_metrics import score_generation, score_loglikelihood
+from mirage_metrics.preflight import check_metadata_value
 
 log = logging.getLogger("lm_eval.mirage_arith")  # lm-eval shows its own loggers at INFO
 
@@ -46,7 +47,10 @@ def build_dataset(
     """The ``test`` problems and the disjoint few-shot ``shots`` pool of ``arith_task``.
 
     ``other_metadata`` receives what else lm-eval passes along (``version``, model arguments) and is unused.
+    ``num_problems`` and ``seed`` are checked as ``mirage sweep`` checks them (at most ``MAX_NUM_PROBLEMS``).
     """
+    check_metadata_value("num_problems", num_problems)
+    check_metadata_value("seed", seed)
     test = _split(arithmetic.generate_problems(arith_task, num_problems, seed), seed)
     log.info(
         "mirage_arith %s: %d problems, seed %d, problem_set_id %s",
