@@ -244,3 +244,27 @@ def test_model_refuses_impossible_counts():
             Model("m", "/m", "m", params=bad)
         with pytest.raises(ValueError, match="non_embedding_params="):
             Model("m", "/m", "m", params=10**12, non_embedding_params=bad)
+
+
+@pytest.mark.parametrize(
+    "suffix, text, value",
+    [
+        (".csv", "model,params\nm0,99999999999999999999999\n", "99999999999999999999999"),
+        (".yaml", "m0: 99999999999999999999999\n", "99999999999999999999999"),
+        (".yaml", "m0: 0\n", "0"),
+    ],
+)
+def test_mirage_report_params_file_with_an_impossible_count_is_one_line(tmp_path, capsys, suffix, text, value):
+    from conftest import SIZES, model_samples, write_lm_eval_run
+    from mirage_metrics.cli import main
+
+    source = tmp_path / "runs"
+    for i, size in enumerate(SIZES[:2]):
+        samples = {"mirage_arith_2dm_gen": model_samples(i, size)["mirage_arith_2dm_gen"]}
+        write_lm_eval_run(source / f"ckpt__m{i}", f"ckpt/m{i}", int(size), samples)
+    params = tmp_path / f"params{suffix}"
+    params.write_text(text)
+    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--params", str(params)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mirage report: error: {params}") and err.count("\n") == 1
+    assert f"params {value} " in err or f"params '{value}' " in err  # the CLI writes params= as its flag
