@@ -305,6 +305,10 @@ def load_family_file(path: str | Path) -> Family:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise ValueError(f"family file {path} does not exist; pass the path of a YAML family file") from None
+    except OSError as error:
+        raise ValueError(f"family file {path} cannot be read ({error.strerror}); pass a YAML family file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"family file {path} is not UTF-8 text; save it as UTF-8 YAML") from None
     except yaml.YAMLError as error:
         raise ValueError(f"family file {path} is not valid YAML: {' '.join(str(error).split())}") from None
     except ValueError as error:

@@ -268,3 +268,12 @@ def test_mirage_report_params_file_with_an_impossible_count_is_one_line(tmp_path
     err = capsys.readouterr().err
     assert err.startswith(f"mirage report: error: {params}") and err.count("\n") == 1
     assert f"params {value} " in err or f"params '{value}' " in err  # the CLI writes params= as its flag
+
+
+def test_a_family_file_that_is_a_folder_or_not_text_is_one_line(tmp_path):
+    with pytest.raises(ValueError, match=f"^family file {tmp_path} cannot be read"):
+        load_family_file(tmp_path)
+    binary = tmp_path / "fam.yaml"
+    binary.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(ValueError, match=f"^family file {binary} is not UTF-8 text"):
+        load_family_file(binary)
