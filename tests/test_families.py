@@ -277,3 +277,11 @@ def test_a_family_file_that_is_a_folder_or_not_text_is_one_line(tmp_path):
     binary.write_bytes(b"name: \xff\xfe\n")
     with pytest.raises(ValueError, match=f"^family file {binary} is not UTF-8 text"):
         load_family_file(binary)
+
+
+def test_yaml_anchors_and_merge_keys_still_work(tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: x\nmodels:\n  - &a {name: a, path: EleutherAI/pythia-70m, params: 5}\n  - <<: *a\n    name: b\n"
+    )
+    assert [(m.name, m.params) for m in load_family_file(family_file).models] == [("a", 5), ("b", 5)]
