@@ -16,8 +16,10 @@ loading its weights.
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import math
+import numbers
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,8 @@ __all__ = [
     "load_family_file",
     "count_parameters",
     "check_model_arg",
+    "check_param_count",
+    "MAX_PARAMS",
 ]
 
 # Characters lm-eval's ``--model_args key=value,...`` parsers give meaning to: the
@@ -86,6 +90,30 @@ def check_model_arg(value: object, field: str) -> str:
     return value
 
 
+#: Parameter counts above this are refused as typos: a thousand times the largest published models.
+MAX_PARAMS = 10**15
+
+
+def check_param_count(value: object, field: str) -> int:
+    """``value`` if it is a model's parameter count: a positive integer (not a bool, float or text) up to 10^15.
+
+    >>> check_param_count(70_426_624, "params")
+    70426624
+    >>> check_param_count("lots", "non_embedding_params")
+    Traceback (most recent call last):
+    ...
+    ValueError: non_embedding_params='lots' must be a positive integer (the model's parameter count, e.g. 70426624)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{field}={value!r} must be a positive integer (the model's parameter count, e.g. 70426624)")
+    if value > MAX_PARAMS:
+        raise ValueError(
+            f"{field}={value} is above 10^15, a thousand times the largest published models; give the model's "
+            "parameter count"
+        )
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Model:
     """One checkpoint: ``path`` is a local folder or a Hub id; ``size`` is what ``--sizes`` matches.
@@ -113,6 +141,18 @@ class Model:
         check_model_arg(self.path, "path")
         if self.revision is not None:
             check_model_arg(self.revision, "revision")
+        for field in ("params", "non_embedding_params"):
+            if getattr(self, field) is not None:
+                check_param_count(getattr(self, field), field)
+        if (
+            self.params is not None
+            and self.non_embedding_params is not None
+            and self.non_embedding_params > self.params
+        ):
+            raise ValueError(
+                f"non_embedding_params={self.non_embedding_params} is more than params={self.params}; "
+                "the non-embedding count is a part of the total"
+            )
 
 
 @dataclass(frozen=True)
@@ -212,15 +252,51 @@ def get_family(name: str) -> Family:
     return families[name]
 
 
-def _require(mapping: dict, key: str) -> object:
+FAMILY_KEYS = ("name", "models")
+MODEL_KEYS = ("name", "path", "params", "non_embedding_params", "revision")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (naming its line)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: its keys may be overridden here
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise ValueError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice; keep one")
+            seen.add(key if isinstance(key, str) else id(key_node))
+        return super().construct_mapping(node, deep)
+
+
+def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str) -> None:
+    """Every key of ``mapping`` is one of ``allowed``; an unknown one is named with the closest known key."""
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"the keys of {what} are {', '.join(allowed)}"
+            raise ValueError(f"unknown key {key!r}; {hint}")
+
+
+def _require(mapping: dict, key: str, field: str | None = None) -> str:
+    """The string at ``key`` of ``mapping`` (``field`` names it in errors)."""
     if key not in mapping or mapping[key] in (None, ""):
         raise ValueError(f"missing required key {key!r}")
+    if not isinstance(mapping[key], str):
+        raise ValueError(f"{field or key}={mapping[key]!r} must be a string (quote it in YAML)")
     return mapping[key]
 
 
 def load_family_file(path: str | Path) -> Family:
-    """A user family from YAML: ``name`` and ``models`` (each ``name``, ``path``, optional ``params``, ``revision``).
+    """A user family from YAML: ``name`` and ``models`` (each ``name``, ``path``, optional ``params``,
+    ``non_embedding_params``, ``revision``).
 
+    Every field is checked, and an error names the file and the entry (``models[i]``):
+    unknown keys (with the closest known one), keys given twice, names and paths that
+    are not strings, counts that are not positive integers (bools, floats and text are
+    refused; non-embedding at most the total), and two models of the same name.
     Relative checkpoint paths are resolved against the YAML file's folder; a ``path``
     that is not an existing folder is taken as a Hub id, unless it looks like a folder
     (:func:`~mirage_metrics.preflight.looks_like_folder`): then it is reported missing.
@@ -228,21 +304,30 @@ def load_family_file(path: str | Path) -> Family:
     """
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise ValueError(f"family file {path} does not exist; pass the path of a YAML family file") from None
+    except OSError as error:
+        raise ValueError(f"family file {path} cannot be read ({error.strerror}); pass a YAML family file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"family file {path} is not UTF-8 text; save it as UTF-8 YAML") from None
     except yaml.YAMLError as error:
-        raise ValueError(f"family file {path} is not valid YAML: {error}") from None
+        raise ValueError(f"family file {path} is not valid YAML: {' '.join(str(error).split())}") from None
+    except ValueError as error:
+        raise ValueError(f"{path}, {error}") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected a mapping with keys 'name' and 'models'")
     try:
-        family_name = check_path_name(str(_require(document, "name")), "family name")
-        entries = _require(document, "models")
+        _check_keys(document, FAMILY_KEYS, "a family file")
+        family_name = check_path_name(_require(document, "name", "family name"), "family name")
+        if "models" not in document or document["models"] is None:
+            raise ValueError("missing required key 'models'")
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    entries = document["models"]
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: 'models' must be a non-empty list of {{name, path}} mappings")
-    models, seen = [], set()
+    models, first_index = [], {}
     for index, entry in enumerate(entries):
         where = f"{path}: models[{index}]"
         if not isinstance(entry, dict):
@@ -251,19 +336,28 @@ def load_family_file(path: str | Path) -> Family:
             models.append(_family_file_model(entry, path.parent))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-        if models[-1].name in seen:
-            raise ValueError(f"{where}: duplicate model name {models[-1].name!r}; names must be unique")
-        seen.add(models[-1].name)
+        name = models[-1].name
+        if name in first_index:
+            raise ValueError(
+                f"{path}: models[{first_index[name]}] and models[{index}] are both named {name!r}; "
+                "give each model its own name"
+            )
+        first_index[name] = index
     return Family(family_name, tuple(models))
 
 
 def _family_file_model(entry: dict, folder: Path) -> Model:
     """One ``models`` entry of a family file; relative paths are taken from ``folder``."""
-    name = check_path_name(str(_require(entry, "name")), "name")
-    location = check_model_arg(str(_require(entry, "path")), "path")
+    _check_keys(entry, MODEL_KEYS, "a model")
+    name = check_path_name(_require(entry, "name"), "name")
+    location = check_model_arg(_require(entry, "path"), "path")
     revision = entry.get("revision")
     if revision is not None:
         check_model_arg(revision, "revision")
+    counts = {field: entry.get(field) for field in ("params", "non_embedding_params")}
+    for field, count in counts.items():
+        if count is not None:
+            check_param_count(count, field)
     local = (folder / location).expanduser()
     if local.is_dir():
         location = str(local.resolve())
@@ -272,12 +366,10 @@ def _family_file_model(entry: dict, folder: Path) -> Model:
             f"path={location!r}: no such folder ({local.absolute()}; relative paths are read from the family "
             "file's folder); pass an existing checkpoint folder, or a Hub id such as EleutherAI/pythia-70m"
         )
-    params = entry.get("params")
+    params = counts["params"]
     if params is None:
         params = count_parameters(location, revision=revision)
-    elif isinstance(params, bool) or not isinstance(params, int) or params <= 0:
-        raise ValueError(f"params={params!r} must be a positive integer (or left out to count it)")
-    return Model(name, location, name, int(params), entry.get("non_embedding_params"), revision)
+    return Model(name, location, name, params, counts["non_embedding_params"], revision)
 
 
 # The safetensors library refuses headers above 100 MB; so do we, before reading one.

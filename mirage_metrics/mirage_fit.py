@@ -15,6 +15,7 @@ of :func:`mirage_metrics.summary.summarise`.
 
 from __future__ import annotations
 
+import numbers
 import re
 import warnings
 from dataclasses import dataclass
@@ -57,6 +58,28 @@ FIT_COLUMNS = [
 _TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
 
 
+def _is_model_size(value) -> bool:
+    """Whether ``value`` is a parameter count: a number (not a bool or text), positive and finite."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) and 0 < float(value) < np.inf
+
+
+def _model_sizes(values, name: str = "params") -> np.ndarray:
+    """``values`` as float parameter counts (see :func:`_is_model_size`); else a ValueError naming the first bad one.
+
+    >>> _model_sizes([1e6, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: params[1]=0 must be a positive, finite number of parameters (a model size)
+    """
+    items = np.asarray(values, dtype=object)
+    for index, value in enumerate(items.flat):
+        if not _is_model_size(value):
+            raise ValueError(
+                f"{name}[{index}]={value!r} must be a positive, finite number of parameters (a model size)"
+            )
+    return items.astype(float)
+
+
 @dataclass(frozen=True)
 class PowerLaw:
     """L_CE(N) = (N / c)^alpha, fitted by least squares in log-log space.
@@ -96,7 +119,7 @@ class PowerLaw:
 
     def loss(self, params) -> np.ndarray:
         """Predicted per-token loss at parameter counts ``params``."""
-        return np.exp(self.alpha * (np.log(np.asarray(params, dtype=float)) - self.log_c))
+        return np.exp(self.alpha * (np.log(_model_sizes(params)) - self.log_c))
 
 
 def fit_power_law(params, loss) -> PowerLaw:
@@ -110,14 +133,12 @@ def fit_power_law(params, loss) -> PowerLaw:
     ...
     ValueError: loss does not change with params (alpha = 0); the power law L = (N/c)^alpha needs a trend
     """
-    x = np.asarray(params, dtype=float)
+    x = _model_sizes(params)
     y = np.asarray(loss, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"params and loss must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
     if len(np.unique(x)) < 2:
         raise ValueError("params must hold at least two different model sizes to fit a power law")
-    if not (np.all(np.isfinite(x)) and np.all(x > 0)):
-        raise ValueError(f"params must be positive and finite, got {x.tolist()}")
     if not (np.all(np.isfinite(y)) and np.all(y > 0)):
         raise ValueError(f"loss must be positive and finite per-token cross-entropies, got {y.tolist()}")
     alpha, intercept = np.polyfit(np.log(x), np.log(y), 1)
@@ -314,6 +335,11 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     if int(holdout_largest) < 0:
         raise ValueError(f"holdout_largest={holdout_largest} must be 0 or a positive number of models")
     losses = _per_model_loss(summary)
+    for bad in losses[~losses["params"].map(_is_model_size)].head(1).itertuples(index=False):
+        raise ValueError(
+            f"summary: params={bad.params!r} of model {bad.model!r} (family {bad.family!r}) must be a positive "
+            "number of parameters (a model size); give its count (--params FILE or the family file)"
+        )
     fits = []
     for (family, stem), group in losses.groupby(["family", losses["task"].map(task_stem)], sort=True):
         loss_task = _loss_task(group["task"].unique().tolist())
@@ -380,7 +406,7 @@ def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
     >>> mirage_curves(fit, [3.5e8, 1.75e11], lengths=[1]).round(3)[["params", "p"]].to_dict("list")
     {'params': [350000000.0, 175000000000.0], 'p': [0.092, 0.899]}
     """
-    params = np.asarray(params, dtype=float).ravel()
+    params = _model_sizes(np.ravel(params))
     curves = mirage_predictions(fit.law.loss(params), lengths, shape=fit.shape)
     curves.insert(0, "params", np.repeat(params, len(list(lengths))))
     return curves

@@ -51,7 +51,7 @@ import pandas as pd
 import yaml
 
 from mirage_metrics.devices import usable_cpus
-from mirage_metrics.families import builtin_families
+from mirage_metrics.families import builtin_families, check_param_count
 
 __all__ = [
     "read_results",
@@ -171,7 +171,10 @@ def load_params(path: str | Path) -> dict[str, int]:
             count = 0
         if count <= 0:
             raise ValueError(f"{where}: params={value!r} must be a positive integer")
-        counts[str(model)] = count
+        try:
+            counts[str(model)] = check_param_count(count, "params")
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
     return counts
 
 
@@ -185,9 +188,12 @@ def _parameter_count(value, where: str) -> int:
     ...
     ValueError: model.json: params=-5 must be a positive integer (the model's parameter count)
     """
-    if type(value) not in (int, float) or not value > 0 or value != int(value):
+    if type(value) not in (int, float) or not 0 < value < float("inf") or value != int(value):
         raise ValueError(f"{where}: params={value!r} must be a positive integer (the model's parameter count)")
-    return int(value)
+    try:
+        return check_param_count(int(value), "params")
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def _params_mapping(params: Params) -> dict[str, int]:

@@ -107,7 +107,7 @@ def test_family_file_relative_paths_and_counted_params(tiny_gpt2_pair, tmp_path)
         ("name: x\n", "missing required key 'models'"),
         ("name: x\nmodels: a\n", "'models' must be a non-empty list"),
         ("name: x\nmodels:\n  - name: a\n", r"models\[0\]: missing required key 'path'"),
-        ("name: x\nmodels:\n  - {name: a, path: p, params: 1}\n  - {name: a, path: q, params: 1}\n", "duplicate"),
+        ("name: x\nmodels:\n  - {name: a, path: p, params: 1}\n  - {name: a, path: q, params: 1}\n", "both named 'a'"),
         ("name: x\nmodels:\n  - {name: a, path: p, params: -3}\n", "params=-3 must be a positive integer"),
         ("name: [unclosed\n", "not valid YAML"),
         ("name: x\nmodels:\n  - {name: org/a, path: p, params: 1}\n", "name='org/a' becomes a folder name"),
@@ -161,3 +161,127 @@ def test_cli_reports_a_bad_family_file(tmp_path, capsys):
     family_file.write_text("models: []\n")
     assert main(["families", "--family-file", str(family_file)]) == 2
     assert capsys.readouterr().err.startswith(f"mirage families: error: {family_file}: missing required key 'name'")
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("{name: a, path: p, params: 1, non_embedding_params: lots}", "non_embedding_params='lots' must be a positive"),
+        ("{name: a, path: p, params: 10, non_embedding_params: 0}", "non_embedding_params=0 must be a positive"),
+        ("{name: a, path: p, params: 10, non_embedding_params: 11}", "non_embedding_params=11 is more than params=10"),
+        ("{name: a, path: p, params: 10, non_embedding_params: 2.5}", "non_embedding_params=2.5 must be a positive"),
+        ("{name: a, path: p, params: true}", "params=True must be a positive integer"),
+        ("{name: a, path: p, params: 1e9}", "params='1e9' must be a positive integer"),
+        ("{name: a, path: p, params: 7.0}", "params=7.0 must be a positive integer"),
+        ("{name: a, path: p, params: '100'}", "params='100' must be a positive integer"),
+        ("{name: a, path: p, params: 0}", "params=0 must be a positive integer"),
+        ("{name: a, path: p, params: 99999999999999999999999}", "params=99999999999999999999999 is above 10\\^15"),
+        ("{name: a, path: p, parms: 1}", "unknown key 'parms'; did you mean 'params'"),
+        ("{name: a, path: p, params: 1, revison: main}", "unknown key 'revison'; did you mean 'revision'"),
+        ("{name: a, path: p, params: 1, colour: red}", "unknown key 'colour'; the keys of a model are name, path"),
+        ("{name: true, path: p, params: 1}", "name=True must be a string"),
+        ("{name: 70, path: p, params: 1}", "name=70 must be a string"),
+        ("{name: a, path: 12, params: 1}", "path=12 must be a string"),
+        ("{name: a, path: [p], params: 1}", r"path=\['p'\] must be a string"),
+    ],
+)
+def test_every_field_of_a_model_entry_is_checked(tmp_path, entry, message):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(f"name: x\nmodels:\n  - {{name: ok, path: q, params: 5}}\n  - {entry}\n")
+    with pytest.raises(ValueError, match=message) as error:
+        load_family_file(family_file)
+    text = str(error.value)
+    assert text.startswith(f"{family_file}: models[1]") and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("nme: x\nmodels: []\n", "unknown key 'nme'; did you mean 'name'"),
+        ("name: x\nmodel:\n  - {name: a, path: p, params: 1}\n", "unknown key 'model'; did you mean 'models'"),
+        ("name: true\nmodels:\n  - {name: a, path: p, params: 1}\n", "family name=True must be a string"),
+        ("name: 12\nmodels:\n  - {name: a, path: p, params: 1}\n", "family name=12 must be a string"),
+        ("name: x\nname: y\nmodels:\n  - {name: a, path: p, params: 1}\n", "line 2: key 'name' is given twice"),
+        ("name: x\nmodels:\n  - {name: a, path: p, params: 1, params: 2}\n", "line 3: key 'params' is given twice"),
+    ],
+)
+def test_family_file_keys_are_checked(tmp_path, text, message):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        load_family_file(family_file)
+    assert str(error.value).startswith(str(family_file)) and "\n" not in str(error.value)
+
+
+def test_duplicate_model_names_name_both_entries(tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: x\nmodels:\n  - {name: a, path: p, params: 1}\n  - {name: b, path: q, params: 2}\n"
+        "  - {name: a, path: r, params: 3}\n"
+    )
+    with pytest.raises(ValueError) as error:
+        load_family_file(family_file)
+    assert str(error.value) == (
+        f"{family_file}: models[0] and models[2] are both named 'a'; give each model its own name"
+    )
+
+
+def test_cli_prints_a_bad_count_as_one_line(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text("name: x\nmodels:\n  - {name: a, path: p, params: 5, non_embedding_params: lots}\n")
+    assert main(["families", "--family-file", str(family_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{family_file}: models[0]: non_embedding_params='lots'" in err
+
+
+def test_model_refuses_impossible_counts():
+    from mirage_metrics.families import Model
+
+    for bad in (0, -1, True, 2.5, "9", 10**16):
+        with pytest.raises(ValueError, match="params="):
+            Model("m", "/m", "m", params=bad)
+        with pytest.raises(ValueError, match="non_embedding_params="):
+            Model("m", "/m", "m", params=10**12, non_embedding_params=bad)
+
+
+@pytest.mark.parametrize(
+    "suffix, text, value",
+    [
+        (".csv", "model,params\nm0,99999999999999999999999\n", "99999999999999999999999"),
+        (".yaml", "m0: 99999999999999999999999\n", "99999999999999999999999"),
+        (".yaml", "m0: 0\n", "0"),
+    ],
+)
+def test_mirage_report_params_file_with_an_impossible_count_is_one_line(tmp_path, capsys, suffix, text, value):
+    from conftest import SIZES, model_samples, write_lm_eval_run
+    from mirage_metrics.cli import main
+
+    source = tmp_path / "runs"
+    for i, size in enumerate(SIZES[:2]):
+        samples = {"mirage_arith_2dm_gen": model_samples(i, size)["mirage_arith_2dm_gen"]}
+        write_lm_eval_run(source / f"ckpt__m{i}", f"ckpt/m{i}", int(size), samples)
+    params = tmp_path / f"params{suffix}"
+    params.write_text(text)
+    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--params", str(params)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mirage report: error: {params}") and err.count("\n") == 1
+    assert f"params {value} " in err or f"params '{value}' " in err  # the CLI writes params= as its flag
+
+
+def test_a_family_file_that_is_a_folder_or_not_text_is_one_line(tmp_path):
+    with pytest.raises(ValueError, match=f"^family file {tmp_path} cannot be read"):
+        load_family_file(tmp_path)
+    binary = tmp_path / "fam.yaml"
+    binary.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(ValueError, match=f"^family file {binary} is not UTF-8 text"):
+        load_family_file(binary)
+
+
+def test_yaml_anchors_and_merge_keys_still_work(tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: x\nmodels:\n  - &a {name: a, path: EleutherAI/pythia-70m, params: 5}\n  - <<: *a\n    name: b\n"
+    )
+    assert [(m.name, m.params) for m in load_family_file(family_file).models] == [("a", 5), ("b", 5)]

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from mirage_metrics.bootstrap import binomial_ci, bootstrap_mean_ci
 from mirage_metrics.emergence import curve_table
-from mirage_metrics.mirage_fit import PowerLaw, fit_mirage, fit_power_law, fit_table, mirage_predictions
+from mirage_metrics.mirage_fit import (
+    PowerLaw,
+    fit_mirage,
+    fit_power_law,
+    fit_table,
+    mirage_curves,
+    mirage_predictions,
+)
 from mirage_metrics.summary import SUMMARY_COLUMNS, summarise, with_per_char_loss
 
 SIZES = [1e8, 1e9, 1e10, 1e11]
@@ -196,6 +203,33 @@ def test_power_law_fit_recovers_c_and_alpha():
         fit_power_law([1e8, 1e8], [1.0, 2.0])
     with pytest.raises(ValueError, match="loss must be positive"):
         fit_power_law([1e8, 1e9], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("bad", [0, -1e9, np.nan, np.inf])
+def test_the_fit_refuses_sizes_that_are_not_positive(bad):
+    loss = [(n / C) ** ALPHA for n in SIZES]
+    with pytest.raises(ValueError, match=r"^params\[1\]="):
+        fit_power_law([SIZES[0], bad, *SIZES[2:]], loss)
+    with pytest.raises(ValueError, match=r"^params\[0\]="):
+        PowerLaw(c=C, alpha=ALPHA).loss([bad, 1e9])
+    summary = summarise(with_per_char_loss(power_law_table()), n_boot=10)
+    fit = fit_mirage(summary)[0]
+    with pytest.raises(ValueError, match=r"^params\[0\]="):
+        mirage_curves(fit, [bad], [1])
+    for holdout in (0, 1):  # a fitted model and a held-out one
+        model = "m0" if holdout == 0 else "m3"
+        broken = summary.assign(params=np.where(summary["model"] == model, bad, summary["params"]))
+        with pytest.raises(ValueError, match=f"^summary: params=.* of model '{model}' .*must be a positive"):
+            fit_mirage(broken, holdout_largest=holdout)
+
+
+def test_the_fit_refuses_sizes_that_are_not_numbers():
+    loss = [1.0, 0.5]
+    for bad in (["1e6", "1e7"], [True, 2.0], [object(), 1.0]):
+        with pytest.raises(ValueError, match=r"^params\[0\]=.* must be a positive"):
+            fit_power_law(bad, loss)
+        with pytest.raises(ValueError, match=r"^params\[0\]=.* must be a positive"):
+            PowerLaw(c=C, alpha=ALPHA).loss(bad)
 
 
 def test_mirage_predictions_match_the_paper_numbers():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -148,7 +149,7 @@ def test_resuming_with_other_settings_is_refused(autoencoder_run):
 def test_bad_option_values_name_the_flag(tmp_path):
     done = mirage("vision", "autoencoder", "--data", "synthetic", "--epochs", "0", "--out", str(tmp_path / "o"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == "mirage vision autoencoder: error: --epochs 0 must be positive"
+    assert done.stderr.strip() == "mirage vision autoencoder: error: --epochs 0 must be a positive integer"
 
 
 @pytest.mark.slow
@@ -229,3 +230,103 @@ def test_mirage_report_renders_both_studies(autoencoder_run, omniglot_run, tmp_p
     assert metrics.loc[metrics["metric"] == "mse", "interval"].eq("bootstrap").all()
     emergence = pd.read_csv(report / "emergence.csv")
     assert len(emergence) == 4 + 10  # mse, three thresholds; two metrics at L = 1..5
+
+
+def _vision_error(capsys, *args: str) -> str:
+    """The one-line error of ``mirage vision ARGS`` run in this process (no data is loaded before the checks)."""
+    from mirage_metrics.cli import main
+
+    assert main(["vision", *args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err.strip()
+
+
+@pytest.mark.parametrize(
+    "study, flags, message",
+    [
+        (
+            "autoencoder",
+            ["--sizes", "8,10000000000"],
+            r"--sizes 10000000000: the autoencoder of width 10000000000 has 61,450,000,003,072 parameters and needs "
+            r"at least [\d.]+ PB of memory",
+        ),
+        (
+            "autoencoder",
+            ["--train-images", "1000000000000"],
+            r"--train-images 1000000000000: .* needs at least [\d.]+ [TPE]B",
+        ),
+        (
+            "autoencoder",
+            ["--test-images", "1000000000000"],
+            r"--test-images 1000000000000: .* needs at least [\d.]+ [TPE]B",
+        ),
+        ("omniglot", ["--sizes", "8,100000000"], r"--sizes 100000000: the Omniglot transformer of width 100000000 has"),
+        ("omniglot", ["--image-size", "1000000"], r"--image-size 1000000: .* needs at least [\d.]+ [TPE]B"),
+        ("omniglot", ["--test-sequences", "1000000000000"], r"--test-sequences 1000000000000: .* needs at least"),
+        ("omniglot", ["--batch-size", "1000000000000"], r"--batch-size 1000000000000: .* needs at least"),
+    ],
+)
+def test_sizes_beyond_the_device_memory_are_refused_before_allocating(tmp_path, capsys, study, flags, message):
+    out = tmp_path / "o"
+    err = _vision_error(capsys, study, "--data", "synthetic", *flags, "--device", "cpu", "--out", str(out))
+    assert re.search(message, err), err
+    assert re.search(r"the cpu has [\d.]+ [GT]B", err) and "choose" in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "study, flags, message",
+    [
+        ("autoencoder", ["--epochs", "1000000000"], "--epochs 1000000000 must be at most 10,000"),
+        ("omniglot", ["--epochs", "-3"], "--epochs -3 must be a positive integer"),
+        ("autoencoder", ["--seed", str(2**70)], f"--seed {2**70} must be an integer from 0 to"),
+        ("autoencoder", ["--seed", "-1"], "--seed -1 must be an integer from 0 to"),
+        ("autoencoder", ["--learning-rate", "inf"], "--learning-rate inf must be a positive finite number"),
+        ("omniglot", ["--sizes", "8,2"], "--sizes 2: the Omniglot transformer's width must be at least 4"),
+        ("omniglot", ["--classes-per-sequence", "0"], "--classes-per-sequence 0 must be a positive integer"),
+        ("omniglot", ["--image-size", "2"], "--image-size 2 must be at least 4"),
+        ("autoencoder", ["--sizes", "8", "--shard", "2/2"], "--shard 2/2: leaves this job none of the 1 sizes"),
+    ],
+)
+def test_bad_vision_counts_are_refused_before_training(tmp_path, capsys, study, flags, message):
+    out = tmp_path / "o"
+    err = _vision_error(capsys, study, "--data", "synthetic", *flags, "--device", "cpu", "--out", str(out))
+    assert message in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 2.5), ("epochs", True), ("batch_size", "64"), ("test_images", 0)])
+def test_vision_configs_refuse_counts_that_are_not_positive_integers(field, value):
+    from mirage_metrics.vision.study import AutoencoderConfig
+
+    with pytest.raises(ValueError, match=f"^{field}={value!r} must be a positive integer"):
+        AutoencoderConfig(**{field: value})
+
+
+def test_the_memory_estimate_counts_the_models_parameters_exactly():
+    from mirage_metrics.vision.autoencoder import ShallowAutoencoder, autoencoder_parameters
+    from mirage_metrics.vision.omniglot import SequenceClassifier, classifier_parameters
+    from mirage_metrics.vision.training import count_parameters
+
+    for hidden in (2, 37):
+        assert autoencoder_parameters(hidden) == count_parameters(ShallowAutoencoder((3, 32, 32), hidden))
+    for width in (4, 8, 48):
+        for classes in (2, 7):
+            model = SequenceClassifier(classes, width, 28)
+            assert classifier_parameters(classes, width) == count_parameters(model)
+
+
+def test_infinite_thresholds_are_refused(capsys):
+    from mirage_metrics.cli import main
+    from mirage_metrics.vision.study import AutoencoderConfig
+
+    with pytest.raises(ValueError, match=r"^thresholds=\(0.003, inf\) must be a non-empty list of positive finite"):
+        AutoencoderConfig(thresholds=(0.003, float("inf")))
+    with pytest.raises(SystemExit):
+        main(["vision", "autoencoder", "--thresholds", "0.003,inf", "--out", "never"])
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith("'0.003,inf' must list positive finite thresholds, e.g. 0.003,0.004")
+    )

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from mirage_metrics.vision import defaults
 from mirage_metrics.vision.training import TrainingLog, minibatches, synchronize
 
-__all__ = ["ShallowAutoencoder", "train_autoencoder", "reconstruct"]
+__all__ = ["ShallowAutoencoder", "autoencoder_parameters", "train_autoencoder", "reconstruct"]
 
 
 class ShallowAutoencoder(nn.Module):
@@ -45,6 +45,16 @@ class ShallowAutoencoder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(images)).reshape(-1, *self.input_shape)
+
+
+def autoencoder_parameters(hidden: int, input_shape: tuple[int, ...] = (3, 32, 32)) -> int:
+    """Parameters of ``ShallowAutoencoder(input_shape, hidden)``, counted without building it: 2·D·h + h + D.
+
+    >>> autoencoder_parameters(4)
+    27652
+    """
+    dim = math.prod(input_shape)
+    return 2 * dim * int(hidden) + int(hidden) + dim
 
 
 def train_autoencoder(

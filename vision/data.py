@@ -52,6 +52,7 @@ CIFAR_SHAPE = (3, 32, 32)
 # MD5s of the official archive's python pickles (as torchvision's CIFAR100 checks them).
 CIFAR100_MD5 = {"train": "16019d7e3df5f24257cddd939b257f8d", "test": "f0ef6b0ae62326f3e7ffdfab6717acfc"}
 OMNIGLOT_IMAGES_PER_CHARACTER = 20
+SYNTHETIC_OMNIGLOT_CLASSES = 100
 
 PathLike = Union[str, Path]
 
@@ -270,7 +271,7 @@ def load_omniglot(
 
 
 def synthetic_omniglot(
-    num_classes: int = 100,
+    num_classes: int = SYNTHETIC_OMNIGLOT_CLASSES,
     images_per_class: int = OMNIGLOT_IMAGES_PER_CHARACTER,
     *,
     image_size: int = defaults.IMAGE_SIZE,

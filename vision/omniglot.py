@@ -45,7 +45,14 @@ from tqdm.auto import tqdm
 from mirage_metrics.vision import defaults
 from mirage_metrics.vision.training import TrainingLog, synchronize
 
-__all__ = ["SEQUENCE_LENGTH", "SequenceClassifier", "sample_sequences", "train_sequence_classifier", "predict_correct"]
+__all__ = [
+    "SEQUENCE_LENGTH",
+    "SequenceClassifier",
+    "classifier_parameters",
+    "sample_sequences",
+    "train_sequence_classifier",
+    "predict_correct",
+]
 
 SEQUENCE_LENGTH = 5
 
@@ -94,6 +101,20 @@ class SequenceClassifier(nn.Module):
         mask = nn.Transformer.generate_square_subsequent_mask(tokens.shape[1], device=tokens.device)
         hidden = self.transformer(tokens, mask=mask, is_causal=True)
         return self.head(hidden[:, 0::2])
+
+
+def classifier_parameters(num_classes: int, width: int, layers: int = 2) -> int:
+    """Parameters of ``SequenceClassifier(num_classes, width, layers=layers)``, counted without building it.
+
+    >>> classifier_parameters(5, 16)
+    9629
+    """
+    classes, width = int(num_classes), int(width)
+    channels = max(4, width // 2)
+    embedder = 10 * channels + (9 * channels + 1) * channels + (16 * channels + 1) * width
+    transformer_layer = 12 * width * width + 13 * width  # attention 4w² + 4w, feed-forward 8w² + 5w, two norms 4w
+    head = 2 * width + (width + 1) * classes
+    return embedder + classes * width + (2 * SEQUENCE_LENGTH - 1) * width + int(layers) * transformer_layer + head
 
 
 def sample_sequences(

@@ -20,7 +20,10 @@ report's.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import math
+import numbers
+import os
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
@@ -34,13 +37,14 @@ from mirage_metrics.metrics import mean_squared_error, reconstruction_c, subset_
 from mirage_metrics.sharding import parse_shard, shard_items
 from mirage_metrics.vision import data as vision_data
 from mirage_metrics.vision import defaults
-from mirage_metrics.vision.autoencoder import ShallowAutoencoder, reconstruct, train_autoencoder
+from mirage_metrics.vision.autoencoder import ShallowAutoencoder, autoencoder_parameters, reconstruct, train_autoencoder
 from mirage_metrics.vision.defaults import BOTTLENECKS as DEFAULT_BOTTLENECKS
 from mirage_metrics.vision.defaults import THRESHOLDS as DEFAULT_THRESHOLDS
 from mirage_metrics.vision.defaults import WIDTHS as DEFAULT_WIDTHS
 from mirage_metrics.vision.omniglot import (
     SEQUENCE_LENGTH,
     SequenceClassifier,
+    classifier_parameters,
     predict_correct,
     sample_sequences,
     train_sequence_classifier,
@@ -64,16 +68,101 @@ OMNIGLOT_TRAIN_DRAWINGS = 15  # of each character's 20; the other 5 are the test
 PathLike = Union[str, Path]
 
 
-def _check_positive(config, names: Sequence[str]) -> None:
-    for name in names:
-        value = getattr(config, name)
-        if value is not None and not value > 0:
-            raise ValueError(f"{name}={value} must be positive")
+#: Epochs above this are refused as typos: 500 times the autoencoder's default and 200 times Omniglot's.
+MAX_EPOCHS = 10_000
+#: Seeds run from 0 to this (numpy's and torch's generators both take them).
+MAX_SEED = 2**32 - 1
+
+
+def _check_count(config, name: str, minimum: int = 1, maximum: int | None = None) -> None:
+    """``config.name`` is None or an integer (not a bool or float) from ``minimum`` to ``maximum``."""
+    value = getattr(config, name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(
+            f"{name}={value!r} must be " + ("a positive integer" if minimum == 1 else f"at least {minimum}")
+        )
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}={value} must be at most {maximum:,}")
+
+
+def _check_settings(config, counts: Sequence[str]) -> None:
+    """The counts of a study's config, its epochs, seed and learning rate, each in its range (a ValueError names it)."""
+    for name in counts:
+        _check_count(config, name)
+    _check_count(config, "epochs", maximum=MAX_EPOCHS)
+    if (
+        isinstance(config.seed, bool)
+        or not isinstance(config.seed, numbers.Integral)
+        or not 0 <= config.seed <= MAX_SEED
+    ):
+        raise ValueError(f"seed={config.seed!r} must be an integer from 0 to {MAX_SEED}")
+    rate = config.learning_rate
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate < math.inf:
+        raise ValueError(f"learning_rate={rate!r} must be a positive finite number")
+
+
+def _readable_bytes(count: float) -> str:
+    """``count`` bytes in decimal units, 3 significant digits.
+
+    >>> _readable_bytes(1.22e14), _readable_bytes(512)
+    ('122 TB', '512 B')
+    """
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"):
+        if count < 1000 or unit == "ZB":
+            return f"{count:.3g} {unit}"
+        count /= 1000
+
+
+def _device_memory(device: str) -> int:
+    """Bytes of memory of ``device``: a CUDA device's own, else the machine's RAM."""
+    target = torch.device(device)
+    if target.type == "cuda":
+        return torch.cuda.get_device_properties(target.index or 0).total_memory
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+#: What a run's memory estimate counts (each part a lower bound of what training allocates).
+_MEMORY_PARTS = "16 bytes per parameter for weights, gradients and Adam's two moments, the images, one batch"
+
+
+def _check_memory(study: str, config, sizes: Sequence[int], device: str, need, params, settings: Sequence[str]):
+    """Refuse, before anything is allocated, a sweep that needs more memory than ``device`` has.
+
+    ``need(config, size)`` is the bytes a size needs at least, ``params(size)`` its parameter count.
+    A run too big at its smallest size is blamed on the one of ``settings`` whose default shrinks it most.
+    """
+    limit = _device_memory(device)
+
+    def refuse(setting: str, value, what: str, needed: float) -> ValueError:
+        return ValueError(
+            f"{setting}={value}: {what} needs at least {_readable_bytes(needed)} of memory ({_MEMORY_PARTS}); "
+            f"the {device} has {_readable_bytes(limit)}: choose {'smaller sizes' if setting == 'sizes' else 'a smaller value'}"
+        )
+
+    smallest = min(sizes)
+    if need(config, smallest) > limit:
+        defaults = type(config)()
+        setting = min(settings, key=lambda name: need(replace(config, **{name: getattr(defaults, name)}), smallest))
+        value = getattr(config, setting)
+        raise refuse(
+            setting, value, f"the {study} run with {setting.replace('_', ' ')} {value}", need(config, smallest)
+        )
+    for size in sizes:
+        if need(config, size) > limit:
+            what = f"the {study} of width {size} has {params(size):,} parameters and"
+            raise refuse("sizes", size, what, need(config, size))
 
 
 def select_shard(sizes: Sequence[int], shard: Optional[str]) -> list[int]:
     """The sizes of shard ``"i/n"`` (see :mod:`mirage_metrics.sharding`); all sizes when ``shard`` is empty."""
-    return shard_items(list(sizes), *parse_shard(shard)) if shard else list(sizes)
+    chosen = shard_items(list(sizes), *parse_shard(shard)) if shard else list(sizes)
+    if sizes and not chosen:
+        raise ValueError(
+            f"shard={shard}: leaves this job none of the {len(sizes)} sizes; use at most {len(sizes)} jobs"
+        )
+    return chosen
 
 
 def _pin_config(out: Path, settings: dict) -> None:
@@ -167,13 +256,50 @@ class AutoencoderConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _check_positive(self, ["train_images", "test_images", "epochs", "batch_size", "learning_rate"])
+        _check_settings(self, ["train_images", "test_images", "batch_size"])
+        if not self.thresholds or any(
+            isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 < c < math.inf for c in self.thresholds
+        ):
+            raise ValueError(
+                f"thresholds={self.thresholds} must be a non-empty list of positive finite MSE thresholds c"
+            )
 
     def settings(self) -> dict:
         settings = asdict(self)
         settings["thresholds"] = [float(c) for c in self.thresholds]
         del settings["download"]
         return settings
+
+
+def _checked_sizes(sizes: Sequence[int], minimum: int, study: str) -> list[int]:
+    """``sizes`` as a non-empty list of integers of at least ``minimum``, all checked before any is trained."""
+    sizes = list(sizes)
+    if not sizes:
+        raise ValueError("sizes is empty; pass at least one model size")
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < minimum:
+            raise ValueError(
+                f"sizes={size!r}: the {study}'s width must be {'at least ' + str(minimum) if minimum > 1 else 'a positive integer'}"
+            )
+    return [int(size) for size in sizes]
+
+
+_AUTOENCODER_DATA_SETTINGS = ("train_images", "test_images", "batch_size")
+
+
+def _image_counts(config: AutoencoderConfig) -> tuple[int, int]:
+    """Training and test images the autoencoder sweep holds on its device."""
+    if config.data == "synthetic":
+        return config.train_images or 5000, config.test_images or 1000
+    return min(config.train_images or 50_000, 50_000), min(config.test_images or 10_000, 10_000)
+
+
+def _autoencoder_bytes(config: AutoencoderConfig, hidden: int) -> int:
+    """Bytes the autoencoder of width ``hidden`` needs at least: its parameters, the images, one batch."""
+    dim = math.prod(vision_data.CIFAR_SHAPE)
+    train_images, test_images = _image_counts(config)
+    batch = min(config.batch_size, train_images)
+    return 16 * autoencoder_parameters(hidden) + 4 * dim * (train_images + test_images) + 8 * batch * (2 * dim + hidden)
 
 
 def _autoencoder_data(config: AutoencoderConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -195,11 +321,15 @@ def run_autoencoder_study(
     device: str = "auto",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns samples.csv's table."""
-    if not config.thresholds or any(not float(c) > 0 for c in config.thresholds):
-        raise ValueError(f"thresholds={config.thresholds} must be a non-empty list of positive MSE thresholds c")
+    """Train and score one shallow autoencoder per bottleneck width in ``sizes``; returns samples.csv's table.
+
+    Every size is checked first, and a sweep that would need more memory than the device has is refused
+    before anything is allocated."""
     study = "autoencoder"
-    target = torch.device(resolve_device(device))
+    sizes = _checked_sizes(sizes, 1, study)
+    device = resolve_device(device)
+    _check_memory(study, config, sizes, device, _autoencoder_bytes, autoencoder_parameters, _AUTOENCODER_DATA_SETTINGS)
+    target = torch.device(device)
     train, test = (images.to(target) for images in _autoencoder_data(config))
     test_values = test.cpu().numpy()
 
@@ -253,14 +383,36 @@ class OmniglotConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _check_positive(
-            self, ["image_size", "test_sequences", "classes_per_sequence", "epochs", "batch_size", "learning_rate"]
-        )
+        _check_settings(self, ["test_sequences", "classes_per_sequence", "batch_size"])
+        _check_count(self, "image_size", minimum=4)
 
     def settings(self) -> dict:
         settings = asdict(self)
         del settings["download"]
         return settings
+
+
+_OMNIGLOT_DATA_SETTINGS = ("image_size", "test_sequences", "batch_size")
+
+
+def _fewest_classes(config: OmniglotConfig) -> int:
+    """Characters the sweep will have at least, before its data is read (real Omniglot data: 2 or more)."""
+    return vision_data.SYNTHETIC_OMNIGLOT_CLASSES if config.data == "synthetic" else 2
+
+
+def _omniglot_bytes(config: OmniglotConfig, width: int) -> int:
+    """Bytes the Omniglot transformer of ``width`` needs at least: its parameters, the images, one batch."""
+    classes = _fewest_classes(config)
+    image = 4 * config.image_size**2
+    sequence = SEQUENCE_LENGTH * image + 12 * classes  # its images, and the draw of its characters
+    channels = max(4, width // 2)
+    first_conv = SEQUENCE_LENGTH * channels * 4 * ((config.image_size + 1) // 2) ** 2  # activations of one sequence
+    return (
+        16 * classifier_parameters(classes, width)
+        + classes * vision_data.OMNIGLOT_IMAGES_PER_CHARACTER * image
+        + config.test_sequences * sequence
+        + config.batch_size * (sequence + 2 * first_conv)
+    )
 
 
 def _omniglot_data(config: OmniglotConfig) -> vision_data.OmniglotData:
@@ -284,9 +436,19 @@ def run_omniglot_study(
     device: str = "auto",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train and score one sequence classifier per width in ``sizes``; returns samples.csv's table."""
+    """Train and score one sequence classifier per width in ``sizes``; returns samples.csv's table.
+
+    Every size is checked first, and a sweep that would need more memory than the device has is refused
+    before anything is allocated."""
     study = "omniglot"
-    target = torch.device(resolve_device(device))
+    sizes = _checked_sizes(sizes, 4, "Omniglot transformer")
+    device = resolve_device(device)
+
+    def params(width: int) -> int:
+        return classifier_parameters(_fewest_classes(config), width)
+
+    _check_memory("Omniglot transformer", config, sizes, device, _omniglot_bytes, params, _OMNIGLOT_DATA_SETTINGS)
+    target = torch.device(device)
     dataset = _omniglot_data(config)
     train = dataset.images[:, :OMNIGLOT_TRAIN_DRAWINGS].to(target)
     test = dataset.images[:, OMNIGLOT_TRAIN_DRAWINGS:].to(target)

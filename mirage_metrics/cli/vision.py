@@ -10,6 +10,7 @@ Errors are ValueErrors, which ``mirage`` prints as one line naming the flag.
 from __future__ import annotations
 
 import argparse
+import math
 
 # torch and pandas load in the functions that run a study, not for `mirage --help`.
 from mirage_metrics.vision import defaults
@@ -21,7 +22,7 @@ def _positive_ints(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated integers, e.g. 8,32,128") from None
     if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must list at least one positive integer")
+        raise argparse.ArgumentTypeError(f"{text!r} must list positive integers, e.g. 8,32,128")
     return values
 
 
@@ -30,8 +31,8 @@ def _thresholds(text: str) -> list[float]:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated numbers, e.g. 0.003,0.004") from None
-    if not values or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must list at least one positive threshold")
+    if not values or not all(0 < value < math.inf for value in values):
+        raise argparse.ArgumentTypeError(f"{text!r} must list positive finite thresholds, e.g. 0.003,0.004")
     return values
 
 
