@@ -99,3 +99,21 @@ def test_sweep_names_every_model_missing_when_the_hub_does_not_answer(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "the Hub (http://127.0.0.1:9) does not answer" in done.stderr
     assert all(f"(EleutherAI/pythia-{size})" in done.stderr for size in ("70m", "160m", "410m"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sweep", "--family", "gpt2", "--tasks", "mirage_arith", "--out", "o", "--num_fewshot", "abc"],
+        ["vision", "autoencoder", "--sizes", "1.5"],
+        ["report", "runs", "--out", "o", "--bootstrap", "many"],
+        ["no-such-command"],
+    ],
+)
+def test_a_flag_value_argparse_refuses_is_one_line_without_the_usage_block(capsys, argv):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert ": error: " in err and "--help" in err and "usage:" not in err
