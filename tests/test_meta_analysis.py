@@ -228,6 +228,8 @@ def test_csv_without_optional_columns(tmp_path):
         ("family,model,task,metric,value\nf,a,t,m,1\n", r"missing column\(s\) \['params'\]"),
         ("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,high\n", r"line 3: column 'value'"),
         ("family,model,params,task,metric,value\nf,a,-5,t,m,0.5\n", r"line 2: params is '-5'"),
+        ("family,model,params,task,metric,value\nf,a,99999999999999999999999,t,m,0.5\n", r"line 2: .*up to 10\^15"),
+        ("family,model,params,task,metric,value\nf,a,inf,t,m,0.5\n", r"line 2: params is 'inf'"),
         ("family,model,params,task,metric,value\n", "no rows"),
         ("", "is empty"),
     ],

@@ -35,6 +35,7 @@ from typing import Iterable, Union
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mirage_metrics.families import MAX_PARAMS
 from mirage_metrics.meta.defaults import PARAMETER_KINDS
 
 __all__ = [
@@ -89,8 +90,10 @@ def _bigbench_model(record: dict, path: Path, params_key: str) -> tuple[str, str
         if key not in model:
             raise ValueError(f"{path}: 'model' has no {key!r}; BIG-bench results files record it for every model")
     parameters = _number(model[params_key], f"{path}: model.{params_key}")
-    if not parameters > 0 or math.isinf(parameters):
-        raise ValueError(f"{path}: model.{params_key} is {model[params_key]!r}; it must be a positive parameter count")
+    if not 0 < parameters <= MAX_PARAMS:
+        raise ValueError(
+            f"{path}: model.{params_key} is {model[params_key]!r}; it must be a positive parameter count up to 10^15"
+        )
     return str(model["model_family"]), str(model["model_name"]), parameters
 
 
@@ -201,10 +204,13 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{path} has a header but no rows; write one row per (model, task, metric) score")
     params = _numeric_column(frame, "params", path)
-    bad = ~(params > 0)
+    bad = ~((params > 0) & (params <= MAX_PARAMS))
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise ValueError(f"{path}, line {row + 2}: params is {frame['params'].iloc[row]!r}; it must be positive")
+        raise ValueError(
+            f"{path}, line {row + 2}: params is {frame['params'].iloc[row]!r}; it must be a positive parameter count "
+            "up to 10^15"
+        )
     shots = _numeric_column(frame, "shots", path) if "shots" in frame.columns else pd.Series(math.nan, frame.index)
     fractional = shots.notna() & (shots != shots.round())
     if fractional.any():
