@@ -19,6 +19,7 @@ import ast
 import json
 import math
 import struct
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,15 @@ class Family:
         check_path_name(self.name, "family name")
         if not self.models:
             raise ValueError(f"family {self.name!r} has no models; list at least one")
+        folders: dict[str, str] = {}  # folder name as case-insensitive disks compare it -> model name
+        for model in self.models:
+            folder = unicodedata.normalize("NFC", model.name).casefold()
+            if folder in folders:
+                raise ValueError(
+                    f"family {self.name!r}: models {folders[folder]!r} and {model.name!r} would share one folder "
+                    "(duplicate names, or names that differ only in case or Unicode normalization); rename one"
+                )
+            folders[folder] = model.name
 
     def select(self, sizes: list[str] | None = None) -> list[Model]:
         """The models whose ``size`` (or name) is in ``sizes``, in the family's order; all when None.
@@ -242,7 +252,7 @@ def load_family_file(path: str | Path) -> Family:
         raise ValueError(f"{path}: {error}") from None
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: 'models' must be a non-empty list of {{name, path}} mappings")
-    models, seen = [], set()
+    models = []
     for index, entry in enumerate(entries):
         where = f"{path}: models[{index}]"
         if not isinstance(entry, dict):
@@ -251,10 +261,10 @@ def load_family_file(path: str | Path) -> Family:
             models.append(_family_file_model(entry, path.parent))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-        if models[-1].name in seen:
-            raise ValueError(f"{where}: duplicate model name {models[-1].name!r}; names must be unique")
-        seen.add(models[-1].name)
-    return Family(family_name, tuple(models))
+    try:
+        return Family(family_name, tuple(models))
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def _family_file_model(entry: dict, folder: Path) -> Model:
