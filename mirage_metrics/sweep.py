@@ -197,8 +197,8 @@ def _run_logged(command: list[str], log_path: Path, echo: bool) -> int:
             _stop(process)
 
 
-def _collect_outputs(work: Path) -> tuple[str, dict]:
-    """Move lm-eval's files from ``work/<model_name_sanitized>/`` into ``work``; the run's date and results JSON.
+def _collect_outputs(work: Path) -> str:
+    """Move lm-eval's files from ``work/<model_name_sanitized>/`` into ``work``; the run's date.
 
     Raises RuntimeError when there is not exactly one results file (lm-eval only warns when it cannot save).
     """
@@ -209,11 +209,7 @@ def _collect_outputs(work: Path) -> tuple[str, dict]:
     for item in written.iterdir():
         item.rename(work / item.name)
     written.rmdir()
-    date = results_files[0].stem[len("results_") :]
-    try:
-        return date, _load_results(work / results_files[0].name)
-    except ValueError as error:
-        raise RuntimeError(str(error)) from None
+    return results_files[0].stem[len("results_") :]
 
 
 # --------------------------------------------------------------------------- what a model folder holds
@@ -572,17 +568,23 @@ def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool)
     work = family_dir / f".{model.name}.tmp-{os.getpid()}"
     work.mkdir()
     failed_log = family_dir / f"{model.name}.failed.log"
-    keep = keep and target.is_dir() and any(target.iterdir())
+    existed = target.is_dir() and any(target.iterdir())
+    keep = keep and existed
     try:
         with tempfile.TemporaryDirectory() as scratch:
             command = lm_eval_command(model, options, work, Path(scratch))
             code = _run_logged(command, work / "lm_eval.log", options.echo)
         if code != 0:
             raise RuntimeError(f"lm_eval exited with code {code}")
-        date, results = _collect_outputs(work)
-        problems = _run_problems(work, date, results)
+        date = _collect_outputs(work)
+        try:
+            results = _load_results(work / f"results_{date}.json")
+            problems = _run_problems(work, date, results)
+        except ValueError as error:
+            problems = [str(error)]
         if problems:
-            raise RuntimeError(f"lm-eval's outputs are incomplete: {problems[0]}{_save_errors(work / 'lm_eval.log')}")
+            problem = problems[0].replace(f"{work}{os.sep}", "")  # the work folder goes; name the file alone
+            raise RuntimeError(f"lm-eval's outputs are incomplete: {problem}{_save_errors(work / 'lm_eval.log')}")
         runs = _merge_kept(target, work) if keep else []
         run = {
             "tasks": requested_tasks(options),
@@ -602,7 +604,7 @@ def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool)
         _put_in_place(work, target)
     except (RuntimeError, OSError, ValueError) as error:
         _discard(work, failed_log)
-        kept = f"; {target} is kept as it was" if keep else ""
+        kept = f"; {target} is kept as it was" if existed else ""
         message = f"{error}{kept}; lm-eval log: {failed_log}"
         return ModelOutcome(model, "failed", target, time.monotonic() - started, message)
     except BaseException:  # Ctrl-C, MemoryError, ...: no work folder is left behind

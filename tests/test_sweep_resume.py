@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,7 @@ def test_samples_cut_short_by_a_full_disk_fail_the_model_and_a_rerun_redoes_it(t
     outcome = _sweep(tmp_path, "a")[0]
     assert outcome.status == "failed"
     assert "lm-eval's outputs are incomplete: " in outcome.message and "samples_a_" in outcome.message
+    assert outcome.message.startswith("lm-eval's outputs are incomplete: samples_a_2026-")
     assert "cut short" in outcome.message and "(lm-eval: OSError(27, 'File too large'))" in outcome.message
     assert _files(tmp_path / "f") == ["m.failed.log"]
     monkeypatch.setattr(sweep_module, "_run_logged", fake_lm_eval(calls))
@@ -298,3 +300,51 @@ def test_out_as_a_dangling_symlink_is_a_one_line_error(tmp_path, calls, link_tar
                                          "does not exist; create that folder or pass another --out"):  # fmt: skip
         _sweep(tmp_path / "out" / "sub", "a")
     assert not calls
+
+
+# --------------------------------------------------------------------------- real lm-eval runs
+
+GEN, LL = "mirage_arith_2dm_gen", "mirage_arith_2dm_ll"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sets RLIMIT_FSIZE in the child to fill a disk")
+def test_a_full_disk_fails_the_model_and_keeps_its_folder_then_a_task_is_added(tiny_gpt2, tmp_path, monkeypatch):
+    import resource
+
+    family = Family("tiny", (Model("tiny", str(tiny_gpt2), "tiny", params=1),))
+    options = {"limit": "12", "device": "cpu", "echo": False}
+    assert _sweep(tmp_path, GEN, family=family, **options)[0].status == "done"
+    folder = tmp_path / "tiny" / "tiny"
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    (samples,) = [size for name, size in ((n, len(b)) for n, b in files.items()) if name.startswith("samples_")]
+    (results,) = [len(b) for name, b in files.items() if name.startswith("results_")]
+    assert results + 2000 < samples  # so a limit between them cuts the samples file
+    die_with_parent = sweep_module._die_with_parent
+
+    def small_disk():  # in the lm-eval child: no file may grow past the limit, as on a nearly full disk
+        die_with_parent()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (results + 1000, results + 1000))
+
+    monkeypatch.setattr(sweep_module, "_die_with_parent", small_disk)
+    outcome = _sweep(tmp_path, GEN, family=family, **options, force=True)[0]
+    assert outcome.status == "failed", outcome.message
+    assert outcome.message.startswith(f"lm-eval's outputs are incomplete: samples_{GEN}_"), outcome.message
+    assert (
+        "(lm-eval: OSError(27, 'File too large'))" in outcome.message
+        and f"{folder} is kept as it was" in outcome.message
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert _files(tmp_path / "tiny") == ["tiny", "tiny.failed.log"]
+
+    monkeypatch.setattr(sweep_module, "_die_with_parent", die_with_parent)
+    added = _sweep(tmp_path, f"{GEN},{LL}", family=family, **options)[0]
+    assert added.status == "done" and added.message.startswith("added to 1 earlier run(s): ")
+    info = json.loads((folder / "model.json").read_text())
+    assert [run["tasks"] for run in info["runs"]] == [[GEN], [LL]]
+    assert info["runs"][1]["lm_eval_command"][info["runs"][1]["lm_eval_command"].index("--tasks") + 1] == LL
+    frame = read_results(tmp_path)
+    assert set(frame.task) == {GEN, LL} and set(frame[frame.task == GEN].sample_id) == set(range(12))
+    assert _sweep(tmp_path, f"{LL},{GEN}", family=family, **options)[0].status == "skipped"
+    with pytest.raises(ValueError, match='limit="12" in its model.json but limit="5" now'):
+        _sweep(tmp_path, GEN, family=family, **{**options, "limit": "5"})
