@@ -244,7 +244,8 @@ def _as_mapping(text: str) -> dict | str:
     return value if isinstance(value, dict) else text
 
 
-#: How a differing setting is named in errors: a ``name=`` the CLI shows as its flag.
+#: How errors name the settings without a flag of their own (the others read ``name=``, which the CLI shows as
+#: the flag).
 _SETTING_NAMES = {"extra_args": "the arguments passed on to lm_eval", "lm_eval_version": "the lm-eval version"}
 
 
@@ -358,6 +359,10 @@ def _pending_tasks(model: Model, folder: Path, options: SweepOptions, force: boo
     """The requested tasks a sweep runs for ``model``: all of them in a new, empty or (``force``) any folder,
     else those whose whole results the folder lacks. ValueError when the folder's settings differ."""
     requested = requested_tasks(options)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"model {model.name}: {folder} is a file, not a model folder; move it away or pass a new --out"
+        )
     if force or not folder.is_dir() or not any(folder.iterdir()):
         return requested
     how = "pass a new --out, or --force to rerun the model from scratch (its other results are dropped)"

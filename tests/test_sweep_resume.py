@@ -175,6 +175,15 @@ def test_a_folder_without_recorded_settings_is_refused_and_force_replaces_it(tmp
     )
 
 
+def test_a_file_where_the_model_folder_goes_is_refused_even_with_force(tmp_path, calls):
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "m").write_text("mine")
+    for force in (False, True):
+        with pytest.raises(ValueError, match=f"model m: {tmp_path / 'f' / 'm'} is a file, not a model folder"):
+            _sweep(tmp_path, "a", force=force)
+    assert (tmp_path / "f" / "m").read_text() == "mine" and not calls
+
+
 def test_the_cli_reports_a_conflict_in_one_line_with_flag_names(tmp_path, capsys, calls):
     from mirage_metrics.cli import main
 
