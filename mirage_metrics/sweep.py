@@ -441,6 +441,8 @@ def _model_lock(family_dir: Path, name: str) -> Iterator[bool]:
 
 #: The hidden folders a model's sweep works in: ``.<model>.tmp-<pid>`` (the new folder), ``.<model>.old-<pid>``.
 _WORK_KINDS = ("tmp", "old")
+#: What a failed model's lm-eval log is called beside the model folders: ``<model>.failed.log``.
+_FAILED_LOG = ".failed.log"
 #: Bytes a hidden work folder's name adds to the model name (``.`` + ``.tmp-`` + a pid of up to 7 digits).
 _WORK_NAME_EXTRA = 13
 
@@ -572,7 +574,7 @@ def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool)
     target = family_dir / model.name
     work = family_dir / f".{model.name}.tmp-{os.getpid()}"
     work.mkdir()
-    failed_log = family_dir / f"{model.name}.failed.log"
+    failed_log = family_dir / (model.name + _FAILED_LOG)
     existed = target.is_dir() and any(target.iterdir())
     keep = keep and existed
     try:
@@ -674,8 +676,9 @@ def _short(text: str) -> str:
 
 
 def check_names(family: Family, models: list[Model], options: SweepOptions, out: str | Path) -> None:
-    """Every folder and file name the sweep creates for ``models`` fits the filesystem of ``out``; a ValueError
-    naming the model and what to do otherwise. (:class:`Family` refuses names that would share a folder.)"""
+    """Every folder and file name the sweep creates for ``models`` fits the filesystem of ``out``, and no model
+    folder has the name of another model's failure log; a ValueError naming the model and what to do otherwise.
+    (:class:`Family` refuses names that would share a folder.)"""
     from lm_eval.loggers.evaluation_tracker import GeneralConfigTracker
     from lm_eval.utils import sanitize_model_name
 
@@ -683,6 +686,13 @@ def check_names(family: Family, models: list[Model], options: SweepOptions, out:
     if len(os.fsencode(family.name)) > limit:
         raise ValueError(f"family name {_short(family.name)} is longer than the {limit} bytes a folder name in "
                          f"{out} may have; give the family a shorter name")  # fmt: skip
+    names = {model.name.casefold() for model in family.models}
+    for model in family.models:
+        if model.name.casefold().endswith(_FAILED_LOG) and model.name.casefold()[: -len(_FAILED_LOG)] in names:
+            raise ValueError(
+                f"family {family.name!r}: model name {model.name!r} is the name of the log a failed model "
+                f"{model.name[: -len(_FAILED_LOG)]!r} leaves beside the model folders; rename it"
+            )
     for model in models:
         size = len(os.fsencode(model.name))
         if size + _WORK_NAME_EXTRA > limit:

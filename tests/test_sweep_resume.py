@@ -284,6 +284,15 @@ def test_a_model_name_too_long_for_the_disk_is_refused_before_anything_is_create
     assert _sweep(tmp_path / "out", "a", family=family)[0].status == "done"
 
 
+def test_a_family_name_too_long_and_a_model_named_like_a_failure_log_are_refused(tmp_path, calls):
+    with pytest.raises(ValueError, match=r"family name 'fff.*' is longer than the 255 bytes"):
+        _sweep(tmp_path / "out", "a", family=Family("f" * 256, (MODEL,)))
+    family = Family("f", (Model("x", "/ckpt/x", "x"), Model("X.failed.log", "/ckpt/y", "y")))
+    with pytest.raises(ValueError, match="model name 'X.failed.log' is the name of the log a failed model 'X'"):
+        _sweep(tmp_path / "out", "a", family=family)
+    assert not (tmp_path / "out").exists() and not calls
+
+
 def test_a_checkpoint_path_too_long_for_lm_evals_output_folder_is_refused(tmp_path, calls):
     family = Family("f", (Model("m", "/" + "/".join(["d" * 60] * 5), "m"),))
     with pytest.raises(ValueError, match="model m: lm-eval names its output folder after '/ddd.*shorter path"):
