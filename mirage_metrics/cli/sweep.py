@@ -91,9 +91,8 @@ def run(args) -> int:
             f"{os.environ['SLURM_ARRAY_TASK_ID']} (--shard auto)",
             flush=True,
         )
-    outcomes = sweep(
-        family, args.out, options, sizes=sizes, shard=shard, force=args.force
-    )  # checks everything before running
+    # sweep() checks everything before running anything.
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard, force=args.force)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "busy", "failed")}
     busy = f", {counts['busy']} busy in another sweep" if counts["busy"] else ""
     print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed{busy}")
