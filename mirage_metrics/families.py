@@ -21,6 +21,7 @@ import json
 import math
 import numbers
 import struct
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,6 +167,15 @@ class Family:
         check_path_name(self.name, "family name")
         if not self.models:
             raise ValueError(f"family {self.name!r} has no models; list at least one")
+        folders: dict[str, str] = {}  # folder name as case-insensitive disks compare it -> model name
+        for model in self.models:
+            folder = unicodedata.normalize("NFC", model.name).casefold()
+            if folder in folders:
+                raise ValueError(
+                    f"family {self.name!r}: models {folders[folder]!r} and {model.name!r} would share one folder "
+                    "(duplicate names, or names that differ only in case or Unicode normalization); rename one"
+                )
+            folders[folder] = model.name
 
     def select(self, sizes: list[str] | None = None) -> list[Model]:
         """The models whose ``size`` (or name) is in ``sizes``, in the family's order; all when None.
@@ -343,7 +353,10 @@ def load_family_file(path: str | Path) -> Family:
                 "give each model its own name"
             )
         first_index[name] = index
-    return Family(family_name, tuple(models))
+    try:
+        return Family(family_name, tuple(models))  # names alike but for case or Unicode form
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def _family_file_model(entry: dict, folder: Path) -> Model:

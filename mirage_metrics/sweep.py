@@ -3,11 +3,21 @@
 Each model runs in its own ``python -m lm_eval`` subprocess (crashes and memory stay
 per model; lm-eval writes its own output files exactly as its CLI does) into a
 hidden temporary folder beside the target, ``<out>/<family>/.<model>.tmp-<pid>``.
-Only when lm-eval has written its results JSON and every samples JSONL does the
-folder get ``model.json`` and is renamed to ``<out>/<family>/<model>/``: a model
-folder exists only when complete, so a sweep killed at any moment (even SIGKILL)
-is finished by running the same command again. A failing model is reported (its
+Only when lm-eval's outputs are verified whole (:func:`verify_model_folder`: a
+results JSON, and for every task a samples JSONL with one complete line per
+document and filter, as many as lm-eval's ``n-samples``) does the folder get
+``model.json`` and take the place of ``<out>/<family>/<model>/`` in one rename: a
+model folder is never seen half-written, so a sweep killed at any moment (even
+SIGKILL) is finished by running the same command again. A failing model (lm-eval
+failed, or its outputs are incomplete, e.g. on a full disk) is reported (its
 lm-eval log kept as ``<out>/<family>/<model>.failed.log``) and the sweep goes on.
+
+Resuming: ``model.json`` records the settings that decide the results
+(:func:`run_settings`) and, per lm-eval run, the tasks it ran. A model is skipped
+only when its folder holds whole results of every requested task under the same
+settings; requested tasks it lacks (or whose files are damaged) are run and added
+to the folder, keeping the others; a differing setting is an error before
+anything runs, unless ``force`` reruns the model from scratch.
 
 Sweeps may share an ``--out`` (overlapping shards, a rerun while one still runs):
 a model is worked on only under an exclusive lock (``fcntl.flock`` on
@@ -34,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -42,16 +52,20 @@ from typing import Iterator
 from mirage_metrics import preflight
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
-from mirage_metrics.results import MODEL_FILE
+from mirage_metrics.results import MODEL_FILE, _load_json, _load_results, _read_samples, _Run
 from mirage_metrics.sharding import shard_items
 
 __all__ = [
     "SweepOptions",
     "ModelOutcome",
+    "check_names",
     "check_sweep",
     "lm_eval_command",
+    "requested_tasks",
     "run_model",
+    "run_settings",
     "sweep",
+    "verify_model_folder",
 ]
 
 
@@ -183,11 +197,10 @@ def _run_logged(command: list[str], log_path: Path, echo: bool) -> int:
             _stop(process)
 
 
-def _collect_outputs(work: Path) -> dict:
-    """Move lm-eval's files from ``work/<model_name_sanitized>/`` into ``work``; the results JSON.
+def _collect_outputs(work: Path) -> str:
+    """Move lm-eval's files from ``work/<model_name_sanitized>/`` into ``work``; the run's date.
 
-    Raises RuntimeError when the results JSON or a samples file is missing (lm-eval only
-    warns when it cannot save).
+    Raises RuntimeError when there is not exactly one results file (lm-eval only warns when it cannot save).
     """
     results_files = sorted(work.glob("*/results_*.json"))
     if len(results_files) != 1:
@@ -196,13 +209,174 @@ def _collect_outputs(work: Path) -> dict:
     for item in written.iterdir():
         item.rename(work / item.name)
     written.rmdir()
-    results_file = work / results_files[0].name
-    results = json.loads(results_file.read_text(encoding="utf-8"))
-    date = results_file.stem[len("results_") :]
-    missing = [t for t in results.get("n-samples", {}) if not (work / f"samples_{t}_{date}.jsonl").is_file()]
-    if missing:
-        raise RuntimeError(f"lm-eval wrote no samples file for {', '.join(missing)}")
-    return results
+    return results_files[0].stem[len("results_") :]
+
+
+# --------------------------------------------------------------------------- what a model folder holds
+
+
+def run_settings(model: Model, options: SweepOptions) -> dict:
+    """The settings that decide a model's results, as ``model.json`` records them; a sweep adds tasks to a model
+    folder only under equal settings. Device, batch size and task folders are not among them (lm-eval's
+    ``--model_args`` and ``--metadata`` compare as mappings, key order aside)."""
+    from importlib.metadata import version
+
+    return {
+        "backend": options.backend,
+        "model_args": _as_mapping(_model_args(model, options)),
+        "limit": options.limit,
+        "num_fewshot": options.num_fewshot,
+        "metadata": None if options.metadata is None else _as_mapping(options.metadata),
+        "extra_args": list(options.extra_args),
+        "lm_eval_version": version("lm_eval"),
+    }
+
+
+def _as_mapping(text: str) -> dict | str:
+    """``key=value,...`` or a JSON object as lm-eval reads it; the text itself if it reads as neither."""
+    from lm_eval._cli.utils import key_val_to_dict
+
+    try:
+        value = json.loads(text) if text.lstrip().startswith("{") else key_val_to_dict(text)
+        json.dumps(value)
+    except (ValueError, TypeError):
+        return text
+    return value if isinstance(value, dict) else text
+
+
+#: How errors name the settings without a flag of their own (the others read ``name=``, which the CLI shows as
+#: the flag).
+_SETTING_NAMES = {"extra_args": "the arguments passed on to lm_eval", "lm_eval_version": "the lm-eval version"}
+
+
+def requested_tasks(options: SweepOptions) -> list[str]:
+    """The task names of ``options.tasks`` (as lm-eval splits them), each once, in order."""
+    return list(dict.fromkeys(name for name in options.tasks.split(",") if name))
+
+
+@dataclass
+class _Contents:
+    """A model folder as a resuming sweep sees it: its ``model.json``, the task names its whole runs cover,
+    the dates of its damaged runs and what is wrong with each."""
+
+    info: dict
+    covered: set[str]
+    damaged: dict[str, str]
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file ``path`` is empty or ends with a newline (a file cut mid-line does not)."""
+    with open(path, "rb") as handle:
+        if handle.seek(0, os.SEEK_END) == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+def _run_problems(folder: Path, date: str, results: dict) -> list[str]:
+    """What is missing or cut short among the samples files of the run ``date`` (one line each)."""
+    run = _Run("", "", 0, folder, date, results)
+    problems = []
+    for task in results["results"]:
+        if run.is_group(task):
+            continue
+        path = run.samples_file(task)
+        try:
+            if not _ends_a_line(path):
+                raise ValueError(f"{path}: the last line is cut short; the file is truncated")
+            _read_samples(path, run.expected_samples(task), run.filters(task))
+        except FileNotFoundError:
+            problems.append(f"{path}: missing (lm-eval wrote no samples of task {task!r})")
+        except (ValueError, OSError) as error:
+            problems.append(str(error))
+    return problems
+
+
+def _read_contents(folder: Path) -> _Contents:
+    """What ``folder`` (a model folder with a ``model.json`` that records runs) holds; ValueError otherwise."""
+    model_file = folder / MODEL_FILE
+    if not model_file.is_file():
+        raise ValueError(f"{folder} holds files but no {MODEL_FILE}, so mirage sweep did not write it")
+    info = _load_json(model_file)
+    runs = info.get("runs")
+    if not isinstance(info.get("settings"), dict) or not isinstance(runs, list):
+        raise ValueError(f"{model_file} records no settings (an older mirage sweep wrote it)")
+    covered, damaged = set(), {}
+    for run in runs:
+        name = run.get("results") if isinstance(run, dict) else None
+        names = run.get("tasks") if isinstance(run, dict) else None
+        if not (isinstance(name, str) and name.startswith("results_") and name.endswith(".json") and "/" not in name):
+            raise ValueError(f"{model_file}: a run without its 'results' file name; the file is damaged")
+        date = name[len("results_") : -len(".json")]
+        try:
+            results = _load_results(folder / name)
+            problems = _run_problems(folder, date, results)
+        except FileNotFoundError:
+            results, problems = {}, [f"{folder / name}: missing"]
+        except ValueError as error:
+            results, problems = {}, [str(error)]
+        if problems:
+            damaged[date] = problems[0]
+        else:
+            covered.update(names if isinstance(names, list) else [], results["results"])
+    return _Contents(info, covered, damaged)
+
+
+def _setting_conflict(recorded: dict, settings: dict) -> str | None:
+    """The first setting whose recorded value differs from ``settings``: its name and both values."""
+    for key, value in settings.items():
+        if recorded.get(key) != value:
+            old, new = json.dumps(recorded.get(key)), json.dumps(value)
+            if key in _SETTING_NAMES:
+                return f"{_SETTING_NAMES[key]}: {old} in its {MODEL_FILE}, {new} now"
+            return f"{key}={old} in its {MODEL_FILE} but {key}={new} now"
+    return None
+
+
+def verify_model_folder(folder: str | Path, tasks: list[str], settings: dict) -> list[str]:
+    """What keeps ``folder`` from holding whole results of every task in ``tasks`` under ``settings``
+    (:func:`run_settings`), one line each: a differing setting, a damaged or missing file, a task not run.
+    Empty when the model is done."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [f"{folder} does not exist"]
+    if not any(folder.iterdir()):
+        return [f"{folder} is empty"]
+    try:
+        contents = _read_contents(folder)
+    except ValueError as error:
+        return [str(error)]
+    conflict = _setting_conflict(contents.info["settings"], settings)
+    missing = [task for task in tasks if task not in contents.covered]
+    return (
+        ([f"{folder}: {conflict}"] if conflict else [])
+        + list(contents.damaged.values())
+        + ([f"{folder}: no results of {', '.join(missing)}"] if missing else [])
+    )
+
+
+def _pending_tasks(model: Model, folder: Path, options: SweepOptions, force: bool) -> list[str]:
+    """The requested tasks a sweep runs for ``model``: all of them in a new, empty or (``force``) any folder,
+    else those whose whole results the folder lacks. ValueError when the folder's settings differ."""
+    requested = requested_tasks(options)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"model {model.name}: {folder} is a file, not a model folder; move it away or pass a new --out"
+        )
+    if force or not folder.is_dir() or not any(folder.iterdir()):
+        return requested
+    how = "pass a new --out, or --force to rerun the model from scratch (its other results are dropped)"
+    try:
+        contents = _read_contents(folder)
+    except ValueError as error:
+        raise ValueError(f"model {model.name}: {error}; move the folder away, {how}") from None
+    conflict = _setting_conflict(contents.info["settings"], run_settings(model, options))
+    if conflict:
+        raise ValueError(f"model {model.name}: {folder}: {conflict}; rerun with the recorded settings, {how}")
+    return [task for task in requested if task not in contents.covered]
+
+
+# --------------------------------------------------------------------------- running one model
 
 
 def _summary(results: dict) -> str:
@@ -265,31 +439,53 @@ def _model_lock(family_dir: Path, name: str) -> Iterator[bool]:
             os.close(descriptor)
 
 
+#: The hidden folders a model's sweep works in: ``.<model>.tmp-<pid>`` (the new folder), ``.<model>.old-<pid>``.
+_WORK_KINDS = ("tmp", "old")
+#: What a failed model's lm-eval log is called beside the model folders: ``<model>.failed.log``.
+_FAILED_LOG = ".failed.log"
+#: Bytes a hidden work folder's name adds to the model name (``.`` + ``.tmp-`` + a pid of up to 7 digits).
+_WORK_NAME_EXTRA = 13
+
+
 def _remove_stale_work(family_dir: Path, name: str) -> None:
-    """Remove ``.<name>.tmp-<pid>`` folders; only called under the model's lock, so their owners are gone."""
-    prefix = f".{name}.tmp-"
+    """Remove ``.<name>.tmp-<pid>`` and ``.<name>.old-<pid>`` folders; only called under the model's lock,
+    so their owners are gone."""
     for entry in family_dir.iterdir():
-        if entry.name.startswith(prefix) and entry.name[len(prefix) :].isdigit():
-            shutil.rmtree(entry, ignore_errors=True)
+        for kind in _WORK_KINDS:
+            prefix = f".{name}.{kind}-"
+            if entry.name.startswith(prefix) and entry.name[len(prefix) :].isdigit():
+                shutil.rmtree(entry, ignore_errors=True)
 
 
-def run_model(model: Model, family_name: str, out: Path, options: SweepOptions) -> ModelOutcome:
-    """Evaluate one model into ``out/<family>/<model>/`` (skipped when that folder exists, busy when
-    another sweep is running it)."""
+def run_model(model: Model, family_name: str, out: Path, options: SweepOptions, *, force: bool = False) -> ModelOutcome:
+    """Evaluate one model into ``out/<family>/<model>/``: skipped when that folder holds whole results of every
+    requested task under the same settings, the missing tasks added otherwise (every task with ``force``),
+    busy when another sweep is running it. ValueError when the folder's settings differ (without ``force``)."""
     family_dir = Path(out) / family_name
+    tasks = _pending_tasks(model, family_dir / model.name, options, force)
+    return _run_planned(model, family_dir, options, tasks, force)
+
+
+def _run_planned(model: Model, family_dir: Path, options: SweepOptions, tasks: list[str], force: bool) -> ModelOutcome:
+    """Run ``tasks`` for ``model`` (planned by :func:`_pending_tasks`; none: skipped), rechecked under the lock."""
     target = family_dir / model.name
-    if _process_rank() != 0:
-        return _follow(model, target, options)
-    if target.is_dir():
+    if not tasks:
         return ModelOutcome(model, "skipped", target)
+    if _process_rank() != 0:
+        return _follow(model, target, replace(options, tasks=",".join(tasks)))
     family_dir.mkdir(parents=True, exist_ok=True)
     with _model_lock(family_dir, model.name) as locked:
         if not locked:
             return ModelOutcome(model, "busy", target, message="another sweep is running it")
-        if target.is_dir():  # finished by another sweep since this one planned
-            return ModelOutcome(model, "skipped", target)
+        if not force:  # another sweep may have added tasks since this one planned
+            try:
+                tasks = _pending_tasks(model, target, replace(options, tasks=",".join(tasks)), force)
+            except ValueError as error:
+                return ModelOutcome(model, "failed", target, message=str(error))
+            if not tasks:
+                return ModelOutcome(model, "skipped", target)
         _remove_stale_work(family_dir, model.name)
-        return _evaluate(model, family_name, family_dir, options)
+        return _evaluate(model, family_dir, replace(options, tasks=",".join(tasks)), keep=not force)
 
 
 def _discard(work: Path, failed_log: Path) -> None:
@@ -300,54 +496,161 @@ def _discard(work: Path, failed_log: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def _evaluate(model: Model, family_name: str, family_dir: Path, options: SweepOptions) -> ModelOutcome:
-    """Run lm-eval for one model in a work folder and rename it to the model folder when complete."""
+def _save_errors(log: Path) -> str:
+    """lm-eval's reasons for not saving its outputs (it logs them and exits 0), e.g. ``OSError(27, 'File too
+    large')``, as `` (lm-eval: ...)``; empty when the log names none."""
+    with contextlib.suppress(OSError):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        reasons = [after.strip() for line, after in zip(lines, lines[1:]) if "Could not save" in line]
+        reasons = list(dict.fromkeys(reason.rsplit("] ", 1)[-1] for reason in reasons))
+        return f" (lm-eval: {'; '.join(reasons)})" if reasons else ""
+    return ""
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _merge_kept(target: Path, work: Path) -> list[dict]:
+    """Bring ``target``'s files into ``work`` (linked), except ``model.json`` and the damaged runs' files;
+    its ``lm_eval.log`` goes before the new run's. The runs kept, as ``model.json`` records them."""
+    contents = _read_contents(target)
+    dropped = {f"results_{date}.json" for date in contents.damaged}
+    dropped |= {path.name for date in contents.damaged for path in target.glob(f"samples_*_{date}.jsonl")}
+    for item in target.iterdir():
+        if item.name in (MODEL_FILE, "lm_eval.log") or item.name in dropped:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, work / item.name, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(item), str(work / item.name))
+    if (target / "lm_eval.log").is_file():
+        new_log = (work / "lm_eval.log").read_bytes()
+        shutil.copyfile(target / "lm_eval.log", work / "lm_eval.log")
+        with open(work / "lm_eval.log", "ab") as log:
+            log.write(new_log)
+    return [run for run in contents.info["runs"] if run["results"] not in dropped]
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where that is not available."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not on this system or filesystem
+        return False
+    raise OSError(error, os.strerror(error), str(second))
+
+
+def _put_in_place(work: Path, target: Path) -> None:
+    """Make the complete folder ``work`` the model folder ``target``; readers see the old folder or the new one
+    (for a moment none, where folders cannot be swapped in one step), never a mix. ``work`` is gone after."""
+    if not target.exists():
+        work.rename(target)
+        return
+    if _exchange(work, target):
+        shutil.rmtree(work)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    target.rename(old)
+    work.rename(target)
+    shutil.rmtree(old)
+
+
+def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool) -> ModelOutcome:
+    """Run lm-eval for one model in a work folder, verify its outputs, add the whole runs of the model folder
+    (``keep``) and put the work folder in its place."""
     started = time.monotonic()
     target = family_dir / model.name
     work = family_dir / f".{model.name}.tmp-{os.getpid()}"
     work.mkdir()
-    failed_log = family_dir / f"{model.name}.failed.log"
+    failed_log = family_dir / (model.name + _FAILED_LOG)
+    existed = target.is_dir() and any(target.iterdir())
+    keep = keep and existed
     try:
         with tempfile.TemporaryDirectory() as scratch:
             command = lm_eval_command(model, options, work, Path(scratch))
             code = _run_logged(command, work / "lm_eval.log", options.echo)
         if code != 0:
             raise RuntimeError(f"lm_eval exited with code {code}")
-        results = _collect_outputs(work)
-        info = {
-            "family": family_name,
-            "model": model.name,
-            **{key: value for key, value in asdict(model).items() if key != "name"},
-            "backend": options.backend,
-            "tasks": options.tasks,
+        date = _collect_outputs(work)
+        try:
+            results = _load_results(work / f"results_{date}.json")
+            problems = _run_problems(work, date, results)
+        except ValueError as error:
+            problems = [str(error)]
+        if problems:
+            problem = problems[0].replace(f"{work}{os.sep}", "")  # the work folder goes; name the file alone
+            raise RuntimeError(f"lm-eval's outputs are incomplete: {problem}{_save_errors(work / 'lm_eval.log')}")
+        runs = _merge_kept(target, work) if keep else []
+        run = {
+            "tasks": requested_tasks(options),
+            "results": f"results_{date}.json",
             "lm_eval_command": command,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        info = {
+            "family": family_dir.name,
+            "model": model.name,
+            **{key: value for key, value in asdict(model).items() if key != "name"},
+            "settings": run_settings(model, options),
+            "tasks": list(dict.fromkeys(name for each in [*runs, run] for name in each["tasks"])),
+            "runs": [*runs, run],
+        }
         _write_json(work / MODEL_FILE, info)
-        work.rename(target)
+        _put_in_place(work, target)
     except (RuntimeError, OSError, ValueError) as error:
         _discard(work, failed_log)
-        message = f"{error}; lm-eval log: {failed_log}"
+        kept = f"; {target} is kept as it was" if existed else ""
+        message = f"{error}{kept}; lm-eval log: {failed_log}"
         return ModelOutcome(model, "failed", target, time.monotonic() - started, message)
     except BaseException:  # Ctrl-C, MemoryError, ...: no work folder is left behind
         _discard(work, failed_log)
         raise
     failed_log.unlink(missing_ok=True)
-    return ModelOutcome(model, "done", target, time.monotonic() - started, _summary(results))
+    added = f"added to {len(runs)} earlier run(s): " if keep else ""
+    return ModelOutcome(model, "done", target, time.monotonic() - started, added + _summary(results))
 
 
 def _describe(outcome: ModelOutcome) -> str:
     params = f"{outcome.model.params:,} params" if outcome.model.params else "params unknown"
     head = f"{outcome.status:>7}  {outcome.model.name} ({params})"
     if outcome.status == "skipped":
-        return f"{head}: complete folder exists, {outcome.folder}"
+        return f"{head}: every task done with the same settings, {outcome.folder}"
     if outcome.status == "busy":
         return f"{head}: {outcome.message}, {outcome.folder}"
     return f"{head} in {outcome.seconds:.0f} s: {outcome.message}"
 
 
+# --------------------------------------------------------------------------- checks before running
+
+
+def _dangling_link(path: Path) -> Path | None:
+    """The first of ``path`` and its parents that is a symbolic link to nothing, if any."""
+    for part in reversed([path, *path.parents]):
+        if part.is_symlink() and not part.exists():
+            return part
+    return None
+
+
 def _check_writable(family_dir: Path, out: str | Path) -> None:
     """Create ``family_dir`` and a probe folder in it; a ValueError naming ``out`` when that fails."""
+    link = _dangling_link(family_dir)
+    if link is not None:
+        raise ValueError(
+            f"out={str(out)!r}: {link} is a symbolic link to {os.readlink(link)}, which does not exist; "
+            "create that folder or pass another --out"
+        )
     try:
         family_dir.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryDirectory(dir=family_dir, prefix=".write-probe-").cleanup()
@@ -356,6 +659,53 @@ def _check_writable(family_dir: Path, out: str | Path) -> None:
             f"out={str(out)!r}: cannot write model folders into {family_dir} ({error.strerror or error}); "
             "pass a writable folder as --out"
         ) from None
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name (bytes) the filesystem holding ``path`` (or its nearest existing parent) allows."""
+    for part in [path, *path.parents]:
+        if part.is_dir():
+            with contextlib.suppress(OSError, ValueError):
+                return os.pathconf(part, "PC_NAME_MAX")
+            break
+    return 255
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def check_names(family: Family, models: list[Model], options: SweepOptions, out: str | Path) -> None:
+    """Every folder and file name the sweep creates for ``models`` fits the filesystem of ``out``, and no model
+    folder has the name of another model's failure log; a ValueError naming the model and what to do otherwise.
+    (:class:`Family` refuses names that would share a folder.)"""
+    from lm_eval.loggers.evaluation_tracker import GeneralConfigTracker
+    from lm_eval.utils import sanitize_model_name
+
+    limit = _name_max(Path(out))
+    if len(os.fsencode(family.name)) > limit:
+        raise ValueError(f"family name {_short(family.name)} is longer than the {limit} bytes a folder name in "
+                         f"{out} may have; give the family a shorter name")  # fmt: skip
+    names = {model.name.casefold() for model in family.models}
+    for model in family.models:
+        if model.name.casefold().endswith(_FAILED_LOG) and model.name.casefold()[: -len(_FAILED_LOG)] in names:
+            raise ValueError(
+                f"family {family.name!r}: model name {model.name!r} is the name of the log a failed model "
+                f"{model.name[: -len(_FAILED_LOG)]!r} leaves beside the model folders; rename it"
+            )
+    for model in models:
+        size = len(os.fsencode(model.name))
+        if size + _WORK_NAME_EXTRA > limit:
+            raise ValueError(
+                f"model name {_short(model.name)} is {size} bytes long; its folders in {out} may have "
+                f"{limit} bytes, so give it a name of at most {limit - _WORK_NAME_EXTRA} bytes"
+            )
+        lm_eval_name = GeneralConfigTracker._get_model_name(_model_args(model, options)) or ""
+        if len(os.fsencode(sanitize_model_name(lm_eval_name))) > limit:
+            raise ValueError(
+                f"model {model.name}: lm-eval names its output folder after {_short(lm_eval_name)}, longer than "
+                f"the {limit} bytes a folder name may have; link the checkpoint under a shorter path"
+            )
 
 
 def check_sweep(models: list[Model], options: SweepOptions) -> None:
@@ -377,14 +727,19 @@ def sweep(
     shard: tuple[int, int] = (1, 1),
     progress: bool = True,
     check: bool = True,
+    force: bool = False,
 ) -> list[ModelOutcome]:
     """Run ``options.tasks`` on the selected models of ``family``; one outcome per model, in order.
 
-    Which models still need running is decided once, up front, so every rank of a
-    multi-process launch agrees on the plan. Raises ValueError, before running
-    anything or writing into ``out``, when no model is selected, when (``check``)
-    :func:`check_sweep` finds a wrong task name, lm-eval argument or model location,
-    or when ``out`` cannot hold the family's folder.
+    A model folder that holds whole results of every task under the same settings is
+    skipped; tasks it lacks are run and added (``force``: every model is rerun from
+    scratch, replacing its folder). Which models and tasks still need running is
+    decided once, up front, so every rank of a multi-process launch agrees on the
+    plan. Raises ValueError, before running anything or writing into ``out``, when no
+    model is selected, when (``check``) :func:`check_sweep` finds a wrong task name,
+    lm-eval argument or model location, when a name does not fit the disk
+    (:func:`check_names`), when ``out`` cannot hold the family's folder, or when a
+    model folder was written with other settings (without ``force``).
     """
     from tqdm.auto import tqdm
 
@@ -397,17 +752,16 @@ def sweep(
         )
     if check:
         check_sweep(models, options)
+    check_names(family, models, options, out)
+    family_dir = Path(out) / family.name
+    plan = [_pending_tasks(model, family_dir / model.name, options, force) for model in models]
     leader = _process_rank() == 0
     if leader:
-        _check_writable(Path(out) / family.name, out)
+        _check_writable(family_dir, out)
     outcomes = []
     bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
-    pending = [not (Path(out) / family.name / model.name).is_dir() for model in models]
-    for model, needed in zip(bar, pending):
-        if needed:
-            outcome = run_model(model, family.name, Path(out), options)
-        else:
-            outcome = ModelOutcome(model, "skipped", Path(out) / family.name / model.name)
+    for model, tasks in zip(bar, plan):
+        outcome = _run_planned(model, family_dir, options, tasks, force)
         outcomes.append(outcome)
         if leader:
             bar.write(_describe(outcome))

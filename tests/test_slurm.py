@@ -77,7 +77,9 @@ def test_inside_an_array_the_cli_shards_by_default_and_says_so(tmp_path, monkeyp
     for name, value in _array(12, 10, 17, 8).items():
         monkeypatch.setenv(name, value)
     planned = []
-    monkeypatch.setattr(sweep_module, "sweep", lambda family, out, options, sizes, shard: planned.append(shard) or [])
+    monkeypatch.setattr(
+        sweep_module, "sweep", lambda family, out, options, sizes, shard, force: planned.append(shard) or []
+    )
     args = ["sweep", "--family", "pythia", "--sizes", PYTHIA_8, "--tasks", "mirage_arith", "--out", str(tmp_path)]
     assert main([*args, *shard_flag]) == 0
     assert planned == [expected]

@@ -156,21 +156,6 @@ def test_only_the_models_own_stale_folders_are_removed_and_glob_characters_match
     assert sorted(p.name for p in family_dir.iterdir()) == sorted(["*", "a", *others])
 
 
-def test_the_up_front_plan_does_not_rerun_a_model_another_sweep_finished_meanwhile(tmp_path, monkeypatch):
-    calls = []
-    monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval(calls))
-    family = Family("f", (Model("m", "/ckpt/m", "m"),))
-    original = sweep_module._model_lock
-
-    def finished_while_waiting(family_dir, name):
-        (family_dir / name).mkdir()  # the other sweep renames its complete folder into place
-        return original(family_dir, name)
-
-    monkeypatch.setattr(sweep_module, "_model_lock", finished_while_waiting)
-    assert sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False, check=False)[0].status == "skipped"
-    assert not calls
-
-
 # --------------------------------------------------------------------------- 5. the child's lifetime
 
 

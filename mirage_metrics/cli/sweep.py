@@ -25,7 +25,10 @@ In a Slurm job array (sbatch --array=0-7) --shard defaults to auto: the k-th tas
 shard k of n (array ids may start at 0 or 1), so --sizes 70m,160m,410m,1b,1.4b,2.8b,6.9b,12b over
 --array=0-7 gives one model per task and GPU; pass --shard 1/1 to run every model in each task.
 An sbatch template: examples/slurm/sweep.sbatch in the mirage-metrics repository.
-Rerun the same command to finish an interrupted sweep: complete model folders are skipped.
+Rerun the same command to finish an interrupted sweep: a model whose folder holds whole results of every
+task under the same settings is skipped; tasks it lacks are run and added to it. A folder written with other
+settings (--limit, --num_fewshot, --metadata, --model-args, --backend, lm_eval arguments, lm-eval version) is
+an error: pass a new --out, or --force to rerun such models from scratch.
 Sweeps may share OUT: a model another live sweep is running is reported busy and left to it.
 Family files cannot switch on trust_remote_code; pass --model-args trust_remote_code=True yourself if you must."""
 
@@ -68,6 +71,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--num_fewshot", "--num-fewshot", dest="num_fewshot", type=int, help="lm-eval --num_fewshot")
     parser.add_argument("--quiet", action="store_true", help="keep lm-eval's output in the log files only")
+    parser.add_argument(
+        "--force", action="store_true", help="rerun every selected model from scratch, replacing its folder"
+    )
     parser.set_defaults(func=run, accepts_extra_args=True)
 
 
@@ -90,7 +96,8 @@ def run(args) -> int:
             f"{os.environ['SLURM_ARRAY_TASK_ID']} (--shard auto)",
             flush=True,
         )
-    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard)  # checks everything before running
+    # sweep() checks everything before running anything.
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard, force=args.force)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "busy", "failed")}
     busy = f", {counts['busy']} busy in another sweep" if counts["busy"] else ""
     print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed{busy}")
