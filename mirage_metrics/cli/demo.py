@@ -117,7 +117,7 @@ def run(args) -> int:
     from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
     from mirage_metrics.devices import resolve_device
     from mirage_metrics.report import build_report
-    from mirage_metrics.sweep import SweepOptions, sweep
+    from mirage_metrics.sweep import SweepOptions, requested_tasks, run_settings, sweep, verify_model_folder
 
     device = resolve_device(args.device)
     sizes = toy.QUICK_SIZES if args.quick else toy.DEMO_SIZES
@@ -149,15 +149,21 @@ def run(args) -> int:
             f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
             f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
         )
-        if record["source"] != "cached":  # a new checkpoint's old evaluation is stale
-            shutil.rmtree(runs / family_name / record["name"], ignore_errors=True)
     write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
-
-    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
     options = SweepOptions(
         tasks=_sweep_tasks(toy.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
     )
-    outcomes = sweep(demo_family(records, family_name), runs, options)
+    family = demo_family(records, family_name)
+    for record, model in zip(records, family.models):
+        folder = runs / family_name / model.name
+        # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is stale.
+        if record["source"] != "cached" or verify_model_folder(
+            folder, requested_tasks(options), run_settings(model, options)
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
+    outcomes = sweep(family, runs, options)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
     print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
     if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
