@@ -248,57 +248,159 @@ def _load_results(path: Path) -> dict:
     return document
 
 
-def _identify(folder: Path, results: dict, source: Path, params: dict, builtin: dict) -> tuple[str, str, int]:
-    """(family, model, params) of the model whose outputs are in ``folder``."""
+def _mapping(document: dict, key: str, where) -> dict:
+    """``document[key]`` when it is a mapping, ``{}`` when absent; ValueError naming ``where`` and the field else."""
+    value = document.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{where}: field {key!r} is a JSON {type(value).__name__}, not an object; the file is damaged, "
+            "rerun this model"
+        )
+    return value
+
+
+# The keys of lm-eval's --model_args that name the model, in lm-eval's order (EvaluationTracker's model_name).
+_MODEL_NAME_ARGS = ("peft", "delta", "pretrained", "model", "path", "engine")
+
+
+def _full_name(results: dict, results_file: Path) -> str:
+    """The model's full name: lm-eval's ``model_name``, else the ``pretrained=`` (or ``peft=``, ...) value of its
+    ``model_args``, else the folder's name (lm-eval names the folder after the model)."""
+    name = results.get("model_name")
+    if isinstance(name, str) and _name_parts(name):
+        return name
+    args = _mapping(results, "config", results_file).get("model_args")
+    if isinstance(args, str):
+        args = dict(item.partition("=")[::2] for item in args.split(","))
+    if isinstance(args, dict):
+        for key in _MODEL_NAME_ARGS:
+            if isinstance(args.get(key), str) and _name_parts(args[key]):
+                return args[key]
+    return results_file.parent.name
+
+
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The non-empty ``/``-separated parts of a model name: ``/ckpts/a/final/`` -> ``('ckpts', 'a', 'final')``."""
+    return tuple(part for part in name.split("/") if part)
+
+
+def _short_names(full_names: Iterable[str]) -> dict[str, str]:
+    """Each full name's shortest ending (in ``/``-separated parts) that no other name ends in.
+
+    >>> _short_names(["/ckpts/a/final", "/ckpts/b/final", "EleutherAI/pythia-70m", "final"])
+    {'/ckpts/a/final': 'a/final', '/ckpts/b/final': 'b/final', 'EleutherAI/pythia-70m': 'pythia-70m', 'final': 'final'}
+    """
+    parts = {name: _name_parts(name) for name in full_names}
+    short = {}
+    for name, mine in parts.items():
+        for size in range(1, len(mine) + 1):
+            if all(theirs[-size:] != mine[-size:] for theirs in parts.values() if theirs != mine):
+                break
+        short[name] = "/".join(mine[-size:])
+    return short
+
+
+@dataclass
+class _Found:
+    """One results file, before its model's shown name and parameter count are settled."""
+
+    results_file: Path
+    results: dict
+    family: str
+    model: str | None  # model.json's name; None for a plain lm-eval folder (named from full_name)
+    full_name: str
+    count: object  # the parameter count the folder states (None: it does not)
+    where: str  # what states it, for messages
+
+
+def _found(results_file: Path, source: Path) -> _Found:
+    """Family, name and stated parameter count of the model of one results file (see the module's docstring)."""
+    results = _load_results(results_file)
+    folder = results_file.parent
     model_file = folder / MODEL_FILE
     if model_file.is_file():
         info = _load_json(model_file)
         family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
-        if not (isinstance(family, str) and isinstance(model, str)):
+        if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
-        where = str(model_file)
-    else:
-        full_name = results.get("model_name") or results.get("config", {}).get("model_args", "")
-        family = source.resolve().name
-        model = str(full_name).rstrip("/").split("/")[-1] or folder.name
-        count = results.get("config", {}).get("model_num_parameters")
-        count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
-        where = f"{folder}: model_num_parameters of lm-eval's results file"
-    if model in params or str(full_name) in params:
-        return family, model, params.get(model, params.get(str(full_name)))
+        return _Found(results_file, results, family, model, str(full_name or model), count, str(model_file))
+    count = _mapping(results, "config", results_file).get("model_num_parameters")
+    count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
+    where = f"{folder}: model_num_parameters of lm-eval's results file"
+    return _Found(results_file, results, source.resolve().name, None, _full_name(results, results_file), count, where)
+
+
+def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
+    """Each results file with its model's shown name: model.json's, or for a plain lm-eval folder the shortest
+    ending of its full name that tells it from the family's other plain models. ValueError when two folders would
+    give one family one model name (they would be merged)."""
+    plain: dict[str, set[str]] = {}
+    for item in found:
+        if item.model is None:
+            plain.setdefault(item.family, set()).add(item.full_name)
+    short = {family: _short_names(names) for family, names in plain.items()}
+    named, folders = [], {}
+    for item in found:
+        model = item.model if item.model is not None else short[item.family][item.full_name]
+        folder = item.results_file.parent
+        other = folders.setdefault((item.family, model), (folder, item.full_name))
+        if other[0] != folder or _name_parts(other[1]) != _name_parts(item.full_name):
+            first, second = sorted([(str(other[0]), other[1]), (str(folder), item.full_name)])
+            raise ValueError(
+                f"model {model!r} of family {item.family!r} comes from two folders, {first[0]} and {second[0]} "
+                f"(models {first[1]!r} and {second[1]!r}), which would be merged; keep one, or read them as "
+                "separate sources (a plain lm-eval folder's family is the name of its source folder)"
+            )
+        named.append((item, model))
+    return named
+
+
+def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
+    """The parameter count of ``model``: from ``params`` (by shown or full name), the folder, or the built-in
+    families; ValueError when none knows it."""
+    for key in (model, item.full_name):
+        if key in params:
+            return params[key]
+    count, where = item.count, item.where
     if count is None:
-        count = builtin.get(str(full_name))
-        where = f"{folder}: the built-in count"
+        count, where = builtin.get(item.full_name), f"{item.results_file.parent}: the built-in count"
     if count is None:
         raise ValueError(
-            f"{folder}: the parameter count of model {model!r} is unknown; pass params "
+            f"{item.results_file.parent}: the parameter count of model {model!r} is unknown; pass params "
             f"(--params FILE with a line '{model}: <count>')"
         )
-    return family, model, _parameter_count(count, where)
+    return _parameter_count(count, where)
 
 
 def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
     """The latest run of every (family, model, task), found anywhere below the sources.
 
-    Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped.
+    Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped; a folder reached
+    from two sources is read once.
     """
     params_by_model = _params_mapping(params)
     builtin = _builtin_counts()
-    latest: dict[tuple[str, str], _Run] = {}
     folders = _source_folders(sources)
+    found, seen = [], set()
     for source in folders:
         for results_file in sorted(source.rglob("results_*.json")):
-            match = _RESULTS_FILE.match(results_file.name)
             relative = results_file.relative_to(source).parts
-            if not match or any(part.startswith(".") for part in relative):
+            if not _RESULTS_FILE.match(results_file.name) or any(part.startswith(".") for part in relative):
                 continue
-            results = _load_results(results_file)
-            family, model, count = _identify(results_file.parent, results, source, params_by_model, builtin)
-            run = _Run(family, model, count, results_file.parent, match["date"], results)
-            for task in results["results"]:
-                key = (family, model, task)
-                if key not in latest or latest[key].date < run.date:
-                    latest[key] = run
+            if results_file.resolve() not in seen:
+                seen.add(results_file.resolve())
+                found.append(_found(results_file, source))
+    latest: dict[tuple[str, str, str], _Run] = {}
+    for item, model in _named(found):
+        count = _parameters(item, model, params_by_model, builtin)
+        date = _RESULTS_FILE.match(item.results_file.name)["date"]
+        run = _Run(item.family, model, count, item.results_file.parent, date, item.results)
+        for task in item.results["results"]:
+            key = (item.family, model, task)
+            if key not in latest or latest[key].date < run.date:
+                latest[key] = run
     if not latest:
         raise ValueError(
             f"no lm-eval results (results_<date>.json) found under {_plain_paths(folders)}; "
