@@ -70,6 +70,9 @@ AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "length", "v
 _RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
 _BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
 _NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
+# Fields of a results file that are mappings when present (checked once, read with .get after).
+_MAPPING_FIELDS = ("config", "n-samples", "higher_is_better", "group_subtasks")
+_SAMPLES_FILE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.jsonl$")
 # Below this many bytes of samples files, starting reader processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 64 << 20
 
@@ -122,16 +125,18 @@ class _Run:
 
     def is_group(self, task: str) -> bool:
         """Whether ``task`` is a group of tasks (lm-eval writes its aggregates, but no samples)."""
-        subtasks = self.results.get("group_subtasks")
-        return isinstance(subtasks, dict) and bool(subtasks.get(task))
+        return bool((self.results.get("group_subtasks") or {}).get(task))
 
     def expected_samples(self, task: str) -> int | None:
         """The number of documents lm-eval evaluated for ``task`` (``n-samples``), if it says."""
-        count = self.results.get("n-samples", {}).get(task, {}).get("effective")
+        entry = (self.results.get("n-samples") or {}).get(task)
+        if entry is None:
+            return None
+        count = entry.get("effective") if isinstance(entry, dict) else _MISSING
         if count is not None and (type(count) is not int or count < 0):
             raise ValueError(
-                f"{self.results_file}: n-samples of task {task!r} is {count!r}, not a count of "
-                "documents; the file is damaged, rerun this model"
+                f"{self.results_file}: n-samples of task {task!r} is {_value_text(entry)}, not "
+                '{"effective": <count of documents>}; the file is damaged, rerun this model'
             )
         return count
 
@@ -245,6 +250,8 @@ def _load_results(path: Path) -> dict:
             f"{path}: 'results' is not a mapping of tasks to their metrics; the file is not lm-eval's "
             "results file or is damaged, rerun this model"
         )
+    for field in _MAPPING_FIELDS:
+        _mapping(document, field, path)
     return document
 
 
@@ -271,7 +278,7 @@ def _full_name(results: dict, results_file: Path) -> str:
     name = results.get("model_name")
     if isinstance(name, str) and _name_parts(name):
         return name
-    args = _mapping(results, "config", results_file).get("model_args")
+    args = (results.get("config") or {}).get("model_args")
     if isinstance(args, str):
         args = dict(item.partition("=")[::2] for item in args.split(","))
     if isinstance(args, dict):
@@ -326,7 +333,7 @@ def _found(results_file: Path, source: Path) -> _Found:
         if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
         return _Found(results_file, results, family, model, str(full_name or model), count, str(model_file))
-    count = _mapping(results, "config", results_file).get("model_num_parameters")
+    count = (results.get("config") or {}).get("model_num_parameters")
     count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
     where = f"{folder}: model_num_parameters of lm-eval's results file"
     return _Found(results_file, results, source.resolve().name, None, _full_name(results, results_file), count, where)
@@ -475,46 +482,65 @@ def _read_samples(
                     "time; one line per document and filter is expected, rerun this model"
                 )
             doc_ids.add(doc_id)
-            for name in names:
-                value = record.get(name, _MISSING)
-                if type(value) in (float, int, bool):
-                    column = columns.get(name)
-                    if column is None:
-                        column = columns[name] = (array("q"), array("d"))
-                    column[0].append(doc_id)
-                    column[1].append(value)
-                elif name not in odd:
-                    odd[name] = (line_number, value)
+            try:
+                for name in names:
+                    value = record.get(name, _MISSING)
+                    if type(value) in (float, int, bool):
+                        column = columns.get(name)
+                        if column is None:
+                            column = columns[name] = (array("q"), array("d"))
+                        column[0].append(doc_id)
+                        column[1].append(value)
+                    elif name not in odd:
+                        odd[name] = (line_number, value)
+            except TypeError:  # a name that is a list or an object
+                raise ValueError(_not_a_name(path, line_number, names)) from None
     return _checked(path, expected, set(filters), by_filter)
+
+
+def _not_a_name(path: Path, line_number: int, names: list) -> str:
+    name = next(name for name in names if not isinstance(name, str))
+    return (
+        f"{path}, line {line_number}: the 'metrics' list holds {_value_text(name)}, not a metric name; the file "
+        "is damaged, rerun this model"
+    )
 
 
 def _checked(
     path: Path, expected: int | None, filters: set[str], by_filter: dict[str, tuple[dict, dict, set]]
 ) -> tuple[dict[str, Columns], list[str]]:
-    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost."""
+    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost, doubled or
+    out of its metric's range (vectorised; the file is read again only to name the line of an error)."""
     missing = sorted(filters - set(by_filter))
     if missing:
         raise ValueError(
             f"{path}: no samples of filter {missing[0]!r}, which its results file reports; the file is "
             "truncated, rerun this model"
         )
+    _check_documents(path, expected, {name: state[2] for name, state in by_filter.items()})
     read, notes = {}, []
     for filter_name, (columns, odd, doc_ids) in by_filter.items():
-        if expected is not None and len(doc_ids) != expected:
-            raise ValueError(
-                f"{path}: filter {filter_name!r} holds {len(doc_ids)} samples but its results file reports "
-                f"{expected}; the file is truncated, rerun this model"
-            )
         for name, (line_number, value) in odd.items():
+            where = f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r})"
+            if not isinstance(name, str):
+                raise ValueError(_not_a_name(path, line_number, [name]))
             if name in columns:  # a number on other lines: a per-sample metric
                 shown = "missing" if value is _MISSING else _value_text(value)
                 raise ValueError(
-                    f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r}) is {shown}, not a "
-                    "number, where other samples hold numbers; the file is damaged, rerun this model"
+                    f"{where} is {shown}, not a number, where other samples hold numbers; the file is damaged, "
+                    "rerun this model"
                 )
-        read[filter_name] = {}
+            if value is _MISSING or isinstance(value, str):  # never a number: lm-eval's aggregate alone is shown
+                shown = "missing (listed without a value)" if value is _MISSING else f"{_value_text(value)}, a string,"
+                notes.append(
+                    f"{where} is {shown} and no sample holds a number; it is left out of the per-sample table "
+                    "(no n, no interval; its aggregate alone is shown)"
+                )
+        read[filter_name], wrong = {}, {}
         for name, (ids, values) in columns.items():
             ids, values = np.frombuffer(ids, dtype=np.int64), np.frombuffer(values, dtype=np.float64)
+            if len(ids) != len(doc_ids) or not _distinct(ids):
+                _listing_error(path, filter_name, name)
             present = ~np.isnan(values)
             if not present.all():
                 ids, values = ids[present], values[present]
@@ -523,8 +549,115 @@ def _checked(
                         f"{path}: metric {name!r} (filter {filter_name!r}) is NaN on "
                         f"{len(present) - len(values)} of {len(present)} samples; they are left out"
                     )
+            outside = _outside(name, values)
+            if outside.any():
+                wrong[name] = set(ids[outside].tolist())
             read[filter_name][name] = (ids, values)
+        if wrong:
+            _value_error(path, filter_name, wrong)
     return read, notes
+
+
+def _check_documents(path: Path, expected: int | None, doc_ids: dict[str, set]) -> None:
+    """Every filter holds the documents the results file reports (``n-samples``), and all filters the same ones
+    (which catches a file cut at a line boundary where the results file gives no count)."""
+    for filter_name, ids in doc_ids.items():
+        if expected is not None and len(ids) != expected:
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds {len(ids)} samples but its results file reports "
+                f"{expected}; the file is truncated, rerun this model"
+            )
+    first = "none" if "none" in doc_ids else next(iter(doc_ids))
+    for filter_name, ids in doc_ids.items():
+        if len(ids) != len(doc_ids[first]):
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds {len(ids)} samples but filter {first!r} "
+                f"{len(doc_ids[first])}; the file is truncated, rerun this model"
+            )
+        if ids != doc_ids[first]:
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds other documents than filter {first!r}; the file is "
+                "damaged or mixes two runs, rerun this model"
+            )
+
+
+def _distinct(ids: np.ndarray) -> bool:
+    """Whether no id repeats (lm-eval logs documents in order, so the sort is rarely needed)."""
+    return bool((np.diff(ids) > 0).all()) or len(np.unique(ids)) == len(ids)
+
+
+def _outside(name: str, values: np.ndarray) -> np.ndarray:
+    """Which values are infinite or outside the range :mod:`mirage_metrics.registry` gives metric ``name``."""
+    from mirage_metrics.registry import metric_info
+
+    info = metric_info(name)
+    outside = ~np.isfinite(values)
+    if info.range_per_sample:
+        outside |= (values < info.low) | (values > info.high)
+    if info.binary:
+        outside |= (values != 0) & (values != 1)
+    return outside
+
+
+def _samples_of(path: Path, filter_name: str) -> Iterator[tuple[int, dict]]:
+    """(line number, sample) of every line of ``filter_name`` in a samples file already read without error."""
+    with open(path, "rb") as handle:
+        for line_number, line in enumerate(handle, 1):
+            record = json.loads(line)
+            if record.get("filter", "none") == filter_name:
+                yield line_number, record
+
+
+def _listing_error(path: Path, filter_name: str, name: str) -> None:
+    """ValueError naming the first line of ``filter_name`` that lists ``name`` twice or not at all."""
+    for line_number, record in _samples_of(path, filter_name):
+        listed = record["metrics"].count(name)
+        if listed != 1:
+            where = f"{path}, line {line_number}: metric {name!r}"
+            if listed:
+                raise ValueError(
+                    f"{where} is listed twice in the sample's 'metrics' (filter {filter_name!r}), which would count "
+                    "it twice; the file is damaged, rerun this model"
+                )
+            raise ValueError(
+                f"{where} (filter {filter_name!r}) is not listed in the sample's 'metrics', where other samples "
+                "list it; the file is damaged, rerun this model"
+            )
+
+
+def _value_error(path: Path, filter_name: str, wrong: dict[str, set[int]]) -> None:
+    """ValueError naming the first line of ``filter_name`` with a value :func:`_outside` found (``wrong``: by metric
+    name, the documents that have one)."""
+    for line_number, record in _samples_of(path, filter_name):
+        for name in record["metrics"]:
+            if record["doc_id"] in wrong.get(name, ()):
+                raise ValueError(
+                    f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r}) is "
+                    f"{_value_text(record[name])}, {_why_impossible(name, record[name])}; the file is damaged or the "
+                    "metric is computed wrongly, fix it and rerun this model"
+                )
+
+
+def _why_impossible(name: str, value: float) -> str:
+    """Why ``value`` cannot be a per-sample value of ``name`` (see :func:`_outside`).
+
+    >>> _why_impossible("target_log_prob", 7.5), _why_impossible("exact_match_L2", 0.5)
+    ('outside the range of target_log_prob (at most 0)', 'but exact_match scores each sample 0 or 1')
+    >>> _why_impossible("mystery", float("-inf"))
+    'not a finite number (a mean over it would be infinite)'
+    """
+    from mirage_metrics.registry import metric_info
+
+    info = metric_info(name)
+    if not np.isfinite(value):
+        return "not a finite number (a mean over it would be infinite)"
+    if info.binary and info.low <= value <= info.high:
+        return f"but {info.name} scores each sample 0 or 1"
+    if info.low == -np.inf:
+        return f"outside the range of {info.name} (at most {info.high:g})"
+    if info.high == np.inf:
+        return f"outside the range of {info.name} (at least {info.low:g})"
+    return f"outside the range of {info.name} ({info.low:g} to {info.high:g})"
 
 
 class _Categories:
@@ -589,7 +722,10 @@ def read_results(
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
-    jobs = [(task, run) for task, run in _runs(sources, params) if not run.is_group(task)]
+    runs = _runs(sources, params)
+    for note in _unread_samples(sorted({run.folder for _, run in runs})):
+        warnings.warn(note, ResultsWarning, stacklevel=2)
+    jobs = [(task, run) for task, run in runs if not run.is_group(task)]
     paths = [run.samples_file(task) for task, run in jobs]
     for (task, run), path in zip(jobs, paths):
         if not path.is_file():
@@ -623,6 +759,23 @@ def read_results(
             data[column] = np.concatenate(pieces[column])
         pieces[column].clear()
     return pd.DataFrame(data, columns=RESULTS_COLUMNS)
+
+
+def _unread_samples(folders: list[Path]) -> list[str]:
+    """Warnings naming the samples files in ``folders`` that belong to no results file (a run that did not finish
+    writing, or a file renamed): they are left out. A samples file of an earlier run of the same task is not named
+    (the latest run is read)."""
+    notes = []
+    for folder in folders:
+        dates = {match["date"] for match in map(_RESULTS_FILE.match, (p.name for p in folder.iterdir())) if match}
+        for path in sorted(folder.glob("samples_*.jsonl")):
+            match = _SAMPLES_FILE.match(path.name)
+            if not match or match["date"] not in dates:
+                notes.append(
+                    f"{path}: no results file of its run (results_<date>.json with the date of its name) is beside "
+                    "it; it is left out (an unfinished lm_eval run?)"
+                )
+    return notes
 
 
 def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
@@ -668,7 +821,7 @@ def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
 
     flags: dict[str, set] = {}
     for task, run in _runs(sources, params):
-        task_flags = run.results.get("higher_is_better", {}).get(task, {})
+        task_flags = (run.results.get("higher_is_better") or {}).get(task, {})
         for name, flag in task_flags.items() if isinstance(task_flags, dict) else ():
             if isinstance(flag, bool):
                 flags.setdefault(base_name(name), set()).add(flag)
