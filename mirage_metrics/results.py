@@ -272,20 +272,22 @@ def _mapping(document: dict, key: str, where) -> dict:
 _MODEL_NAME_ARGS = ("peft", "delta", "pretrained", "model", "path", "engine")
 
 
-def _full_name(results: dict, results_file: Path) -> str:
-    """The model's full name: lm-eval's ``model_name``, else the ``pretrained=`` (or ``peft=``, ...) value of its
-    ``model_args``, else the folder's name (lm-eval names the folder after the model)."""
-    name = results.get("model_name")
-    if isinstance(name, str) and _name_parts(name):
-        return name
+def _full_name(results: dict, results_file: Path) -> tuple[str, str]:
+    """The model's full name and its path: lm-eval's ``model_name``, else the ``pretrained=`` (or ``peft=``, ...)
+    value of its ``model_args``, else the folder's name (lm-eval names the folder after the model); the full name
+    adds ``@<revision>`` when ``model_args`` names a revision (a checkpoint of a Hub model).
+
+    >>> _full_name({"config": {"model_args": "pretrained=EleutherAI/pythia-70m,revision=step1000"}}, Path("x/y"))
+    ('EleutherAI/pythia-70m@step1000', 'EleutherAI/pythia-70m')
+    """
     args = (results.get("config") or {}).get("model_args")
     if isinstance(args, str):
         args = dict(item.partition("=")[::2] for item in args.split(","))
-    if isinstance(args, dict):
-        for key in _MODEL_NAME_ARGS:
-            if isinstance(args.get(key), str) and _name_parts(args[key]):
-                return args[key]
-    return results_file.parent.name
+    args = args if isinstance(args, dict) else {}
+    names = [results.get("model_name")] + [args.get(key) for key in _MODEL_NAME_ARGS]
+    path = next((name for name in names if isinstance(name, str) and _name_parts(name)), results_file.parent.name)
+    revision = args.get("revision")
+    return (f"{path}@{revision}" if isinstance(revision, str) and revision else path), path
 
 
 def _name_parts(name: str) -> tuple[str, ...]:
@@ -318,6 +320,7 @@ class _Found:
     family: str
     model: str | None  # model.json's name; None for a plain lm-eval folder (named from full_name)
     full_name: str
+    path: str  # the full name without a revision: a Hub id or a checkpoint path
     count: object  # the parameter count the folder states (None: it does not)
     where: str  # what states it, for messages
 
@@ -332,11 +335,13 @@ def _found(results_file: Path, source: Path) -> _Found:
         family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
         if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
-        return _Found(results_file, results, family, model, str(full_name or model), count, str(model_file))
+        full_name = str(full_name or model)
+        return _Found(results_file, results, family, model, full_name, full_name, count, str(model_file))
     count = (results.get("config") or {}).get("model_num_parameters")
     count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
     where = f"{folder}: model_num_parameters of lm-eval's results file"
-    return _Found(results_file, results, source.resolve().name, None, _full_name(results, results_file), count, where)
+    full_name, path = _full_name(results, results_file)
+    return _Found(results_file, results, source.resolve().name, None, full_name, path, count, where)
 
 
 def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
@@ -372,7 +377,7 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
             return params[key]
     count, where = item.count, item.where
     if count is None:
-        count, where = builtin.get(item.full_name), f"{item.results_file.parent}: the built-in count"
+        count, where = builtin.get(item.path), f"{item.results_file.parent}: the built-in count"
     if count is None:
         raise ValueError(
             f"{item.results_file.parent}: the parameter count of model {model!r} is unknown; pass params "

@@ -88,3 +88,20 @@ def test_a_sweep_model_and_a_plain_folder_with_one_name_are_refused(tmp_path):
 def test_the_same_source_passed_twice_is_read_once(tmp_path):
     write_run(tmp_path / "runs" / "m", {"t": LINES}, model_name="org/m", num_params=5)
     assert len(read_results([tmp_path / "runs", tmp_path / "runs"])) == 4
+
+
+def test_two_revisions_in_one_folder_are_two_models(tmp_path):
+    folder = tmp_path / "runs" / "EleutherAI__pythia-70m"
+    later = "2026-02-02T03-04-05.678901"
+    for revision, date, lines in (("step1000", None, LINES), ("step2000", later, LINES[:2])):
+        write_run(folder, {"t": lines}, model_name="EleutherAI/pythia-70m", **({"date": date} if date else {}))
+        path = folder / f"results_{date or '2026-01-02T03-04-05.678901'}.json"
+        document = json.loads(path.read_text())
+        document["config"]["model_args"] = f"pretrained=EleutherAI/pythia-70m,revision={revision}"
+        path.write_text(json.dumps(document))
+    frame = read_results(tmp_path / "runs")
+    assert frame.groupby("model", observed=True).size().to_dict() == {
+        "pythia-70m@step1000": 4,
+        "pythia-70m@step2000": 2,
+    }
+    assert set(frame.params) == {70_426_624}  # the built-in count of the Hub model
