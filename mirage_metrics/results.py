@@ -10,26 +10,42 @@ sample, with a ``metrics`` list naming the per-sample metric keys).
 is not by length); a filter other than lm-eval's default ``none`` is kept as
 ``metric,filter``.
 
-Nothing is dropped silently. A per-sample value of NaN is left out of the table:
-silently for a by-length metric (``exact_match_L5`` of a 4-digit answer: not
-applicable), with a :class:`ResultsWarning` counting them for any other metric
-(lm-eval writes NaN where a metric is undefined). Every other irregularity is a
-ValueError naming the file (and line): a results file without a ``results``
-mapping, an evaluated task without its samples file (run without
-``--log_samples``), a sample line logged twice (per document and filter), a
-filter with fewer samples than the results file reports (a file cut at a line
-boundary), and a per-sample metric that is ``null``, a string or missing on some
-line. A metric that is never a number (lm-eval's ``bypass``, BIG-bench's Brier
-items) is aggregate-only and read by :func:`read_aggregates`. :func:`read_aggregates` gives lm-eval's own aggregates
-(``family, model, params, task, metric, length, value``), including aggregate-only metrics.
+Nothing is dropped, doubled or taken on trust silently. A per-sample value of NaN is
+left out of the table: silently for a by-length metric (``exact_match_L5`` of a 4-digit
+answer: not applicable), with a :class:`ResultsWarning` counting them for any other
+metric. A :class:`ResultsWarning` also names a metric that is a string or listed
+without a value on every sample (left out: no n, no interval), and a samples file with
+no results file of its date beside it. Everything else is a ValueError naming the file
+(and line, or field): a results file that is not an object, or whose ``results``,
+``config``, ``n-samples``, ``higher_is_better`` or ``group_subtasks`` is not a mapping;
+an evaluated task without its samples file (run without ``--log_samples``); a line that
+is not a sample (an object with an integer ``doc_id``, a ``metrics`` list of names and a
+string ``filter``); a document logged twice in a filter; a filter holding another number
+of documents than ``n-samples`` reports or than another filter holds, or other documents
+(a file cut at a line boundary); a metric listed twice in one sample or missing from
+some samples' ``metrics``; a per-sample metric that is ``null``, a string or missing on
+some line; a value that is infinite, or outside the range
+:mod:`mirage_metrics.registry` gives its metric (a probability in [0, 1], a
+log-probability at most 0, a distance at least 0, each sample 0 or 1 for an
+all-or-nothing metric). ``true``/``false`` are read as 1/0. A metric that is never a
+number otherwise (``null``, a list: lm-eval's ``bypass``, BIG-bench's Brier items) is
+aggregate-only and read by :func:`read_aggregates`, which gives lm-eval's own aggregates
+(``family, model, params, task, metric, length, value``), including aggregate-only
+metrics.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
-name of the source folder given, the model is the last part of lm-eval's
-``model_name`` (``EleutherAI/pythia-70m`` -> ``pythia-70m``), and the parameter
-count is lm-eval's ``model_num_parameters`` or the built-in families' count.
-``params`` (a mapping or a CSV/YAML file, see :func:`load_params`) overrides all
-of these. When one folder holds several runs of a task, the latest run is read.
+name of the source folder given, and the model is identified by its full name:
+lm-eval's ``model_name`` (else the ``pretrained=`` value of ``model_args``), with
+``@<revision>`` when ``model_args`` names a revision. It is shown by the shortest
+ending of that name (in ``/``-separated parts) that no other plain model of the family
+ends in: ``EleutherAI/pythia-70m`` -> ``pythia-70m``; ``/ckpts/a/final`` and
+``/ckpts/b/final`` -> ``a/final`` and ``b/final``. Two folders that would give one
+family one model name (one model evaluated into two folders, two ``model.json`` with one
+name) are a ValueError naming both, never merged. The parameter count is lm-eval's
+``model_num_parameters`` or the built-in families' count; ``params`` (a mapping or a
+CSV/YAML file keyed by the shown or the full name, see :func:`load_params`) overrides
+it. When one folder holds several runs of a task of one model, the latest run is read.
 """
 
 from __future__ import annotations
@@ -81,7 +97,7 @@ Params = Union[None, str, Path, Mapping[str, int]]
 
 
 class ResultsWarning(UserWarning):
-    """Values lm-eval wrote that the tables leave out, counted (e.g. NaN per-sample values of a metric)."""
+    """Values or files lm-eval wrote that the tables leave out, and why (e.g. NaN per-sample values, counted)."""
 
 
 @contextmanager
@@ -360,10 +376,11 @@ def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
         other = folders.setdefault((item.family, model), (folder, item.full_name))
         if other[0] != folder or _name_parts(other[1]) != _name_parts(item.full_name):
             first, second = sorted([(str(other[0]), other[1]), (str(folder), item.full_name)])
+            names = f"model {first[1]!r} in both" if first[1] == second[1] else f"{first[1]!r} and {second[1]!r}"
             raise ValueError(
                 f"model {model!r} of family {item.family!r} comes from two folders, {first[0]} and {second[0]} "
-                f"(models {first[1]!r} and {second[1]!r}), which would be merged; keep one, or read them as "
-                "separate sources (a plain lm-eval folder's family is the name of its source folder)"
+                f"({names}), which would be merged; keep one, or read them as separate sources (a plain lm-eval "
+                "folder's family is the name of its source folder)"
             )
         named.append((item, model))
     return named
@@ -539,7 +556,7 @@ def _checked(
                 shown = "missing (listed without a value)" if value is _MISSING else f"{_value_text(value)}, a string,"
                 notes.append(
                     f"{where} is {shown} and no sample holds a number; it is left out of the per-sample table "
-                    "(no n, no interval; its aggregate alone is shown)"
+                    "(no n, no interval; the results file's aggregate is shown where it is a number)"
                 )
         read[filter_name], wrong = {}, {}
         for name, (ids, values) in columns.items():
@@ -720,8 +737,8 @@ def read_results(
     CPU core when the files hold more than 64 MiB. The table is the same for any number. New processes import
     the calling script again (``spawn``), so call it with ``workers`` above 1 under ``if __name__ == "__main__":``.
     String columns are categorical, to stay small at millions of rows. Raises ValueError, naming the file and
-    line, where lm-eval's files would lose or double a value; warns (:class:`ResultsWarning`) with the count of
-    NaN values it leaves out (see the module's docstring).
+    line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
+    about what it leaves out and why (see the module's docstring).
     """
     from tqdm.auto import tqdm
 

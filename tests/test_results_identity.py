@@ -105,3 +105,14 @@ def test_two_revisions_in_one_folder_are_two_models(tmp_path):
         "pythia-70m@step2000": 2,
     }
     assert set(frame.params) == {70_426_624}  # the built-in count of the Hub model
+
+
+def test_mirage_report_refuses_a_merged_model_in_one_line(tmp_path):
+    from conftest import MIRAGE, run_cli
+
+    source = tmp_path / "runs"
+    write_run(source / "a" / "final", {"t": LINES}, model_name="/ckpts/a/final", num_params=10)
+    write_run(source / "b" / "final", {"t": LINES}, model_name="/ckpts/a/final/", num_params=10)
+    done = run_cli([*MIRAGE, "report", source, "--out", tmp_path / "out"], check=False)
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.count("\n") == 1 and "model 'final' of family 'runs' comes from two folders" in done.stderr

@@ -144,8 +144,8 @@ def test_a_metric_that_is_a_string_on_every_line_is_left_out_with_a_warning(tmp_
     assert set(frame.metric) == {"exact_match"}
     assert [str(w.message) for w in caught] == [
         f"{_samples(source)}, line 1: metric 'score' (filter 'none') is {json.dumps(value)}, a string, and no "
-        "sample holds a number; it is left out of the per-sample table (no n, no interval; its aggregate alone is "
-        "shown)"
+        "sample holds a number; it is left out of the per-sample table (no n, no interval; the results file's "
+        "aggregate is shown where it is a number)"
     ]
 
 
