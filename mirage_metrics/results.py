@@ -144,15 +144,20 @@ class _Run:
         return bool((self.results.get("group_subtasks") or {}).get(task))
 
     def expected_samples(self, task: str) -> int | None:
-        """The number of documents lm-eval evaluated for ``task`` (``n-samples``), if it says."""
+        """The number of documents lm-eval evaluated for ``task``, if it says: ``n-samples``, else (lm-eval
+        versions without it) the task's ``sample_len``."""
         entry = (self.results.get("n-samples") or {}).get(task)
-        if entry is None:
-            return None
-        count = entry.get("effective") if isinstance(entry, dict) else _MISSING
+        if entry is not None:
+            count = entry.get("effective") if isinstance(entry, dict) else _MISSING
+            field, shown = f"n-samples of task {task!r}", entry
+            expected = '{"effective": <count of documents>}'
+        else:
+            count = shown = self.results["results"][task].get("sample_len")
+            field, expected = f"sample_len of task {task!r}", "a count of documents"
         if count is not None and (type(count) is not int or count < 0):
             raise ValueError(
-                f"{self.results_file}: n-samples of task {task!r} is {_value_text(entry)}, not "
-                '{"effective": <count of documents>}; the file is damaged, rerun this model'
+                f"{self.results_file}: {field} is {_value_text(shown)}, not {expected}; the file is damaged, "
+                "rerun this model"
             )
         return count
 

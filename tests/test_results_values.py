@@ -48,13 +48,20 @@ def _edited(tmp_path, lines, edit):
     return source
 
 
+def _without_counts(document):
+    """A results file that gives no count of documents (neither ``n-samples`` nor ``sample_len``)."""
+    document.pop("n-samples")
+    for metrics in document["results"].values():
+        metrics.pop("sample_len")
+
+
 def _two_filters(n=5):
     return [sample_line(i, {"exact_match": 1.0}, name) for name in ("none", "flexible-extract") for i in range(n)]
 
 
 def test_without_n_samples_the_filters_are_cross_checked(tmp_path):
     source = _source(tmp_path, _two_filters())
-    _edit_results(source, lambda d: d.pop("n-samples"))
+    _edit_results(source, _without_counts)
     assert len(read_results(source)) == 10  # complete: fine
     path = _samples(source)
     _write_lines(path, path.read_text().splitlines(keepends=True)[:8])  # cut at a line boundary
@@ -62,11 +69,23 @@ def test_without_n_samples_the_filters_are_cross_checked(tmp_path):
         read_results(source)
 
 
+def test_without_n_samples_the_sample_len_counts_the_documents(tmp_path):
+    source = _source(tmp_path, [sample_line(i, {"exact_match": 1.0}) for i in range(5)])
+    _edit_results(source, lambda d: d.pop("n-samples"))
+    path = _samples(source)
+    _write_lines(path, path.read_text().splitlines(keepends=True)[:4])  # cut at a line boundary
+    with pytest.raises(ValueError, match=rf"{path}: filter 'none' holds 4 samples but its results file reports 5"):
+        read_results(source)
+    results = _edit_results(source, lambda d: d["results"]["t"].update(sample_len="5"))
+    with pytest.raises(ValueError, match=rf"{results}: sample_len of task 't' is \"5\", not a count of documents"):
+        read_results(source)
+
+
 def test_filters_holding_different_documents_are_an_error(tmp_path):
     lines = _two_filters()
     lines[-1]["doc_id"] = 9
     source = _source(tmp_path, lines)
-    _edit_results(source, lambda d: d.pop("n-samples"))
+    _edit_results(source, _without_counts)
     with pytest.raises(ValueError, match="filter 'flexible-extract' holds other documents than filter 'none'"):
         read_results(source)
 
