@@ -53,6 +53,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 import warnings
 from array import array
 from concurrent.futures import ProcessPoolExecutor
@@ -522,7 +523,22 @@ def _read_samples(
                         odd[name] = (line_number, value)
             except TypeError:  # a name that is a list or an object
                 raise ValueError(_not_a_name(path, line_number, names)) from None
+            except OverflowError:  # an integer beyond 64 bits
+                raise ValueError(_too_large(path, line_number, record)) from None
     return _checked(path, expected, set(filters), by_filter)
+
+
+def _too_large(path: Path, line_number: int, record: dict) -> str:
+    """The error for a sample holding an integer that the table's int64 ids or float64 values cannot hold."""
+    field = "doc_id" if not -(2**63) <= record["doc_id"] < 2**63 else None
+    for name in record["metrics"] if field is None else ():
+        if type(record.get(name)) is int and abs(record[name]) > sys.float_info.max:
+            field = name
+            break
+    return (
+        f"{path}, line {line_number}: {field!r} is {_value_text(record[field])}, too large for the table's numbers; "
+        "the file is damaged, rerun this model"
+    )
 
 
 def _not_a_name(path: Path, line_number: int, names: list) -> str:
@@ -594,6 +610,13 @@ def _check_documents(path: Path, expected: int | None, doc_ids: dict[str, set]) 
                 f"{path}: filter {filter_name!r} holds {len(ids)} samples but its results file reports "
                 f"{expected}; the file is truncated, rerun this model"
             )
+    if not doc_ids:
+        if expected:
+            raise ValueError(
+                f"{path}: holds no samples but its results file reports {expected}; the file is truncated, rerun "
+                "this model"
+            )
+        return
     first = "none" if "none" in doc_ids else next(iter(doc_ids))
     for filter_name, ids in doc_ids.items():
         if len(ids) != len(doc_ids[first]):
@@ -765,7 +788,12 @@ def read_results(
     workers = _worker_count(workers, paths)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     with pool or nullcontext():
-        samples = (pool.map if pool else map)(_read_samples, paths, expected, filters)
+        # A generator, not map: a stray StopIteration must be an error, not the silent end of the files
+        samples = (
+            pool.map(_read_samples, paths, expected, filters)
+            if pool
+            else (_read_samples(*job) for job in zip(paths, expected, filters))
+        )
         for (task, run), (by_filter, notes) in tqdm(
             zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
         ):

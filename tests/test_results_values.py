@@ -213,3 +213,25 @@ def test_a_samples_file_without_a_results_file_is_named_in_a_warning(tmp_path):
     orphan.write_text(_samples(source).read_text())
     with pytest.warns(ResultsWarning, match=rf"{orphan}: no results file of its run .*; it is left out"):
         read_results(source)
+
+
+@pytest.mark.parametrize("field", ["doc_id", "exact_match"])
+def test_a_number_too_large_for_the_table_is_an_error(tmp_path, field):
+    source = _source(tmp_path, [sample_line(i, {"exact_match": 1.0}) for i in range(3)])
+    path = _samples(source)
+    lines = path.read_text().splitlines(keepends=True)
+    old = '"doc_id": 1' if field == "doc_id" else '"exact_match": 1.0'
+    lines[1] = lines[1].replace(old, old.split(":")[0] + ": 1" + "0" * 400)
+    path.write_text("".join(lines))
+    with pytest.raises(ValueError, match=rf"{path}, line 2: '{field}' is 1000.*, too large"):
+        read_results(source)
+
+
+def test_an_empty_samples_file_is_an_error(tmp_path):
+    source = _source(tmp_path, [sample_line(i, {"exact_match": 1.0}) for i in range(3)])
+    _samples(source).write_text("")
+    with pytest.raises(ValueError, match=rf"{_samples(source)}: no samples of filter 'none'"):
+        read_results(source)
+    _edit_results(source, lambda d: d["results"].update(t={"alias": "t"}))  # no metric names the filter
+    with pytest.raises(ValueError, match=rf"{_samples(source)}: holds no samples but its results file reports 3"):
+        read_results(source)
