@@ -35,7 +35,8 @@ metrics.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
-name of the source folder given, and the model is identified by its full name:
+name of the source folder given (its shortest ending that tells it from the other
+sources: ``exp1/runs`` and ``exp2/runs`` are two families), and the model is identified by its full name:
 lm-eval's ``model_name`` (else the ``pretrained=`` value of ``model_args``), with
 ``@<revision>`` when ``model_args`` names a revision. It is shown by the shortest
 ending of that name (in ``/``-separated parts) that no other plain model of the family
@@ -347,8 +348,9 @@ class _Found:
     where: str  # what states it, for messages
 
 
-def _found(results_file: Path, source: Path) -> _Found:
-    """Family, name and stated parameter count of the model of one results file (see the module's docstring)."""
+def _found(results_file: Path, family: str) -> _Found:
+    """Family, name and stated parameter count of the model of one results file (see the module's docstring);
+    ``family``: the family of a plain lm-eval folder (without ``model.json``)."""
     results = _load_results(results_file)
     folder = results_file.parent
     model_file = folder / MODEL_FILE
@@ -363,7 +365,7 @@ def _found(results_file: Path, source: Path) -> _Found:
     count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
     where = f"{folder}: model_num_parameters of lm-eval's results file"
     full_name, path = _full_name(results, results_file)
-    return _Found(results_file, results, source.resolve().name, None, full_name, path, count, where)
+    return _Found(results_file, results, family, None, full_name, path, count, where)
 
 
 def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
@@ -419,6 +421,7 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
     builtin = _builtin_counts()
     folders = _source_folders(sources)
     found, seen = [], set()
+    families = _short_names(str(source.resolve()) for source in folders)  # of plain lm-eval folders
     for source in folders:
         for results_file in sorted(source.rglob("results_*.json")):
             relative = results_file.relative_to(source).parts
@@ -426,7 +429,7 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
                 continue
             if results_file.resolve() not in seen:
                 seen.add(results_file.resolve())
-                found.append(_found(results_file, source))
+                found.append(_found(results_file, families[str(source.resolve())]))
     latest: dict[tuple[str, str, str], _Run] = {}
     for item, model in _named(found):
         count = _parameters(item, model, params_by_model, builtin)

@@ -61,11 +61,12 @@ def test_one_model_in_two_plain_folders_is_refused(tmp_path):
             reader(source)
 
 
-def test_two_sources_with_one_folder_name_holding_one_model_are_refused(tmp_path):
-    for experiment in ("exp1", "exp2"):
-        write_run(tmp_path / experiment / "runs" / "m", {"t": LINES}, model_name="org/m", num_params=5)
-    with pytest.raises(ValueError, match="model 'm' of family 'runs' comes from two folders"):
-        read_results([tmp_path / "exp1" / "runs", tmp_path / "exp2" / "runs"])
+def test_two_sources_with_one_folder_name_are_two_families(tmp_path):
+    for experiment, lines in (("exp1", LINES), ("exp2", LINES[:2])):
+        write_run(tmp_path / experiment / "runs" / "m", {"t": lines}, model_name="org/m", num_params=5)
+    frame = read_results([tmp_path / "exp1" / "runs", tmp_path / "exp2" / "runs"])
+    assert frame.groupby("family", observed=True).size().to_dict() == {"exp1/runs": 4, "exp2/runs": 2}
+    assert set(read_results(tmp_path / "exp1" / "runs").family) == {"runs"}
 
 
 def test_one_model_in_two_sweep_folders_of_a_family_is_refused(tmp_path):
