@@ -36,12 +36,12 @@ metrics.
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
 name of the source folder given (its shortest ending that tells it from the other
-sources: ``exp1/runs`` and ``exp2/runs`` are two families), and the model is identified by its full name:
-lm-eval's ``model_name`` (else the ``pretrained=`` value of ``model_args``), with
-``@<revision>`` when ``model_args`` names a revision. It is shown by the shortest
-ending of that name (in ``/``-separated parts) that no other plain model of the family
-ends in: ``EleutherAI/pythia-70m`` -> ``pythia-70m``; ``/ckpts/a/final`` and
-``/ckpts/b/final`` -> ``a/final`` and ``b/final``. Two folders that would give one
+sources: ``exp1/runs`` and ``exp2/runs`` are two families), and the model is identified
+by its full name: lm-eval's ``model_name`` (else the ``pretrained=`` value of
+``model_args``), with ``@<revision>`` when ``model_args`` names a revision. It is shown
+by the shortest ending of that name (in ``/``-separated parts) that no other plain model
+of the family ends in: ``EleutherAI/pythia-70m`` -> ``pythia-70m``; ``/ckpts/a/final``
+and ``/ckpts/b/final`` -> ``a/final`` and ``b/final``. Two folders that would give one
 family one model name (one model evaluated into two folders, two ``model.json`` with one
 name) are a ValueError naming both, never merged. The parameter count is lm-eval's
 ``model_num_parameters`` or the built-in families' count; ``params`` (a mapping or a
@@ -278,7 +278,7 @@ def _load_results(path: Path) -> dict:
     return document
 
 
-def _mapping(document: dict, key: str, where) -> dict:
+def _mapping(document: dict, key: str, where: Path) -> dict:
     """``document[key]`` when it is a mapping, ``{}`` when absent; ValueError naming ``where`` and the field else."""
     value = document.get(key)
     if value is None:
@@ -545,6 +545,7 @@ def _too_large(path: Path, line_number: int, record: dict) -> str:
 
 
 def _not_a_name(path: Path, line_number: int, names: list) -> str:
+    """The error for a ``metrics`` list holding something other than a metric name."""
     name = next(name for name in names if not isinstance(name, str))
     return (
         f"{path}, line {line_number}: the 'metrics' list holds {_value_text(name)}, not a metric name; the file "
