@@ -52,7 +52,9 @@ _INF = math.inf
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """One metric: ``higher_is_better`` (None when unknown), ``kind``, value range, by-length or not, plot label."""
+    """One metric: ``higher_is_better`` (None when unknown), ``kind``, value range (``binary``: each sample scores
+    0 or 1; ``range_per_sample``: each sample's value lies in the range too, not only the aggregate), by-length or
+    not, plot label."""
 
     name: str
     higher_is_better: bool | None
@@ -61,6 +63,8 @@ class MetricInfo:
     high: float = _INF
     by_length: bool = False
     label: str = ""
+    binary: bool = False
+    range_per_sample: bool = True
 
     @property
     def sign(self) -> float:
@@ -70,29 +74,47 @@ class MetricInfo:
         return 1.0 if self.higher_is_better else -1.0
 
 
-def _entry(name, higher_is_better, kind, low=-_INF, high=_INF, by_length=False, text=""):
-    return name, MetricInfo(name, higher_is_better, kind, low, high, by_length, text or name.replace("_", " "))
+def _entry(name, higher_is_better, kind, low=-_INF, high=_INF, by_length=False, text="", **flags):
+    return name, MetricInfo(name, higher_is_better, kind, low, high, by_length, text or name.replace("_", " "), **flags)
 
 
 #: Every metric the project computes or reads, by base name (no ``_L{L}``, no ``,filter``).
 METRICS: dict[str, MetricInfo] = dict(
     [
         # mirage_arith and any generate_until task (mirage_metrics.lm_eval_metrics)
-        _entry("exact_match", True, DISCONTINUOUS, 0, 1, by_length=True, text="exact match"),
+        _entry("exact_match", True, DISCONTINUOUS, 0, 1, by_length=True, text="exact match", binary=True),
         _entry("token_edit_distance", False, CONTINUOUS, 0, _INF, by_length=True, text="token edit distance"),
         _entry("target_log_prob", True, CONTINUOUS, -_INF, 0, text="log p(answer tokens)"),
         _entry("exact_answer_log_prob", True, CONTINUOUS, -_INF, 0, text="log p(answer, then stop)"),
         _entry("exact_answer_prob", True, CONTINUOUS, 0, 1, text="p(temperature-1 sample is the answer)"),
         _entry("per_char_prob", True, CONTINUOUS, 0, 1, text="per-character probability"),
         _entry("per_char_loss", False, CONTINUOUS, 0, _INF, text="per-character loss"),
-        _entry("greedy_match", True, DISCONTINUOUS, 0, 1, text="greedy decoding gives the answer's tokens"),
-        _entry("greedy_exact_match", True, DISCONTINUOUS, 0, 1, text="greedy decoding gives the answer, then stops"),
+        _entry(
+            "greedy_match", True, DISCONTINUOUS, 0, 1, text="greedy decoding gives the answer's tokens", binary=True
+        ),
+        _entry(
+            "greedy_exact_match",
+            True,
+            DISCONTINUOUS,
+            0,
+            1,
+            text="greedy decoding gives the answer, then stops",
+            binary=True,
+        ),
         # BIG-bench tasks (mirage_metrics.bigbench) and BIG-bench's own score files
-        _entry("exact_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match"),
-        _entry("exact_str_match_stripped", True, DISCONTINUOUS, 0, 1, text="exact string match (stripped)"),
-        _entry("exact_str_match_ignore_case", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)"),
-        _entry("case_insensitive_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)"),
-        _entry("numeric_match_with_0_1_relative_error", True, DISCONTINUOUS, 0, 1, text="numeric match (10%)"),
+        _entry("exact_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match", binary=True),
+        _entry(
+            "exact_str_match_stripped", True, DISCONTINUOUS, 0, 1, text="exact string match (stripped)", binary=True
+        ),
+        _entry(
+            "exact_str_match_ignore_case", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)", binary=True
+        ),
+        _entry(
+            "case_insensitive_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)", binary=True
+        ),
+        _entry(
+            "numeric_match_with_0_1_relative_error", True, DISCONTINUOUS, 0, 1, text="numeric match (10%)", binary=True
+        ),
         _entry("multiple_choice_grade", True, DISCONTINUOUS, 0, 1, text="multiple choice grade"),
         _entry("token_edit_distance_words", False, CONTINUOUS, 0, _INF, text="word edit distance"),
         _entry("brier_score", False, CONTINUOUS, 0, 2, text="Brier score"),
@@ -116,16 +138,25 @@ METRICS: dict[str, MetricInfo] = dict(
         _entry("rougeLsum", True, CONTINUOUS, 0, 100, text="ROUGE-Lsum"),
         _entry("sequence_f1", True, CONTINUOUS, 0, 100, text="sequence F1"),
         _entry("macro_f1", True, CONTINUOUS, 0, 1, text="macro F1"),
-        # lm-eval's own metrics
-        _entry("acc", True, DISCONTINUOUS, 0, 1, text="accuracy"),
-        _entry("acc_norm", True, DISCONTINUOUS, 0, 1, text="accuracy (length-normalised)"),
-        _entry("acc_mutual_info", True, DISCONTINUOUS, 0, 1, text="accuracy (mutual information)"),
-        _entry("perplexity", False, CONTINUOUS, 1, _INF, text="perplexity"),
-        _entry("word_perplexity", False, CONTINUOUS, 1, _INF, text="word perplexity"),
-        _entry("byte_perplexity", False, CONTINUOUS, 1, _INF, text="byte perplexity"),
-        _entry("bits_per_byte", False, CONTINUOUS, 0, _INF, text="bits per byte"),
+        # lm-eval's own metrics (a perplexity's per-sample values are log-likelihoods, aggregated into the range)
+        _entry("acc", True, DISCONTINUOUS, 0, 1, text="accuracy", binary=True),
+        _entry("acc_norm", True, DISCONTINUOUS, 0, 1, text="accuracy (length-normalised)", binary=True),
+        _entry("acc_mutual_info", True, DISCONTINUOUS, 0, 1, text="accuracy (mutual information)", binary=True),
+        _entry("perplexity", False, CONTINUOUS, 1, _INF, text="perplexity", range_per_sample=False),
+        _entry("word_perplexity", False, CONTINUOUS, 1, _INF, text="word perplexity", range_per_sample=False),
+        _entry("byte_perplexity", False, CONTINUOUS, 1, _INF, text="byte perplexity", range_per_sample=False),
+        _entry("bits_per_byte", False, CONTINUOUS, 0, _INF, text="bits per byte", range_per_sample=False),
         # vision studies (mirage_metrics.vision)
-        _entry("subset_accuracy", True, DISCONTINUOUS, 0, 1, by_length=True, text="all of the first L images correct"),
+        _entry(
+            "subset_accuracy",
+            True,
+            DISCONTINUOUS,
+            0,
+            1,
+            by_length=True,
+            text="all of the first L images correct",
+            binary=True,
+        ),
         _entry("image_accuracy", True, CONTINUOUS, 0, 1, by_length=True, text="per-image accuracy over the first L"),
         _entry("reconstruction_c", True, DISCONTINUOUS, 0, 1, text="Reconstruction_c (fraction with MSE < c)"),
         _entry("mse", False, CONTINUOUS, 0, _INF, text="mean squared error"),

@@ -10,26 +10,43 @@ sample, with a ``metrics`` list naming the per-sample metric keys).
 is not by length); a filter other than lm-eval's default ``none`` is kept as
 ``metric,filter``.
 
-Nothing is dropped silently. A per-sample value of NaN is left out of the table:
-silently for a by-length metric (``exact_match_L5`` of a 4-digit answer: not
-applicable), with a :class:`ResultsWarning` counting them for any other metric
-(lm-eval writes NaN where a metric is undefined). Every other irregularity is a
-ValueError naming the file (and line): a results file without a ``results``
-mapping, an evaluated task without its samples file (run without
-``--log_samples``), a sample line logged twice (per document and filter), a
-filter with fewer samples than the results file reports (a file cut at a line
-boundary), and a per-sample metric that is ``null``, a string or missing on some
-line. A metric that is never a number (lm-eval's ``bypass``, BIG-bench's Brier
-items) is aggregate-only and read by :func:`read_aggregates`. :func:`read_aggregates` gives lm-eval's own aggregates
-(``family, model, params, task, metric, length, value``), including aggregate-only metrics.
+Nothing is dropped, doubled or taken on trust silently. A per-sample value of NaN is
+left out of the table: silently for a by-length metric (``exact_match_L5`` of a 4-digit
+answer: not applicable), with a :class:`ResultsWarning` counting them for any other
+metric. A :class:`ResultsWarning` also names a metric that is a string or listed
+without a value on every sample (left out: no n, no interval), and a samples file with
+no results file of its date beside it. Everything else is a ValueError naming the file
+(and line, or field): a results file that is not an object, or whose ``results``,
+``config``, ``n-samples``, ``higher_is_better`` or ``group_subtasks`` is not a mapping;
+an evaluated task without its samples file (run without ``--log_samples``); a line that
+is not a sample (an object with an integer ``doc_id``, a ``metrics`` list of names and a
+string ``filter``); a document logged twice in a filter; a filter holding another number
+of documents than ``n-samples`` reports or than another filter holds, or other documents
+(a file cut at a line boundary); a metric listed twice in one sample or missing from
+some samples' ``metrics``; a per-sample metric that is ``null``, a string or missing on
+some line; a value that is infinite, or outside the range
+:mod:`mirage_metrics.registry` gives its metric (a probability in [0, 1], a
+log-probability at most 0, a distance at least 0, each sample 0 or 1 for an
+all-or-nothing metric). ``true``/``false`` are read as 1/0. A metric that is never a
+number otherwise (``null``, a list: lm-eval's ``bypass``, BIG-bench's Brier items) is
+aggregate-only and read by :func:`read_aggregates`, which gives lm-eval's own aggregates
+(``family, model, params, task, metric, length, value``), including aggregate-only
+metrics.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
-name of the source folder given, the model is the last part of lm-eval's
-``model_name`` (``EleutherAI/pythia-70m`` -> ``pythia-70m``), and the parameter
-count is lm-eval's ``model_num_parameters`` or the built-in families' count.
-``params`` (a mapping or a CSV/YAML file, see :func:`load_params`) overrides all
-of these. When one folder holds several runs of a task, the latest run is read.
+name of the source folder given (its shortest ending that tells it from the other
+sources: ``exp1/runs`` and ``exp2/runs`` are two families), and the model is identified
+by its full name: lm-eval's ``model_name`` (else the ``pretrained=`` value of
+``model_args``), with ``@<revision>`` when ``model_args`` names a revision. It is shown
+by the shortest ending of that name (in ``/``-separated parts) that no other plain model
+of the family ends in: ``EleutherAI/pythia-70m`` -> ``pythia-70m``; ``/ckpts/a/final``
+and ``/ckpts/b/final`` -> ``a/final`` and ``b/final``. Two folders that would give one
+family one model name (one model evaluated into two folders, two ``model.json`` with one
+name) are a ValueError naming both, never merged. The parameter count is lm-eval's
+``model_num_parameters`` or the built-in families' count; ``params`` (a mapping or a
+CSV/YAML file keyed by the shown or the full name, see :func:`load_params`) overrides
+it. When one folder holds several runs of a task of one model, the latest run is read.
 """
 
 from __future__ import annotations
@@ -37,6 +54,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 import warnings
 from array import array
 from concurrent.futures import ProcessPoolExecutor
@@ -70,6 +88,9 @@ AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "length", "v
 _RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
 _BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
 _NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
+# Fields of a results file that are mappings when present (checked once, read with .get after).
+_MAPPING_FIELDS = ("config", "n-samples", "higher_is_better", "group_subtasks")
+_SAMPLES_FILE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.jsonl$")
 # Below this many bytes of samples files, starting reader processes costs more than it saves.
 _PARALLEL_MIN_BYTES = 64 << 20
 
@@ -78,7 +99,7 @@ Params = Union[None, str, Path, Mapping[str, int]]
 
 
 class ResultsWarning(UserWarning):
-    """Values lm-eval wrote that the tables leave out, counted (e.g. NaN per-sample values of a metric)."""
+    """Values or files lm-eval wrote that the tables leave out, and why (e.g. NaN per-sample values, counted)."""
 
 
 @contextmanager
@@ -122,16 +143,23 @@ class _Run:
 
     def is_group(self, task: str) -> bool:
         """Whether ``task`` is a group of tasks (lm-eval writes its aggregates, but no samples)."""
-        subtasks = self.results.get("group_subtasks")
-        return isinstance(subtasks, dict) and bool(subtasks.get(task))
+        return bool((self.results.get("group_subtasks") or {}).get(task))
 
     def expected_samples(self, task: str) -> int | None:
-        """The number of documents lm-eval evaluated for ``task`` (``n-samples``), if it says."""
-        count = self.results.get("n-samples", {}).get(task, {}).get("effective")
+        """The number of documents lm-eval evaluated for ``task``, if it says: ``n-samples``, else (lm-eval
+        versions without it) the task's ``sample_len``."""
+        entry = (self.results.get("n-samples") or {}).get(task)
+        if entry is not None:
+            count = entry.get("effective") if isinstance(entry, dict) else _MISSING
+            field, shown = f"n-samples of task {task!r}", entry
+            expected = '{"effective": <count of documents>}'
+        else:
+            count = shown = self.results["results"][task].get("sample_len")
+            field, expected = f"sample_len of task {task!r}", "a count of documents"
         if count is not None and (type(count) is not int or count < 0):
             raise ValueError(
-                f"{self.results_file}: n-samples of task {task!r} is {count!r}, not a count of "
-                "documents; the file is damaged, rerun this model"
+                f"{self.results_file}: {field} is {_value_text(shown)}, not {expected}; the file is damaged, "
+                "rerun this model"
             )
         return count
 
@@ -251,60 +279,172 @@ def _load_results(path: Path) -> dict:
             f"{path}: 'results' is not a mapping of tasks to their metrics; the file is not lm-eval's "
             "results file or is damaged, rerun this model"
         )
+    for field in _MAPPING_FIELDS:
+        _mapping(document, field, path)
     return document
 
 
-def _identify(folder: Path, results: dict, source: Path, params: dict, builtin: dict) -> tuple[str, str, int]:
-    """(family, model, params) of the model whose outputs are in ``folder``."""
+def _mapping(document: dict, key: str, where: Path) -> dict:
+    """``document[key]`` when it is a mapping, ``{}`` when absent; ValueError naming ``where`` and the field else."""
+    value = document.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{where}: field {key!r} is a JSON {type(value).__name__}, not an object; the file is damaged, "
+            "rerun this model"
+        )
+    return value
+
+
+# The keys of lm-eval's --model_args that name the model, in lm-eval's order (EvaluationTracker's model_name).
+_MODEL_NAME_ARGS = ("peft", "delta", "pretrained", "model", "path", "engine")
+
+
+def _full_name(results: dict, results_file: Path) -> tuple[str, str]:
+    """The model's full name and its path: lm-eval's ``model_name``, else the ``pretrained=`` (or ``peft=``, ...)
+    value of its ``model_args``, else the folder's name (lm-eval names the folder after the model); the full name
+    adds ``@<revision>`` when ``model_args`` names a revision (a checkpoint of a Hub model).
+
+    >>> _full_name({"config": {"model_args": "pretrained=EleutherAI/pythia-70m,revision=step1000"}}, Path("x/y"))
+    ('EleutherAI/pythia-70m@step1000', 'EleutherAI/pythia-70m')
+    """
+    args = (results.get("config") or {}).get("model_args")
+    if isinstance(args, str):
+        args = dict(item.partition("=")[::2] for item in args.split(","))
+    args = args if isinstance(args, dict) else {}
+    names = [results.get("model_name")] + [args.get(key) for key in _MODEL_NAME_ARGS]
+    path = next((name for name in names if isinstance(name, str) and _name_parts(name)), results_file.parent.name)
+    revision = args.get("revision")
+    return (f"{path}@{revision}" if isinstance(revision, str) and revision else path), path
+
+
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The non-empty ``/``-separated parts of a model name: ``/ckpts/a/final/`` -> ``('ckpts', 'a', 'final')``."""
+    return tuple(part for part in name.split("/") if part)
+
+
+def _short_names(full_names: Iterable[str]) -> dict[str, str]:
+    """Each full name's shortest ending (in ``/``-separated parts) that no other name ends in.
+
+    >>> _short_names(["/ckpts/a/final", "/ckpts/b/final", "EleutherAI/pythia-70m", "final"])
+    {'/ckpts/a/final': 'a/final', '/ckpts/b/final': 'b/final', 'EleutherAI/pythia-70m': 'pythia-70m', 'final': 'final'}
+    """
+    parts = {name: _name_parts(name) for name in full_names}
+    short = {}
+    for name, mine in parts.items():
+        for size in range(1, len(mine) + 1):
+            if all(theirs[-size:] != mine[-size:] for theirs in parts.values() if theirs != mine):
+                break
+        short[name] = "/".join(mine[-size:])
+    return short
+
+
+@dataclass
+class _Found:
+    """One results file, before its model's shown name and parameter count are settled."""
+
+    results_file: Path
+    results: dict
+    family: str
+    model: str | None  # model.json's name; None for a plain lm-eval folder (named from full_name)
+    full_name: str
+    path: str  # the full name without a revision: a Hub id or a checkpoint path
+    count: object  # the parameter count the folder states (None: it does not)
+    where: str  # what states it, for messages
+
+
+def _found(results_file: Path, family: str) -> _Found:
+    """Family, name and stated parameter count of the model of one results file (see the module's docstring);
+    ``family``: the family of a plain lm-eval folder (without ``model.json``)."""
+    results = _load_results(results_file)
+    folder = results_file.parent
     model_file = folder / MODEL_FILE
     if model_file.is_file():
         info = _load_json(model_file)
         family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
-        if not (isinstance(family, str) and isinstance(model, str)):
+        if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
-        where = str(model_file)
-    else:
-        full_name = results.get("model_name") or results.get("config", {}).get("model_args", "")
-        family = source.resolve().name
-        model = str(full_name).rstrip("/").split("/")[-1] or folder.name
-        count = results.get("config", {}).get("model_num_parameters")
-        count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
-        where = f"{folder}: model_num_parameters of lm-eval's results file"
-    if model in params or str(full_name) in params:
-        return family, model, params.get(model, params.get(str(full_name)))
+        full_name = str(full_name or model)
+        return _Found(results_file, results, family, model, full_name, full_name, count, str(model_file))
+    count = (results.get("config") or {}).get("model_num_parameters")
+    count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
+    where = f"{folder}: model_num_parameters of lm-eval's results file"
+    full_name, path = _full_name(results, results_file)
+    return _Found(results_file, results, family, None, full_name, path, count, where)
+
+
+def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
+    """Each results file with its model's shown name: model.json's, or for a plain lm-eval folder the shortest
+    ending of its full name that tells it from the family's other plain models. ValueError when two folders would
+    give one family one model name (they would be merged)."""
+    plain: dict[str, set[str]] = {}
+    for item in found:
+        if item.model is None:
+            plain.setdefault(item.family, set()).add(item.full_name)
+    short = {family: _short_names(names) for family, names in plain.items()}
+    named, folders = [], {}
+    for item in found:
+        model = item.model if item.model is not None else short[item.family][item.full_name]
+        folder = item.results_file.parent
+        other = folders.setdefault((item.family, model), (folder, item.full_name))
+        if other[0] != folder or _name_parts(other[1]) != _name_parts(item.full_name):
+            first, second = sorted([(str(other[0]), other[1]), (str(folder), item.full_name)])
+            names = f"model {first[1]!r} in both" if first[1] == second[1] else f"{first[1]!r} and {second[1]!r}"
+            raise ValueError(
+                f"model {model!r} of family {item.family!r} comes from two folders, {first[0]} and {second[0]} "
+                f"({names}), which would be merged; keep one, or read them as separate sources (a plain lm-eval "
+                "folder's family is the name of its source folder)"
+            )
+        named.append((item, model))
+    return named
+
+
+def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
+    """The parameter count of ``model``: from ``params`` (by shown or full name), the folder, or the built-in
+    families; ValueError when none knows it."""
+    for key in (model, item.full_name):
+        if key in params:
+            return params[key]
+    count, where = item.count, item.where
     if count is None:
-        count = builtin.get(str(full_name))
-        where = f"{folder}: the built-in count"
+        count, where = builtin.get(item.path), f"{item.results_file.parent}: the built-in count"
     if count is None:
         raise ValueError(
-            f"{folder}: the parameter count of model {model!r} is unknown; pass params "
+            f"{item.results_file.parent}: the parameter count of model {model!r} is unknown; pass params "
             f"(--params FILE with a line '{model}: <count>')"
         )
-    return family, model, _parameter_count(count, where)
+    return _parameter_count(count, where)
 
 
 def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
     """The latest run of every (family, model, task), found anywhere below the sources.
 
-    Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped.
+    Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped; a folder reached
+    from two sources is read once.
     """
     params_by_model = _params_mapping(params)
     builtin = _builtin_counts()
-    latest: dict[tuple[str, str], _Run] = {}
     folders = _source_folders(sources)
+    found, seen = [], set()
+    families = _short_names(str(source.resolve()) for source in folders)  # of plain lm-eval folders
     for source in folders:
         for results_file in sorted(source.rglob("results_*.json")):
-            match = _RESULTS_FILE.match(results_file.name)
             relative = results_file.relative_to(source).parts
-            if not match or any(part.startswith(".") for part in relative):
+            if not _RESULTS_FILE.match(results_file.name) or any(part.startswith(".") for part in relative):
                 continue
-            results = _load_results(results_file)
-            family, model, count = _identify(results_file.parent, results, source, params_by_model, builtin)
-            run = _Run(family, model, count, results_file.parent, match["date"], results)
-            for task in results["results"]:
-                key = (family, model, task)
-                if key not in latest or latest[key].date < run.date:
-                    latest[key] = run
+            if results_file.resolve() not in seen:
+                seen.add(results_file.resolve())
+                found.append(_found(results_file, families[str(source.resolve())]))
+    latest: dict[tuple[str, str, str], _Run] = {}
+    for item, model in _named(found):
+        count = _parameters(item, model, params_by_model, builtin)
+        date = _RESULTS_FILE.match(item.results_file.name)["date"]
+        run = _Run(item.family, model, count, item.results_file.parent, date, item.results)
+        for task in item.results["results"]:
+            key = (item.family, model, task)
+            if key not in latest or latest[key].date < run.date:
+                latest[key] = run
     if not latest:
         raise ValueError(
             f"no lm-eval results (results_<date>.json) found under {_plain_paths(folders)}; "
@@ -379,46 +519,81 @@ def _read_samples(
                     "time; one line per document and filter is expected, rerun this model"
                 )
             doc_ids.add(doc_id)
-            for name in names:
-                value = record.get(name, _MISSING)
-                if type(value) in (float, int, bool):
-                    column = columns.get(name)
-                    if column is None:
-                        column = columns[name] = (array("q"), array("d"))
-                    column[0].append(doc_id)
-                    column[1].append(value)
-                elif name not in odd:
-                    odd[name] = (line_number, value)
+            try:
+                for name in names:
+                    value = record.get(name, _MISSING)
+                    if type(value) in (float, int, bool):
+                        column = columns.get(name)
+                        if column is None:
+                            column = columns[name] = (array("q"), array("d"))
+                        column[0].append(doc_id)
+                        column[1].append(value)
+                    elif name not in odd:
+                        odd[name] = (line_number, value)
+            except TypeError:  # a name that is a list or an object
+                raise ValueError(_not_a_name(path, line_number, names)) from None
+            except OverflowError:  # an integer beyond 64 bits
+                raise ValueError(_too_large(path, line_number, record)) from None
     return _checked(path, expected, set(filters), by_filter)
+
+
+def _too_large(path: Path, line_number: int, record: dict) -> str:
+    """The error for a sample holding an integer that the table's int64 ids or float64 values cannot hold."""
+    field = "doc_id" if not -(2**63) <= record["doc_id"] < 2**63 else None
+    for name in record["metrics"] if field is None else ():
+        if type(record.get(name)) is int and abs(record[name]) > sys.float_info.max:
+            field = name
+            break
+    return (
+        f"{path}, line {line_number}: {field!r} is {_value_text(record[field])}, too large for the table's numbers; "
+        "the file is damaged, rerun this model"
+    )
+
+
+def _not_a_name(path: Path, line_number: int, names: list) -> str:
+    """The error for a ``metrics`` list holding something other than a metric name."""
+    name = next(name for name in names if not isinstance(name, str))
+    return (
+        f"{path}, line {line_number}: the 'metrics' list holds {_value_text(name)}, not a metric name; the file "
+        "is damaged, rerun this model"
+    )
 
 
 def _checked(
     path: Path, expected: int | None, filters: set[str], by_filter: dict[str, tuple[dict, dict, set]]
 ) -> tuple[dict[str, Columns], list[str]]:
-    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost."""
+    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost, doubled or
+    out of its metric's range (vectorised; the file is read again only to name the line of an error)."""
     missing = sorted(filters - set(by_filter))
     if missing:
         raise ValueError(
             f"{path}: no samples of filter {missing[0]!r}, which its results file reports; the file is "
             "truncated, rerun this model"
         )
+    _check_documents(path, expected, {name: state[2] for name, state in by_filter.items()})
     read, notes = {}, []
     for filter_name, (columns, odd, doc_ids) in by_filter.items():
-        if expected is not None and len(doc_ids) != expected:
-            raise ValueError(
-                f"{path}: filter {filter_name!r} holds {len(doc_ids)} samples but its results file reports "
-                f"{expected}; the file is truncated, rerun this model"
-            )
         for name, (line_number, value) in odd.items():
+            where = f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r})"
+            if not isinstance(name, str):
+                raise ValueError(_not_a_name(path, line_number, [name]))
             if name in columns:  # a number on other lines: a per-sample metric
                 shown = "missing" if value is _MISSING else _value_text(value)
                 raise ValueError(
-                    f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r}) is {shown}, not a "
-                    "number, where other samples hold numbers; the file is damaged, rerun this model"
+                    f"{where} is {shown}, not a number, where other samples hold numbers; the file is damaged, "
+                    "rerun this model"
                 )
-        read[filter_name] = {}
+            if value is _MISSING or isinstance(value, str):  # never a number: lm-eval's aggregate alone is shown
+                shown = "missing (listed without a value)" if value is _MISSING else f"{_value_text(value)}, a string,"
+                notes.append(
+                    f"{where} is {shown} and no sample holds a number; it is left out of the per-sample table "
+                    "(no n, no interval; the results file's aggregate is shown where it is a number)"
+                )
+        read[filter_name], wrong = {}, {}
         for name, (ids, values) in columns.items():
             ids, values = np.frombuffer(ids, dtype=np.int64), np.frombuffer(values, dtype=np.float64)
+            if len(ids) != len(doc_ids) or not _distinct(ids):
+                _listing_error(path, filter_name, name)
             present = ~np.isnan(values)
             if not present.all():
                 ids, values = ids[present], values[present]
@@ -427,8 +602,122 @@ def _checked(
                         f"{path}: metric {name!r} (filter {filter_name!r}) is NaN on "
                         f"{len(present) - len(values)} of {len(present)} samples; they are left out"
                     )
+            outside = _outside(name, values)
+            if outside.any():
+                wrong[name] = set(ids[outside].tolist())
             read[filter_name][name] = (ids, values)
+        if wrong:
+            _value_error(path, filter_name, wrong)
     return read, notes
+
+
+def _check_documents(path: Path, expected: int | None, doc_ids: dict[str, set]) -> None:
+    """Every filter holds the documents the results file reports (``n-samples``), and all filters the same ones
+    (which catches a file cut at a line boundary where the results file gives no count)."""
+    for filter_name, ids in doc_ids.items():
+        if expected is not None and len(ids) != expected:
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds {len(ids)} samples but its results file reports "
+                f"{expected}; the file is truncated, rerun this model"
+            )
+    if not doc_ids:
+        if expected:
+            raise ValueError(
+                f"{path}: holds no samples but its results file reports {expected}; the file is truncated, rerun "
+                "this model"
+            )
+        return
+    first = "none" if "none" in doc_ids else next(iter(doc_ids))
+    for filter_name, ids in doc_ids.items():
+        if len(ids) != len(doc_ids[first]):
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds {len(ids)} samples but filter {first!r} "
+                f"{len(doc_ids[first])}; the file is truncated, rerun this model"
+            )
+        if ids != doc_ids[first]:
+            raise ValueError(
+                f"{path}: filter {filter_name!r} holds other documents than filter {first!r}; the file is "
+                "damaged or mixes two runs, rerun this model"
+            )
+
+
+def _distinct(ids: np.ndarray) -> bool:
+    """Whether no id repeats (lm-eval logs documents in order, so the sort is rarely needed)."""
+    return bool((np.diff(ids) > 0).all()) or len(np.unique(ids)) == len(ids)
+
+
+def _outside(name: str, values: np.ndarray) -> np.ndarray:
+    """Which values are infinite or outside the range :mod:`mirage_metrics.registry` gives metric ``name``."""
+    from mirage_metrics.registry import metric_info
+
+    info = metric_info(name)
+    outside = ~np.isfinite(values)
+    if info.range_per_sample:
+        outside |= (values < info.low) | (values > info.high)
+    if info.binary:
+        outside |= (values != 0) & (values != 1)
+    return outside
+
+
+def _samples_of(path: Path, filter_name: str) -> Iterator[tuple[int, dict]]:
+    """(line number, sample) of every line of ``filter_name`` in a samples file already read without error."""
+    with open(path, "rb") as handle:
+        for line_number, line in enumerate(handle, 1):
+            record = json.loads(line)
+            if record.get("filter", "none") == filter_name:
+                yield line_number, record
+
+
+def _listing_error(path: Path, filter_name: str, name: str) -> None:
+    """ValueError naming the first line of ``filter_name`` that lists ``name`` twice or not at all."""
+    for line_number, record in _samples_of(path, filter_name):
+        listed = record["metrics"].count(name)
+        if listed != 1:
+            where = f"{path}, line {line_number}: metric {name!r}"
+            if listed:
+                raise ValueError(
+                    f"{where} is listed twice in the sample's 'metrics' (filter {filter_name!r}), which would count "
+                    "it twice; the file is damaged, rerun this model"
+                )
+            raise ValueError(
+                f"{where} (filter {filter_name!r}) is not listed in the sample's 'metrics', where other samples "
+                "list it; the file is damaged, rerun this model"
+            )
+
+
+def _value_error(path: Path, filter_name: str, wrong: dict[str, set[int]]) -> None:
+    """ValueError naming the first line of ``filter_name`` with a value :func:`_outside` found (``wrong``: by metric
+    name, the documents that have one)."""
+    for line_number, record in _samples_of(path, filter_name):
+        for name in record["metrics"]:
+            if record["doc_id"] in wrong.get(name, ()):
+                raise ValueError(
+                    f"{path}, line {line_number}: metric {name!r} (filter {filter_name!r}) is "
+                    f"{_value_text(record[name])}, {_why_impossible(name, record[name])}; the file is damaged or the "
+                    "metric is computed wrongly, fix it and rerun this model"
+                )
+
+
+def _why_impossible(name: str, value: float) -> str:
+    """Why ``value`` cannot be a per-sample value of ``name`` (see :func:`_outside`).
+
+    >>> _why_impossible("target_log_prob", 7.5), _why_impossible("exact_match_L2", 0.5)
+    ('outside the range of target_log_prob (at most 0)', 'but exact_match scores each sample 0 or 1')
+    >>> _why_impossible("mystery", float("-inf"))
+    'not a finite number (a mean over it would be infinite)'
+    """
+    from mirage_metrics.registry import metric_info
+
+    info = metric_info(name)
+    if not np.isfinite(value):
+        return "not a finite number (a mean over it would be infinite)"
+    if info.binary and info.low <= value <= info.high:
+        return f"but {info.name} scores each sample 0 or 1"
+    if info.low == -np.inf:
+        return f"outside the range of {info.name} (at most {info.high:g})"
+    if info.high == np.inf:
+        return f"outside the range of {info.name} (at least {info.low:g})"
+    return f"outside the range of {info.name} ({info.low:g} to {info.high:g})"
 
 
 class _Categories:
@@ -486,14 +775,17 @@ def read_results(
     CPU core when the files hold more than 64 MiB. The table is the same for any number. New processes import
     the calling script again (``spawn``), so call it with ``workers`` above 1 under ``if __name__ == "__main__":``.
     String columns are categorical, to stay small at millions of rows. Raises ValueError, naming the file and
-    line, where lm-eval's files would lose or double a value; warns (:class:`ResultsWarning`) with the count of
-    NaN values it leaves out (see the module's docstring).
+    line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
+    about what it leaves out and why (see the module's docstring).
     """
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
-    jobs = [(task, run) for task, run in _runs(sources, params) if not run.is_group(task)]
+    runs = _runs(sources, params)
+    for note in _unread_samples(sorted({run.folder for _, run in runs})):
+        warnings.warn(note, ResultsWarning, stacklevel=2)
+    jobs = [(task, run) for task, run in runs if not run.is_group(task)]
     paths = [run.samples_file(task) for task, run in jobs]
     for (task, run), path in zip(jobs, paths):
         if not path.is_file():
@@ -506,7 +798,12 @@ def read_results(
     workers = _worker_count(workers, paths)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     with pool or nullcontext():
-        samples = (pool.map if pool else map)(_read_samples, paths, expected, filters)
+        # A generator, not map: a stray StopIteration must be an error, not the silent end of the files
+        samples = (
+            pool.map(_read_samples, paths, expected, filters)
+            if pool
+            else (_read_samples(*job) for job in zip(paths, expected, filters))
+        )
         for (task, run), (by_filter, notes) in tqdm(
             zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
         ):
@@ -527,6 +824,23 @@ def read_results(
             data[column] = np.concatenate(pieces[column])
         pieces[column].clear()
     return pd.DataFrame(data, columns=RESULTS_COLUMNS)
+
+
+def _unread_samples(folders: list[Path]) -> list[str]:
+    """Warnings naming the samples files in ``folders`` that belong to no results file (a run that did not finish
+    writing, or a file renamed): they are left out. A samples file of an earlier run of the same task is not named
+    (the latest run is read)."""
+    notes = []
+    for folder in folders:
+        dates = {match["date"] for match in map(_RESULTS_FILE.match, (p.name for p in folder.iterdir())) if match}
+        for path in sorted(folder.glob("samples_*.jsonl")):
+            match = _SAMPLES_FILE.match(path.name)
+            if not match or match["date"] not in dates:
+                notes.append(
+                    f"{path}: no results file of its run (results_<date>.json with the date of its name) is beside "
+                    "it; it is left out (an unfinished lm_eval run?)"
+                )
+    return notes
 
 
 def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
@@ -572,7 +886,7 @@ def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
 
     flags: dict[str, set] = {}
     for task, run in _runs(sources, params):
-        task_flags = run.results.get("higher_is_better", {}).get(task, {})
+        task_flags = (run.results.get("higher_is_better") or {}).get(task, {})
         for name, flag in task_flags.items() if isinstance(task_flags, dict) else ():
             if isinstance(flag, bool):
                 flags.setdefault(base_name(name), set()).add(flag)

@@ -249,7 +249,7 @@ def write_run(
             ]
             aggregates[key] = float(np.mean(values)) if values else "N/A"
             aggregates[f"{name}_stderr,{filter_name}"] = "N/A"
-        results[task] = {"alias": task, "sample_len": len(lines), **aggregates}
+        results[task] = {"alias": task, "sample_len": len({line["doc_id"] for line in lines}), **aggregates}
         with open(folder / f"samples_{task}_{date}.jsonl", "w") as handle:
             for line in lines:
                 handle.write(json.dumps(line) + "\n")
