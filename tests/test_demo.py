@@ -62,6 +62,7 @@ def test_device_selection(monkeypatch):
     with pytest.raises(ValueError, match="CUDA is not available"):
         resolve_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cuda:1") == "cuda:1"
     with pytest.raises(ValueError, match="choose cpu, cuda"):

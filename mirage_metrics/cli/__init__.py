@@ -35,13 +35,13 @@ COMMAND_MODULES = [
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (no usage block), naming ``--help``; exit status 2.
+    """An argument parser whose usage errors are one line, like every other ``mirage`` error (no usage block); exit 2.
 
     Sub-parsers inherit the class, so every ``mirage`` command reports a bad flag value the same way.
     """
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
