@@ -3,7 +3,12 @@
 Functions take plain Python/numpy inputs and return numpy arrays with one value
 per sample (no hidden averaging); aggregates, confidence intervals and scaling
 analyses live elsewhere and call these. Inputs are validated at the boundary and
-bad ones raise ``ValueError`` naming the argument.
+bad ones raise ``ValueError`` naming the argument (and the position of the bad
+value): booleans and strings (numeric ones too) where numbers belong, NaN and inf,
+ragged rows, log-likelihoods above 0, negative target scores, lengths that are not
+whole numbers from 1 to 2**53, model sizes that are not positive, and options
+(``strip``, ``ignore_case``, ``absolute_normalization``, ``normalise``) other than
+True or False.
 
 Discontinuous metrics: :func:`exact_match`, :func:`multiple_choice_grade`,
 :func:`subset_accuracy`, :func:`reconstruction_c`.
@@ -36,9 +41,11 @@ from scipy.special import logsumexp
 from mirage_metrics.validation import (
     check_choice_matrix,
     check_finite_vector,
+    check_flag,
+    check_log_prob_rows,
     check_log_probs,
+    check_model_sizes,
     check_probability_rows,
-    check_ragged_rows,
     check_rectangular,
     check_same_length,
     check_strings,
@@ -83,6 +90,7 @@ def _check_pairs(predictions, references, strip: bool, ignore_case: bool) -> tup
     predictions = check_strings(predictions, "predictions")
     references = check_strings(references, "references")
     check_same_length(predictions, references, "predictions", "references")
+    strip, ignore_case = check_flag(strip, "strip"), check_flag(ignore_case, "ignore_case")
     return _normalise(predictions, strip, ignore_case), _normalise(references, strip, ignore_case)
 
 
@@ -190,7 +198,7 @@ def choice_probs(loglikelihoods) -> list[np.ndarray]:
     >>> [p.round(3) for p in choice_probs([[0.0, 0.0], [-1.0, -2.0, -3.0]])]
     [array([0.5, 0.5]), array([0.665, 0.245, 0.09 ])]
     """
-    return [_softmax(row) for row in check_ragged_rows(loglikelihoods, "loglikelihoods")]
+    return [_softmax(row) for row in check_log_prob_rows(loglikelihoods, "loglikelihoods")]
 
 
 def _bigbench_argmax(matrix: np.ndarray, absolute_normalization: bool = False) -> np.ndarray:
@@ -231,7 +239,7 @@ _MAY_TIE = 2.0**-44  # relative gap below which normalising may merge two maxima
 
 
 def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    rows = check_ragged_rows(loglikelihoods, "loglikelihoods")
+    rows = check_log_prob_rows(loglikelihoods, "loglikelihoods")
     scores = check_targets(targets, [len(r) for r in rows])
     return rows, scores
 
@@ -275,6 +283,7 @@ def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bo
     >>> multiple_choice_grade([[-1.0, -1.0], [-2.0, -0.1, -3.0]], [1, 1])  # a tie, then a 3-choice sample
     array([1., 1.])
     """
+    absolute_normalization = check_flag(absolute_normalization, "absolute_normalization")
     groups = _choice_groups(loglikelihoods, targets)
     grades = np.empty(sum(len(matrix) for _, matrix, _ in groups))
     for positions, matrix, scores in groups:
@@ -316,7 +325,7 @@ def brier_score(probs, targets) -> np.ndarray:
     array([0.5])
     """
     rows = check_probability_rows(probs, "probs")
-    scores = check_targets(targets, [len(r) for r in rows])
+    scores = check_targets(targets, [len(r) for r in rows], rows_name="probs")
     return np.array([_bigbench_brier_terms(p, s) for p, s in zip(rows, scores)], dtype=float)
 
 
@@ -359,6 +368,7 @@ def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) 
     >>> correct_choice_log_prob([[-2.0, -1.0]], [0], normalise=False)
     array([-2.])
     """
+    normalise = check_flag(normalise, "normalise")
     rows, scores = _choices_and_scores(loglikelihoods, targets)
     values = []
     for row, score in zip(rows, scores):
@@ -371,7 +381,7 @@ def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
 
     ``loglikelihoods`` are log-probabilities (<= 0); ``lengths`` count the tokens or
-    characters of each target (whole numbers >= 1).
+    characters of each target (whole numbers from 1 to 2**53, not booleans).
 
     >>> per_token_prob([np.log(0.25), 0.0], [2, 3])
     array([0.5, 1. ])
@@ -462,7 +472,7 @@ def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
     keep every bit) to bring its largest magnitude into [0.5, 1): differences of
     scores near the float limits (e.g. ±1e308) then stay finite.
     """
-    x = check_finite_vector(sizes, "sizes")
+    x = check_model_sizes(sizes, "sizes")
     y = check_rectangular(scores, "scores", dtype=float, what="one score per size or a 2-D array of curves")
     one_curve = y.ndim == 1
     if one_curve:
@@ -492,7 +502,8 @@ def emergence_score(sizes, scores):
     median squared step is 0 but which does change gives ±inf. A tied maximum or
     minimum counts at its first (smallest) model, as ``np.argmax`` does.
     ``scores`` may be 2-D, one curve per row over the same sizes (e.g. bootstrap
-    replicates); then one score per row is returned.
+    replicates); then one score per row is returned. ``sizes`` are positive (e.g.
+    parameter counts); only their order matters.
 
     Weak with few sizes: over n sizes a straight line scores n − 1, and with 2 or
     3 sizes no curve scores above 1 or 2 (see :func:`jump_sharpness`).
@@ -578,7 +589,5 @@ def exact_answer_log_prob(stop_loglikelihoods) -> np.ndarray:
     >>> exact_answer_log_prob([[np.log(0.2), np.log(0.3)], [0.0]]).round(6)
     array([-0.693147,  0.      ])
     """
-    rows = check_ragged_rows(stop_loglikelihoods, "stop_loglikelihoods", what="log-likelihoods of answer-then-stop")
-    if any(np.any(row > 0) for row in rows):
-        raise ValueError("stop_loglikelihoods must be <= 0 (log-probabilities); pass lm-eval's loglikelihoods")
+    rows = check_log_prob_rows(stop_loglikelihoods, "stop_loglikelihoods", what="log-likelihoods of answer-then-stop")
     return np.array([float(logsumexp(row)) for row in rows], dtype=float)
