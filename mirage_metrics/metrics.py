@@ -181,8 +181,20 @@ def prefix_metrics(
     return out
 
 
-_TABLE_WIDTH = 32  # prefixes up to this length come from one table; longer ones from rapidfuzz, one length at a time
 _TABLE_BLOCK = 1 << 15  # samples per table: its columns stay in the CPU cache
+_CELL_COST = 1 / 200  # a table cell costs about 1/200 of a rapidfuzz call on one sample's prefixes (measured)
+
+
+def _table_width(lengths: list[int]) -> int:
+    """The longest prefix length to read from the table (0: none), the rest from rapidfuzz, one call per length:
+    of ``lengths`` (ascending), the width w with the least estimated cost, w² cells plus one call per longer length.
+
+    >>> _table_width([1, 2, 3, 4, 5]), _table_width([8]), _table_width([30]), _table_width([1, 2, 40])
+    (5, 8, 0, 2)
+    """
+    costs = [len(lengths)] + [n * n * _CELL_COST + len(lengths) - i for i, n in enumerate(lengths, start=1)]
+    best = min(range(len(costs)), key=costs.__getitem__)
+    return lengths[best - 1] if best else 0
 
 
 def _prefix_edit_distances(predictions: list[str], references: list[str], lengths: list[int]) -> dict:
@@ -198,14 +210,15 @@ def _prefix_edit_distances(predictions: list[str], references: list[str], length
     ref_lengths = np.fromiter(map(len, references), dtype=np.int64, count=n_samples)
     pred_lengths = np.fromiter(map(len, predictions), dtype=np.int64, count=n_samples)
     distances = {n: np.full(n_samples, np.nan) for n in lengths}
-    longest = int(ref_lengths.max())  # longer prefixes are NaN everywhere
-    in_table = [n for n in lengths if n <= min(_TABLE_WIDTH, longest)]
+    lengths = [n for n in lengths if n <= ref_lengths.max()]  # longer prefixes are NaN everywhere
+    width = _table_width(lengths)
+    in_table = [n for n in lengths if n <= width]
     for start in range(0, n_samples, _TABLE_BLOCK) if in_table else ():
         block = slice(start, start + _TABLE_BLOCK)
         cells = _prefix_table_cells(predictions[block], references[block], pred_lengths[block], in_table)
         for n, values in cells.items():
             distances[n][block] = values
-    for n in (n for n in lengths[len(in_table) :] if n <= longest):
+    for n in lengths[len(in_table) :]:
         heads_p, heads_r = [p[:n] for p in predictions], [r[:n] for r in references]
         distances[n] = cpdist(heads_p, heads_r, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(float)
     for n in lengths:
