@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from typing import Any, Callable, Hashable, Iterable, Sequence, Union
+from collections.abc import Iterable
+from typing import Any, Callable, Hashable, Sequence, Union
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -121,9 +122,18 @@ def _tokenize(texts: list[str], tokenizer: Tokenizer) -> Iterable:
     if hasattr(tokenizer, "batch_decode") and callable(tokenizer):  # a transformers tokenizer
         return tokenizer(texts, add_special_tokens=False)["input_ids"]
     if callable(tokenizer):
-        return [list(tokenizer(t)) for t in texts]
+        return [_tokens(tokenizer, t) for t in texts]
     raise ValueError(
         f"tokenizer must be 'char', 'whitespace', a callable or a Hugging Face tokenizer, got {type(tokenizer).__name__}"
+    )
+
+
+def _tokens(tokenizer: Callable[[str], Sequence[Hashable]], text: str) -> list:
+    tokens = tokenizer(text)
+    if isinstance(tokens, Iterable):
+        return list(tokens)
+    raise ValueError(
+        f"tokenizer returned {type(tokens).__name__} for {text!r}; it must return a sequence of hashable tokens"
     )
 
 
@@ -151,7 +161,10 @@ def token_edit_distance(
     predictions, references = _check_pairs(predictions, references, strip, ignore_case)
     left = _tokenize(predictions, tokenizer)
     right = _tokenize(references, tokenizer)
-    return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
+    try:
+        return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
+    except TypeError as error:  # the inputs are validated: only a tokenizer's tokens can be unhashable
+        raise ValueError(f"tokenizer gave unhashable tokens ({error}); it must return hashable tokens") from None
 
 
 def prefix_metrics(

@@ -597,3 +597,14 @@ def test_a_length_is_accepted_exactly_when_it_is_a_whole_number_from_1_to_2_53(l
             mm.per_token_prob([-2.0], [length])
         with raises(r"^lengths\[0\]"):
             mm.prefix_metrics(["12"], ["12"], lengths=[length])
+
+
+@pytest.mark.parametrize("tokenizer", [lambda s: 5, lambda s: None])
+def test_a_tokenizer_that_returns_no_sequence_is_named(tokenizer):
+    with raises(r"tokenizer returned (int|NoneType) for 'a b'; it must return a sequence of hashable tokens"):
+        mm.token_edit_distance(["a b"], ["a c"], tokenizer=tokenizer)
+
+
+def test_a_tokenizer_with_unhashable_tokens_is_named():
+    with raises(r"tokenizer gave unhashable tokens \(unhashable type: 'list'\); it must return hashable tokens"):
+        mm.token_edit_distance(["a b"], ["a c"], tokenizer=lambda s: [[c] for c in s])
