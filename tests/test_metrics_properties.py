@@ -452,9 +452,12 @@ def test_brier_scores_on_many_random_samples_are_bit_identical_to_the_per_row_fu
         graded[::5] = 0.0  # zero-sum targets
         probs = np.array([old_softmax(row) for row in loglikelihoods])
         for targets in (indices, graded):
-            assert np.array_equal(mm.brier_score(probs, targets), old_brier_score(probs, list(targets)))
+            expected = old_brier_score(probs, list(targets))
+            assert np.array_equal(mm.brier_score(probs, targets), expected)
+            assert np.array_equal(mm.brier_score(np.asfortranarray(probs), targets), expected)  # column-major
             expected = old_bigbench_brier_score(loglikelihoods, list(targets))
             assert mm.bigbench_brier_score(loglikelihoods, targets) == expected
+            assert mm.bigbench_brier_score(np.asfortranarray(loglikelihoods), targets) == expected
     ragged = [row[: rng.integers(1, 10)] for row in np.round(-rng.gamma(2.0, 2.0, size=(3000, 9)), 3)]
     targets = [int(rng.integers(0, len(row))) if k % 2 else list(rng.random(len(row))) for k, row in enumerate(ragged)]
     probs = [old_softmax(row) for row in ragged]
