@@ -6,7 +6,7 @@ analyses live elsewhere and call these. Inputs are validated at the boundary and
 bad ones raise ``ValueError`` naming the argument (and the position of the bad
 value): booleans and strings (numeric ones too) where numbers belong, NaN and inf,
 ragged rows, log-likelihoods above 0, negative target scores, lengths that are not
-whole numbers from 1 to 2**53, model sizes that are not positive, and options
+whole numbers from 1 to 2**53 - 1, model sizes that are not positive, and options
 (``strip``, ``ignore_case``, ``absolute_normalization``, ``normalise``) other than
 True or False.
 
@@ -496,7 +496,7 @@ def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
 
     ``loglikelihoods`` are log-probabilities (<= 0); ``lengths`` count the tokens or
-    characters of each target (whole numbers from 1 to 2**53, not booleans).
+    characters of each target (whole numbers from 1 to 2**53 - 1, not booleans).
 
     >>> per_token_prob([np.log(0.25), 0.0], [2, 3])
     array([0.5, 1. ])

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 PROB_TOLERANCE = 1e-6
-MAX_WHOLE_NUMBER = 2**53  # the largest float64 below which every whole number is exact (int64 ends at 2**63)
+MAX_WHOLE_NUMBER = 2**53 - 1  # below 2**53 a float64 holds every whole number, so no int rounds to one (int64: 2**63)
 
 
 def _check_ordered(values: Any, name: str) -> None:
@@ -206,8 +206,8 @@ def check_finite_vector(
 
 
 def check_whole_numbers(values: Any, name: str, minimum: int = 1) -> np.ndarray:
-    """A non-empty 1-D int array of whole numbers from ``minimum`` to 2**53 (1.7 is an error, never silently 1;
-    True is not 1; above 2**53 floats skip whole numbers and int64 would wrap around).
+    """A non-empty 1-D int array of whole numbers from ``minimum`` to 2**53 - 1 (1.7 is an error, never silently
+    1; True is not 1; from 2**53 on floats skip whole numbers, so 2**53 + 1 would become 2**53, and int64 wraps).
 
     >>> check_whole_numbers([1, 2.0], "lengths")
     array([1, 2])
@@ -218,7 +218,7 @@ def check_whole_numbers(values: Any, name: str, minimum: int = 1) -> np.ndarray:
     >>> check_whole_numbers([1e20], "lengths")
     Traceback (most recent call last):
     ...
-    ValueError: lengths[0] = 1e+20 is too large; pass integers from 1 to 2**53
+    ValueError: lengths[0] = 1e+20 is too large; pass integers from 1 to 2**53 - 1
     """
     fix = f"pass integers >= {minimum}"
     array = check_finite_vector(values, name, fix_empty=fix, what=fix[len("pass ") :])
@@ -233,7 +233,7 @@ def check_whole_numbers(values: Any, name: str, minimum: int = 1) -> np.ndarray:
     too_large = np.flatnonzero(array > MAX_WHOLE_NUMBER)
     if too_large.size:
         i = int(too_large[0])
-        raise ValueError(f"{name}[{i}] = {array[i]:g} is too large; pass integers from {minimum} to 2**53")
+        raise ValueError(f"{name}[{i}] = {array[i]:g} is too large; pass integers from {minimum} to 2**53 - 1")
     return array.astype(np.int64)
 
 

@@ -380,10 +380,10 @@ def test_positive_log_likelihoods_are_refused_by_every_log_likelihood_argument()
 
 
 @pytest.mark.parametrize(
-    "lengths", [[1e20], [2.0**63], [10**30], [10**400], np.array([2**64 - 1], dtype=np.uint64), [2**53 + 2]]
+    "lengths", [[1e20], [2.0**63], [10**30], [10**400], np.array([2**64 - 1], dtype=np.uint64), [2**53 + 1], [2**53]]
 )
 def test_lengths_beyond_exact_whole_numbers_are_refused(lengths):
-    message = r"lengths\[0\] (= .* is too large; pass integers from 1 to 2\*\*53|is too large for a float; pass integers >= 1)"
+    message = r"lengths\[0\] (= .* is too large; pass integers from 1 to 2\*\*53 - 1|is too large for a float; pass integers >= 1)"
     with raises(message):
         mm.per_token_prob([-1.0], lengths)
     with raises(message):
@@ -391,8 +391,8 @@ def test_lengths_beyond_exact_whole_numbers_are_refused(lengths):
 
 
 def test_the_largest_exact_length_is_accepted():
-    assert mm.per_token_prob([-1.0], [2**53])[0] == np.exp(-1.0 / 2**53)
-    assert np.isnan(mm.prefix_metrics(["12"], ["12"], lengths=[2**53])[f"exact_match_L{2**53}"][0])
+    assert mm.per_token_prob([-1.0], [2**53 - 1])[0] == np.exp(-1.0 / (2**53 - 1))
+    assert np.isnan(mm.prefix_metrics(["12"], ["12"], lengths=[2**53 - 1])[f"exact_match_L{2**53 - 1}"][0])
 
 
 STRING_INPUTS = {
@@ -588,7 +588,7 @@ def test_a_non_number_anywhere_in_choice_rows_is_refused_by_position(name, recta
 
 @given(st.one_of(st.floats(allow_nan=False), st.integers(-(2**70), 2**70)))
 def test_a_length_is_accepted_exactly_when_it_is_a_whole_number_from_1_to_2_53(length):
-    valid = math.isfinite(length) and length == int(length) and 1 <= length <= 2**53
+    valid = math.isfinite(length) and length == int(length) and 1 <= length < 2**53
     if valid:
         assert mm.per_token_prob([-2.0], [length])[0] == np.exp(np.array([-2.0]) / float(length))[0]
         assert f"exact_match_L{int(length)}" in mm.prefix_metrics(["12"], ["12"], lengths=[length])
