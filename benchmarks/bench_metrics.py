@@ -1,4 +1,4 @@
-"""Token edit distance and multiple choice grade on 1,000,000 samples each, against named peers.
+"""Token edit distance, multiple choice grade, Brier scores and prefix metrics on 1,000,000 samples, against peers.
 
 Token edit distance (``--benchmark edit``), one run, side by side, same data:
 
@@ -16,10 +16,25 @@ rounded to 0.01 nats so that about 1% of samples have a tied maximum:
 - a plain numpy argmax, ``(np.argmax(ll, axis=1) == targets)``: the named peer (first maximum among ties);
 - the per-row grade it replaced (one sha256 per sample), on a subsample, extrapolated.
 
+Brier scores (``--benchmark brier``), the same 1,000,000 samples of 4 choices as numpy arrays:
+
+- ``mirage_metrics.brier_score`` on probabilities (the softmax of the log-likelihoods) and index targets, and
+  ``mirage_metrics.bigbench_brier_score`` on the log-likelihoods: validation, BIG-bench's t = s / sum(s) and its sums
+  added as its Python code adds them;
+- their named peers, numpy one-liners computing the same sums over the same arrays without validation:
+  ``(t * (p - 1) ** 2 + (1 - t) * p**2).sum(axis=1)`` with t the one-hot targets, and the same summed over everything
+  after a softmax, divided by the number of options (target: ours within 5 times each).
+
+Prefix metrics (``--benchmark prefix``), the arithmetic pairs of ``edit``: ``mirage_metrics.prefix_metrics`` at lengths
+1-5 (exact match and edit distance of every prefix) against one full-answer ``token_edit_distance`` call and one
+``exact_match`` call on the same pairs (target: prefix metrics in at most 2 times the edit distance's time).
+
+The brier and prefix rows count the fastest of 3 calls each (a first call also pays for fresh memory pages).
 Prints samples/s for each and the ratios that the README quotes. Run::
 
-    .venv/bin/python benchmarks/bench_metrics.py            # both, 1,000,000 pairs / samples
+    .venv/bin/python benchmarks/bench_metrics.py            # all, 1,000,000 pairs / samples
     .venv/bin/python benchmarks/bench_metrics.py --benchmark mcg --samples 100000 --subsample 5000
+    .venv/bin/python benchmarks/bench_metrics.py --benchmark brier --samples 100000
 """
 
 from __future__ import annotations
@@ -31,6 +46,7 @@ from typing import Callable
 
 import numpy as np
 
+REPEATS = 3  # calls per row of the brier and prefix parts, the fastest counted
 TARGETS = {"Levenshtein.distance loop": 0.5, "pure-Python DP": 10.0, "torchmetrics edit_distance": 50.0}
 
 
@@ -58,11 +74,15 @@ def python_dp(prediction: str, reference: str) -> int:
 
 
 def pairs_per_second(
-    compute: Callable[[list[str], list[str]], object], predictions, references
+    compute: Callable[[list[str], list[str]], object], predictions, references, repeats: int = 1
 ) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = compute(predictions, references)
-    return len(predictions) / (time.perf_counter() - start), result
+    """Items per second of the fastest of ``repeats`` calls (a first call also pays for fresh memory pages)."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = compute(predictions, references)
+        seconds.append(time.perf_counter() - start)
+    return len(predictions) / min(seconds), result
 
 
 def choice_samples(n_samples: int, n_choices: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +144,60 @@ def bench_multiple_choice_grade(n_samples: int, subsample: int) -> None:
     )
 
 
+def bench_brier_scores(n_samples: int) -> None:
+    from mirage_metrics import bigbench_brier_score, brier_score
+
+    loglikelihoods, targets = choice_samples(n_samples)
+    shifted = np.exp(loglikelihoods - loglikelihoods.max(axis=1, keepdims=True))
+    probs = shifted / shifted.sum(axis=1, keepdims=True)
+    print(f"{n_samples:,} samples x {probs.shape[1]} choices, numpy arrays, index targets; {os.cpu_count()} CPUs")
+
+    def brier_sums(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        t = np.eye(p.shape[1])[y]
+        return (t * (p - 1) ** 2 + (1 - t) * p**2).sum(axis=1)
+
+    def bigbench_one_liner(ll: np.ndarray, y: np.ndarray) -> float:
+        e = np.exp(ll - ll.max(axis=1, keepdims=True))
+        return brier_sums(e / e.sum(axis=1, keepdims=True), y).sum() / ll.size
+
+    per_sample, total = {}, {}
+    per_sample["ours: brier_score"], ours = pairs_per_second(brier_score, probs, targets, REPEATS)
+    per_sample["numpy one-liner: brier sums"], peer = pairs_per_second(brier_sums, probs, targets, REPEATS)
+    total["ours: bigbench_brier_score"], ours_total = pairs_per_second(
+        bigbench_brier_score, loglikelihoods, targets, REPEATS
+    )
+    total["numpy one-liner: softmax, brier mean"], peer_total = pairs_per_second(
+        bigbench_one_liner, loglikelihoods, targets, REPEATS
+    )
+    if not (np.allclose(ours, peer, rtol=1e-12, atol=1e-15) and np.isclose(ours_total, peer_total, rtol=1e-12)):
+        raise SystemExit("the implementations disagree; the benchmark is void")
+    report(per_sample, "samples/s", "ours: brier_score", {"numpy one-liner: brier sums": 0.2})
+    print()
+    report(total, "samples/s", "ours: bigbench_brier_score", {"numpy one-liner: softmax, brier mean": 0.2})
+
+
+def bench_prefix_metrics(n_pairs: int) -> None:
+    from mirage_metrics import exact_match, prefix_metrics, token_edit_distance
+
+    predictions, references = arithmetic_pairs(n_pairs)
+    lengths = (1, 2, 3, 4, 5)
+    print(f"{n_pairs:,} pairs, prefix lengths {lengths}; {os.cpu_count()} CPUs")
+    rates = {}
+    rates["ours: prefix_metrics, lengths 1-5"], ours = pairs_per_second(
+        lambda ps, rs: prefix_metrics(ps, rs, lengths), predictions, references, REPEATS
+    )
+    rates["token_edit_distance, full answers"], full = pairs_per_second(
+        token_edit_distance, predictions, references, REPEATS
+    )
+    rates["exact_match, full answers"], _ = pairs_per_second(exact_match, predictions, references, REPEATS)
+    heads = min(n_pairs, 20_000)  # the length-5 prefixes of a subsample, scored as whole strings
+    whole = token_edit_distance([p[:5] for p in predictions[:heads]], [r[:5] for r in references[:heads]])
+    long_enough = np.array([len(r) >= 5 for r in references[:heads]])
+    if not np.array_equal(ours["token_edit_distance_L5"][:heads][long_enough], whole[long_enough]):
+        raise SystemExit("the implementations disagree; the benchmark is void")
+    report(rates, "pairs/s", "ours: prefix_metrics, lengths 1-5", {"token_edit_distance, full answers": 0.5})
+
+
 def report(rates: dict[str, float], unit: str, ours: str, targets: dict[str, float | None]) -> None:
     """Rates side by side, then ours over each peer (against a target where there is one)."""
     width = max(map(len, rates))
@@ -138,17 +212,22 @@ def report(rates: dict[str, float], unit: str, ours: str, targets: dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--benchmark", choices=("all", "edit", "mcg"), default="all")
+    parser.add_argument("--benchmark", choices=("all", "edit", "mcg", "brier", "prefix"), default="all")
     parser.add_argument("--pairs", type=int, default=1_000_000, help="pairs for ours and the bare loop")
     parser.add_argument("--samples", type=int, default=1_000_000, help="multiple-choice samples")
     parser.add_argument("--subsample", type=int, default=20_000, help="pairs or samples for the slow peers")
     args = parser.parse_args()
-    if args.benchmark in ("all", "edit"):
-        bench_token_edit_distance(args.pairs, args.subsample)
-    if args.benchmark == "all":
-        print()
-    if args.benchmark in ("all", "mcg"):
-        bench_multiple_choice_grade(args.samples, args.subsample)
+    parts = {
+        "edit": lambda: bench_token_edit_distance(args.pairs, args.subsample),
+        "mcg": lambda: bench_multiple_choice_grade(args.samples, args.subsample),
+        "brier": lambda: bench_brier_scores(args.samples),
+        "prefix": lambda: bench_prefix_metrics(args.pairs),
+    }
+    for k, (name, run) in enumerate(parts.items()):
+        if args.benchmark in ("all", name):
+            if k and args.benchmark == "all":
+                print()
+            run()
 
 
 def bench_token_edit_distance(n_pairs: int, subsample: int) -> None:

@@ -3,7 +3,12 @@
 Functions take plain Python/numpy inputs and return numpy arrays with one value
 per sample (no hidden averaging); aggregates, confidence intervals and scaling
 analyses live elsewhere and call these. Inputs are validated at the boundary and
-bad ones raise ``ValueError`` naming the argument.
+bad ones raise ``ValueError`` naming the argument (and the position of the bad
+value): booleans and strings (numeric ones too) where numbers belong, NaN and inf,
+ragged rows, log-likelihoods above 0, negative target scores, lengths that are not
+whole numbers from 1 to 2**53 - 1, model sizes that are not positive, and options
+(``strip``, ``ignore_case``, ``absolute_normalization``, ``normalise``) other than
+True or False.
 
 Discontinuous metrics: :func:`exact_match`, :func:`multiple_choice_grade`,
 :func:`subset_accuracy`, :func:`reconstruction_c`.
@@ -26,7 +31,9 @@ array([1, 1])
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Hashable, Iterable, Sequence, Union
+import sys
+from collections.abc import Iterable
+from typing import Any, Callable, Hashable, Sequence, Union
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -36,9 +43,11 @@ from scipy.special import logsumexp
 from mirage_metrics.validation import (
     check_choice_matrix,
     check_finite_vector,
+    check_flag,
+    check_log_prob_rows,
     check_log_probs,
+    check_model_sizes,
     check_probability_rows,
-    check_ragged_rows,
     check_rectangular,
     check_same_length,
     check_strings,
@@ -72,9 +81,9 @@ Tokenizer = Union[str, Callable[[str], Sequence[Hashable]], Any]
 
 def _normalise(texts: list[str], strip: bool, ignore_case: bool) -> list[str]:
     if strip:
-        texts = [t.strip() for t in texts]
+        texts = list(map(str.strip, texts))
     if ignore_case:
-        texts = [t.lower() for t in texts]
+        texts = list(map(str.lower, texts))
     return texts
 
 
@@ -83,6 +92,7 @@ def _check_pairs(predictions, references, strip: bool, ignore_case: bool) -> tup
     predictions = check_strings(predictions, "predictions")
     references = check_strings(references, "references")
     check_same_length(predictions, references, "predictions", "references")
+    strip, ignore_case = check_flag(strip, "strip"), check_flag(ignore_case, "ignore_case")
     return _normalise(predictions, strip, ignore_case), _normalise(references, strip, ignore_case)
 
 
@@ -112,9 +122,18 @@ def _tokenize(texts: list[str], tokenizer: Tokenizer) -> Iterable:
     if hasattr(tokenizer, "batch_decode") and callable(tokenizer):  # a transformers tokenizer
         return tokenizer(texts, add_special_tokens=False)["input_ids"]
     if callable(tokenizer):
-        return [list(tokenizer(t)) for t in texts]
+        return [_tokens(tokenizer, t) for t in texts]
     raise ValueError(
         f"tokenizer must be 'char', 'whitespace', a callable or a Hugging Face tokenizer, got {type(tokenizer).__name__}"
+    )
+
+
+def _tokens(tokenizer: Callable[[str], Sequence[Hashable]], text: str) -> list:
+    tokens = tokenizer(text)
+    if isinstance(tokens, Iterable):
+        return list(tokens)
+    raise ValueError(
+        f"tokenizer returned {type(tokens).__name__} for {text!r}; it must return a sequence of hashable tokens"
     )
 
 
@@ -142,7 +161,10 @@ def token_edit_distance(
     predictions, references = _check_pairs(predictions, references, strip, ignore_case)
     left = _tokenize(predictions, tokenizer)
     right = _tokenize(references, tokenizer)
-    return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
+    try:
+        return cpdist(left, right, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(int)
+    except TypeError as error:  # the inputs are validated: only a tokenizer's tokens can be unhashable
+        raise ValueError(f"tokenizer gave unhashable tokens ({error}); it must return hashable tokens") from None
 
 
 def prefix_metrics(
@@ -154,7 +176,10 @@ def prefix_metrics(
     prediction against the first L of the reference, both normalised first as by
     :func:`exact_match` (same ``strip`` and ``ignore_case``). Where the
     reference is shorter than L the value is NaN. Returns a dict of float arrays
-    keyed ``exact_match_L{L}`` and ``token_edit_distance_L{L}``.
+    keyed ``exact_match_L{L}`` and ``token_edit_distance_L{L}``; the exact match is
+    1 where the edit distance is 0. The distances of all lengths come from one
+    Levenshtein table per block of samples, so five lengths cost about one
+    :func:`token_edit_distance` call.
 
     >>> out = prefix_metrics(["1239", "7"], ["1234", "8"], lengths=(1, 4))
     >>> out["exact_match_L1"], out["exact_match_L4"]
@@ -164,24 +189,89 @@ def prefix_metrics(
     """
     predictions, references = _check_pairs(predictions, references, strip, ignore_case)
     lengths = check_whole_numbers(lengths, "lengths").tolist()
-    ref_lengths = np.fromiter((len(r) for r in references), dtype=int, count=len(references))
+    distances = _prefix_edit_distances(predictions, references, sorted(set(lengths)))
     out = {}
     for n in lengths:
-        too_short = ref_lengths < n
-        heads_p = [p[:n] for p in predictions]
-        heads_r = [r[:n] for r in references]
-        match = exact_match(heads_p, heads_r, strip=False)
-        distance = token_edit_distance(heads_p, heads_r, strip=False).astype(float)
-        match[too_short] = np.nan
-        distance[too_short] = np.nan
-        out[f"exact_match_L{n}"] = match
-        out[f"token_edit_distance_L{n}"] = distance
+        out[f"exact_match_L{n}"] = np.where(np.isnan(distances[n]), np.nan, distances[n] == 0)
+        out[f"token_edit_distance_L{n}"] = distances[n]
     return out
 
 
-def _softmax(row: np.ndarray) -> np.ndarray:
-    shifted = np.exp(row - row.max())
-    return shifted / shifted.sum()
+_TABLE_BLOCK = 1 << 15  # samples per table: its columns stay in the CPU cache
+_CELL_COST = 1 / 200  # a table cell costs about 1/200 of a rapidfuzz call on one sample's prefixes (measured)
+
+
+def _table_width(lengths: list[int]) -> int:
+    """The longest prefix length to read from the table (0: none), the rest from rapidfuzz, one call per length:
+    of ``lengths`` (ascending), the width w with the least estimated cost, w² cells plus one call per longer length.
+
+    >>> _table_width([1, 2, 3, 4, 5]), _table_width([8]), _table_width([30]), _table_width([1, 2, 40])
+    (5, 8, 0, 2)
+    """
+    costs = [len(lengths)] + [n * n * _CELL_COST + len(lengths) - i for i, n in enumerate(lengths, start=1)]
+    best = min(range(len(costs)), key=costs.__getitem__)
+    return lengths[best - 1] if best else 0
+
+
+def _prefix_edit_distances(predictions: list[str], references: list[str], lengths: list[int]) -> dict:
+    """Per L in ``lengths`` (ascending), the character edit distance between the first L characters of each
+    prediction and of each reference, NaN where the reference is shorter than L.
+
+    Cell (i, j) of the Levenshtein table of a prediction against a reference is the
+    distance between their first i and first j characters, so one table gives
+    every L: the cell (min(L, len(prediction)), L). The table is filled for a block
+    of samples at once, a numpy vector per cell.
+    """
+    n_samples = len(references)
+    ref_lengths = np.fromiter(map(len, references), dtype=np.int64, count=n_samples)
+    pred_lengths = np.fromiter(map(len, predictions), dtype=np.int64, count=n_samples)
+    distances = {n: np.full(n_samples, np.nan) for n in lengths}
+    lengths = [n for n in lengths if n <= ref_lengths.max()]  # longer prefixes are NaN everywhere
+    width = _table_width(lengths)
+    in_table = [n for n in lengths if n <= width]
+    for start in range(0, n_samples, _TABLE_BLOCK) if in_table else ():
+        block = slice(start, start + _TABLE_BLOCK)
+        cells = _prefix_table_cells(predictions[block], references[block], pred_lengths[block], in_table)
+        for n, values in cells.items():
+            distances[n][block] = values
+    for n in lengths[len(in_table) :]:
+        heads_p, heads_r = [p[:n] for p in predictions], [r[:n] for r in references]
+        distances[n] = cpdist(heads_p, heads_r, scorer=Levenshtein.distance, dtype=np.int64, workers=1).astype(float)
+    for n in lengths:
+        distances[n][ref_lengths < n] = np.nan
+    return distances
+
+
+def _prefix_table_cells(predictions: list[str], references: list[str], pred_lengths, lengths: list[int]) -> dict:
+    """Cell (min(L, len(prediction)), L) of each sample's Levenshtein table, for every L in ``lengths``."""
+    width = lengths[-1]
+
+    def characters(texts: list[str]) -> np.ndarray:  # row k: the k-th character (code point) of every text
+        codes = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(len(texts), width)
+        return np.ascontiguousarray(codes.T)
+
+    pred_chars, ref_chars = characters(predictions), characters(references)
+    previous = [np.full(len(references), j, dtype=np.int16) for j in range(width + 1)]  # row 0: D[0][j] = j
+    cells = {n: previous[n].copy() for n in lengths}  # final for empty predictions
+    wanted = set(lengths)
+    for i in range(1, min(width, int(pred_lengths.max(initial=0))) + 1):
+        reached = pred_lengths >= i  # the prediction has an i-th character: row i is its cell for L >= i
+        row = [np.full(len(references), i, dtype=np.int16)]
+        for j in range(1, width + 1):
+            cell = previous[j - 1] + (pred_chars[i - 1] != ref_chars[j - 1])  # substitute (or match)
+            np.minimum(cell, previous[j] + 1, out=cell)  # delete
+            np.minimum(cell, row[j - 1] + 1, out=cell)  # insert
+            row.append(cell)
+            if j >= i and j in wanted:
+                np.copyto(cells[j], cell, where=reached)
+        previous = row
+    return {n: values.astype(float) for n, values in cells.items()}
+
+
+def _softmax(rows: np.ndarray) -> np.ndarray:
+    """The softmax of a 1-D row, or of each row of a C-contiguous 2-D array (the same bits as row by row)."""
+    shifted = np.exp(rows - rows.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def choice_probs(loglikelihoods) -> list[np.ndarray]:
@@ -190,7 +280,7 @@ def choice_probs(loglikelihoods) -> list[np.ndarray]:
     >>> [p.round(3) for p in choice_probs([[0.0, 0.0], [-1.0, -2.0, -3.0]])]
     [array([0.5, 0.5]), array([0.665, 0.245, 0.09 ])]
     """
-    return [_softmax(row) for row in check_ragged_rows(loglikelihoods, "loglikelihoods")]
+    return [_softmax(row) for row in check_log_prob_rows(loglikelihoods, "loglikelihoods")]
 
 
 def _bigbench_argmax(matrix: np.ndarray, absolute_normalization: bool = False) -> np.ndarray:
@@ -231,25 +321,31 @@ _MAY_TIE = 2.0**-44  # relative gap below which normalising may merge two maxima
 
 
 def _choices_and_scores(loglikelihoods, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    rows = check_ragged_rows(loglikelihoods, "loglikelihoods")
+    rows = check_log_prob_rows(loglikelihoods, "loglikelihoods")
     scores = check_targets(targets, [len(r) for r in rows])
     return rows, scores
 
 
-def _choice_groups(loglikelihoods, targets) -> list[tuple[Union[slice, np.ndarray], np.ndarray, np.ndarray]]:
-    """Samples grouped by number of choices: (sample positions, log-likelihoods, targets) per group.
+def _choice_groups(
+    values, targets, probabilities: bool = False
+) -> list[tuple[Union[slice, np.ndarray], np.ndarray, np.ndarray]]:
+    """Samples grouped by number of choices: (sample positions, C-contiguous rows, targets) per group.
 
-    Targets are choice indices (1-D) or target scores (sample × choice).
-    Rectangular inputs (the same number of choices everywhere) are one group,
-    checked at numpy speed; ragged ones are checked row by row and then stacked.
+    ``values`` are log-likelihoods, or with ``probabilities`` one probability row per
+    sample (the argument ``probs``). Targets are choice indices (1-D) or target
+    scores (sample × choice). Rectangular inputs (the same number of choices
+    everywhere) are one group, checked at numpy speed; ragged ones are checked row
+    by row and then stacked.
     """
-    matrix = check_choice_matrix(loglikelihoods)
+    name = "probs" if probabilities else "loglikelihoods"
+    matrix = check_choice_matrix(values, probabilities)
     if matrix is not None:
         scores = check_target_matrix(targets, matrix.shape)
         if scores is None:
-            scores = np.stack(check_targets(targets, [matrix.shape[1]] * len(matrix)))
-        return [(slice(None), matrix, scores)]
-    rows, row_scores = _choices_and_scores(loglikelihoods, targets)
+            scores = np.stack(check_targets(targets, [matrix.shape[1]] * len(matrix), rows_name=name))
+        return [(slice(None), np.ascontiguousarray(matrix), scores)]
+    rows = check_probability_rows(values, name) if probabilities else check_log_prob_rows(values, name)
+    row_scores = check_targets(targets, [len(r) for r in rows], rows_name=name)
     n_choices = np.array([len(row) for row in rows])
     groups = []
     for n in np.unique(n_choices):
@@ -275,6 +371,7 @@ def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bo
     >>> multiple_choice_grade([[-1.0, -1.0], [-2.0, -0.1, -3.0]], [1, 1])  # a tie, then a 3-choice sample
     array([1., 1.])
     """
+    absolute_normalization = check_flag(absolute_normalization, "absolute_normalization")
     groups = _choice_groups(loglikelihoods, targets)
     grades = np.empty(sum(len(matrix) for _, matrix, _ in groups))
     for positions, matrix, scores in groups:
@@ -286,16 +383,39 @@ def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bo
     return grades
 
 
-def _bigbench_target_probs(scores: np.ndarray) -> np.ndarray:
-    """BIG-bench's target distribution t = s / sum(s), all zeros when the scores sum to 0."""
-    total = sum(scores.tolist())
-    return np.zeros_like(scores) if total == 0 else scores / total
+_PYTHON_SUM_IS_COMPENSATED = sys.version_info >= (3, 12)  # from 3.12, sum() of floats is Neumaier's
 
 
-def _bigbench_brier_terms(probs: np.ndarray, scores: np.ndarray) -> float:
-    """One sample's sum over options of t(p - 1)^2 + (1 - t)p^2, added in BIG-bench's order."""
-    t = _bigbench_target_probs(scores)
-    return sum((t * (probs - 1) ** 2 + (1 - t) * probs**2).tolist())
+def _python_row_sums(matrix: np.ndarray, compensated: bool = _PYTHON_SUM_IS_COMPENSATED) -> np.ndarray:
+    """Each row's ``sum(row.tolist())`` bit for bit, a column at a time: Python's sum adds the floats left to
+    right from the int 0, and from Python 3.12 with Neumaier's compensation (its C code, written out)."""
+    columns = matrix.T
+    total = columns[0] + 0.0  # 0 + x: x, but 0.0 for -0.0
+    compensation = np.zeros_like(total)
+    for x in columns[1:]:
+        new_total = total + x
+        if compensated:
+            compensation += np.where(np.abs(total) >= np.abs(x), (total - new_total) + x, (x - new_total) + total)
+        total = new_total
+    if compensated:
+        total = np.where((compensation != 0) & np.isfinite(compensation), total + compensation, total)
+    return total
+
+
+def _bigbench_brier_sums(probs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per row of ``probs``, BIG-bench's sum over options of t(p - 1)^2 + (1 - t)p^2, as its code adds them.
+
+    ``targets`` are choice indices (one-hot scores) or target scores s per row;
+    t = s / Σs, all zeros when Σs = 0.
+    """
+    if targets.ndim == 1:
+        scores = np.zeros_like(probs)
+        scores[np.arange(len(probs)), targets] = 1.0
+    else:
+        scores = targets
+    totals = _python_row_sums(scores)[:, None]
+    t = np.divide(scores, totals, out=np.zeros_like(scores), where=totals != 0)
+    return _python_row_sums(t * (probs - 1) ** 2 + (1 - t) * probs**2)
 
 
 def brier_score(probs, targets) -> np.ndarray:
@@ -315,9 +435,11 @@ def brier_score(probs, targets) -> np.ndarray:
     >>> brier_score([[0.5, 0.5]], [[1.0, 1.0]])
     array([0.5])
     """
-    rows = check_probability_rows(probs, "probs")
-    scores = check_targets(targets, [len(r) for r in rows])
-    return np.array([_bigbench_brier_terms(p, s) for p, s in zip(rows, scores)], dtype=float)
+    groups = _choice_groups(probs, targets, probabilities=True)
+    scores = np.empty(sum(len(matrix) for _, matrix, _ in groups))
+    for positions, matrix, targets_of_group in groups:
+        scores[positions] = _bigbench_brier_sums(matrix, targets_of_group)
+    return scores
 
 
 def bigbench_brier_score(loglikelihoods, targets) -> float:
@@ -334,9 +456,11 @@ def bigbench_brier_score(loglikelihoods, targets) -> float:
     >>> round(bigbench_brier_score([[0.0, 0.0, -1.0]], [[1.0, 1.0, 0.0]]), 5)
     0.17874
     """
-    rows, scores = _choices_and_scores(loglikelihoods, targets)
-    total = sum(_bigbench_brier_terms(_softmax(row), s) for row, s in zip(rows, scores))
-    return total / sum(len(r) for r in rows)
+    groups = _choice_groups(loglikelihoods, targets)
+    sums = np.empty(sum(len(matrix) for _, matrix, _ in groups))
+    for positions, matrix, targets_of_group in groups:
+        sums[positions] = _bigbench_brier_sums(_softmax(matrix), targets_of_group)
+    return sum(sums.tolist()) / sum(matrix.size for _, matrix, _ in groups)  # Python's sum, in sample order
 
 
 def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) -> np.ndarray:
@@ -359,6 +483,7 @@ def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) 
     >>> correct_choice_log_prob([[-2.0, -1.0]], [0], normalise=False)
     array([-2.])
     """
+    normalise = check_flag(normalise, "normalise")
     rows, scores = _choices_and_scores(loglikelihoods, targets)
     values = []
     for row, score in zip(rows, scores):
@@ -371,7 +496,7 @@ def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
 
     ``loglikelihoods`` are log-probabilities (<= 0); ``lengths`` count the tokens or
-    characters of each target (whole numbers >= 1).
+    characters of each target (whole numbers from 1 to 2**53 - 1, not booleans).
 
     >>> per_token_prob([np.log(0.25), 0.0], [2, 3])
     array([0.5, 1. ])
@@ -462,7 +587,7 @@ def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
     keep every bit) to bring its largest magnitude into [0.5, 1): differences of
     scores near the float limits (e.g. ±1e308) then stay finite.
     """
-    x = check_finite_vector(sizes, "sizes")
+    x = check_model_sizes(sizes, "sizes")
     y = check_rectangular(scores, "scores", dtype=float, what="one score per size or a 2-D array of curves")
     one_curve = y.ndim == 1
     if one_curve:
@@ -492,7 +617,8 @@ def emergence_score(sizes, scores):
     median squared step is 0 but which does change gives ±inf. A tied maximum or
     minimum counts at its first (smallest) model, as ``np.argmax`` does.
     ``scores`` may be 2-D, one curve per row over the same sizes (e.g. bootstrap
-    replicates); then one score per row is returned.
+    replicates); then one score per row is returned. ``sizes`` are positive (e.g.
+    parameter counts); only their order matters.
 
     Weak with few sizes: over n sizes a straight line scores n − 1, and with 2 or
     3 sizes no curve scores above 1 or 2 (see :func:`jump_sharpness`).
@@ -578,7 +704,5 @@ def exact_answer_log_prob(stop_loglikelihoods) -> np.ndarray:
     >>> exact_answer_log_prob([[np.log(0.2), np.log(0.3)], [0.0]]).round(6)
     array([-0.693147,  0.      ])
     """
-    rows = check_ragged_rows(stop_loglikelihoods, "stop_loglikelihoods", what="log-likelihoods of answer-then-stop")
-    if any(np.any(row > 0) for row in rows):
-        raise ValueError("stop_loglikelihoods must be <= 0 (log-probabilities); pass lm-eval's loglikelihoods")
+    rows = check_log_prob_rows(stop_loglikelihoods, "stop_loglikelihoods", what="log-likelihoods of answer-then-stop")
     return np.array([float(logsumexp(row)) for row in rows], dtype=float)

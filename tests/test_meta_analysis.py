@@ -579,7 +579,7 @@ def test_three_sizes_per_curve_signed_medians_show_exact_match_is_sharper(three_
 @settings(max_examples=200, deadline=None)
 @given(st.integers(2, 7).flatmap(lambda n: st.lists(st.floats(-10, 10, allow_nan=False), min_size=n, max_size=n)))
 def test_no_curve_scores_above_the_largest_possible_score(values):
-    assert abs(emergence_score(range(len(values)), values)) <= largest_possible_score(len(values)) + 1e-9
+    assert abs(emergence_score(range(1, len(values) + 1), values)) <= largest_possible_score(len(values)) + 1e-9
 
 
 def test_largest_possible_score_is_reached():
@@ -587,7 +587,7 @@ def test_largest_possible_score_is_reached():
     assert emergence_score([1, 2, 3], [0.0, 1.0, 2.0]) == largest_possible_score(3) == 2.0
     for n in (4, 5, 6, 9):
         flat_then_jump = [0.0] * (n - 1) + [1.0]
-        assert emergence_score(range(n), flat_then_jump) == largest_possible_score(n) == math.inf
+        assert emergence_score(range(1, n + 1), flat_then_jump) == largest_possible_score(n) == math.inf
     for bad in (1, 2.5, [3, 0], "3"):
         with pytest.raises(ValueError, match="n_sizes="):
             largest_possible_score(bad)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import mirage_metrics as mm
+from mirage_metrics import metrics, validation
 
 SHORT_TEXT = st.text(alphabet="0123 ab", max_size=8)
 # any Unicode text: every code point but surrogates, whitespace and case-changing letters of every script included
@@ -302,11 +305,11 @@ def per_row_multiple_choice_grade(rows, targets, absolute_normalization=False) -
 
 
 # exact ties, values that differ by less than the rounding of x - logsumexp(x) (distinct raw, tied normalised),
-# ordinary and extreme floats
+# ordinary and extreme log-probabilities (<= 0)
 TIE_PRONE = st.one_of(
     st.sampled_from([-0.5, -1.0, -2.25, -7.0, 0.0, -1e-20, -5e-324, -1.0 - 2.0**-52, -1.0 + 2.0**-53, -1e-16]),
     st.floats(-1e4, 0.0),
-    st.floats(-1e300, 1e300),
+    st.floats(-1e300, 0.0),
 )
 
 
@@ -348,3 +351,174 @@ def test_multiple_choice_grade_on_arrays_is_bit_identical_to_the_per_row_functio
     expected = per_row_multiple_choice_grade(rows, targets, absolute_normalization)
     got = mm.multiple_choice_grade(np.array(rows), np.array(targets), absolute_normalization=absolute_normalization)
     assert got.tolist() == expected
+
+
+# --- Brier scores and prefix metrics, vectorised, against the per-row functions they replaced (issue 24) ---------
+
+
+def old_brier_terms(probs: np.ndarray, scores: np.ndarray) -> float:
+    """The per-row Brier sum that brier_score replaced: t = s / sum(s) (zeros for 0), then
+    sum(t(p - 1)^2 + (1 - t)p^2) added by Python's sum."""
+    total = sum(scores.tolist())
+    t = np.zeros_like(scores) if total == 0 else scores / total
+    return sum((t * (probs - 1) ** 2 + (1 - t) * probs**2).tolist())
+
+
+def old_softmax(row: np.ndarray) -> np.ndarray:
+    shifted = np.exp(row - row.max())
+    return shifted / shifted.sum()
+
+
+def old_brier_score(probs, targets) -> np.ndarray:
+    rows = validation.check_probability_rows(probs, "probs")
+    scores = validation.check_targets(targets, [len(r) for r in rows])
+    return np.array([old_brier_terms(p, s) for p, s in zip(rows, scores)], dtype=float)
+
+
+def old_bigbench_brier_score(loglikelihoods, targets) -> float:
+    rows = validation.check_ragged_rows(loglikelihoods, "loglikelihoods")
+    scores = validation.check_targets(targets, [len(r) for r in rows])
+    total = sum(old_brier_terms(old_softmax(row), s) for row, s in zip(rows, scores))
+    return total / sum(len(r) for r in rows)
+
+
+def old_prefix_metrics(predictions, references, lengths, strip=True, ignore_case=False) -> dict:
+    """The per-length prefix_metrics that one dynamic programme replaced: slice, then exact match and edit distance."""
+    predictions = [p.strip() if strip else p for p in predictions]
+    references = [r.strip() if strip else r for r in references]
+    if ignore_case:
+        predictions, references = [p.lower() for p in predictions], [r.lower() for r in references]
+    ref_lengths = np.array([len(r) for r in references])
+    out = {}
+    for n in lengths:
+        heads_p, heads_r = [p[:n] for p in predictions], [r[:n] for r in references]
+        match = mm.exact_match(heads_p, heads_r, strip=False)
+        distance = mm.token_edit_distance(heads_p, heads_r, strip=False).astype(float)
+        match[ref_lengths < n] = np.nan
+        distance[ref_lengths < n] = np.nan
+        out[f"exact_match_L{n}"], out[f"token_edit_distance_L{n}"] = match, distance
+    return out
+
+
+SCORE = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1.0, 0.25, 3.0]), st.floats(0.0, 1e3), st.floats(0.0, 1e300))
+
+
+@st.composite
+def brier_inputs(draw, rectangular: bool):
+    """Log-likelihood rows (1-12 choices, ragged or not) with index, one-hot, several-correct, graded or all-zero
+    targets, so that sums of more than 8 terms (numpy's pairwise blocks) come up too."""
+    n_samples = draw(st.integers(1, 10))
+    fixed = draw(st.integers(1, 12))
+    rows, targets = [], []
+    for _ in range(n_samples):
+        n = fixed if rectangular else draw(st.integers(1, 12))
+        rows.append(draw(st.lists(st.one_of(TIE_PRONE, st.floats(-60.0, 0.0)), min_size=n, max_size=n)))
+        kind = draw(st.sampled_from(["index", "scores", "zeros"]))
+        if kind == "index" and not rectangular:
+            targets.append(draw(st.integers(0, n - 1)))
+        elif kind == "zeros":
+            targets.append([0.0] * n)
+        else:
+            targets.append(draw(st.lists(SCORE, min_size=n, max_size=n)))
+    return rows, targets
+
+
+@settings(max_examples=400, deadline=None)
+@given(brier_inputs(rectangular=False))
+def test_brier_scores_are_bit_identical_to_the_per_row_functions(rows_and_targets):
+    rows, targets = rows_and_targets
+    probs = [old_softmax(np.array(row)) for row in rows]
+    assert np.array_equal(mm.brier_score(probs, targets), old_brier_score(probs, targets))
+    assert mm.bigbench_brier_score(rows, targets) == old_bigbench_brier_score(rows, targets)
+
+
+@settings(max_examples=400, deadline=None)
+@given(brier_inputs(rectangular=True), st.booleans())
+def test_brier_scores_on_arrays_are_bit_identical_to_the_per_row_functions(rows_and_targets, index_targets):
+    rows, targets = rows_and_targets
+    if index_targets:
+        targets = [int(np.argmax(t)) for t in targets]
+    probs = np.array([old_softmax(np.array(row)) for row in rows])
+    assert np.array_equal(mm.brier_score(probs, np.array(targets)), old_brier_score(probs, targets))
+    assert mm.bigbench_brier_score(np.array(rows), np.array(targets)) == old_bigbench_brier_score(rows, targets)
+
+
+def test_brier_scores_on_many_random_samples_are_bit_identical_to_the_per_row_functions():
+    rng = np.random.default_rng(7)
+    for n_choices in (1, 2, 4, 7, 8, 9, 16, 17, 40):
+        loglikelihoods = np.round(-rng.gamma(2.0, 2.0, size=(3000, n_choices)), int(rng.integers(1, 12)))
+        indices = rng.integers(0, n_choices, size=3000)
+        graded = rng.choice([0.0, 0.25, 0.5, 1.0], size=(3000, n_choices))
+        graded[::5] = 0.0  # zero-sum targets
+        probs = np.array([old_softmax(row) for row in loglikelihoods])
+        for targets in (indices, graded):
+            expected = old_brier_score(probs, list(targets))
+            assert np.array_equal(mm.brier_score(probs, targets), expected)
+            assert np.array_equal(mm.brier_score(np.asfortranarray(probs), targets), expected)  # column-major
+            expected = old_bigbench_brier_score(loglikelihoods, list(targets))
+            assert mm.bigbench_brier_score(loglikelihoods, targets) == expected
+            assert mm.bigbench_brier_score(np.asfortranarray(loglikelihoods), targets) == expected
+    ragged = [row[: rng.integers(1, 10)] for row in np.round(-rng.gamma(2.0, 2.0, size=(3000, 9)), 3)]
+    targets = [int(rng.integers(0, len(row))) if k % 2 else list(rng.random(len(row))) for k, row in enumerate(ragged)]
+    probs = [old_softmax(row) for row in ragged]
+    assert np.array_equal(mm.brier_score(probs, targets), old_brier_score(probs, targets))
+    assert mm.bigbench_brier_score(ragged, targets) == old_bigbench_brier_score(ragged, targets)
+
+
+def neumaier_sum(values: list[float]) -> float:
+    """Python 3.12's sum() of floats, written out: Neumaier's compensated sum, started from the int 0."""
+    total, compensation = 0 + values[0], 0.0
+    for x in values[1:]:
+        t = total + x
+        compensation += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+        total = t
+    return total + compensation if compensation and math.isfinite(compensation) else total
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(st.floats(0.0, 1e300), min_size=1, max_size=12), min_size=1, max_size=6).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    )
+)
+def test_row_sums_add_as_python_sum_does_on_every_python(rows):
+    matrix = np.array(rows)
+    assert metrics._python_row_sums(matrix).tolist() == [sum(row) for row in rows]  # this interpreter
+    assert metrics._python_row_sums(matrix, compensated=True).tolist() == [neumaier_sum(row) for row in rows]
+    assert metrics._python_row_sums(matrix, compensated=False).tolist() == [float(np.cumsum(row)[-1]) for row in rows]
+
+
+PREFIX_TEXT = st.one_of(
+    st.text(alphabet="0123456789", max_size=9), st.text(max_size=9), st.text(alphabet="ab\x00 ", max_size=9)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(PREFIX_TEXT, PREFIX_TEXT), min_size=1, max_size=12),
+    st.lists(st.integers(1, 12), min_size=1, max_size=5),
+    st.booleans(),
+    st.booleans(),
+)
+def test_prefix_metrics_equal_the_per_length_function(pairs, lengths, strip, ignore_case):
+    predictions, references = map(list, zip(*pairs))
+    expected = old_prefix_metrics(predictions, references, lengths, strip, ignore_case)
+    got = mm.prefix_metrics(predictions, references, lengths, strip=strip, ignore_case=ignore_case)
+    assert list(got) == list(expected)
+    for key in expected:
+        assert np.array_equal(got[key], expected[key], equal_nan=True), key
+
+
+def test_prefix_metrics_on_many_arithmetic_answers_and_long_prefixes_equal_the_per_length_function():
+    rng = np.random.default_rng(3)
+    references = rng.integers(0, 10**9, size=4000).astype(str).tolist()
+    predictions = [r if k % 3 == 0 else str(int(r) + int(rng.integers(-999, 1000))) for k, r in enumerate(references)]
+    for k in range(0, len(predictions), 7):
+        predictions[k] = ["", " ", "x" * 80, "1" * 300, references[k][:-1]][k % 5]
+    for k in range(0, len(references), 11):
+        references[k] = "7" * 250 if k % 2 else "x" * 70
+    for lengths in ((1, 2, 3, 4, 5), (10, 3, 3), (1, 40), (200,), tuple(range(1, 70))):
+        expected = old_prefix_metrics(predictions, references, lengths)
+        got = mm.prefix_metrics(predictions, references, lengths)
+        for key in expected:
+            assert np.array_equal(got[key], expected[key], equal_nan=True), key

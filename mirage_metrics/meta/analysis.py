@@ -136,8 +136,8 @@ def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFram
     for n in tqdm(np.unique(lengths[lengths >= 2]), desc="emergence scores", disable=not progress):
         which = np.flatnonzero(lengths == n)
         curves = values[starts[which, None] + np.arange(n)]
-        emergence[which] = emergence_score(np.arange(n), curves)
-        sharpness[which] = jump_sharpness(np.arange(n), curves)
+        emergence[which] = emergence_score(np.arange(1, n + 1), curves)
+        sharpness[which] = jump_sharpness(np.arange(1, n + 1), curves)
     kept = lengths >= 2
     table = finite.iloc[order[starts[kept]]][CURVE_COLUMNS].reset_index(drop=True)
     table["direction"] = table["metric"].astype(str).map(lambda m: _DIRECTION_NAMES.get(directions[m], "unknown"))
