@@ -9,15 +9,14 @@ and Hugging Face ``evaluate``.
 (array([1.]), array([1]))
 """
 
+from mirage_metrics.emergence import emergence_score, jump_sharpness
 from mirage_metrics.metrics import (
     bigbench_brier_score,
     brier_score,
     choice_probs,
     correct_choice_log_prob,
-    emergence_score,
     exact_answer_log_prob,
     exact_match,
-    jump_sharpness,
     mean_squared_error,
     multiple_choice_grade,
     per_token_loss,

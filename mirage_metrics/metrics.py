@@ -46,7 +46,6 @@ from mirage_metrics.validation import (
     check_flag,
     check_log_prob_rows,
     check_log_probs,
-    check_model_sizes,
     check_probability_rows,
     check_rectangular,
     check_same_length,
@@ -71,8 +70,6 @@ __all__ = [
     "subset_accuracy",
     "mean_squared_error",
     "reconstruction_c",
-    "emergence_score",
-    "jump_sharpness",
     "per_token_loss",
 ]
 
@@ -578,108 +575,6 @@ def reconstruction_c(x, x_hat, c: float) -> np.ndarray:
     if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not 0 < c < np.inf:
         raise ValueError(f"c={c!r} must be a positive finite number (the MSE threshold)")
     return (mean_squared_error(x, x_hat) < c).astype(float)
-
-
-def _sorted_curves(sizes, scores) -> tuple[np.ndarray, bool]:
-    """``scores`` as a 2-D array (one curve per row) with columns in ascending order of ``sizes``.
-
-    Each curve is multiplied by a power of two (exactly, so scale-free measures
-    keep every bit) to bring its largest magnitude into [0.5, 1): differences of
-    scores near the float limits (e.g. ±1e308) then stay finite.
-    """
-    x = check_model_sizes(sizes, "sizes")
-    y = check_rectangular(scores, "scores", dtype=float, what="one score per size or a 2-D array of curves")
-    one_curve = y.ndim == 1
-    if one_curve:
-        y = check_finite_vector(y, "scores")
-        check_same_length(x, y, "sizes", "scores")
-        y = y[None, :]
-    else:
-        if y.ndim != 2 or y.shape[1] != len(x):
-            raise ValueError(
-                f"scores must have one value per size ({len(x)}) or be 2-D with one curve per row, got shape {y.shape}"
-            )
-        if not np.all(np.isfinite(y)):
-            raise ValueError("scores contains NaN or inf; drop sizes without a finite score first")
-    if len(x) < 2:
-        raise ValueError("sizes must hold at least two model sizes")
-    if len(np.unique(x)) != len(x):
-        raise ValueError("sizes has duplicates; pass one score per model size")
-    _, exponent = np.frexp(np.abs(y).max(axis=1, keepdims=True))
-    return np.ldexp(y, -exponent)[:, np.argsort(x)], one_curve
-
-
-def emergence_score(sizes, scores):
-    """BIG-bench breakthroughness of a curve of ``scores`` against model ``sizes``.
-
-    With x sorted ascending, ES = sign(argmax y − argmin y) · (max y − min y) /
-    sqrt(median_i (y_i − y_{i−1})²). A constant curve gives 0; a curve whose
-    median squared step is 0 but which does change gives ±inf. A tied maximum or
-    minimum counts at its first (smallest) model, as ``np.argmax`` does.
-    ``scores`` may be 2-D, one curve per row over the same sizes (e.g. bootstrap
-    replicates); then one score per row is returned. ``sizes`` are positive (e.g.
-    parameter counts); only their order matters.
-
-    Weak with few sizes: over n sizes a straight line scores n − 1, and with 2 or
-    3 sizes no curve scores above 1 or 2 (see :func:`jump_sharpness`).
-
-    >>> round(emergence_score([1e6, 1e7, 1e8, 1e9], [0.0, 0.0, 0.01, 0.9]), 3)
-    90.0
-    >>> emergence_score([3, 1, 2], [0.5, 0.5, 0.5])
-    0.0
-    >>> round(emergence_score([1, 2, 3, 4], [0.9, 0.01, 0.0, 0.0]), 3)
-    -90.0
-    >>> emergence_score([1, 2, 3], [[0.0, 0.5, 1.0], [0.0, 0.0, 1.0]]).round(3)
-    array([2.   , 1.414])
-    """
-    y, one_curve = _sorted_curves(sizes, scores)
-    spread = y.max(axis=1) - y.min(axis=1)
-    direction = np.sign(np.argmax(y, axis=1) - np.argmin(y, axis=1)).astype(float)
-    typical_step = np.sqrt(np.median(np.diff(y, axis=1) ** 2, axis=1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(
-            typical_step > 0, direction * spread / np.where(typical_step > 0, typical_step, 1.0), direction * np.inf
-        )
-    score = np.where(spread == 0, 0.0, score)
-    return float(score[0]) if one_curve else score
-
-
-def jump_sharpness(sizes, scores):
-    """How much of a curve's movement comes in its single largest step: 0 for equal steps, 1 for one jump.
-
-    With x sorted ascending and steps d_i = y_i − y_{i−1} over n sizes, the
-    largest step's share of all movement, s = max|d_i| / Σ|d_i|, lies in
-    [1/(n − 1), 1]; the sharpness rescales it to [0, 1], (s − 1/(n − 1)) /
-    (1 − 1/(n − 1)), and takes the sign of that largest step (negative when the
-    curve's biggest move is a fall). A flat curve scores 0. Unlike BIG-bench's
-    emergence score it has the same scale at every n ≥ 3: a straight line is 0
-    and flat-then-jump is 1 whether there are 3 or 30 sizes. With 2 sizes there
-    is one step and nothing to compare it with, so the value is NaN. ``scores``
-    may be 2-D, one curve per row.
-
-    >>> jump_sharpness([1, 2, 3], [0.0, 0.0, 1.0]), jump_sharpness([1, 2, 3, 4], [0.0, 1.0, 2.0, 3.0])
-    (1.0, 0.0)
-    >>> round(jump_sharpness([1, 2, 3, 4, 5], [0.0, 0.0, 0.0, 0.5, 1.0]), 3)
-    0.333
-    >>> jump_sharpness([1, 2, 3], [[1.0, 1.0, 0.0], [0.2, 0.2, 0.2]]).tolist()
-    [-1.0, 0.0]
-    >>> jump_sharpness([1, 2], [0.0, 1.0])
-    nan
-    """
-    y, one_curve = _sorted_curves(sizes, scores)
-    steps = np.diff(y, axis=1)
-    if steps.shape[1] < 2:
-        score = np.full(len(y), np.nan)
-    else:
-        sizes_of_steps = np.abs(steps)
-        total = sizes_of_steps.sum(axis=1)
-        largest = np.argmax(sizes_of_steps, axis=1)
-        even_share = 1.0 / steps.shape[1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total > 0, sizes_of_steps[np.arange(len(y)), largest] / np.where(total > 0, total, 1), 0)
-        sign = np.sign(steps[np.arange(len(y)), largest])
-        score = np.where(total > 0, sign * (share - even_share) / (1.0 - even_share), 0.0) + 0.0  # no -0.0
-    return float(score[0]) if one_curve else score
 
 
 def per_token_loss(per_token_probs) -> np.ndarray:

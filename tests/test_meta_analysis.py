@@ -28,7 +28,7 @@ from mirage_metrics.meta import (
     summary_curves,
     threshold_warnings,
 )
-from mirage_metrics.metrics import emergence_score
+from mirage_metrics.emergence import emergence_score
 
 # BIG-G-like family: total and non-embedding parameter counts. The non-embedding
 # order of "16m" and "53m" is swapped on purpose, so that --params changes a score.
@@ -655,7 +655,7 @@ def test_unknown_metrics_are_marked_and_not_sign_flipped(three_size_checkout):
     scores = emergence_scores(read_sources([three_size_checkout])).set_index(["task", "metric"])
     mystery = scores.loc[("task0", "mystery_loss")]
     assert (mystery.direction, mystery.kind, mystery.emergence_score) == ("unknown", "unknown", -2.0)
-    assert mystery.jump_sharpness == 0.0  # equal falling steps, raw
+    assert mystery.sharpness == 0.0  # equal falling steps, raw
     edit = scores.loc[("task0", "token_edit_distance")]
     assert (edit.direction, edit.kind) == ("lower", "continuous")
     assert edit.emergence_score == pytest.approx(-emergence_score([1, 2, 3], EDIT_3[0]))  # lower is better: negated

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mirage_metrics.metrics import emergence_score, jump_sharpness
+from mirage_metrics.emergence import emergence_score, jump_sharpness
 
 
 @pytest.mark.parametrize("n", range(3, 11))

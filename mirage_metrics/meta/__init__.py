@@ -26,7 +26,7 @@ _MODULE_OF = {
     **dict.fromkeys(
         (
             "BY_METRIC_COLUMNS",
-            "CURVE_COLUMNS",
+            "CURVE_KEYS",
             "SCORE_TABLE_COLUMNS",
             "emergence_scores",
             "largest_possible_score",

@@ -6,12 +6,13 @@ String Match), so "emergence" is a property of metrics more than of tasks. Given
 the tidy frame of :mod:`mirage_metrics.meta.sources`, this module computes
 
 - :func:`emergence_scores`: for every (source, family, task, subtask, shots, metric)
-  curve with at least two model sizes, against parameter count, BIG-bench's
-  :func:`~mirage_metrics.metrics.emergence_score` and the small-n
-  :func:`~mirage_metrics.metrics.jump_sharpness`. Each metric's values are first
-  multiplied by its :func:`mirage_metrics.registry.direction`, so that positive
-  means "better with size"; a metric the registry does not know keeps its raw
-  values and is marked ``direction="unknown"``;
+  curve with at least two model sizes, against parameter count, the report's
+  per-curve scores (:func:`mirage_metrics.emergence.curve_table`): BIG-bench's
+  :func:`~mirage_metrics.emergence.emergence_score` and the small-n
+  :func:`~mirage_metrics.emergence.jump_sharpness` (column ``sharpness``), with each
+  metric's direction applied first, so that positive means "better with size"; a
+  metric the registry does not know keeps its raw values and is marked
+  ``direction="unknown"``;
 - :func:`summarize_by_metric`: per metric, over the curves with at least
   ``min_sizes`` sizes, the signed median and quartiles of the emergence score, the
   median |emergence score|, the share of curves above a threshold (and the share
@@ -32,7 +33,7 @@ and enters medians as the largest (or smallest) value.
 ...     "metric": ["exact_str_match"] * 4 + ["token_edit_distance"] * 4,
 ...     "value": [0.0, 0.0, 0.01, 0.9, 3.0, 2.0, 1.0, 0.0]})
 >>> scores = emergence_scores(frame)
->>> scores[["metric", "direction", "n_sizes", "emergence_score", "jump_sharpness"]].round(2).values.tolist()
+>>> scores[["metric", "direction", "n_sizes", "emergence_score", "sharpness"]].round(2).values.tolist()
 [['exact_str_match', 'higher', 4, 90.0, 0.98], ['token_edit_distance', 'lower', 4, 3.0, 0.0]]
 >>> summary = summarize_by_metric(scores, threshold=10)
 >>> summary[["metric", "median_signed_score", "share_above_threshold", "median_jump_sharpness"]].round(2).values.tolist()
@@ -43,17 +44,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from mirage_metrics import registry
+from mirage_metrics.emergence import CURVE_SCORE_COLUMNS, curve_table
 from mirage_metrics.meta.defaults import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
 from mirage_metrics.meta.sources import SCORE_COLUMNS
-from mirage_metrics.metrics import emergence_score, jump_sharpness
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "DEFAULT_MIN_SIZES",
-    "CURVE_COLUMNS",
+    "CURVE_KEYS",
     "SCORE_TABLE_COLUMNS",
     "BY_METRIC_COLUMNS",
     "emergence_scores",
@@ -64,8 +63,9 @@ __all__ = [
     "ranked_curves",
 ]
 
-CURVE_COLUMNS = ["source", "family", "task", "subtask", "shots", "metric"]
-SCORE_TABLE_COLUMNS = CURVE_COLUMNS + ["direction", "kind", "n_sizes", "emergence_score", "jump_sharpness"]
+#: What makes one curve of the meta-analysis frame.
+CURVE_KEYS = ["source", "family", "task", "subtask", "shots", "metric"]
+SCORE_TABLE_COLUMNS = CURVE_KEYS + CURVE_SCORE_COLUMNS
 BY_METRIC_COLUMNS = [
     "metric",
     "direction",
@@ -82,7 +82,6 @@ BY_METRIC_COLUMNS = [
     "share_above_threshold",
     "median_jump_sharpness",
 ]
-_DIRECTION_NAMES = {1.0: "higher", -1.0: "lower"}
 
 
 def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,58 +93,18 @@ def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _repeated_sizes_error(curve: pd.DataFrame) -> ValueError:
-    repeated = curve[curve["params"].duplicated(keep=False)]
-    names = ", ".join(f"{m} ({p:g})" for m, p in repeated[["model", "params"]].itertuples(index=False))
-    first = curve.iloc[0]
-    return ValueError(
-        f"models {names} of family {first['family']!r} in {first['source']} share one parameter count on "
-        f"task {first['task']!r} (subtask {first['subtask']!r}, metric {first['metric']!r}); "
-        "give each size its own parameter count or put the models in different families"
-    )
-
-
 def emergence_scores(frame: pd.DataFrame, progress: bool = False) -> pd.DataFrame:
     """One row per curve with ≥ 2 sizes: :data:`SCORE_TABLE_COLUMNS`, in curve order.
 
-    ``direction`` is ``"higher"``, ``"lower"`` or ``"unknown"`` (the registry's
-    direction of better; lower-is-better values are negated before scoring,
-    unknown ones are scored as they are) and ``kind`` the registry's kind.
-    Missing or infinite values (NaN, ±inf) are dropped first; curves left with
-    fewer than two sizes are skipped. Two models of one family with the same
-    parameter count on one curve is an error naming them.
+    The curves are the (source, family, task, subtask, shots, metric) of ``frame``,
+    scored by :func:`mirage_metrics.emergence.curve_table` (no intervals: each
+    ``_low``/``_high`` column holds the point value). Missing or infinite values
+    (NaN, ±inf) are dropped first; curves left with fewer than two sizes are
+    skipped. Two models of one family with the same parameter count on one curve
+    is an error naming them.
     """
-    frame = _check_frame(frame)
-    finite = frame[np.isfinite(frame["value"].astype(float))].reset_index(drop=True)
-    curve_ids = finite.groupby(CURVE_COLUMNS, dropna=False, sort=True).ngroup().to_numpy()
-    metrics = finite["metric"].astype(str)
-    directions = {m: registry.direction(m) for m in metrics.unique()}
-    signs = metrics.map(lambda m: 1.0 if np.isnan(directions[m]) else directions[m]).to_numpy(float)
-    # Rows by curve, then by size: each curve is one run of rows.
-    order = np.lexsort((finite["params"].to_numpy(float), curve_ids))
-    ids, sizes = curve_ids[order], finite["params"].to_numpy(float)[order]
-    values = (signs * finite["value"].to_numpy(float))[order]
-    repeated = np.flatnonzero((np.diff(sizes) == 0) & (np.diff(ids) == 0))
-    if len(repeated):
-        raise _repeated_sizes_error(finite[curve_ids == ids[repeated[0]]])
-    starts = np.flatnonzero(np.diff(ids, prepend=-1))
-    lengths = np.diff(np.append(starts, len(order)))
-    emergence = np.full(len(starts), np.nan)
-    sharpness = np.full(len(starts), np.nan)
-    # Curves of one length are scored together, one row each (their values are already in size order).
-    for n in tqdm(np.unique(lengths[lengths >= 2]), desc="emergence scores", disable=not progress):
-        which = np.flatnonzero(lengths == n)
-        curves = values[starts[which, None] + np.arange(n)]
-        emergence[which] = emergence_score(np.arange(1, n + 1), curves)
-        sharpness[which] = jump_sharpness(np.arange(1, n + 1), curves)
-    kept = lengths >= 2
-    table = finite.iloc[order[starts[kept]]][CURVE_COLUMNS].reset_index(drop=True)
-    table["direction"] = table["metric"].astype(str).map(lambda m: _DIRECTION_NAMES.get(directions[m], "unknown"))
-    table["kind"] = table["metric"].astype(str).map(lambda m: registry.metric_info(m).kind)
-    table["n_sizes"] = lengths[kept].astype(int)
-    table["emergence_score"] = emergence[kept]
-    table["jump_sharpness"] = sharpness[kept]
-    return table.astype({"shots": "Int64"})
+    scores = curve_table(_check_frame(frame), keys=CURVE_KEYS, value="value", progress=progress)
+    return scores.astype({"shots": "Int64"})
 
 
 def largest_possible_score(n_sizes):
@@ -210,7 +169,7 @@ def summarize_by_metric(
 
     >>> scores = pd.DataFrame({"metric": ["a", "a", "b"], "direction": "higher", "kind": "continuous",
     ...                        "n_sizes": [4, 3, 3], "emergence_score": [np.inf, -2.0, 1.5],
-    ...                        "jump_sharpness": [1.0, -0.5, 0.2]})
+    ...                        "sharpness": [1.0, -0.5, 0.2]})
     >>> summary = summarize_by_metric(scores, threshold=1.8)
     >>> summary[["metric", "n_pairs", "median_signed_score", "median_abs_score", "share_above_threshold"]].values.tolist()
     [['a', 2, inf, inf, 1.0], ['b', 1, 1.5, 1.5, 0.0]]
@@ -237,7 +196,7 @@ def summarize_by_metric(
                 signed.abs().median(),
                 float((largest_possible_score(n_sizes.to_numpy()) > threshold).mean()),
                 float((signed.abs() > threshold).mean()),
-                curves["jump_sharpness"].median(),
+                curves["sharpness"].median(),
             ]
         )
     summary = pd.DataFrame(rows, columns=BY_METRIC_COLUMNS)

@@ -51,6 +51,8 @@ EXPLANATION = (
     "did, and the signed median jump sharpness. The paper (Schaeffer et al. 2023, Fig 5) finds high scores "
     "concentrated in a few discontinuous metrics such as Multiple Choice Grade and Exact String Match."
 )
+#: The score columns of ``emergence_scores.csv`` that may be empty (NaN): sharpness with 2 sizes.
+_NUMERIC_SCORES = ("emergence_score", "emergence_low", "emergence_high", "sharpness", "sharpness_low", "sharpness_high")
 SETTINGS_KEYS = ("sources", "params", "threshold", "min_sizes", "curves", "curves_in_summary", "warnings")
 
 
@@ -67,7 +69,7 @@ def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
     scores = pd.read_csv(
         folder / SCORES_FILE,
         keep_default_na=False,
-        na_values={"shots": [""], "emergence_score": [""], "jump_sharpness": [""]},
+        na_values={"shots": [""], **dict.fromkeys(_NUMERIC_SCORES, [""])},
     )
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
     missing = [key for key in SETTINGS_KEYS if key not in settings]

@@ -38,7 +38,7 @@ def plot_score_distributions(
     """Two strip plots side by side, one row per metric (``metric_order`` top to bottom), one dot per curve.
 
     ``scores`` has columns ``metric``, ``direction``, ``n_sizes``, ``emergence_score``
-    and ``jump_sharpness``. Left: the emergence score, dashed lines at ±``threshold``;
+    and ``sharpness``. Left: the emergence score, dashed lines at ±``threshold``;
     right: the jump sharpness (curves with 2 sizes have none). Colour: number of sizes.
     """
     metric_order = list(metric_order)
@@ -54,7 +54,7 @@ def plot_score_distributions(
     palette = colormaps["tab10"]
     for index, (n_sizes, curves) in enumerate(scores.groupby("n_sizes", sort=True)):
         colour, where = palette(index % 10), curves.index
-        emergence, sharpness = values[where], curves["jump_sharpness"].to_numpy(float)
+        emergence, sharpness = values[where], curves["sharpness"].to_numpy(float)
         label = f"{n_sizes} sizes{_LIMITS.get(n_sizes, '')}: {len(curves)} curve{'s' * (len(curves) != 1)}"
         shown = np.isfinite(emergence)
         score_axes.scatter(emergence[shown], heights[where][shown], s=14, alpha=0.6, color=colour, label=label)

@@ -11,7 +11,7 @@ meta-analysis folders contribute the section their module builds.
 Files written for lm-eval and vision sources (a stable contract): ``metrics.csv`` (family,
 model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
 :func:`mirage_metrics.summary.summarise`), ``emergence.csv`` (one row per curve,
-:data:`mirage_metrics.emergence.CURVE_COLUMNS`), ``fit.csv`` (see
+:data:`~mirage_metrics.emergence.SUMMARY_CURVE_KEYS` + :data:`~mirage_metrics.emergence.CURVE_SCORE_COLUMNS`), ``fit.csv`` (see
 :data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), the PNG plots and ``report.html``.
 
 ``--out`` always holds one whole report (:class:`mirage_metrics.atomic_files.OutputFolder`):
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.atomic_files import OutputFolder, write_csv, write_text
-from mirage_metrics.emergence import CURVE_COLUMNS, curve_table
+from mirage_metrics.emergence import CURVE_SCORE_COLUMNS, SUMMARY_CURVE_KEYS, curve_table
 from mirage_metrics.html import Paragraph, Section, render_page
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
 from mirage_metrics.summary import (
@@ -148,7 +148,7 @@ def analyse_lm_eval(
     fits = fit_mirage(summary, holdout_largest=holdout_largest)
     fit_rows = fit_table(fits).astype({"params": "Int64", "length": "Int64"})  # counts stay integers
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
-    write_csv(curves[CURVE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
+    write_csv(curves[SUMMARY_CURVE_KEYS + CURVE_SCORE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
     write_csv(fit_rows, out / "fit.csv")
     if len(first):
         write_csv(_metrics_csv_frame(first).astype({"first_problems": "int64"}), out / FIRST_PROBLEMS_FILE)
