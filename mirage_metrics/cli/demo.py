@@ -1,15 +1,11 @@
 """``mirage demo``: train the offline demo family, sweep it with lm-eval and write the report.
 
-Everything lands under ``--out``: ``models/<name>/`` (Hugging Face checkpoints),
-``family.yaml`` (the family file handed to ``mirage sweep``), ``runs/`` (the sweep,
-as ``mirage sweep`` writes it) and ``report/`` (as ``mirage report`` writes it).
-A second run reuses the checkpoints and the finished sweep folders.
+The command parses its flags and calls :func:`mirage_metrics.demo.run_demo`, which
+says what lands under ``--out``.
 """
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
 
 EPILOG = """\
@@ -54,130 +50,10 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _stage(message: str) -> None:
-    print(f"\n== {message}", flush=True)
-
-
-def _sweep_tasks(tasks) -> str:
-    """lm-eval task names for the demo: greedy generation, temperature-1 generation (what the mirage fit predicts)
-    and log-likelihood of each evaluated task.
-
-    >>> _sweep_tasks(("2da",))
-    'mirage_arith_2da_gen,mirage_arith_2da_gen_t1,mirage_arith_2da_ll'
-    """
-    return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "gen_t1", "ll"))
-
-
-def demo_family(records: list[dict], name: str):
-    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.toy.build_family`).
-
-    >>> demo_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
-    2688
-    """
-    from mirage_metrics.families import Family, Model
-
-    return Family(name, tuple(Model(r["name"], r["path"], r["name"], params=int(r["params"])) for r in records))
-
-
-def holdout_size(n_sizes: int) -> int:
-    """How many of the largest sizes the mirage fit leaves out: the larger half, keeping at least two to fit on.
-
-    >>> [holdout_size(n) for n in (1, 2, 3, 8)]
-    [0, 0, 1, 4]
-    """
-    return max(0, min(n_sizes // 2, n_sizes - 2))
-
-
-def _headline(report_dir: Path) -> str:
-    """Per model: exact match, token edit distance and per-character probability; then the emergence scores."""
-    import pandas as pd
-
-    metrics = pd.read_csv(report_dir / "metrics.csv")
-    wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
-    overall = metrics[
-        metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith("_gen_t1")
-    ]  # greedy outputs and log-likelihoods
-    table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
-    table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
-    table = table.groupby(["task", "params", "model"], as_index=False).first()
-    lines = [table.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
-    emergence = pd.read_csv(report_dir / "emergence.csv")
-    emergence = emergence[emergence["metric"].isin(wanted) & emergence["length"].isna()]
-    if len(emergence):
-        lines += [
-            "",
-            "emergence scores:",
-            emergence[["task", "metric", "emergence_score"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"),
-        ]
-    return "\n".join(lines)
-
-
 def run(args) -> int:
-    from mirage_metrics import toy
-    from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
-    from mirage_metrics.devices import resolve_device
-    from mirage_metrics.report import build_report
-    from mirage_metrics.sweep import SweepOptions, requested_tasks, run_settings, sweep, verify_model_folder
+    from mirage_metrics.demo import run_demo
 
-    device = resolve_device(args.device)
-    sizes = toy.QUICK_SIZES if args.quick else toy.DEMO_SIZES
-    plan = toy.QUICK_PLAN if args.quick else toy.TrainingPlan()
-    family_name = toy.QUICK_FAMILY if args.quick else toy.DEMO_FAMILY
-    limit = args.limit or (50 if args.quick else 500)
-    if limit < 1:
-        raise ValueError(f"--limit {limit} must be a positive number of test problems per task")
-    bootstrap = args.bootstrap or (200 if args.quick else 1000)
-    out = args.out
-    runs, report = out / "runs", out / "report"
-    output_path(out, "mirage demo", replaced=False)  # a file or a dangling symlink: refused before training,
-    OutputFolder(report, "mirage report")  # and so is a report/ holding files the report would delete
-    started = time.monotonic()
-
-    _stage(
-        f"1/3 the {family_name} family into {out / 'models'}: "
-        + (
-            f"training every size on {device}"
-            if args.retrain
-            else f"shipped or cached checkpoints, else trained on {device}"
-        )
+    page = run_demo(
+        args.out, device=args.device, quick=args.quick, retrain=args.retrain, limit=args.limit, bootstrap=args.bootstrap
     )
-    records = toy.build_family(
-        out / "models", sizes, plan, device=device, workers=toy.default_workers(device), retrain=args.retrain
-    )
-    for record in records:
-        print(
-            f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
-            f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
-        )
-    write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
-    options = SweepOptions(
-        tasks=_sweep_tasks(toy.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
-    )
-    family = demo_family(records, family_name)
-    for record, model in zip(records, family.models):
-        folder = runs / family_name / model.name
-        # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is stale.
-        if record["source"] != "cached" or verify_model_folder(
-            folder, requested_tasks(options), run_settings(model, options)
-        ):
-            shutil.rmtree(folder, ignore_errors=True)
-
-    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
-    outcomes = sweep(family, runs, options)
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
-    print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
-    if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
-        print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family_name}")
-        return 1
-
-    holdout = holdout_size(len(records))
-    _stage(
-        f"3/3 mirage report (the mirage fit uses the {len(records) - holdout} smallest models and predicts "
-        f"the {holdout} largest)"
-    )
-    shutil.rmtree(report, ignore_errors=True)
-    page = build_report([runs / family_name], report, holdout_largest=holdout, n_boot=bootstrap)
-    print()
-    print(_headline(report))
-    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {page.resolve()}")
-    return 0
+    return 0 if page is not None else 1

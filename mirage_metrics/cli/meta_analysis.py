@@ -11,7 +11,6 @@ with their numbers of sizes is warned about on stderr, in the JSON and on the pa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -76,77 +75,22 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _check_bigbench_results(sources: list[str]) -> None:
-    """A folder of BIG-bench tasks without their published results is an error that says so."""
-    from mirage_metrics.bigbench import find_benchmark_tasks
-
-    for source in map(Path, sources):
-        if source.is_dir() and find_benchmark_tasks(source) and not any(source.rglob("scores_*.json")):
-            raise ValueError(
-                f"source {source} holds BIG-bench tasks (<task>/task.json) but no results/scores_*.json; "
-                "BIG-bench's published scores are in benchmark_tasks/<task>/results/ of a full BIG-bench "
-                "checkout (git clone https://github.com/google/BIG-bench): pass that folder"
-            )
-
-
-def _write_outputs(work: Path, args, scores, kept, by_metric, warnings: list[str]) -> None:
-    """The CSVs, settings, plots and page of the meta-analysis, into the new folder ``work``."""
-    from mirage_metrics.atomic_files import write_csv, write_text
-    from mirage_metrics.html import render_page
-    from mirage_metrics.meta import (
-        BY_METRIC_FILE,
-        DISTRIBUTION_PLOT,
-        PAGE_FILE,
-        SCORES_FILE,
-        SETTINGS_FILE,
-        SHARE_PLOT,
-        meta_section,
-    )
-    from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
-
-    write_csv(scores, work / SCORES_FILE)
-    write_csv(by_metric, work / BY_METRIC_FILE)
-    settings = {
-        "sources": [str(s) for s in args.sources],
-        "params": args.params,
-        "param_counts": None if args.param_counts is None else str(args.param_counts),
-        "threshold": args.threshold,
-        "min_sizes": args.min_sizes,
-        "curves": len(scores),
-        "curves_in_summary": len(kept),
-        "warnings": warnings,
-    }
-    write_text(json.dumps(settings, indent=2) + "\n", work / SETTINGS_FILE)
-    if not kept.empty:
-        plot_score_distributions(kept, by_metric["metric"], args.threshold, work / DISTRIBUTION_PLOT)
-        plot_share_above_threshold(by_metric, args.threshold, work / SHARE_PLOT)
-    write_text(render_page("mirage meta-analysis", [meta_section(work)]), work / PAGE_FILE)
-
-
 def run(args) -> int:
-    from mirage_metrics.atomic_files import OutputFolder
-    from mirage_metrics.meta import (
-        PAGE_FILE,
-        emergence_scores,
-        read_sources,
-        summarize_by_metric,
-        summary_curves,
-        threshold_warnings,
-    )
+    from mirage_metrics.meta.build import build_meta_analysis
 
-    target = OutputFolder(args.out, "mirage meta-analysis", inputs=[*args.sources, args.param_counts])
-    _check_bigbench_results(args.sources)
-    frame = read_sources(args.sources, params=args.params, param_counts=args.param_counts, progress=True)
-    scores = emergence_scores(frame, progress=True)
-    kept = summary_curves(scores, args.min_sizes)
-    by_metric = summarize_by_metric(scores, threshold=args.threshold, min_sizes=args.min_sizes)
-    warnings = threshold_warnings(kept, args.threshold)
-    with target.writing() as work:
-        _write_outputs(work, args, scores, kept, by_metric, warnings)
-    out = Path(args.out)
+    result = build_meta_analysis(
+        args.sources,
+        args.out,
+        params=args.params,
+        param_counts=args.param_counts,
+        threshold=args.threshold,
+        min_sizes=args.min_sizes,
+        progress=True,
+    )
+    scores, kept, by_metric = result.scores, result.kept, result.by_metric
     print(
         f"{len(scores)} curves, {len(kept)} with {args.min_sizes}+ sizes summarised over {by_metric.shape[0]} metrics; "
-        f"wrote {out / PAGE_FILE}"
+        f"wrote {result.page}"
     )
     for row in by_metric.itertuples(index=False):
         better = "direction unknown" if row.direction == "unknown" else f"{row.direction} is better"
@@ -155,6 +99,6 @@ def run(args) -> int:
             f"curves above {args.threshold:g}; median score {row.median_signed_score:+.3g}, "
             f"jump sharpness {row.median_jump_sharpness:+.2f}"
         )
-    for warning in warnings:
+    for warning in result.warnings:
         print(f"mirage meta-analysis: warning: {warning}", file=sys.stderr)
     return 0

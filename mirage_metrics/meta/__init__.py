@@ -1,6 +1,6 @@
 """The meta-analysis (the paper's Fig 5): which metrics make abilities look emergent.
 
-``mirage meta-analysis`` runs three steps, one module each; import them from here:
+``mirage meta-analysis`` runs three steps, one module each, and one module joins them; import them from here:
 
 - :mod:`~mirage_metrics.meta.sources`: BIG-bench results files, tidy CSVs and lm-eval
   output folders → one tidy frame of scores per model (:func:`read_sources`);
@@ -9,7 +9,9 @@
   threshold (:func:`emergence_scores`, :func:`summarize_by_metric`), with a warning
   when the curves have too few sizes to cross it (:func:`threshold_warnings`);
 - :mod:`~mirage_metrics.meta.page`: the output folder's file names and its HTML section
-  (:func:`meta_section`, also what ``mirage report`` shows for such a folder).
+  (:func:`meta_section`, also what ``mirage report`` shows for such a folder);
+- :mod:`~mirage_metrics.meta.build`: the three steps end to end, writing the folder
+  (:func:`build_meta_analysis`, what the CLI calls).
 
 The defaults (threshold, minimum number of sizes, parameter kinds) are in
 :mod:`~mirage_metrics.meta.defaults`, which imports nothing; the plots are in
@@ -37,6 +39,7 @@ _MODULE_OF = {
         ),
         "analysis",
     ),
+    **dict.fromkeys(("MetaAnalysis", "build_meta_analysis"), "build"),
     **dict.fromkeys(
         (
             "BY_METRIC_FILE",

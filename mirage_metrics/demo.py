@@ -1,0 +1,161 @@
+"""The offline end-to-end demo: train (or reuse) the toy GPT-2 family, sweep it with lm-eval, write the report.
+
+:func:`run_demo` is what ``mirage demo`` runs. Everything lands under ``out``:
+``models/<name>/`` (Hugging Face checkpoints), ``family.yaml`` (the family file
+handed to ``mirage sweep``), ``runs/`` (the sweep, as ``mirage sweep`` writes it) and
+``report/`` (as ``mirage report`` writes it). A second run reuses the checkpoints and
+the finished sweep folders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Optional, Union
+
+__all__ = ["run_demo", "demo_family", "holdout_size", "headline"]
+
+
+def _stage(message: str) -> None:
+    print(f"\n== {message}", flush=True)
+
+
+def _sweep_tasks(tasks) -> str:
+    """lm-eval task names for the demo: greedy generation, temperature-1 generation (what the mirage fit predicts)
+    and log-likelihood of each evaluated task.
+
+    >>> _sweep_tasks(("2da",))
+    'mirage_arith_2da_gen,mirage_arith_2da_gen_t1,mirage_arith_2da_ll'
+    """
+    return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "gen_t1", "ll"))
+
+
+def demo_family(records: list[dict], name: str):
+    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.toy.build_family`).
+
+    >>> demo_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
+    2688
+    """
+    from mirage_metrics.families import Family, Model
+
+    return Family(name, tuple(Model(r["name"], r["path"], r["name"], params=int(r["params"])) for r in records))
+
+
+def holdout_size(n_sizes: int) -> int:
+    """How many of the largest sizes the mirage fit leaves out: the larger half, keeping at least two to fit on.
+
+    >>> [holdout_size(n) for n in (1, 2, 3, 8)]
+    [0, 0, 1, 4]
+    """
+    return max(0, min(n_sizes // 2, n_sizes - 2))
+
+
+def headline(report_dir: Path) -> str:
+    """Per model: exact match, token edit distance and per-character probability; then the emergence scores."""
+    import pandas as pd
+
+    metrics = pd.read_csv(report_dir / "metrics.csv")
+    wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
+    overall = metrics[
+        metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith("_gen_t1")
+    ]  # greedy outputs and log-likelihoods
+    table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
+    table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
+    table = table.groupby(["task", "params", "model"], as_index=False).first()
+    lines = [table.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+    emergence = pd.read_csv(report_dir / "emergence.csv")
+    emergence = emergence[emergence["metric"].isin(wanted) & emergence["length"].isna()]
+    if len(emergence):
+        lines += [
+            "",
+            "emergence scores:",
+            emergence[["task", "metric", "emergence_score"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+        ]
+    return "\n".join(lines)
+
+
+def run_demo(
+    out: Union[str, Path],
+    *,
+    device: str = "auto",
+    quick: bool = False,
+    retrain: bool = False,
+    limit: Optional[int] = None,
+    bootstrap: Optional[int] = None,
+) -> Optional[Path]:
+    """Build (or reuse) the toy family under ``out``, sweep it and write the report; the report page.
+
+    Prints each stage as it goes. ``None`` when the sweep did not finish every
+    model (the logs under ``out/runs/<family>`` say why). ``limit`` test problems
+    per task (default 500, 50 ``quick``), ``bootstrap`` resamples per interval
+    (default 1000, 200 ``quick``).
+    """
+    from mirage_metrics import toy
+    from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
+    from mirage_metrics.devices import resolve_device
+    from mirage_metrics.report import build_report
+    from mirage_metrics.sweep import SweepOptions, requested_tasks, run_settings, sweep, verify_model_folder
+
+    device = resolve_device(device)
+    sizes = toy.QUICK_SIZES if quick else toy.DEMO_SIZES
+    plan = toy.QUICK_PLAN if quick else toy.TrainingPlan()
+    family_name = toy.QUICK_FAMILY if quick else toy.DEMO_FAMILY
+    limit = limit or (50 if quick else 500)
+    if limit < 1:
+        raise ValueError(f"--limit {limit} must be a positive number of test problems per task")
+    bootstrap = bootstrap or (200 if quick else 1000)
+    out = Path(out)
+    runs, report = out / "runs", out / "report"
+    output_path(out, "mirage demo", replaced=False)  # a file or a dangling symlink: refused before training,
+    OutputFolder(report, "mirage report")  # and so is a report/ holding files the report would delete
+    started = time.monotonic()
+
+    _stage(
+        f"1/3 the {family_name} family into {out / 'models'}: "
+        + (
+            f"training every size on {device}"
+            if retrain
+            else f"shipped or cached checkpoints, else trained on {device}"
+        )
+    )
+    records = toy.build_family(
+        out / "models", sizes, plan, device=device, workers=toy.default_workers(device), retrain=retrain
+    )
+    for record in records:
+        print(
+            f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
+            f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
+        )
+    write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
+    options = SweepOptions(
+        tasks=_sweep_tasks(toy.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
+    )
+    family = demo_family(records, family_name)
+    for record, model in zip(records, family.models):
+        folder = runs / family_name / model.name
+        # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is stale.
+        if record["source"] != "cached" or verify_model_folder(
+            folder, requested_tasks(options), run_settings(model, options)
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
+    outcomes = sweep(family, runs, options)
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+    print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
+        print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family_name}")
+        return None
+
+    holdout = holdout_size(len(records))
+    _stage(
+        f"3/3 mirage report (the mirage fit uses the {len(records) - holdout} smallest models and predicts "
+        f"the {holdout} largest)"
+    )
+    shutil.rmtree(report, ignore_errors=True)
+    page = build_report([runs / family_name], report, holdout_largest=holdout, n_boot=bootstrap)
+    print()
+    print(headline(report))
+    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {page.resolve()}")
+    return page
