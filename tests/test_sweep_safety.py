@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from conftest import MIRAGE, run_cli
 from mirage_metrics import sweep as sweep_module
-from mirage_metrics.families import Family, Model, count_parameters, load_family_file
+from mirage_metrics.checkpoint_params import count_parameters
+from mirage_metrics.families import Family, Model, load_family_file
 from mirage_metrics.paths import check_path_name, file_stem
 from mirage_metrics.sweep import SweepOptions, lm_eval_command, run_model, sweep
 
