@@ -33,6 +33,7 @@ __all__ = [
     "BINOMIAL",
     "BOOTSTRAP",
     "PER_CHAR_PROB",
+    "concat_tables",
     "with_per_char_loss",
     "summarise_with_resamples",
     "summarise",
@@ -62,6 +63,27 @@ def check_table(table: pd.DataFrame, columns: list[str], name: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(f"{name} lacks columns {missing}; it needs {columns}")
+
+
+def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-sample tables one after another, categorical text columns kept categorical (not widened to objects).
+
+    >>> a = pd.DataFrame({"model": pd.Categorical(["a"]), "value": [0.5]})
+    >>> b = pd.DataFrame({"model": pd.Categorical(["b"]), "value": [0.25]})
+    >>> joined = concat_tables([a, b])
+    >>> joined["model"].dtype.name, joined["model"].tolist()
+    ('category', ['a', 'b'])
+    """
+    if len(tables) == 1:
+        return tables[0]
+    columns = {}
+    for column in tables[0].columns:
+        parts = [table[column] for table in tables]
+        if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
+            columns[column] = pd.api.types.union_categoricals(parts)
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True).to_numpy()
+    return pd.DataFrame(columns)
 
 
 def with_per_char_loss(table: pd.DataFrame) -> pd.DataFrame:

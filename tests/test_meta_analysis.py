@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import LM_EVAL, MIRAGE, REPO_ROOT, offline_env, run_cli
 from mirage_metrics.cli import main
+from mirage_metrics.emergence import emergence_score
 from mirage_metrics.meta import (
     BY_METRIC_COLUMNS,
     DEFAULT_MIN_SIZES,
@@ -24,11 +25,10 @@ from mirage_metrics.meta import (
     read_bigbench_file,
     read_sources,
     read_tidy_csv,
-    summarize_by_metric,
+    summarise_by_metric,
     summary_curves,
     threshold_warnings,
 )
-from mirage_metrics.emergence import emergence_score
 
 # BIG-G-like family: total and non-embedding parameter counts. The non-embedding
 # order of "16m" and "53m" is swapped on purpose, so that --params changes a score.
@@ -174,7 +174,7 @@ def test_a_single_results_file_and_a_task_folder_are_sources(bigbench_checkout):
 
 def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_checkout):
     scores = emergence_scores(read_sources([bigbench_checkout]))
-    by_metric = summarize_by_metric(scores, threshold=10, min_sizes=2)
+    by_metric = summarise_by_metric(scores, threshold=10, min_sizes=2)
     assert list(by_metric.columns) == BY_METRIC_COLUMNS
     rows = {
         r.metric: (r.n_pairs, r.median_signed_score, r.median_abs_score, r.share_above_threshold)
@@ -192,7 +192,7 @@ def test_summary_counts_inf_above_the_threshold_and_ranks_metrics(bigbench_check
     assert exact.median_jump_sharpness == pytest.approx(59 / 60)  # median of STEADY 0, JUMP 59/60, STEP 1
     mcg = by_metric.set_index("metric").loc["multiple_choice_grade"]
     assert (mcg.curves_2_sizes, mcg.curves_3_sizes, mcg.curves_4plus_sizes, mcg.share_can_exceed) == (1, 0, 1, 0.5)
-    assert summarize_by_metric(scores, threshold=100).set_index("metric").loc[
+    assert summarise_by_metric(scores, threshold=100).set_index("metric").loc[
         "exact_str_match", "share_above_threshold"
     ] == pytest.approx(1 / 3)
     top = ranked_curves(scores, top=1)
@@ -287,7 +287,7 @@ def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         read_sources([tmp_path / "nowhere"])
     with pytest.raises(ValueError, match="threshold=-1.0"):
-        summarize_by_metric(pd.DataFrame({"metric": ["m"], "emergence_score": [1.0]}), threshold=-1)
+        summarise_by_metric(pd.DataFrame({"metric": ["m"], "emergence_score": [1.0]}), threshold=-1)
 
 
 def run_mirage(*args):
@@ -372,7 +372,7 @@ def test_default_threshold_separates_the_papers_mirage_model_on_pythia_sizes():
     frame = pd.DataFrame(
         rows, columns=["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value"]
     )
-    shares = summarize_by_metric(emergence_scores(frame)).set_index("metric")["share_above_threshold"]
+    shares = summarise_by_metric(emergence_scores(frame)).set_index("metric")["share_above_threshold"]
     assert shares.to_dict() == {
         "exact_match_L3": 1.0,
         "exact_match_L4": 1.0,
@@ -562,7 +562,7 @@ def three_size_checkout(tmp_path_factory):
 
 
 def test_three_sizes_per_curve_signed_medians_show_exact_match_is_sharper(three_size_checkout):
-    summary = summarize_by_metric(emergence_scores(read_sources([three_size_checkout]))).set_index("metric")
+    summary = summarise_by_metric(emergence_scores(read_sources([three_size_checkout]))).set_index("metric")
     exact, edit = summary.loc["exact_str_match"], summary.loc["token_edit_distance"]
     # What |score| and the share above 10 show: nothing tells the two apart (|ES| lies in [1, 2] at 3 sizes).
     assert exact.share_above_threshold == edit.share_above_threshold == 0
@@ -626,7 +626,7 @@ def test_unreachable_threshold_for_some_metrics_names_them():
 
 def test_min_sizes_filters_the_summary(bigbench_checkout):
     scores = emergence_scores(read_sources([bigbench_checkout]))
-    pairs = {m: summarize_by_metric(scores, min_sizes=m).set_index("metric")["n_pairs"].to_dict() for m in (2, 3, 4, 5)}
+    pairs = {m: summarise_by_metric(scores, min_sizes=m).set_index("metric")["n_pairs"].to_dict() for m in (2, 3, 4, 5)}
     assert (pairs[2]["multiple_choice_grade"], pairs[3]["multiple_choice_grade"], pairs[4]["exact_str_match"]) == (
         2,
         1,
@@ -661,7 +661,7 @@ def test_unknown_metrics_are_marked_and_not_sign_flipped(three_size_checkout):
     assert edit.emergence_score == pytest.approx(-emergence_score([1, 2, 3], EDIT_3[0]))  # lower is better: negated
     exact = scores.loc[("task0", "exact_str_match")]
     assert (exact.direction, exact.kind) == ("higher", "discontinuous")
-    summary = summarize_by_metric(scores.reset_index()).set_index("metric")
+    summary = summarise_by_metric(scores.reset_index()).set_index("metric")
     assert summary.loc["mystery_loss", ["direction", "kind", "median_signed_score"]].tolist() == [
         "unknown",
         "unknown",

@@ -25,7 +25,7 @@ from conftest import (
     run_cli,
     write_lm_eval_run,
 )
-from mirage_metrics.html import Paragraph, Section
+from mirage_metrics.html_page import Paragraph, Section
 from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
 from mirage_metrics.vision.samples import sample_rows

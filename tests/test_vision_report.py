@@ -11,7 +11,8 @@ import pytest
 from conftest import write_lm_eval_run
 from mirage_metrics.bootstrap import binomial_ci
 from mirage_metrics.report import build_report, source_kind
-from mirage_metrics.vision.samples import SAMPLES_FILE, concat_tables, read_samples, sample_rows
+from mirage_metrics.summary import concat_tables
+from mirage_metrics.vision.samples import SAMPLES_FILE, read_samples, sample_rows
 
 WIDTHS = {"width8": 4_900, "width16": 14_000, "width32": 52_000}
 HITS = {"width8": 0, "width16": 3, "width32": 18}  # all five images right, of 20 sequences

@@ -33,7 +33,6 @@ __all__ = [
     "sample_rows",
     "summary_table",
     "read_samples",
-    "concat_tables",
 ]
 
 SAMPLES_FILE = "samples.csv"
@@ -111,24 +110,3 @@ def read_samples(folder: Union[str, Path]) -> pd.DataFrame:
         sample_id=numeric["sample_id"].astype("int64"),
     )
     return table.astype({column: "category" for column in _TEXT_COLUMNS})
-
-
-def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Per-sample tables one after another, categorical text columns kept categorical (not widened to objects).
-
-    >>> a = sample_rows("f", "a", 1, "t", "mse", [0.5]).astype({"model": "category"})
-    >>> b = sample_rows("f", "b", 2, "t", "mse", [0.25]).astype({"model": "category"})
-    >>> joined = concat_tables([a, b])
-    >>> joined["model"].dtype.name, joined["model"].tolist()
-    ('category', ['a', 'b'])
-    """
-    if len(tables) == 1:
-        return tables[0]
-    columns = {}
-    for column in tables[0].columns:
-        parts = [table[column] for table in tables]
-        if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
-            columns[column] = pd.api.types.union_categoricals(parts)
-        else:
-            columns[column] = pd.concat(parts, ignore_index=True).to_numpy()
-    return pd.DataFrame(columns)

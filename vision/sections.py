@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Union
 
-from mirage_metrics.html import Paragraph, Section
+from mirage_metrics.html_page import Paragraph, Section
 
 __all__ = ["STUDY_TITLES", "study_section"]
 

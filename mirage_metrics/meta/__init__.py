@@ -6,7 +6,7 @@
   output folders → one tidy frame of scores per model (:func:`read_sources`);
 - :mod:`~mirage_metrics.meta.analysis`: every curve's signed emergence score and jump
   sharpness and, per metric, their signed medians and the share of curves above a
-  threshold (:func:`emergence_scores`, :func:`summarize_by_metric`), with a warning
+  threshold (:func:`emergence_scores`, :func:`summarise_by_metric`), with a warning
   when the curves have too few sizes to cross it (:func:`threshold_warnings`);
 - :mod:`~mirage_metrics.meta.page`: the output folder's file names and its HTML section
   (:func:`meta_section`, also what ``mirage report`` shows for such a folder);
@@ -33,7 +33,7 @@ _MODULE_OF = {
             "emergence_scores",
             "largest_possible_score",
             "ranked_curves",
-            "summarize_by_metric",
+            "summarise_by_metric",
             "summary_curves",
             "threshold_warnings",
         ),

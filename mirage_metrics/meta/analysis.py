@@ -13,7 +13,7 @@ the tidy frame of :mod:`mirage_metrics.meta.sources`, this module computes
   metric's direction applied first, so that positive means "better with size"; a
   metric the registry does not know keeps its raw values and is marked
   ``direction="unknown"``;
-- :func:`summarize_by_metric`: per metric, over the curves with at least
+- :func:`summarise_by_metric`: per metric, over the curves with at least
   ``min_sizes`` sizes, the signed median and quartiles of the emergence score, the
   median |emergence score|, the share of curves above a threshold (and the share
   that could be, given their number of sizes), the signed median jump sharpness,
@@ -35,7 +35,7 @@ and enters medians as the largest (or smallest) value.
 >>> scores = emergence_scores(frame)
 >>> scores[["metric", "direction", "n_sizes", "emergence_score", "sharpness"]].round(2).values.tolist()
 [['exact_str_match', 'higher', 4, 90.0, 0.98], ['token_edit_distance', 'lower', 4, 3.0, 0.0]]
->>> summary = summarize_by_metric(scores, threshold=10)
+>>> summary = summarise_by_metric(scores, threshold=10)
 >>> summary[["metric", "median_signed_score", "share_above_threshold", "median_jump_sharpness"]].round(2).values.tolist()
 [['exact_str_match', 90.0, 1.0, 0.98], ['token_edit_distance', 3.0, 0.0, 0.0]]
 """
@@ -58,7 +58,7 @@ __all__ = [
     "emergence_scores",
     "largest_possible_score",
     "summary_curves",
-    "summarize_by_metric",
+    "summarise_by_metric",
     "threshold_warnings",
     "ranked_curves",
 ]
@@ -154,7 +154,7 @@ def _quartiles(values: pd.Series) -> np.ndarray:
         return np.where(low == high, low, low + (high - low) * (position - np.floor(position)))
 
 
-def summarize_by_metric(
+def summarise_by_metric(
     scores: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD, min_sizes: int = DEFAULT_MIN_SIZES
 ) -> pd.DataFrame:
     """Per metric, over the curves with ≥ ``min_sizes`` sizes: :data:`BY_METRIC_COLUMNS`.
@@ -170,7 +170,7 @@ def summarize_by_metric(
     >>> scores = pd.DataFrame({"metric": ["a", "a", "b"], "direction": "higher", "kind": "continuous",
     ...                        "n_sizes": [4, 3, 3], "emergence_score": [np.inf, -2.0, 1.5],
     ...                        "sharpness": [1.0, -0.5, 0.2]})
-    >>> summary = summarize_by_metric(scores, threshold=1.8)
+    >>> summary = summarise_by_metric(scores, threshold=1.8)
     >>> summary[["metric", "n_pairs", "median_signed_score", "median_abs_score", "share_above_threshold"]].values.tolist()
     [['a', 2, inf, inf, 1.0], ['b', 1, 1.5, 1.5, 0.0]]
     """

@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional, Union
 
 import pandas as pd
 
-from mirage_metrics.meta.analysis import emergence_scores, summarize_by_metric, summary_curves, threshold_warnings
+from mirage_metrics.meta.analysis import emergence_scores, summarise_by_metric, summary_curves, threshold_warnings
 from mirage_metrics.meta.defaults import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
 from mirage_metrics.meta.page import (
     BY_METRIC_FILE,
@@ -55,7 +55,7 @@ def _check_bigbench_results(sources: list) -> None:
 def _write_outputs(work: Path, settings: dict, result: MetaAnalysis, threshold: float) -> None:
     """The CSVs, settings, plots and page of the meta-analysis, into the new folder ``work``."""
     from mirage_metrics.atomic_files import write_csv, write_text
-    from mirage_metrics.html import render_page
+    from mirage_metrics.html_page import render_page
     from mirage_metrics.plots.meta import plot_score_distributions, plot_share_above_threshold
 
     write_csv(result.scores, work / SCORES_FILE)
@@ -90,7 +90,7 @@ def build_meta_analysis(
     frame = read_sources(sources, params=params, param_counts=param_counts, progress=progress)
     scores = emergence_scores(frame, progress=progress)
     kept = summary_curves(scores, min_sizes)
-    by_metric = summarize_by_metric(scores, threshold=threshold, min_sizes=min_sizes)
+    by_metric = summarise_by_metric(scores, threshold=threshold, min_sizes=min_sizes)
     result = MetaAnalysis(Path(out) / PAGE_FILE, scores, kept, by_metric, threshold_warnings(kept, threshold))
     settings = {
         "sources": [str(s) for s in sources],

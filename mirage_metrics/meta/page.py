@@ -1,7 +1,7 @@
 """The HTML section of a ``mirage meta-analysis`` output folder (for its own page and ``mirage report``).
 
 It lays out what the folder holds (``by_metric.csv``, ``emergence_scores.csv``,
-``meta_analysis.json`` and the PNG plots) with :mod:`mirage_metrics.html`.
+``meta_analysis.json`` and the PNG plots) with :mod:`mirage_metrics.html_page`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Union
 
 import pandas as pd
 
-from mirage_metrics.html import Image, Paragraph, Section, Table
+from mirage_metrics.html_page import Image, Paragraph, Section, Table
 from mirage_metrics.meta.analysis import ranked_curves, summary_curves
 
 __all__ = [
@@ -81,7 +81,7 @@ def read_outputs(folder: Union[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def meta_section(folder: Union[str, Path]) -> Section:
-    """The meta-analysis as one :class:`~mirage_metrics.html.Section`: warnings first, then tables and plots."""
+    """The meta-analysis as one :class:`~mirage_metrics.html_page.Section`: warnings first, then tables and plots."""
     folder = Path(folder)
     by_metric, scores, settings = read_outputs(folder)
     threshold, min_sizes = settings["threshold"], settings["min_sizes"]

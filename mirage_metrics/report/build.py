@@ -35,10 +35,11 @@ import pandas as pd
 
 from mirage_metrics.atomic_files import OutputFolder, write_csv, write_text
 from mirage_metrics.emergence import CURVE_SCORE_COLUMNS, SUMMARY_CURVE_KEYS, curve_table
-from mirage_metrics.html import Paragraph, Section, render_page
+from mirage_metrics.html_page import Paragraph, Section, render_page
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
 from mirage_metrics.summary import (
     SUMMARY_COLUMNS,
+    concat_tables,
     summarise_first_problems,
     summarise_with_resamples,
     with_per_char_loss,
@@ -130,7 +131,7 @@ def analyse_lm_eval(
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
     from mirage_metrics.results import ResultsWarning, read_directions, read_results, results_warnings
-    from mirage_metrics.vision.samples import concat_tables, read_samples
+    from mirage_metrics.vision.samples import read_samples
 
     with results_warnings() as notes:
         tables = [read_results(sources, params=params, workers=workers, progress=progress)] if sources else []

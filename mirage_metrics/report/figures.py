@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mirage_metrics.html import Image
+from mirage_metrics.html_page import Image
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
 from mirage_metrics.paths import file_stem
 from mirage_metrics.plots.scaling import (

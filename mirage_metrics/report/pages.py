@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.html import Image, Paragraph, Section, Table
+from mirage_metrics.html_page import Image, Paragraph, Section, Table
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
 from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
 from mirage_metrics.summary import PER_CHAR_PROB
