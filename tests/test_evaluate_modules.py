@@ -184,7 +184,7 @@ def test_modules_load_from_the_installed_wheel_in_another_directory(built_wheel,
 
 
 def test_brier_module_refuses_fractional_choice_indices(modules):
-    """Issue 14 item 9: datasets used to cast the label 1.7 to 1 and score it as choice 1."""
+    """A fractional label is refused: datasets would cast 1.7 to 1 and score it as choice 1."""
     brier = modules["brier"]
     with pytest.raises(ValueError, match=r"references\[1\] = 1.7 is not a choice index"):
         brier.compute(predictions=[[0.0, -1.0], [0.0, -1.0]], references=[0, 1.7])
@@ -194,7 +194,7 @@ def test_brier_module_refuses_fractional_choice_indices(modules):
 
 
 def test_text_modules_share_the_core_normalisation(modules):
-    """Issue 14 item 10: the same strip / ignore_case options, with the same defaults, as exact_match."""
+    """The same strip / ignore_case options, with the same defaults, as exact_match."""
     pair = {"predictions": [" 42", "PARIS"], "references": ["42", "paris"]}
     assert modules["token_edit"].compute(**pair, return_per_sample=True)["token_edit_distance_per_sample"] == [0, 5]
     assert modules["token_edit"].compute(**pair, ignore_case=True) == {"token_edit_distance": 0.0}

@@ -353,7 +353,7 @@ def test_multiple_choice_grade_on_arrays_is_bit_identical_to_the_per_row_functio
     assert got.tolist() == expected
 
 
-# --- Brier scores and prefix metrics, vectorised, against the per-row functions they replaced (issue 24) ---------
+# --- Brier scores and prefix metrics, vectorised, against the per-row functions they replaced ---------------------
 
 
 def old_brier_terms(probs: np.ndarray, scores: np.ndarray) -> float:

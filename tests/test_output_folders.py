@@ -1,4 +1,4 @@
-"""Issue 21 items 2 and 9: what ``--out`` of report, meta-analysis and simulate may replace, and one-line errors
+"""What ``--out`` of report, meta-analysis and simulate may replace, and one-line errors
 for output folders that cannot be (dangling links, the current folder, inputs, full disks)."""
 
 from __future__ import annotations

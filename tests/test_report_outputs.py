@@ -1,4 +1,4 @@
-"""Regression tests for the report's output folder (issue 14 item 8, issue 15 section 4): swapped in whole,
+"""The report's output folder: swapped in whole,
 never over a user's files, shareable permissions, numbers written as they mean, warnings on the page, plots
 that lay out with one model."""
 
@@ -195,7 +195,7 @@ def test_a_source_is_never_an_out_folder(two_models):
 
 
 def test_a_folder_that_only_looks_like_a_report_is_refused_untouched(two_models, tmp_path):
-    """Issue 21 item 2: report.html without a manifest is no report; its PNGs, CSVs and temporaries are the user's."""
+    """report.html without a manifest is no report; its PNGs, CSVs and temporaries are the user's."""
     out = tmp_path / "site"
     out.mkdir()
     for name in ("report.html", "metrics.csv", "logo.png", "notes.tmp"):

@@ -1,4 +1,4 @@
-"""Regression tests (issue 14, item 7): reading lm-eval folders never drops or doubles a value silently.
+"""Reading lm-eval folders never drops or doubles a value silently.
 
 Each damaged input is an error naming the file (and line), or, for NaN values lm-eval itself writes, a counted
 warning.

@@ -1,4 +1,4 @@
-"""Who a model is (issue 21, item 3): plain lm-eval folders are told apart by the model's full name, shown by its
+"""Who a model is: plain lm-eval folders are told apart by the model's full name, shown by its
 shortest unique ending; two folders that would give one (family, model) are refused, never merged or dropped."""
 
 from __future__ import annotations

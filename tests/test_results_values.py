@@ -1,4 +1,4 @@
-"""Per-sample values and counts that would silently change a report (issue 21, items 6 and 9): each is an error
+"""Per-sample values and counts that would silently change a report: each is an error
 naming the file (and line, field), or a :class:`ResultsWarning` saying what was left out and why."""
 
 from __future__ import annotations

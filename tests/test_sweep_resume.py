@@ -1,4 +1,4 @@
-"""``mirage sweep`` resuming (issue 21): a model is done only when its folder holds whole results of exactly the
+"""``mirage sweep`` resuming: a model is done only when its folder holds whole results of exactly the
 requested tasks under the same settings; missing tasks are added, damaged runs redone, differing settings refused;
 outputs cut short (a full disk) fail the model; names that do not fit the disk or share a folder are refused."""
 

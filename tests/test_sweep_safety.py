@@ -1,4 +1,4 @@
-"""``mirage sweep`` safety (issue 14): no model-args injection, no output outside ``--out``, sweeps sharing an
+"""``mirage sweep`` safety: no model-args injection, no output outside ``--out``, sweeps sharing an
 ``--out``, the lm-eval child's lifetime, and one-line errors for corrupt checkpoints and unusable ``--out``."""
 
 from __future__ import annotations

@@ -261,7 +261,7 @@ def test_correct_choice_log_prob_checks_targets_and_rows():
         mm.correct_choice_log_prob([[-1.0, NAN]], [0])
 
 
-# --- issue 14 item 9: wrong numbers or TypeErrors became ValueErrors naming the argument and the fix ---------------
+# --- wrong numbers or TypeErrors became ValueErrors naming the argument and the fix -------------------------------
 
 
 @pytest.mark.parametrize("unordered", [{"12", "7"}, frozenset({"12", "7"}), {"12": 0, "7": 1}])
@@ -334,7 +334,7 @@ def test_fast_path_errors_name_the_row():
         mm.multiple_choice_grade(np.zeros((1, 0)), [0])
 
 
-# --- issue 21 item 7: impossible inputs are refused, never scored ---------------------------------------------------
+# --- impossible inputs are refused, never scored -------------------------------------------------------------------
 
 CHOICE_METRICS = {
     "multiple_choice_grade": lambda rows, targets: mm.multiple_choice_grade(rows, targets),
