@@ -54,3 +54,14 @@ def test_evaluate_load_by_hub_name_works_after_install_metrics(tmp_path):
     loaded = json.loads(after.stdout.strip().splitlines()[-1])
     assert loaded["result"] == {"token_edit_distance": 1.0, "token_edit_distance_per_sample": [1, 1, 1]}
     assert loaded["names"] == evaluate_module_names()
+
+
+def test_the_help_lists_the_bundled_modules_that_are_present(monkeypatch, capsys):
+    import mirage_metrics.paths
+    from mirage_metrics.cli import main
+
+    monkeypatch.setattr(mirage_metrics.paths, "evaluate_module_names", lambda: ["alpha_metric", "beta_metric"])
+    with pytest.raises(SystemExit):
+        main(["install-metrics", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(alpha_metric, beta_metric)" in help_text

@@ -710,12 +710,3 @@ def test_distribution_plot_separates_curves_by_number_of_sizes(bigbench_checkout
     assert "normalized_aggregate_score (direction unknown)" in [
         label.get_text() for label in figures[0].axes[0].get_yticklabels()
     ]
-
-
-def test_a_tidy_csv_with_the_older_parameters_column_reads_the_same(tmp_path):
-    older, newer = tmp_path / "older.csv", tmp_path / "newer.csv"
-    older.write_text("family,model,parameters,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
-    newer.write_text("family,model,params,task,metric,value\nf,a,10,t,m,0.5\nf,b,20,t,m,0.75\n")
-    pd.testing.assert_frame_equal(
-        read_tidy_csv(older).drop(columns="source"), read_tidy_csv(newer).drop(columns="source")
-    )

@@ -85,11 +85,3 @@ def test_read_samples_keeps_the_read_results_schema_and_refuses_damage(tmp_path)
     (vision / SAMPLES_FILE).write_text("\n".join(text) + "\n")
     with pytest.raises(ValueError, match=r"samples.csv, line 4: params must be a positive integer"):
         read_samples(vision)
-
-
-def test_vision_folder_of_an_older_version_is_refused_clearly(tmp_path):
-    old = tmp_path / "old"
-    old.mkdir()
-    (old / "results.csv").write_text("study,model,params,metric,setting,n,value,ci_low,ci_high\n")
-    with pytest.raises(ValueError, match="older mirage-metrics, without per-sample values"):
-        build_report([old], tmp_path / "report")

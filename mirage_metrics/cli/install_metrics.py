@@ -9,10 +9,12 @@ The cache is evaluate's: $HF_MODULES_CACHE, else $HF_HOME/modules (default ~/.ca
 
 
 def register(subparsers) -> None:
+    from mirage_metrics.paths import evaluate_module_names
+
     parser = subparsers.add_parser(
         "install-metrics",
         help='write the bundled evaluate modules into evaluate\'s cache, for evaluate.load("mirage/token_edit")',
-        description="Write every bundled evaluate module (brier, exact_match_at_length, log_prob, token_edit) into "
+        description=f"Write every bundled evaluate module ({', '.join(evaluate_module_names())}) into "
         "evaluate's modules cache as mirage/<name>, as the newest cached copy.",
         epilog=EPILOG,
     )

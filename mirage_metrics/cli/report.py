@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         help="analyse results across model sizes: metrics.csv, emergence.csv, fit.csv, plots, report.html",
         description=(
             "Each SOURCE is a folder from `mirage sweep`, a plain `lm_eval --output_path ... --log_samples` run, "
-            "a vision study (results.csv with a study column) or `mirage meta-analysis` (by_metric.csv). "
+            "a vision study (samples.csv, from `mirage vision`) or `mirage meta-analysis` (by_metric.csv). "
             "lm-eval sources get per-model means with bootstrap 95%% CIs, emergence scores across sizes and the "
             "mirage fit L_CE(N) = (N/c)^alpha from the *_ll tasks."
         ),

@@ -51,8 +51,6 @@ __all__ = [
 SCORE_COLUMNS = ["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value"]
 
 CSV_REQUIRED = ["family", "model", "params", "task", "metric", "value"]
-# The column's name in CSVs written for earlier versions; read as params.
-_OLDER_PARAMS_NAME = "parameters"
 
 PathLike = Union[str, Path]
 
@@ -181,8 +179,7 @@ def _numeric_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
 def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     """A CSV with ``family, model, params, task, metric, value`` (optional ``subtask``, ``shots``).
 
-    Blank values are missing scores; params (parameter counts; a column named
-    ``parameters``, as earlier versions wrote, is read the same) must be positive numbers.
+    Blank values are missing scores; params (parameter counts) must be positive numbers.
     """
     path = Path(path)
     try:
@@ -194,8 +191,6 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
             f"{path} is empty; write a header row {','.join(CSV_REQUIRED)} and one row per score"
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if "params" not in frame.columns and _OLDER_PARAMS_NAME in frame.columns:
-        frame = frame.rename(columns={_OLDER_PARAMS_NAME: "params"})
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
         raise ValueError(

@@ -71,12 +71,6 @@ def source_kind(folder) -> str:
         )
     if (folder / SAMPLES_FILE).is_file():
         return "vision"
-    old_vision = folder / "results.csv"
-    if old_vision.is_file() and "study" in pd.read_csv(old_vision, nrows=0).columns:
-        raise ValueError(
-            f"source {folder} is a vision sweep from an older mirage-metrics, without per-sample "
-            "values (samples.csv); run the same `mirage vision` command into a new --out"
-        )
     if (folder / "by_metric.csv").is_file():
         return "meta_analysis"
     return "lm_eval"
