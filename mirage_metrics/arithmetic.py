@@ -305,9 +305,5 @@ def answer_token_ends(answer: str, tokenizer=None) -> list[int]:
     if tokenizer is None:
         return list(lengths)
     probe = "A:" + TARGET_DELIMITER
-
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-    whole = ids(probe + answer)
-    return [n for n in lengths if whole[: len(head := ids(probe + answer[:n]))] == head]
+    heads = tokenizer([probe + answer[:n] for n in lengths], add_special_tokens=False)["input_ids"]
+    return [n for n, head in zip(lengths, heads) if heads[-1][: len(head)] == head]
