@@ -45,6 +45,8 @@ __all__ = [
     "problem_set_id",
     "STOP_SEQUENCE",
     "stop_texts",
+    "MAX_ANSWER_LENGTH",
+    "answer_token_ends",
 ]
 
 DEFAULT_SEED = 1234
@@ -194,6 +196,15 @@ def _problems(spec: ArithTask, split: str, a: np.ndarray, b: np.ndarray) -> list
     return problems
 
 
+def _longest_answer(spec: ArithTask) -> int:
+    largest = 10**spec.digits - 1
+    return len(_answer({"a": largest, "b": largest, "operator": spec.operator}))
+
+
+#: Characters of the longest answer of any task (5da: 99999 + 99999 = 199998).
+MAX_ANSWER_LENGTH = max(_longest_answer(spec) for spec in ARITH_TASKS.values())
+
+
 def generate_problems(task: str, num_problems: int = DEFAULT_NUM_PROBLEMS, seed: int = DEFAULT_SEED) -> list[dict]:
     """The evaluation problems of ``task``: dicts with ``id, task, a, b, operator, digits, question, answer,
     answer_length``, drawn uniformly (with replacement) from the task's test split.
@@ -276,3 +287,23 @@ def stop_texts(tokenizer=None) -> list[str]:
     if eos_text and eos_text not in stops and ids(probe + eos_text) == before + [eos_id]:
         stops.append(eos_text)
     return stops
+
+
+def answer_token_ends(answer: str, tokenizer=None) -> list[int]:
+    """The numbers n of leading answer characters at which ``tokenizer``'s tokens of ``" " + answer`` end: those
+    n for which ``"A: " + answer[:n]`` tokenizes to the first tokens of ``"A: " + answer``, so that lm-eval, scoring
+    ``" " + answer[:n]`` after a prompt ending ``A:``, scores exactly those leading tokens of the answer.
+
+    Every n (1 .. len(answer)) for a character-level or digit-splitting tokenizer, and without a tokenizer; only
+    where tokens end for a BPE that merges digits (one with a ``" 98"`` token gives ``[2, 3, 4]`` for ``"9801"``).
+    The last is always ``len(answer)``.
+
+    >>> answer_token_ends("1222")
+    [1, 2, 3, 4]
+    """
+    lengths = range(1, len(answer) + 1)
+    if tokenizer is None:
+        return list(lengths)
+    probe = "A:" + TARGET_DELIMITER
+    heads = tokenizer([probe + answer[:n] for n in lengths], add_special_tokens=False)["input_ids"]
+    return [n for n, head in zip(lengths, heads) if heads[-1][: len(head)] == head]

@@ -44,7 +44,7 @@ import string
 import numpy as np
 
 from mirage_metrics import metrics
-from mirage_metrics.validation import check_strings
+from mirage_metrics.validation import check_strings, check_whole_numbers
 
 __all__ = [
     "PREFIX_LENGTHS",
@@ -135,7 +135,9 @@ def scored_continuation(context: str, target: str) -> str:
     return context[len(context) - spaces :] + target
 
 
-def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str, stops=()) -> dict[str, float]:
+def score_loglikelihood(
+    loglikelihood: float, is_greedy: bool, continuation: str, stops=(), prefixes=None, lengths=None
+) -> dict[str, float]:
     """The likelihood metrics of one sample from lm-eval's ``(loglikelihood, is_greedy)`` of ``continuation``.
 
     ``continuation`` is the text exactly as scored, e.g. ``" 12"``: lm-eval moves a
@@ -154,11 +156,23 @@ def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str
     ``greedy_exact_match``, 1.0 when greedy decoding writes exactly the
     continuation and stops.
 
+    ``prefixes``: ``{n: loglikelihood}`` of the continuation cut after the first n
+    characters of its answer (the continuation without its leading whitespace),
+    for the n < len(answer) where the scored tokens end (every n for a
+    character-level tokenizer; see :func:`mirage_metrics.arithmetic.answer_token_ends`).
+    They add ``prefix_prob_L{L}`` for each L in ``lengths`` (default 1 ..
+    len(answer)): exp of the log-likelihood of the shortest scored cut holding
+    the first L characters, the whole continuation (``loglikelihood``) for
+    L = len(answer), and NaN where L > len(answer), as ``exact_match_L{L}``.
+
     >>> score_loglikelihood(-2.0794415416798357, True, " 12")
     {'target_log_prob': -2.0794415416798357, 'per_char_prob': 0.5, 'greedy_match': 1.0}
     >>> scores = score_loglikelihood(-0.5, True, " 12", stops=[(-2.0, False), (-1.0, True)])
     >>> round(scores["exact_answer_prob"], 4), scores["greedy_exact_match"]
     (0.5032, 1.0)
+    >>> scores = score_loglikelihood(np.log(0.25), True, " 123", prefixes={1: np.log(0.5)}, lengths=[1, 2, 3, 4])
+    >>> [round(scores[f"prefix_prob_L{L}"], 4) for L in (1, 2, 3, 4)]
+    [0.5, 0.25, 0.25, nan]
     """
     characters = len(check_strings([continuation], "continuation")[0])
     if characters == 0:
@@ -174,7 +188,24 @@ def score_loglikelihood(loglikelihood: float, is_greedy: bool, continuation: str
         scores["exact_answer_log_prob"] = exact_log_prob
         scores["exact_answer_prob"] = float(np.exp(exact_log_prob))
         scores["greedy_exact_match"] = float(any(bool(stop_is_greedy) for _, stop_is_greedy in stops))
+    if prefixes is not None:
+        scores.update(_prefix_probs(loglikelihood, continuation.lstrip(), prefixes, lengths))
     return scores
+
+
+def _prefix_probs(loglikelihood: float, answer: str, prefixes, lengths) -> dict[str, float]:
+    """``prefix_prob_L{L}`` of :func:`score_loglikelihood`."""
+    cuts = dict(prefixes)
+    if not all(isinstance(n, int | np.integer) and 0 < n < len(answer) for n in cuts):
+        raise ValueError(f"prefixes must be keyed by answer lengths 1 .. {len(answer) - 1}, got {sorted(cuts)}")
+    log_probs = dict(zip([*cuts, len(answer)], metrics.target_log_prob([*cuts.values(), loglikelihood]).tolist()))
+    lengths = range(1, len(answer) + 1) if lengths is None else check_whole_numbers(lengths, "lengths").tolist()
+    return {
+        f"prefix_prob_L{L}": float(np.exp(log_probs[min(n for n in log_probs if n >= L)]))
+        if L <= len(answer)
+        else float("nan")
+        for L in lengths
+    }
 
 
 def nanmean(values) -> float:

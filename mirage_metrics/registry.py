@@ -88,6 +88,7 @@ METRICS: dict[str, MetricInfo] = dict(
         _entry("exact_answer_log_prob", True, CONTINUOUS, -_INF, 0, text="log p(answer, then stop)"),
         _entry("exact_answer_prob", True, CONTINUOUS, 0, 1, text="p(temperature-1 sample is the answer)"),
         _entry("per_char_prob", True, CONTINUOUS, 0, 1, text="per-character probability"),
+        _entry("prefix_prob", True, CONTINUOUS, 0, 1, by_length=True, text="p(answer's first L characters)"),
         _entry("per_char_loss", False, CONTINUOUS, 0, _INF, text="per-character loss"),
         _entry(
             "greedy_match", True, DISCONTINUOUS, 0, 1, text="greedy decoding gives the answer's tokens", binary=True

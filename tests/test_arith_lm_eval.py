@@ -29,7 +29,7 @@ LL_METRICS = [
     "exact_answer_prob",
     "exact_answer_log_prob",
     "greedy_exact_match",
-]
+] + [f"prefix_prob_L{length}" for length in range(1, 7)]
 
 
 def metric_names(form: str) -> list[str]:
@@ -37,7 +37,11 @@ def metric_names(form: str) -> list[str]:
 
 
 def check_value(metric: str, value: float) -> None:
-    if metric.startswith("exact_match") or metric in ("greedy_match", "greedy_exact_match", "exact_answer_prob"):
+    if metric.startswith(("exact_match", "prefix_prob")) or metric in (
+        "greedy_match",
+        "greedy_exact_match",
+        "exact_answer_prob",
+    ):
         assert math.isnan(value) or 0.0 <= value <= 1.0, (metric, value)
     elif metric.startswith("token_edit_distance"):
         assert math.isnan(value) or value >= 0.0, (metric, value)
@@ -152,6 +156,10 @@ def test_mirage_eval_runs_the_paper_tasks_on_a_tiny_gpt2(tmp_path, tiny_gpt2):
         # per character of the scored continuation, its leading space included
         assert sample["per_char_prob"] == pytest.approx(math.exp(float(log_prob) / len(" " + sample["doc"]["answer"])))
         assert sample["greedy_match"] == float(is_greedy in (True, "True"))
-        stops = [(float(ll), greedy in (True, "True")) for ((ll, greedy),) in sample["resps"][1:]]
+        answer_then_stop = sample["resps"][1 : len(sample["resps"]) - len(sample["doc"]["prefix_lengths"])]
+        stops = [(float(ll), greedy in (True, "True")) for ((ll, greedy),) in answer_then_stop]
+        assert [sample["doc"]["answer"] + stop for stop in ("\n", "<|endoftext|>")] == sample["doc"]["answer_choices"][
+            1 : 1 + len(stops)
+        ]
         assert sample["exact_answer_prob"] == pytest.approx(sum(math.exp(ll) for ll, _ in stops))
         assert sample["greedy_exact_match"] == float(any(greedy for _, greedy in stops))

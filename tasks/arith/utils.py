@@ -9,10 +9,13 @@ through :mod:`mirage_metrics.lm_eval_metrics`.
 >>> splits["test"].num_rows, splits["test"][0]["problem_set_size"]
 (3, 3)
 >>> build_ll_dataset(arith_task="2dm", num_problems=1, seed=1234)["test"][0]["answer_choices"]
-['1222', '1222\\n']
->>> scores = process_loglikelihood({"answer": "12"}, [(-0.5, True), (-0.75, False)])
+['1222', '1222\\n', '1', '12', '122']
+>>> doc = {"answer": "12", "prefix_lengths": [1]}
+>>> scores = process_loglikelihood(doc, [(-0.5, True), (-0.75, False), (-0.25, True)])
 >>> scores["greedy_match"], scores["greedy_exact_match"], scores["exact_answer_log_prob"]
 (1.0, 0.0, -0.75)
+>>> [round(scores[f"prefix_prob_L{L}"], 3) for L in (1, 2, 3)]
+[0.779, 0.607, nan]
 """
 
 from __future__ import annotations
@@ -63,23 +66,30 @@ def build_dataset(
 
 
 @functools.lru_cache(maxsize=None)
-def _stop_texts(tokenizer_name: str | None, revision: str | None, trust_remote_code: bool) -> tuple[str, ...]:
-    """The stops of the named Hugging Face tokenizer (``stop_texts``), or the tokenizer-free ``("\\n",)``."""
+def _tokenizer(tokenizer_name: str | None, revision: str | None, trust_remote_code: bool):
+    """The named Hugging Face tokenizer, or None (no name, or it cannot be loaded: a warning says what that means)."""
     if tokenizer_name is None:
-        return tuple(arithmetic.stop_texts())
+        return None
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(
-            tokenizer_name, revision=revision, trust_remote_code=trust_remote_code
-        )
+        return AutoTokenizer.from_pretrained(tokenizer_name, revision=revision, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         log.warning(
-            "mirage_arith: no tokenizer %r (%s); exact_answer_prob counts only the stop '\\n'", tokenizer_name, error
+            "mirage_arith: no tokenizer %r (%s); exact_answer_prob counts only the stop '\\n', and prefix_prob_L "
+            "scores every character prefix of the answer",
+            tokenizer_name,
+            error,
         )
-        return tuple(arithmetic.stop_texts())
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _stop_texts(tokenizer) -> tuple[str, ...]:
+    """The stops of ``tokenizer`` (``stop_texts``), or the tokenizer-free ``("\\n",)``."""
     stops = tuple(arithmetic.stop_texts(tokenizer))
-    log.info("mirage_arith: stops after an answer for tokenizer %r: %r", tokenizer_name, stops)
+    if tokenizer is not None:
+        log.info("mirage_arith: stops after an answer for tokenizer %r: %r", tokenizer.name_or_path, stops)
     return stops
 
 
@@ -89,22 +99,38 @@ def build_ll_dataset(
     seed: int = arithmetic.DEFAULT_SEED,
     **other_metadata,
 ) -> dict[str, datasets.Dataset]:
-    """:func:`build_dataset` with ``answer_choices`` per problem: the answer, then the answer followed by each stop.
+    """:func:`build_dataset` with ``answer_choices`` per problem: the answer, then the answer followed by each stop,
+    then the answer's proper prefixes that end where its tokens end, whose lengths ``prefix_lengths`` lists.
 
-    The stops come from the tokenizer that lm-eval's model arguments name (``tokenizer``, else ``pretrained``,
-    which lm-eval passes along as metadata); without one, the stop is ``"\\n"`` alone.
+    The stops and token ends come from the tokenizer that lm-eval's model arguments name (``tokenizer``, else
+    ``pretrained``, which lm-eval passes along as metadata); without one, the stop is ``"\\n"`` alone and every
+    prefix is scored.
     """
     name = other_metadata.get("tokenizer") or other_metadata.get("pretrained")
     revision = other_metadata.get("revision")
-    stops = _stop_texts(
+    tokenizer = _tokenizer(
         name if isinstance(name, str) else None,
         revision if isinstance(revision, str) else None,
         other_metadata.get("trust_remote_code") is True,
     )
-    splits = build_dataset(arith_task, num_problems, seed)
+    stops = _stop_texts(tokenizer)
+    token_ends = functools.lru_cache(maxsize=None)(lambda answer: arithmetic.answer_token_ends(answer, tokenizer))
+
+    def choices(doc: dict) -> dict:
+        answer = doc["answer"]
+        prefix_lengths = token_ends(answer)[:-1]
+        return {
+            "answer_choices": [answer] + [answer + stop for stop in stops] + [answer[:n] for n in prefix_lengths],
+            "prefix_lengths": prefix_lengths,
+        }
+
+    new_columns = {
+        "answer_choices": datasets.Sequence(datasets.Value("string")),
+        "prefix_lengths": datasets.Sequence(datasets.Value("int64")),  # typed: it may be empty in every row
+    }
     return {
-        split: dataset.map(lambda doc: {"answer_choices": [doc["answer"]] + [doc["answer"] + s for s in stops]})
-        for split, dataset in splits.items()
+        split: dataset.map(choices, features=datasets.Features({**dataset.features, **new_columns}))
+        for split, dataset in build_dataset(arith_task, num_problems, seed).items()
     }
 
 
@@ -116,6 +142,16 @@ def process_generation(doc: dict, results: list[str]) -> dict[str, float]:
 def process_loglikelihood(doc: dict, results: list[tuple[float, bool]]) -> dict[str, float]:
     """Per-sample metrics from the ``(loglikelihood, is_greedy)`` of each of ``answer_choices``: ``target_log_prob``,
     ``per_char_prob`` and ``greedy_match`` of the answer, ``exact_answer_prob``, ``exact_answer_log_prob`` and
-    ``greedy_exact_match`` of the answer followed by a stop (lm-eval scores each choice after the " " delimiter)."""
-    (loglikelihood, is_greedy), *stops = results
-    return score_loglikelihood(loglikelihood, is_greedy, arithmetic.TARGET_DELIMITER + doc["answer"], stops=stops)
+    ``greedy_exact_match`` of the answer followed by a stop, and ``prefix_prob_L{L}`` of its first L characters for
+    L = 1 .. MAX_ANSWER_LENGTH, NaN beyond the answer (lm-eval scores each choice after the " " delimiter)."""
+    prefix_lengths = doc["prefix_lengths"]
+    (loglikelihood, is_greedy), *rest = results
+    stops, prefixes = rest[: len(rest) - len(prefix_lengths)], rest[len(rest) - len(prefix_lengths) :]
+    return score_loglikelihood(
+        loglikelihood,
+        is_greedy,
+        arithmetic.TARGET_DELIMITER + doc["answer"],
+        stops=stops,
+        prefixes={n: prefix_loglikelihood for n, (prefix_loglikelihood, _) in zip(prefix_lengths, prefixes)},
+        lengths=range(1, arithmetic.MAX_ANSWER_LENGTH + 1),
+    )
