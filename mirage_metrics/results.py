@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import sys
 import warnings
@@ -60,11 +61,14 @@ from array import array
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Union
 
 import numpy as np
+import orjson
 import pandas as pd
 import yaml
 
@@ -487,54 +491,193 @@ def _read_samples(
     ``expected``: the number of documents the results file reports (every filter must hold each once);
     ``filters``: the filters it reports metrics of (each must have samples). ValueError names the file and
     line of anything else that would drop or double a value (see the module's docstring).
+
+    Lines are parsed with orjson and their values gathered in batches (:class:`_Batch`); a line orjson reads
+    otherwise than the standard library (Infinity, integers beyond 64 bits, lone surrogates), or that is not a plain
+    sample, is read by :func:`_read_line`, so the table and every error are those of the standard library's parser.
     """
     by_filter: dict[str, tuple[dict, dict, set]] = {}  # filter -> (metric columns, first non-number, doc ids)
-    loads = json.loads
+    batch = _Batch(path, by_filter)
+    loads, refused = orjson.loads, orjson.JSONDecodeError
     with open(path, "rb") as handle:
         for line_number, line in enumerate(handle, 1):
             try:
-                record = loads(line)
-                doc_id = record["doc_id"]
-                names = record["metrics"]
-                filter_name = record.get("filter", "none")
-                state = by_filter.get(filter_name)
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
-                    "corrupt, rerun this model"
-                ) from None
-            except (KeyError, TypeError, AttributeError):
-                doc_id = names = filter_name = None
-            if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
-                raise ValueError(
-                    f"{path}, line {line_number}: not an lm-eval sample (needs an integer 'doc_id', a 'metrics' "
-                    "list and a string 'filter')"
-                )
+                nans = line.count(b"NaN") if b"NaN" in line else 0
+                record = loads(line) if not nans else _loads_with_nan(line)
+                doc_id, names, filter_name = record["doc_id"], record["metrics"], record.get("filter", "none")
+            except (refused, KeyError, TypeError, AttributeError):
+                record = None
+            if (
+                record is None
+                or type(doc_id) is not int
+                or type(names) is not list
+                or type(filter_name) is not str
+                or not batch.takes(filter_name, names)
+            ):
+                batch.flush()
+                _read_line(path, line_number, line, by_filter)
+                continue
+            try:
+                values = batch.values(record)
+            except KeyError:  # a metric listed without a value
+                values = None
+            if nans and values is not None:
+                values = _nan_values(values, nans, doc_id)
+            if values is None:
+                batch.flush()
+                _read_line(path, line_number, line, by_filter)
+                continue
+            state = by_filter.get(filter_name)
             if state is None:
                 state = by_filter[filter_name] = ({}, {}, set())
-            columns, odd, doc_ids = state
+            doc_ids = state[2]
             if doc_id in doc_ids:
-                raise ValueError(
-                    f"{path}, line {line_number}: doc_id {doc_id} of filter {filter_name!r} is logged a second "
-                    "time; one line per document and filter is expected, rerun this model"
-                )
+                batch.flush()
+                raise ValueError(_logged_twice(path, line_number, doc_id, filter_name))
             doc_ids.add(doc_id)
-            try:
-                for name in names:
-                    value = record.get(name, _MISSING)
-                    if type(value) in (float, int, bool):
-                        column = columns.get(name)
-                        if column is None:
-                            column = columns[name] = (array("q"), array("d"))
-                        column[0].append(doc_id)
-                        column[1].append(value)
-                    elif name not in odd:
-                        odd[name] = (line_number, value)
-            except TypeError:  # a name that is a list or an object
-                raise ValueError(_not_a_name(path, line_number, names)) from None
-            except OverflowError:  # an integer beyond 64 bits
-                raise ValueError(_too_large(path, line_number, record)) from None
+            batch.add(line_number, line, doc_id, values)
+    batch.flush()
     return _checked(path, expected, set(filters), by_filter)
+
+
+# The text put for NaN (which orjson refuses) before orjson parses a line: a number no other text parses to.
+_NAN_MARK = 2**64 - 1
+_NAN_MARK_TEXT = str(_NAN_MARK).encode()
+_NAN = float("nan")
+# Lines of one batch: enough to make the per-batch work small, few enough to keep their text in memory.
+_BATCH_LINES = 4096
+
+
+def _loads_with_nan(line: bytes) -> object:
+    """A line holding ``NaN`` parsed by orjson, each ``NaN`` read as :data:`_NAN_MARK` (None where the line holds
+    the mark's text itself)."""
+    if _NAN_MARK_TEXT in line:
+        return None
+    return orjson.loads(line.replace(b"NaN", _NAN_MARK_TEXT))
+
+
+def _nan_values(values: tuple, nans: int, doc_id: int) -> tuple | None:
+    """``values`` with :data:`_NAN_MARK` as NaN, when each of the line's ``nans`` NaN texts is one of the values
+    (else None: a NaN elsewhere, or one inside a string, or glued to other text)."""
+    if doc_id == _NAN_MARK or values.count(_NAN_MARK) != nans:
+        return None
+    return tuple(_NAN if value == _NAN_MARK else value for value in values)
+
+
+class _Batch:
+    """Consecutive lines of one filter of a samples file, listing the same metric names (distinct strings), whose
+    values are added to the filter's columns at once by :meth:`flush`."""
+
+    def __init__(self, path: Path, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
+        self.path, self.by_filter = path, by_filter
+        self.filter_name: str | None = None
+        self.names: list = []
+        self.getter = None
+        self.lines: list[tuple[int, bytes]] = []
+        self.doc_ids: list[int] = []
+        self.rows: list = []
+
+    def takes(self, filter_name: str, names: list) -> bool:
+        """Whether a line of ``filter_name`` listing ``names`` can join the batch (after flushing it if it holds
+        other lines)."""
+        if filter_name == self.filter_name and names == self.names and len(self.lines) < _BATCH_LINES:
+            return self.getter is not None
+        self.flush()
+        self.filter_name, self.names = filter_name, names
+        plain = all(type(name) is str for name in names) and len(set(names)) == len(names)
+        self.getter = itemgetter(*names) if plain and names else (lambda record: ()) if plain else None
+        return self.getter is not None
+
+    def values(self, record: dict) -> tuple:
+        """The values of the batch's metric names in ``record``; KeyError when one is missing."""
+        values = self.getter(record)
+        return values if len(self.names) != 1 else (values,)
+
+    def add(self, line_number: int, line: bytes, doc_id: int, values: tuple) -> None:
+        self.lines.append((line_number, line))
+        self.doc_ids.append(doc_id)
+        self.rows.append(values)
+
+    def flush(self) -> None:
+        """Add the batch's values to its filter's columns; its lines one by one (:func:`_add_values`, parsed by
+        the standard library) when a value is not a number or a number does not fit."""
+        if not self.lines:
+            return
+        columns, odd, _ = self.by_filter[self.filter_name]
+        try:
+            ids = array("q", self.doc_ids)
+            values = array("d", chain.from_iterable(self.rows))
+        except (TypeError, OverflowError):
+            for line_number, line in self.lines:
+                record = json.loads(line)
+                _add_values(self.path, line_number, record, record["doc_id"], record["metrics"], columns, odd)
+        else:
+            matrix = np.frombuffer(values, dtype=np.float64).reshape(len(self.rows), len(self.names))
+            for index, name in enumerate(self.names):
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = (array("q"), array("d"))
+                column[0].extend(ids)
+                column[1].frombytes(matrix[:, index].tobytes())
+        self.lines, self.doc_ids, self.rows = [], [], []
+
+
+def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
+    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`_read_samples`);
+    ValueError naming the line when it is not a sample or logs a document twice."""
+    try:
+        record = json.loads(line)
+        doc_id = record["doc_id"]
+        names = record["metrics"]
+        filter_name = record.get("filter", "none")
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
+            "corrupt, rerun this model"
+        ) from None
+    except (KeyError, TypeError, AttributeError):
+        doc_id = names = filter_name = None
+    if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
+        raise ValueError(
+            f"{path}, line {line_number}: not an lm-eval sample (needs an integer 'doc_id', a 'metrics' "
+            "list and a string 'filter')"
+        )
+    state = by_filter.get(filter_name)
+    if state is None:
+        state = by_filter[filter_name] = ({}, {}, set())
+    columns, odd, doc_ids = state
+    if doc_id in doc_ids:
+        raise ValueError(_logged_twice(path, line_number, doc_id, filter_name))
+    doc_ids.add(doc_id)
+    _add_values(path, line_number, record, doc_id, names, columns, odd)
+
+
+def _add_values(path: Path, line_number: int, record: dict, doc_id: int, names: list, columns: dict, odd: dict) -> None:
+    """Add the number of each metric ``names`` lists in ``record`` to its column, and the first value that is not a
+    number (or missing) to ``odd``; ValueError for a name that is not a string or a number beyond the table's."""
+    try:
+        for name in names:
+            value = record.get(name, _MISSING)
+            if type(value) in (float, int, bool):
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = (array("q"), array("d"))
+                column[0].append(doc_id)
+                column[1].append(value)
+            elif name not in odd:
+                odd[name] = (line_number, value)
+    except TypeError:  # a name that is a list or an object
+        raise ValueError(_not_a_name(path, line_number, names)) from None
+    except OverflowError:  # an integer beyond 64 bits
+        raise ValueError(_too_large(path, line_number, record)) from None
+
+
+def _logged_twice(path: Path, line_number: int, doc_id: int, filter_name: str) -> str:
+    """The error for a document logged a second time in one filter."""
+    return (
+        f"{path}, line {line_number}: doc_id {doc_id} of filter {filter_name!r} is logged a second "
+        "time; one line per document and filter is expected, rerun this model"
+    )
 
 
 def _too_large(path: Path, line_number: int, record: dict) -> str:
@@ -709,7 +852,7 @@ def _why_impossible(name: str, value: float) -> str:
     from mirage_metrics.registry import metric_info
 
     info = metric_info(name)
-    if not np.isfinite(value):
+    if not math.isfinite(value):  # not np.isfinite: an integer beyond 64 bits is no numpy number
         return "not a finite number (a mean over it would be infinite)"
     if info.binary and info.low <= value <= info.high:
         return f"but {info.name} scores each sample 0 or 1"
