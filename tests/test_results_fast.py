@@ -74,8 +74,10 @@ def _clean_lines():
 
 
 @pytest.mark.parametrize("batch", [1, 3, 4096])
-def test_clean_lines_give_the_standard_librarys_table(tmp_path, monkeypatch, batch):
+@pytest.mark.parametrize("chunk", [1, 1000, 1 << 22])
+def test_clean_lines_give_the_standard_librarys_table(tmp_path, monkeypatch, batch, chunk):
     monkeypatch.setattr(results, "_BATCH_LINES", batch)
+    monkeypatch.setattr(results, "_CHUNK_BYTES", chunk)
     table, notes = _same_as_standard_library(_source(tmp_path, _clean_lines()), monkeypatch)
     assert len(table["value"]) == 20 + 9 + 20 + 10 + 20 and any("'NaN_rate'" in note for note in notes)
 
@@ -118,9 +120,10 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-@pytest.mark.parametrize("batch", [1, 4096])
-def test_damaged_lines_give_the_standard_librarys_error(tmp_path, monkeypatch, damage, batch):
+@pytest.mark.parametrize("batch, chunk", [(1, 1), (4096, 1 << 22)])
+def test_damaged_lines_give_the_standard_librarys_error(tmp_path, monkeypatch, damage, batch, chunk):
     monkeypatch.setattr(results, "_BATCH_LINES", batch)
+    monkeypatch.setattr(results, "_CHUNK_BYTES", chunk)
     source = _source(tmp_path, [_line(i) for i in range(8)])
     lines = DAMAGE[damage]([_line(i) for i in range(8)])
     path = source / "m" / f"samples_t_{DATE}.jsonl"
@@ -138,3 +141,15 @@ def test_clean_lines_are_parsed_once(tmp_path, monkeypatch):
     monkeypatch.setattr(json, "loads", lambda text, **kw: calls.append(text) or stdlib_loads(text, **kw))
     read_results(source)
     assert not [text for text in calls if b'"doc_id"' in (text if isinstance(text, bytes) else text.encode())]
+
+
+@pytest.mark.parametrize("chunk", [1, 1 << 22])
+def test_a_last_line_without_its_newline_is_read(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(results, "_CHUNK_BYTES", chunk)
+    source = _source(tmp_path, [_line(i) for i in range(5)])
+    whole = _same_as_standard_library(source, monkeypatch)
+    path = source / "m" / f"samples_t_{DATE}.jsonl"
+    path.write_text(path.read_text().rstrip("\n"))
+    assert repr(_same_as_standard_library(source, monkeypatch)) == repr(whole)
+    path.write_text(path.read_text() + "\n\n")  # an empty line is no sample
+    assert _same_as_standard_library(source, monkeypatch).startswith(f"{path}, line 6: malformed JSON")
