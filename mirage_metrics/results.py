@@ -901,8 +901,8 @@ class _Categories:
     def code(self, value: str) -> int:
         return self.codes.setdefault(value, len(self.codes))
 
-    def column(self, codes: list[np.ndarray]) -> pd.Categorical:
-        return pd.Categorical.from_codes(np.concatenate(codes), categories=list(self.codes))
+    def column(self, codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=list(self.codes))
 
 
 def _worker_count(workers: int | str, paths: list[Path]) -> int:
@@ -917,21 +917,21 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
 
 
 def _append_file(
-    pieces: dict[str, list[np.ndarray]],
+    pieces: dict[str, list],
     categories: dict[str, _Categories],
     run: _Run,
     task: str,
     by_filter: dict[str, Columns],
 ) -> None:
-    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric."""
+    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric: its
+    sample ids and values, and the one value (category code, number) of each other column for all its rows."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
             metric, length = _split_metric(name, filter_name)
-            n = len(values)
             for column, value in (("family", run.family), ("model", run.model), ("task", task), ("metric", metric)):
-                pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
-            pieces["params"].append(np.full(n, run.params, dtype=np.int64))
-            pieces["length"].append(np.full(n, length))
+                pieces[column].append(categories[column].code(value))
+            pieces["params"].append(run.params)
+            pieces["length"].append(length)
             pieces["sample_id"].append(ids)
             pieces["value"].append(values)
 
@@ -953,7 +953,7 @@ def read_results(
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
-    pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
+    pieces: dict[str, list] = {name: [] for name in RESULTS_COLUMNS}
     runs = _runs(sources, params)
     for note in _unread_samples(sorted({run.folder for _, run in runs})):
         warnings.warn(note, ResultsWarning, stacklevel=2)
@@ -988,14 +988,19 @@ def read_results(
             f"{_plain_paths(_source_folders(sources))}; "
             "run lm_eval with --log_samples (mirage sweep always does)"
         )
+    counts = [len(values) for values in pieces["value"]]
     data = {}
     for column in RESULTS_COLUMNS:
-        if column in categories:
-            data[column] = categories[column].column(pieces[column])
-        else:
+        if column in ("sample_id", "value"):
             data[column] = np.concatenate(pieces[column])
+        else:  # one value per piece, repeated over its rows
+            dtype = np.int32 if column in categories else np.int64 if column == "params" else np.float64
+            data[column] = np.repeat(np.array(pieces[column], dtype=dtype), counts)
+            if column in categories:
+                data[column] = categories[column].column(data[column])
         pieces[column].clear()
-    return pd.DataFrame(data, columns=RESULTS_COLUMNS)
+    # copy=False: the arrays are the table's own; by default pandas copies them into one block per dtype
+    return pd.DataFrame(data, columns=RESULTS_COLUMNS, copy=False)
 
 
 def _unread_samples(folders: list[Path]) -> list[str]:
