@@ -583,6 +583,7 @@ def _nans_are_values(values: tuple, nans: int, doc_id: int) -> bool:
 
 
 def _no_values(sample: dict) -> None:
+    """The getter of a batch whose names are not distinct strings: its lines are read by :func:`_read_line`."""
     return None
 
 
@@ -594,7 +595,7 @@ class _Batch:
         self.path, self.by_filter = path, by_filter
         self.filter_name: str | None = None
         self.names: list = []
-        self.getter = _no_values  # the values of a line of the batch, in the order of names (None: not plain)
+        self.getter = _no_values  # a line's values in the order of names (None for names not distinct strings)
         self.first_line = 0
         self.lines: list[bytes] = []
         self.doc_ids: list[int] = []
