@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import sys
 import warnings
@@ -60,11 +61,14 @@ from array import array
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Union
 
 import numpy as np
+import orjson
 import pandas as pd
 import yaml
 
@@ -487,54 +491,223 @@ def _read_samples(
     ``expected``: the number of documents the results file reports (every filter must hold each once);
     ``filters``: the filters it reports metrics of (each must have samples). ValueError names the file and
     line of anything else that would drop or double a value (see the module's docstring).
+
+    Lines are parsed with orjson, which refuses ``NaN``: each is read as :data:`_NAN_MARK`, a number no other text
+    gives, and taken for NaN where the line's marks are all metric values. The values of consecutive lines are
+    gathered by :class:`_Batch`. A line orjson reads otherwise than the standard library (``Infinity``, a lone
+    surrogate, a ``NaN`` elsewhere), or that is not a plain sample, is read by :func:`_read_line`, so the table
+    and every error are those of the standard library's parser.
     """
     by_filter: dict[str, tuple[dict, dict, set]] = {}  # filter -> (metric columns, first non-number, doc ids)
-    loads = json.loads
+    batch = _Batch(path, by_filter)
+    loads, refused, mark, limit = orjson.loads, orjson.JSONDecodeError, _NAN_MARK_TEXT, _BATCH_LINES
+    # The batch's key and lists, as locals: the loop below runs once per line
+    batch_filter, batch_names, getter = None, None, batch.getter
+    rows, marked_rows, add_line, add_doc_id, add_row = batch.rows, batch.marked, *batch.appenders()
+    line_number = 0
     with open(path, "rb") as handle:
-        for line_number, line in enumerate(handle, 1):
-            try:
-                record = loads(line)
-                doc_id = record["doc_id"]
-                names = record["metrics"]
-                filter_name = record.get("filter", "none")
+        for chunk in _chunks(handle):
+            # re's sub is several times faster than bytes.replace here; with the mark's text in the chunk, NaN is
+            # left as it is (orjson refuses those lines: the standard library reads them)
+            replaced = chunk if mark in chunk else _NAN_TEXT.sub(mark, chunk)
+            marked = replaced is not chunk
+            lines = replaced.split(b"\n")
+            del lines[-1]  # the empty text after the chunk's last newline
+            for line in lines:
+                line_number += 1
+                try:
+                    record = loads(line)
+                    doc_id, names, filter_name = record["doc_id"], record["metrics"], record.get("filter", "none")
+                except (refused, KeyError, TypeError, AttributeError):
+                    doc_id = None
+                if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
+                    values = None
+                elif filter_name == batch_filter and names == batch_names and len(rows) < limit:
+                    try:
+                        values = getter(record)
+                    except KeyError:  # a metric listed without a value
+                        values = None
+                else:
+                    values = batch.start(filter_name, names, record)
+                    batch_filter, batch_names, getter = filter_name, names, batch.getter
+                nans = line.count(mark) if marked else 0
+                if nans and values is not None and not _nans_are_values(values, nans, doc_id):
+                    values = None
+                if values is None:
+                    batch.flush()
+                    _read_line(path, line_number, line.replace(mark, b"NaN") if nans else line, by_filter)
+                    continue
                 state = by_filter.get(filter_name)
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
-                    "corrupt, rerun this model"
-                ) from None
-            except (KeyError, TypeError, AttributeError):
-                doc_id = names = filter_name = None
-            if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
-                raise ValueError(
-                    f"{path}, line {line_number}: not an lm-eval sample (needs an integer 'doc_id', a 'metrics' "
-                    "list and a string 'filter')"
-                )
-            if state is None:
-                state = by_filter[filter_name] = ({}, {}, set())
-            columns, odd, doc_ids = state
-            if doc_id in doc_ids:
-                raise ValueError(
-                    f"{path}, line {line_number}: doc_id {doc_id} of filter {filter_name!r} is logged a second "
-                    "time; one line per document and filter is expected, rerun this model"
-                )
-            doc_ids.add(doc_id)
-            try:
-                for name in names:
-                    value = record.get(name, _MISSING)
-                    if type(value) in (float, int, bool):
-                        column = columns.get(name)
-                        if column is None:
-                            column = columns[name] = (array("q"), array("d"))
-                        column[0].append(doc_id)
-                        column[1].append(value)
-                    elif name not in odd:
-                        odd[name] = (line_number, value)
-            except TypeError:  # a name that is a list or an object
-                raise ValueError(_not_a_name(path, line_number, names)) from None
-            except OverflowError:  # an integer beyond 64 bits
-                raise ValueError(_too_large(path, line_number, record)) from None
+                if state is None:
+                    state = by_filter[filter_name] = ({}, {}, set())
+                doc_ids = state[2]
+                if doc_id in doc_ids:
+                    batch.flush()
+                    raise ValueError(_logged_twice(path, line_number, doc_id, filter_name))
+                doc_ids.add(doc_id)
+                if not rows:
+                    batch.first_line = line_number
+                if nans:
+                    marked_rows.append(len(rows))
+                add_line(line)
+                add_doc_id(doc_id)
+                add_row(values)
+    batch.flush()
     return _checked(path, expected, set(filters), by_filter)
+
+
+# Samples files are read in pieces of whole lines of about this size.
+_CHUNK_BYTES = 1 << 20
+# The text put for NaN (which orjson refuses) before orjson parses a line: orjson reads no other text as this
+# integer, and no occurrence of the text can overlap another (so each one in a line is a NaN put there).
+_NAN_TEXT = re.compile(rb"NaN")
+_NAN_MARK = 2**64 - 1
+_NAN_MARK_TEXT = str(_NAN_MARK).encode()
+_MARK_AS_FLOAT = float(_NAN_MARK)  # the mark in a float64 column (2.0 ** 64)
+# Lines of one batch: enough to make the per-batch work small, few enough to keep their text in memory.
+_BATCH_LINES = 4096
+
+
+def _chunks(handle) -> Iterator[bytes]:
+    """The rest of a file opened in binary mode, in pieces of whole lines, each ending with a newline."""
+    while chunk := handle.read(_CHUNK_BYTES):
+        if not chunk.endswith(b"\n"):
+            chunk += handle.readline()
+        yield chunk if chunk.endswith(b"\n") else chunk + b"\n"
+
+
+def _nans_are_values(values: tuple, nans: int, doc_id: int) -> bool:
+    """Whether each of the ``nans`` NaN marks of a line is one of its metric ``values`` (not one inside a string,
+    or elsewhere in the line), and no value is the mark as a float (so :meth:`_Batch.flush` can tell them)."""
+    return doc_id != _NAN_MARK and values.count(_NAN_MARK) == nans and _MARK_AS_FLOAT not in values
+
+
+def _no_values(sample: dict) -> None:
+    """The getter of a batch whose names are not distinct strings: its lines are read by :func:`_read_line`."""
+    return None
+
+
+class _Batch:
+    """Consecutive lines of one filter of a samples file listing the same metric names (distinct strings): their
+    values, added to the filter's columns at once by :meth:`flush`. :func:`_read_samples` adds to its lists."""
+
+    def __init__(self, path: Path, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
+        self.path, self.by_filter = path, by_filter
+        self.filter_name: str | None = None
+        self.names: list = []
+        self.getter = _no_values  # a line's values in the order of names (None for names not distinct strings)
+        self.first_line = 0
+        self.lines: list[bytes] = []
+        self.doc_ids: list[int] = []
+        self.rows: list[tuple] = []
+        self.marked: list[int] = []  # the rows that hold NaN marks
+
+    def appenders(self) -> tuple:
+        return self.lines.append, self.doc_ids.append, self.rows.append
+
+    def start(self, filter_name: str, names: list, record: dict) -> tuple | None:
+        """Flush, start a batch of lines of ``filter_name`` listing ``names``, and give the values of ``record``
+        in their order (None when the names are not distinct strings or a value is missing)."""
+        self.flush()
+        self.filter_name, self.names = filter_name, names
+        if not (all(type(name) is str for name in names) and len(set(names)) == len(names)):
+            self.getter = _no_values
+        elif len(names) == 1:
+            self.getter = lambda sample, name=names[0]: (sample[name],)
+        else:
+            self.getter = itemgetter(*names) if names else lambda sample: ()
+        try:
+            return self.getter(record)
+        except KeyError:
+            return None
+
+    def flush(self) -> None:
+        """Add the batch's values to its filter's columns, the NaN marks as NaN; its lines one by one
+        (:func:`_add_values`, parsed by the standard library) when a value is not a number or does not fit."""
+        if not self.lines:
+            return
+        columns, odd, _ = self.by_filter[self.filter_name]
+        try:
+            ids = array("q", self.doc_ids)
+            values = array("d", chain.from_iterable(self.rows))
+        except (TypeError, OverflowError):
+            marked = set(self.marked)
+            for index, line in enumerate(self.lines):
+                record = json.loads(line.replace(_NAN_MARK_TEXT, b"NaN") if index in marked else line)
+                line_number = self.first_line + index
+                _add_values(self.path, line_number, record, record["doc_id"], record["metrics"], columns, odd)
+        else:
+            matrix = np.frombuffer(values, dtype=np.float64).reshape(len(self.rows), len(self.names))
+            if self.marked:
+                rows = matrix[self.marked]
+                rows[rows == _MARK_AS_FLOAT] = np.nan
+                matrix[self.marked] = rows
+            for index, name in enumerate(self.names):
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = (array("q"), array("d"))
+                column[0].extend(ids)
+                column[1].frombytes(matrix[:, index].tobytes())
+        for items in (self.lines, self.doc_ids, self.rows, self.marked):
+            items.clear()  # in place: _read_samples holds them
+
+
+def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
+    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`_read_samples`);
+    ValueError naming the line when it is not a sample or logs a document twice."""
+    try:
+        record = json.loads(line)
+        doc_id = record["doc_id"]
+        names = record["metrics"]
+        filter_name = record.get("filter", "none")
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path}, line {line_number}: malformed JSON ({error.msg}); the file is truncated or "
+            "corrupt, rerun this model"
+        ) from None
+    except (KeyError, TypeError, AttributeError):
+        doc_id = names = filter_name = None
+    if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
+        raise ValueError(
+            f"{path}, line {line_number}: not an lm-eval sample (needs an integer 'doc_id', a 'metrics' "
+            "list and a string 'filter')"
+        )
+    state = by_filter.get(filter_name)
+    if state is None:
+        state = by_filter[filter_name] = ({}, {}, set())
+    columns, odd, doc_ids = state
+    if doc_id in doc_ids:
+        raise ValueError(_logged_twice(path, line_number, doc_id, filter_name))
+    doc_ids.add(doc_id)
+    _add_values(path, line_number, record, doc_id, names, columns, odd)
+
+
+def _add_values(path: Path, line_number: int, record: dict, doc_id: int, names: list, columns: dict, odd: dict) -> None:
+    """Add the number of each metric ``names`` lists in ``record`` to its column, and the first value that is not a
+    number (or missing) to ``odd``; ValueError for a name that is not a string or a number beyond the table's."""
+    try:
+        for name in names:
+            value = record.get(name, _MISSING)
+            if type(value) in (float, int, bool):
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = (array("q"), array("d"))
+                column[0].append(doc_id)
+                column[1].append(value)
+            elif name not in odd:
+                odd[name] = (line_number, value)
+    except TypeError:  # a name that is a list or an object
+        raise ValueError(_not_a_name(path, line_number, names)) from None
+    except OverflowError:  # an integer beyond 64 bits
+        raise ValueError(_too_large(path, line_number, record)) from None
+
+
+def _logged_twice(path: Path, line_number: int, doc_id: int, filter_name: str) -> str:
+    """The error for a document logged a second time in one filter."""
+    return (
+        f"{path}, line {line_number}: doc_id {doc_id} of filter {filter_name!r} is logged a second "
+        "time; one line per document and filter is expected, rerun this model"
+    )
 
 
 def _too_large(path: Path, line_number: int, record: dict) -> str:
@@ -709,7 +882,7 @@ def _why_impossible(name: str, value: float) -> str:
     from mirage_metrics.registry import metric_info
 
     info = metric_info(name)
-    if not np.isfinite(value):
+    if not math.isfinite(value):  # not np.isfinite: an integer beyond 64 bits is no numpy number
         return "not a finite number (a mean over it would be infinite)"
     if info.binary and info.low <= value <= info.high:
         return f"but {info.name} scores each sample 0 or 1"
@@ -729,8 +902,8 @@ class _Categories:
     def code(self, value: str) -> int:
         return self.codes.setdefault(value, len(self.codes))
 
-    def column(self, codes: list[np.ndarray]) -> pd.Categorical:
-        return pd.Categorical.from_codes(np.concatenate(codes), categories=list(self.codes))
+    def column(self, codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=list(self.codes))
 
 
 def _worker_count(workers: int | str, paths: list[Path]) -> int:
@@ -745,21 +918,21 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
 
 
 def _append_file(
-    pieces: dict[str, list[np.ndarray]],
+    pieces: dict[str, list],
     categories: dict[str, _Categories],
     run: _Run,
     task: str,
     by_filter: dict[str, Columns],
 ) -> None:
-    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric."""
+    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric: its
+    sample ids and values, and the one value (category code, number) of each other column for all its rows."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
             metric, length = _split_metric(name, filter_name)
-            n = len(values)
             for column, value in (("family", run.family), ("model", run.model), ("task", task), ("metric", metric)):
-                pieces[column].append(np.full(n, categories[column].code(value), dtype=np.int32))
-            pieces["params"].append(np.full(n, run.params, dtype=np.int64))
-            pieces["length"].append(np.full(n, length))
+                pieces[column].append(categories[column].code(value))
+            pieces["params"].append(run.params)
+            pieces["length"].append(length)
             pieces["sample_id"].append(ids)
             pieces["value"].append(values)
 
@@ -781,7 +954,7 @@ def read_results(
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
-    pieces: dict[str, list[np.ndarray]] = {name: [] for name in RESULTS_COLUMNS}
+    pieces: dict[str, list] = {name: [] for name in RESULTS_COLUMNS}
     runs = _runs(sources, params)
     for note in _unread_samples(sorted({run.folder for _, run in runs})):
         warnings.warn(note, ResultsWarning, stacklevel=2)
@@ -816,14 +989,19 @@ def read_results(
             f"{_plain_paths(_source_folders(sources))}; "
             "run lm_eval with --log_samples (mirage sweep always does)"
         )
+    counts = [len(values) for values in pieces["value"]]
     data = {}
     for column in RESULTS_COLUMNS:
-        if column in categories:
-            data[column] = categories[column].column(pieces[column])
-        else:
+        if column in ("sample_id", "value"):
             data[column] = np.concatenate(pieces[column])
+        else:  # one value per piece, repeated over its rows
+            dtype = np.int32 if column in categories else np.int64 if column == "params" else np.float64
+            data[column] = np.repeat(np.array(pieces[column], dtype=dtype), counts)
+            if column in categories:
+                data[column] = categories[column].column(data[column])
         pieces[column].clear()
-    return pd.DataFrame(data, columns=RESULTS_COLUMNS)
+    # copy=False: the arrays are the table's own; by default pandas copies them into one block per dtype
+    return pd.DataFrame(data, columns=RESULTS_COLUMNS, copy=False)
 
 
 def _unread_samples(folders: list[Path]) -> list[str]:
