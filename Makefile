@@ -27,14 +27,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
+# pytest-xdist: one worker per CPU core, each test module on one worker (its module fixtures are built once); the
+# session's tiny checkpoints, wheel and lm_eval runs are built once for all workers (tests/conftest.py, built_once).
+XDIST := -n auto --dist loadscope
+
 # Everything, as CI runs it, with the 25 slowest tests listed at the end.
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q --durations=25 $(XDIST)
 
-# Everything but the end-to-end runs marked slow (demo, wheel builds, vision sweeps, real lm_eval runs), one
-# pytest-xdist worker per CPU core, each test module on one worker (its module fixtures are built once).
+# Everything but the end-to-end runs marked slow (demo, wheel builds, vision sweeps, real lm_eval runs).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" -n auto --dist loadscope
+	$(PY) -m pytest -q -m "not slow" $(XDIST)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py

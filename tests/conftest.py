@@ -1,10 +1,12 @@
-"""Shared helpers and fixtures: the CLIs as subprocesses, tiny offline models and a wheel built in the test
-session, lm-eval output folders written with known values, and where the real data is (``real_data``)."""
+"""Shared helpers and fixtures: the CLIs as subprocesses, tiny offline models and a wheel built once per test
+session (shared by the pytest-xdist workers, ``built_once``), lm-eval output folders written with known values, and
+where the real data is (``real_data``)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -12,10 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
+from hypothesis import settings
 
 from mirage_metrics.metrics import bigbench_brier_score
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests have no per-example deadline (Hypothesis's default is 200 ms): with pytest-xdist workers and lm-eval
+# subprocesses sharing the cores, a slow example says nothing about the code.
+settings.register_profile("shared-cores", deadline=None)
+settings.load_profile("shared-cores")
 
 # --- real data ----------------------------------------------------------------------------------------------------
 # The few tests that read real BIG-bench task files or the real Omniglot subset find them in the folder named by
@@ -163,30 +172,68 @@ TINY_CORPUS = [
 ] + ["The quick brown fox jumps over the lazy dog. True False yes no A B C D"]
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``name`` filled by ``build(folder)`` once per test session. Under pytest-xdist the first worker to
+    ask builds it in the session's temporary folder, above the workers' own, under a file lock; the others wait and
+    reuse it. Tests copy what they change: the folder is shared."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    session = tmp_path_factory.getbasetemp().parent
+    folder, done = session / name, session / f"{name}.done"
+    with FileLock(session / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way left it
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_gpt2(tmp_path_factory) -> Path:
     """Folder of a tiny random GPT-2 + BPE tokenizer, loadable by ``AutoModelForCausalLM``."""
-    return build_tiny_gpt2(tmp_path_factory.mktemp("models") / "tiny-gpt2", TINY_CORPUS)
+    return built_once(tmp_path_factory, "tiny-gpt2", lambda folder: build_tiny_gpt2(folder, TINY_CORPUS))
 
 
 @pytest.fixture(scope="session")
 def tiny_gpt2_pair(tmp_path_factory) -> list[Path]:
     """Two tiny GPT-2 checkpoints of different sizes, for sweeps."""
-    root = tmp_path_factory.mktemp("family")
-    return [
-        build_tiny_gpt2(root / "tiny-a", TINY_CORPUS, n_embd=16, seed=1),
-        build_tiny_gpt2(root / "tiny-b", TINY_CORPUS, n_embd=32, seed=2),
-    ]
+
+    def build(root: Path) -> None:
+        build_tiny_gpt2(root / "tiny-a", TINY_CORPUS, n_embd=16, seed=1)
+        build_tiny_gpt2(root / "tiny-b", TINY_CORPUS, n_embd=32, seed=2)
+
+    root = built_once(tmp_path_factory, "family", build)
+    return [root / "tiny-a", root / "tiny-b"]
+
+
+@pytest.fixture(scope="session")
+def tiny_pair_lm_eval_runs(tiny_gpt2_pair, tmp_path_factory) -> Path:
+    """The folder ``tiny`` of plain ``lm_eval --log_samples --limit 4`` runs of both ``tiny_gpt2_pair`` checkpoints on
+    a generation and a log-likelihood task (one sub-folder per model, as lm-eval names them): the real lm-eval output
+    that the report's and the meta-analysis's end-to-end tests read, run once per session."""
+    from mirage_metrics.paths import tasks_path
+
+    def run_both(folder: Path) -> None:
+        for model in tiny_gpt2_pair:
+            run_cli(
+                [*LM_EVAL, "--model", "hf", "--model_args", f"pretrained={model}", "--include_path", tasks_path(),
+                 "--tasks", "mirage_arith_2dm_gen,mirage_arith_2dm_ll", "--limit", "4", "--device", "cpu",
+                 "--output_path", folder / "tiny", "--log_samples"],
+                cwd=folder,
+            )  # fmt: skip
+
+    return built_once(tmp_path_factory, "lm_eval_runs", run_both) / "tiny"
 
 
 def _without_build_leftovers(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
     return None if "__pycache__" in info.name or ".egg-info" in info.name else info
 
 
-@pytest.fixture(scope="session")
-def built_wheel(tmp_path_factory) -> tuple[Path, str]:
-    """The non-editable wheel, built without network from a copy of the source tree, and pip's verbose log."""
-    source = tmp_path_factory.mktemp("source")
+def _build_wheel(source: Path) -> None:
+    """The wheel in ``source/dist`` and pip's verbose log in ``source/pip.log``, from a copy of the source tree."""
     archive = source / "tree.tar"
     with tarfile.open(archive, "w") as tar:
         for part in ("pyproject.toml", "README.md", "LICENSE", "mirage_metrics", "tasks", "vision"):
@@ -200,8 +247,15 @@ def built_wheel(tmp_path_factory) -> tuple[Path, str]:
         cwd=source,
         env=env,
     ).stdout
-    (wheel,) = dist.glob("mirage_metrics-*.whl")
-    return wheel, log
+    (source / "pip.log").write_text(log)
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory) -> tuple[Path, str]:
+    """The non-editable wheel, built without network from a copy of the source tree, and pip's verbose log."""
+    source = built_once(tmp_path_factory, "source", _build_wheel)
+    (wheel,) = (source / "dist").glob("mirage_metrics-*.whl")
+    return wheel, (source / "pip.log").read_text()
 
 
 # --- lm-eval output folders with known values -------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_progress_bars_redraw_rarely_when_stderr_is_a_log_file(tmp_path):
     env.pop("TQDM_MININTERVAL", None)
     with open(tmp_path / "log", "w") as log:
         done = subprocess.run(
-            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=log, text=True, timeout=120
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=log, text=True, timeout=600
         )
     assert done.returncode == 0, (tmp_path / "log").read_text()[-3000:]
     assert done.stdout.splitlines()[-1] == "True"

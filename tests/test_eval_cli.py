@@ -98,7 +98,7 @@ def test_mirage_eval_adds_the_tasks_lets_the_user_path_win_and_runs_the_worked_e
 
 
 def test_mirage_eval_help_says_what_it_adds_then_shows_lm_evals_options():
-    done = run_cli([*MIRAGE, "eval", "--help"], timeout=300)
+    done = run_cli([*MIRAGE, "eval", "--help"])
     assert done.stdout.startswith(INTRO)
     lm_eval_help = done.stdout[len(INTRO) :]
     assert "usage: lm-eval run" in lm_eval_help and "--model_args" in lm_eval_help

@@ -30,7 +30,7 @@ def _env(hf_home: Path) -> dict:
 
 def _load_all(hf_home: Path, cwd: Path) -> subprocess.CompletedProcess:
     code = LOAD_ALL.format(names=evaluate_module_names())
-    return run_cli([sys.executable, "-c", code], cwd=cwd, env=_env(hf_home), timeout=300, check=False)
+    return run_cli([sys.executable, "-c", code], cwd=cwd, env=_env(hf_home), check=False)
 
 
 @pytest.mark.slow
@@ -46,7 +46,7 @@ def test_evaluate_load_by_hub_name_works_after_install_metrics(tmp_path):
     (stale / "token_edit.py").write_text("raise RuntimeError('stale copy loaded')\n")
     os.utime(stale / "token_edit.py", (1e9, 1e9))
 
-    done = run_cli([*MIRAGE, "install-metrics"], env=_env(hf_home), timeout=300)
+    done = run_cli([*MIRAGE, "install-metrics"], env=_env(hf_home))
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == [f"mirage/{n}" for n in evaluate_module_names()]
 
     after = _load_all(hf_home, tmp_path)

@@ -16,7 +16,6 @@ from conftest import (
     DATE,
     EDIT_DISTANCE,
     EXACT_MATCH,
-    LM_EVAL,
     MIRAGE,
     SIZES,
     C,
@@ -26,7 +25,6 @@ from conftest import (
     write_lm_eval_run,
 )
 from mirage_metrics.html_page import Paragraph, Section
-from mirage_metrics.paths import tasks_path
 from mirage_metrics.report import build_report, source_kind
 from mirage_metrics.vision.samples import sample_rows
 
@@ -199,30 +197,9 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
+def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
     """Plain `lm_eval --log_samples` runs of two tiny checkpoints; numbers cross-checked with lm-eval's files."""
-    runs = tmp_path / "runs"
-    for model in tiny_gpt2_pair:
-        run_cli(
-            [
-                *LM_EVAL,
-                "--model",
-                "hf",
-                "--model_args",
-                f"pretrained={model}",
-                "--include_path",
-                tasks_path(),
-                "--tasks",
-                "mirage_arith_2dm_gen,mirage_arith_2dm_ll",
-                "--limit",
-                "4",
-                "--output_path",
-                runs,
-                "--log_samples",
-                "--device",
-                "cpu",
-            ]
-        )
+    runs = tiny_pair_lm_eval_runs
     out = tmp_path / "report"
     run_cli([*MIRAGE, "report", runs, "--out", out, "--bootstrap", "100", "--workers", "2"])  # two reader processes
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
@@ -238,7 +215,7 @@ def test_report_on_real_lm_eval_output(tiny_gpt2_pair, tmp_path):
         assert metrics.loc[(model, "mirage_arith_2dm_ll", "per_char_loss"), "mean"] == pytest.approx(loss)
     fit = pd.read_csv(out / "fit.csv")
     assert len(fit) == 1 and np.isfinite(fit["alpha"].item())  # random models: alpha ~ 0, c may be 0 or inf
-    assert (out / "fig3_runs_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()
+    assert (out / "fig3_tiny_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()  # family: folder
 
 
 def test_a_real_meta_analysis_folder_becomes_a_section(sweep_folder, tmp_path):

@@ -106,7 +106,6 @@ def test_a_slurm_task_stops_before_any_model_runs_when_its_weights_were_not_down
             tmp_path / "runs",
         ],
         env=env,
-        timeout=300,
         check=False,
     )
     assert done.returncode == 2, done.stdout + done.stderr

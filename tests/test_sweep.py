@@ -88,7 +88,7 @@ def test_a_failing_model_is_reported_and_leaves_no_model_folder(tmp_path):
     out = tmp_path / "runs"
     done = subprocess.run(
         _mirage("sweep", "--family-file", str(family_file), "--tasks", TASK, "--out", str(out), "--limit", "1", "--quiet"),
-        capture_output=True, text=True, env=offline_env(), timeout=300,
+        capture_output=True, text=True, env=offline_env(), timeout=600,
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert "0 done, 0 skipped, 1 failed" in done.stdout
@@ -97,7 +97,7 @@ def test_a_failing_model_is_reported_and_leaves_no_model_folder(tmp_path):
     assert "Traceback" in (out / "tiny" / "broken.failed.log").read_text()
 
 
-def _wait_for(condition, process, timeout: float = 240) -> None:
+def _wait_for(condition, process, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:
@@ -118,7 +118,7 @@ def _processes_mentioning(text: str) -> list[int]:
     return pids
 
 
-def _wait_until_gone(text: str, timeout: float = 30) -> None:
+def _wait_until_gone(text: str, timeout: float = 120) -> None:
     """No process whose command line holds ``text`` is left (an orphaned lm-eval would be)."""
     deadline = time.monotonic() + timeout
     while _processes_mentioning(text):
@@ -147,7 +147,7 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
         os.killpg(first.pid, signal.SIGKILL) if first.poll() is None else None
     assert sorted(p.name for p in family_dir.iterdir() if not p.name.startswith(".")) == ["tiny-a"]
 
-    resumed = subprocess.run(command, env=offline_env(), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(command, env=offline_env(), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "1 done, 1 skipped, 0 failed" in resumed.stdout
     assert "skipped  tiny-a" in resumed.stdout and "done  tiny-b" in resumed.stdout
@@ -172,7 +172,7 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
     aggregates = read_aggregates(out)
     assert set(aggregates.model) == {"tiny-a", "tiny-b"} and "exact_match" in set(aggregates.metric)
 
-    rerun = subprocess.run(command, env=offline_env(), capture_output=True, text=True, timeout=120)
+    rerun = subprocess.run(command, env=offline_env(), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0 and "0 done, 2 skipped, 0 failed" in rerun.stdout
 
 

@@ -351,7 +351,6 @@ def test_a_typo_in_a_task_name_fails_in_the_cli_before_any_model_loads(tmp_path)
             "--out",
             tmp_path / "runs",
         ],
-        timeout=300,
         check=False,
     )
     assert done.returncode == 2, done.stdout + done.stderr
