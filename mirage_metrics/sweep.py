@@ -123,12 +123,17 @@ def _model_args(model: Model, options: SweepOptions) -> str:
 def _task_folder_args(options: SweepOptions, scratch: Path) -> list[str]:
     """``--include_path`` for the package's task folder; with a user ``include_path`` too, a
     ``--config`` file listing both (the lm-eval CLI takes one ``--include_path``, its config a list)."""
-    if options.include_path is None:
-        return ["--include_path", str(tasks_path())]
+    folders = _task_folders(options)
+    if len(folders) == 1:
+        return ["--include_path", folders[0]]
     config = scratch / "lm_eval_config.yaml"
-    folders = [str(tasks_path()), str(Path(options.include_path).resolve())]
     config.write_text(json.dumps({"include_path": folders}), encoding="utf-8")  # JSON is YAML
     return ["--config", str(config)]
+
+
+def _task_folders(options: SweepOptions) -> list[str]:
+    """The task folders lm-eval gets besides its own: the package's, then the user's ``include_path``."""
+    return [str(tasks_path())] + ([str(Path(options.include_path).resolve())] if options.include_path else [])
 
 
 def lm_eval_command(model: Model, options: SweepOptions, output_path: Path, scratch: Path) -> list[str]:
@@ -206,16 +211,19 @@ RunLmEval = Callable[[list[str], Path, bool], int]
 
 
 @contextlib.contextmanager
-def _lm_eval_runner(options: SweepOptions, isolate: bool) -> Iterator[RunLmEval]:
-    """How a sweep runs lm-eval: in one worker process (ended on leaving), or one subprocess per model when
-    ``isolate``, under a multi-process launch or with the vLLM backend."""
+def _lm_eval_runner(options: SweepOptions, isolate: bool, start: bool) -> Iterator[RunLmEval]:
+    """How a sweep runs lm-eval: in one worker process (started at once when ``start``, to get lm-eval going
+    while the sweep checks its arguments; ended on leaving), or one subprocess per model when ``isolate``,
+    under a multi-process launch or with the vLLM backend."""
     if isolate or options.backend == "vllm" or int(os.environ.get("WORLD_SIZE", "1")) > 1:
         yield _run_logged
         return
     from mirage_metrics.sweep_worker import Worker
 
-    worker = Worker()
+    worker = Worker(_task_folders(options))
     try:
+        if start:
+            worker.start()
         yield worker.run
     finally:
         worker.close()
@@ -782,17 +790,17 @@ def sweep(
             f"shard={shard[0]}/{shard[1]} selects no model of family {family.name!r} ({len(selected)} models "
             f"selected, so at most {len(selected)} shards have work; a Slurm array needs at most {len(selected)} tasks)"
         )
-    if check:
-        check_sweep(models, options)
     check_names(family, models, options, out)
     family_dir = Path(out) / family.name
     plan = [_pending_tasks(model, family_dir / model.name, options, force) for model in models]
-    leader = _process_rank() == 0
-    if leader:
-        _check_writable(family_dir, out)
-    outcomes = []
-    bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
-    with _lm_eval_runner(options, isolate) as run_lm_eval:
+    with _lm_eval_runner(options, isolate, start=any(plan)) as run_lm_eval:
+        if check:
+            check_sweep(models, options)
+        leader = _process_rank() == 0
+        if leader:
+            _check_writable(family_dir, out)
+        outcomes = []
+        bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
         for model, tasks in zip(bar, plan):
             outcome = _run_planned(model, family_dir, options, tasks, force, run_lm_eval)
             outcomes.append(outcome)

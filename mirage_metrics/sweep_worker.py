@@ -1,7 +1,8 @@
 """Run the lm-eval command lines of a sweep in one long-lived process: lm-eval is imported and its task index
 (14,000 YAML files) built once per sweep, not once per model.
 
-The sweep starts ``python -m mirage_metrics.sweep_worker TOKEN`` (:class:`Worker`) and sends it one
+The sweep starts ``python -m mirage_metrics.sweep_worker TOKEN TASK_FOLDER...`` (:class:`Worker`), which
+imports lm-eval and builds its task index at once, and sends it one
 ``python -m lm_eval`` command line per model, as a JSON list on a line of its stdin. The worker runs it
 through lm-eval's own command line (its parser and its ``run`` command, in process), so it writes exactly
 the files ``python -m lm_eval`` writes, then frees the model's memory (``gc``, the CUDA cache, glibc's
@@ -29,9 +30,11 @@ _MARK = b"\0mirage-sweep-worker "
 
 
 class Worker:
-    """A worker process, started at the first :meth:`run`; :meth:`close` ends it."""
+    """A worker process for lm-eval runs whose task folders (besides lm-eval's own) are ``task_folders``:
+    started by :meth:`start` or the first :meth:`run`; :meth:`close` ends it."""
 
-    def __init__(self) -> None:
+    def __init__(self, task_folders: list[str]) -> None:
+        self._task_folders = task_folders
         self._process: subprocess.Popen | None = None
         self._token = ""
 
@@ -42,7 +45,7 @@ class Worker:
             raise ValueError(f"not a `python -m lm_eval` command line: {command[:3]}")
         if self._process is None or self._process.poll() is not None:
             self.close()
-            self._start()
+            self.start()
         process = self._process
         try:
             process.stdin.write(json.dumps(command[3:]).encode("utf-8") + b"\n")
@@ -75,13 +78,14 @@ class Worker:
             process.wait(timeout=0.5)
         _stop(process)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the worker: it imports lm-eval and builds the task index while the caller goes on."""
         from mirage_metrics import sweep
 
         self._token = secrets.token_hex(8)
         preexec = sweep._die_with_parent if sys.platform.startswith("linux") else None
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "mirage_metrics.sweep_worker", self._token],
+            [sys.executable, "-m", "mirage_metrics.sweep_worker", self._token, *self._task_folders],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -170,12 +174,24 @@ def _free_memory() -> None:
             ctypes.CDLL(None).malloc_trim(0)
 
 
-def main(token: str) -> int:
+def _warm_up(task_folders: list[str]) -> None:
+    """Import what every lm-eval run needs and build the task index of lm-eval's and ``task_folders``."""
+    import lm_eval.evaluator  # noqa: F401
+    import lm_eval.models.huggingface  # noqa: F401 - the backend of worker runs (vLLM's run isolated)
+    import lm_eval.tasks
+    from lm_eval._cli import HarnessCLI  # noqa: F401
+    from lm_eval.tasks._index import TaskIndex
+
+    TaskIndex.build([Path(lm_eval.tasks.__file__).parent, *map(Path, task_folders)])
+
+
+def main(token: str, task_folders: list[str]) -> int:
     """Run the command lines read from stdin, one per line, until its end or a failing command."""
     from lm_eval.utils import setup_logging
 
     setup_logging()  # as `python -m lm_eval` does
     _cache_task_index()
+    _warm_up(task_folders)
     for line in sys.stdin:
         code = _run_lm_eval(json.loads(line))
         sys.stdout.flush()
@@ -188,4 +204,4 @@ def main(token: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

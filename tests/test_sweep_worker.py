@@ -35,7 +35,7 @@ class _Output:
 
 
 def test_the_end_mark_is_found_when_cut_between_reads_and_kept_out_of_the_log(tmp_path):
-    worker = Worker()
+    worker = Worker([])
     worker._token = "abc"
     stream = b"lm-eval says hi\n" + _MARK + b"abc 3\0"
     for cut in range(1, len(stream)):
@@ -49,7 +49,7 @@ def test_the_end_mark_is_found_when_cut_between_reads_and_kept_out_of_the_log(tm
 
 
 def test_a_failing_command_is_logged_and_the_next_one_gets_a_fresh_worker(tmp_path):
-    worker = Worker()
+    worker = Worker([])
     try:
         command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--no_such_flag"]
         assert worker.run(command, tmp_path / "first.log", echo=False) == 2
