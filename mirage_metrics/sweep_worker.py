@@ -142,6 +142,16 @@ def _cache_task_index() -> None:
     TaskIndex.build = staticmethod(cached_build)
 
 
+def _cache_env_info() -> None:
+    """Collect the environment report lm-eval puts in every results file (``pretty_env_info``: PyTorch asks
+    pip, the GPU driver and more, over half a second) once per worker: it does not change during a sweep."""
+    import functools
+
+    from torch.utils import collect_env
+
+    collect_env.get_pretty_env_info = functools.cache(collect_env.get_pretty_env_info)
+
+
 def _run_lm_eval(argv: list[str]) -> int:
     """Run ``python -m lm_eval *argv`` in this process; its exit code."""
     from lm_eval._cli import HarnessCLI
@@ -191,6 +201,7 @@ def main(token: str, task_folders: list[str]) -> int:
 
     setup_logging()  # as `python -m lm_eval` does
     _cache_task_index()
+    _cache_env_info()
     _warm_up(task_folders)
     for line in sys.stdin:
         code = _run_lm_eval(json.loads(line))

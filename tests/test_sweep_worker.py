@@ -93,8 +93,8 @@ def test_worker_outputs_equal_a_plain_lm_eval_run_and_a_crashing_model_fails_alo
     # Samples lines hold no time or path: they are equal whole (the file names differ by their date).
     assert _samples(folder) == _samples(written) and len(_samples(folder)) == 2
     ours, theirs = (json.loads(next(f.glob("results_*.json")).read_text()) for f in (folder, written))
-    for key in ("results", "configs", "n-samples", "task_hashes", "config"):
-        assert ours[key] == theirs[key], key
+    timing = {"date", "total_evaluation_time_seconds"}  # when the run was and how long it took
+    assert set(ours) == set(theirs) and {key for key in ours if ours[key] != theirs[key]} <= timing
 
 
 def _children(pid: int) -> list[int]:
