@@ -3,7 +3,8 @@
 
 The sweep starts ``python -m mirage_metrics.sweep_worker TOKEN TASK_FOLDER...`` (:class:`Worker`), which
 imports lm-eval and builds its task index at once, and sends it one
-``python -m lm_eval`` command line per model, as a JSON list on a line of its stdin. The worker runs it
+``python -m lm_eval`` command line per model, as a JSON list on a line of a pipe of its own (its stdin is
+empty, as a non-interactive run's: a prompt cannot take a command line for an answer). The worker runs it
 through lm-eval's own command line (its parser and its ``run`` command, in process), so it writes exactly
 the files ``python -m lm_eval`` writes, then frees the model's memory (``gc``, the CUDA cache, glibc's
 free lists) and ends the model's output with ``NUL mirage-sweep-worker TOKEN EXITCODE NUL``. Its stdout
@@ -36,6 +37,7 @@ class Worker:
     def __init__(self, task_folders: list[str]) -> None:
         self._task_folders = task_folders
         self._process: subprocess.Popen | None = None
+        self._commands = None  # the pipe the worker reads command lines from
         self._token = ""
 
     def run(self, command: list[str], log_path: Path, echo: bool) -> int:
@@ -48,8 +50,8 @@ class Worker:
             self.start()
         process = self._process
         try:
-            process.stdin.write(json.dumps(command[3:]).encode("utf-8") + b"\n")
-            process.stdin.flush()
+            self._commands.write(json.dumps(command[3:]).encode("utf-8") + b"\n")
+            self._commands.flush()
         except BrokenPipeError:
             pass  # the worker died at once; its exit code is read below
         try:
@@ -73,7 +75,7 @@ class Worker:
         if process is None:
             return
         with contextlib.suppress(OSError):
-            process.stdin.close()
+            self._commands.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=0.5)
         _stop(process)
@@ -84,14 +86,23 @@ class Worker:
 
         self._token = secrets.token_hex(8)
         preexec = sweep._die_with_parent if sys.platform.startswith("linux") else None
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "mirage_metrics.sweep_worker", self._token, *self._task_folders],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=dict(os.environ, TOKENIZERS_PARALLELISM="false"),
-            preexec_fn=preexec,
-        )
+        read_end, write_end = os.pipe()
+        self._commands = os.fdopen(write_end, "wb")
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "mirage_metrics.sweep_worker", self._token, str(read_end), *self._task_folders],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ, TOKENIZERS_PARALLELISM="false"),
+                preexec_fn=preexec,
+                pass_fds=(read_end,),
+            )
+        except BaseException:
+            self._commands.close()
+            raise
+        finally:
+            os.close(read_end)
 
     def _copy_output(self, log, echo: bool) -> int | None:
         """Copy the worker's output into ``log`` up to the end-of-command mark; the exit code it carries
@@ -195,15 +206,15 @@ def _warm_up(task_folders: list[str]) -> None:
     TaskIndex.build([Path(lm_eval.tasks.__file__).parent, *map(Path, task_folders)])
 
 
-def main(token: str, task_folders: list[str]) -> int:
-    """Run the command lines read from stdin, one per line, until its end or a failing command."""
+def main(token: str, commands_fd: int, task_folders: list[str]) -> int:
+    """Run the command lines read from ``commands_fd``, one per line, until its end or a failing command."""
     from lm_eval.utils import setup_logging
 
     setup_logging()  # as `python -m lm_eval` does
     _cache_task_index()
     _cache_env_info()
     _warm_up(task_folders)
-    for line in sys.stdin:
+    for line in os.fdopen(commands_fd, encoding="utf-8"):
         code = _run_lm_eval(json.loads(line))
         sys.stdout.flush()
         sys.stderr.flush()
@@ -215,4 +226,4 @@ def main(token: str, task_folders: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:]))
