@@ -132,8 +132,9 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
     family_file = _family_file(tmp_path, {"tiny-a": tiny_gpt2_pair[0], "tiny-b": tiny_gpt2_pair[1]})
     out = tmp_path / "runs"
     family_dir = out / "tiny"
+    # One lm-eval process per model: a warm worker can finish tiny-b before the kill (see test_sweep_worker.py).
     command = _mirage("sweep", "--family-file", str(family_file), "--tasks", TASK, "--out", str(out),
-                      "--limit", str(LIMIT), "--device", "cpu", "--quiet")  # fmt: skip
+                      "--limit", str(LIMIT), "--device", "cpu", "--quiet", "--isolate")  # fmt: skip
 
     first = subprocess.Popen(command, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # fmt: skip
