@@ -1,8 +1,10 @@
 """Run lm-eval on every model of a family, one folder per model, resumable and crash-safe.
 
-Each model runs in its own ``python -m lm_eval`` subprocess (crashes and memory stay
-per model; lm-eval writes its own output files exactly as its CLI does) into a
-hidden temporary folder beside the target, ``<out>/<family>/.<model>.tmp-<pid>``.
+Each model's ``python -m lm_eval`` command line runs in one worker process per sweep
+(:mod:`mirage_metrics.sweep_worker`: lm-eval's own command line in process, so its
+output files are exactly the CLI's, with lm-eval imported and its task index built
+once), or with ``isolate`` in a subprocess of its own, into a hidden temporary
+folder beside the target, ``<out>/<family>/.<model>.tmp-<pid>``.
 Only when lm-eval's outputs are verified whole (:func:`verify_model_folder`: a
 results JSON, and for every task a samples JSONL with one complete line per
 document and filter, as many as lm-eval's ``n-samples``) does the folder get
@@ -26,7 +28,9 @@ left to it, and work folders are removed as stale only by the lock's holder.
 
 Under ``accelerate launch`` (multi-GPU data parallel) every rank runs the same sweep:
 each rank's lm-eval subprocess joins the launch's process group, and only rank 0
-writes and renames the model folders.
+writes and renames the model folders. Such sweeps, and vLLM's (whose engine does
+not give its GPU memory back to a process that goes on), run one subprocess per
+model, as ``isolate`` does.
 
 >>> from mirage_metrics.families import get_family
 >>> [m.name for m in shard_items(get_family("gpt2").models, 2, 2)]
@@ -47,7 +51,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from mirage_metrics import preflight
 from mirage_metrics.families import Family, Model
@@ -119,12 +123,17 @@ def _model_args(model: Model, options: SweepOptions) -> str:
 def _task_folder_args(options: SweepOptions, scratch: Path) -> list[str]:
     """``--include_path`` for the package's task folder; with a user ``include_path`` too, a
     ``--config`` file listing both (the lm-eval CLI takes one ``--include_path``, its config a list)."""
-    if options.include_path is None:
-        return ["--include_path", str(tasks_path())]
+    folders = _task_folders(options)
+    if len(folders) == 1:
+        return ["--include_path", folders[0]]
     config = scratch / "lm_eval_config.yaml"
-    folders = [str(tasks_path()), str(Path(options.include_path).resolve())]
     config.write_text(json.dumps({"include_path": folders}), encoding="utf-8")  # JSON is YAML
     return ["--config", str(config)]
+
+
+def _task_folders(options: SweepOptions) -> list[str]:
+    """The task folders lm-eval gets besides its own: the package's, then the user's ``include_path``."""
+    return [str(tasks_path())] + ([str(Path(options.include_path).resolve())] if options.include_path else [])
 
 
 def lm_eval_command(model: Model, options: SweepOptions, output_path: Path, scratch: Path) -> list[str]:
@@ -195,6 +204,29 @@ def _run_logged(command: list[str], log_path: Path, echo: bool) -> int:
             return process.wait()
         finally:
             _stop(process)
+
+
+#: Runs one ``python -m lm_eval`` command line, its output to a log file (and stderr when asked); its exit code.
+RunLmEval = Callable[[list[str], Path, bool], int]
+
+
+@contextlib.contextmanager
+def _lm_eval_runner(options: SweepOptions, isolate: bool, start: bool) -> Iterator[RunLmEval]:
+    """How a sweep runs lm-eval: in one worker process (started at once when ``start``, to get lm-eval going
+    while the sweep checks its arguments; ended on leaving), or one subprocess per model when ``isolate``,
+    under a multi-process launch or with the vLLM backend."""
+    if isolate or options.backend == "vllm" or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        yield _run_logged
+        return
+    from mirage_metrics.sweep_worker import Worker
+
+    worker = Worker(_task_folders(options))
+    try:
+        if start:
+            worker.start()
+        yield worker.run
+    finally:
+        worker.close()
 
 
 def _collect_outputs(work: Path) -> str:
@@ -399,12 +431,12 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def _follow(model: Model, target: Path, options: SweepOptions) -> ModelOutcome:
+def _follow(model: Model, target: Path, options: SweepOptions, run_lm_eval: RunLmEval) -> ModelOutcome:
     """A non-zero rank: run lm-eval to take part in the data-parallel run; rank 0 writes the outputs."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:
         command = lm_eval_command(model, options, Path(scratch) / "out", Path(scratch))
-        code = _run_logged(command, Path(scratch) / "lm_eval.log", options.echo)
+        code = run_lm_eval(command, Path(scratch) / "lm_eval.log", options.echo)
     status = "done" if code == 0 else "failed"
     return ModelOutcome(model, status, target, time.monotonic() - started, f"rank {_process_rank()}")
 
@@ -463,16 +495,18 @@ def run_model(model: Model, family_name: str, out: Path, options: SweepOptions, 
     busy when another sweep is running it. ValueError when the folder's settings differ (without ``force``)."""
     family_dir = Path(out) / family_name
     tasks = _pending_tasks(model, family_dir / model.name, options, force)
-    return _run_planned(model, family_dir, options, tasks, force)
+    return _run_planned(model, family_dir, options, tasks, force, _run_logged)
 
 
-def _run_planned(model: Model, family_dir: Path, options: SweepOptions, tasks: list[str], force: bool) -> ModelOutcome:
+def _run_planned(
+    model: Model, family_dir: Path, options: SweepOptions, tasks: list[str], force: bool, run_lm_eval: RunLmEval
+) -> ModelOutcome:
     """Run ``tasks`` for ``model`` (planned by :func:`_pending_tasks`; none: skipped), rechecked under the lock."""
     target = family_dir / model.name
     if not tasks:
         return ModelOutcome(model, "skipped", target)
     if _process_rank() != 0:
-        return _follow(model, target, replace(options, tasks=",".join(tasks)))
+        return _follow(model, target, replace(options, tasks=",".join(tasks)), run_lm_eval)
     family_dir.mkdir(parents=True, exist_ok=True)
     with _model_lock(family_dir, model.name) as locked:
         if not locked:
@@ -485,7 +519,7 @@ def _run_planned(model: Model, family_dir: Path, options: SweepOptions, tasks: l
             if not tasks:
                 return ModelOutcome(model, "skipped", target)
         _remove_stale_work(family_dir, model.name)
-        return _evaluate(model, family_dir, replace(options, tasks=",".join(tasks)), keep=not force)
+        return _evaluate(model, family_dir, replace(options, tasks=",".join(tasks)), not force, run_lm_eval)
 
 
 def _discard(work: Path, failed_log: Path) -> None:
@@ -567,7 +601,9 @@ def _put_in_place(work: Path, target: Path) -> None:
     shutil.rmtree(old)
 
 
-def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool) -> ModelOutcome:
+def _evaluate(
+    model: Model, family_dir: Path, options: SweepOptions, keep: bool, run_lm_eval: RunLmEval
+) -> ModelOutcome:
     """Run lm-eval for one model in a work folder, verify its outputs, add the whole runs of the model folder
     (``keep``) and put the work folder in its place."""
     started = time.monotonic()
@@ -580,9 +616,11 @@ def _evaluate(model: Model, family_dir: Path, options: SweepOptions, keep: bool)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             command = lm_eval_command(model, options, work, Path(scratch))
-            code = _run_logged(command, work / "lm_eval.log", options.echo)
+            code = run_lm_eval(command, work / "lm_eval.log", options.echo)
         if code != 0:
-            raise RuntimeError(f"lm_eval exited with code {code}")
+            raise RuntimeError(
+                f"lm_eval was killed by signal {-code}" if code < 0 else f"lm_eval exited with code {code}"
+            )
         date = _collect_outputs(work)
         try:
             results = _load_results(work / f"results_{date}.json")
@@ -728,12 +766,14 @@ def sweep(
     progress: bool = True,
     check: bool = True,
     force: bool = False,
+    isolate: bool = False,
 ) -> list[ModelOutcome]:
     """Run ``options.tasks`` on the selected models of ``family``; one outcome per model, in order.
 
     A model folder that holds whole results of every task under the same settings is
     skipped; tasks it lacks are run and added (``force``: every model is rerun from
-    scratch, replacing its folder). Which models and tasks still need running is
+    scratch, replacing its folder). lm-eval runs in one worker process for the
+    whole sweep, or with ``isolate`` in a subprocess per model. Which models and tasks still need running is
     decided once, up front, so every rank of a multi-process launch agrees on the
     plan. Raises ValueError, before running anything or writing into ``out``, when no
     model is selected, when (``check``) :func:`check_sweep` finds a wrong task name,
@@ -750,19 +790,20 @@ def sweep(
             f"shard={shard[0]}/{shard[1]} selects no model of family {family.name!r} ({len(selected)} models "
             f"selected, so at most {len(selected)} shards have work; a Slurm array needs at most {len(selected)} tasks)"
         )
-    if check:
-        check_sweep(models, options)
     check_names(family, models, options, out)
     family_dir = Path(out) / family.name
     plan = [_pending_tasks(model, family_dir / model.name, options, force) for model in models]
-    leader = _process_rank() == 0
-    if leader:
-        _check_writable(family_dir, out)
-    outcomes = []
-    bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
-    for model, tasks in zip(bar, plan):
-        outcome = _run_planned(model, family_dir, options, tasks, force)
-        outcomes.append(outcome)
+    with _lm_eval_runner(options, isolate, start=any(plan)) as run_lm_eval:
+        if check:
+            check_sweep(models, options)
+        leader = _process_rank() == 0
         if leader:
-            bar.write(_describe(outcome))
+            _check_writable(family_dir, out)
+        outcomes = []
+        bar = tqdm(models, desc=f"sweep {family.name}", unit="model", disable=not (progress and leader))
+        for model, tasks in zip(bar, plan):
+            outcome = _run_planned(model, family_dir, options, tasks, force, run_lm_eval)
+            outcomes.append(outcome)
+            if leader:
+                bar.write(_describe(outcome))
     return outcomes

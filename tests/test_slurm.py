@@ -78,7 +78,7 @@ def test_inside_an_array_the_cli_shards_by_default_and_says_so(tmp_path, monkeyp
         monkeypatch.setenv(name, value)
     planned = []
     monkeypatch.setattr(
-        sweep_module, "sweep", lambda family, out, options, sizes, shard, force: planned.append(shard) or []
+        sweep_module, "sweep", lambda family, out, options, sizes, shard, force, isolate: planned.append(shard) or []
     )
     args = ["sweep", "--family", "pythia", "--sizes", PYTHIA_8, "--tasks", "mirage_arith", "--out", str(tmp_path)]
     assert main([*args, *shard_flag]) == 0

@@ -132,8 +132,9 @@ def test_sweep_killed_during_second_model_resumes_and_completes(tiny_gpt2_pair, 
     family_file = _family_file(tmp_path, {"tiny-a": tiny_gpt2_pair[0], "tiny-b": tiny_gpt2_pair[1]})
     out = tmp_path / "runs"
     family_dir = out / "tiny"
+    # One lm-eval process per model: a warm worker can finish tiny-b before the kill (see test_sweep_worker.py).
     command = _mirage("sweep", "--family-file", str(family_file), "--tasks", TASK, "--out", str(out),
-                      "--limit", str(LIMIT), "--device", "cpu", "--quiet")  # fmt: skip
+                      "--limit", str(LIMIT), "--device", "cpu", "--quiet", "--isolate")  # fmt: skip
 
     first = subprocess.Popen(command, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # fmt: skip
@@ -197,11 +198,11 @@ def test_under_a_multi_process_launch_only_rank_0_writes_the_model_folder(tmp_pa
     calls = []
     monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval(calls))
     monkeypatch.setenv("RANK", "1")
-    follower = sweep(family, out, SweepOptions(tasks="t"), progress=False, check=False)
+    follower = sweep(family, out, SweepOptions(tasks="t"), progress=False, check=False, isolate=True)
     assert follower[0].status == "done" and not (out / "f" / "m").exists()
     assert out not in calls[0].parents  # its lm-eval wrote into a scratch folder
     monkeypatch.setenv("RANK", "0")
-    leader = sweep(family, out, SweepOptions(tasks="t"), progress=False, check=False)
+    leader = sweep(family, out, SweepOptions(tasks="t"), progress=False, check=False, isolate=True)
     assert leader[0].status == "done"
     assert sorted(p.name for p in (out / "f" / "m").iterdir()) == [
         "lm_eval.log", "model.json", "results_2026-01-01T00-00-00.json",
@@ -212,7 +213,7 @@ def test_under_a_multi_process_launch_only_rank_0_writes_the_model_folder(tmp_pa
 def test_lm_eval_that_exits_cleanly_without_results_counts_as_failed(tmp_path, monkeypatch):
     family = Family("f", (Model("m", "/ckpt/m", "m", params=5),))
     monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval([], write=False))
-    outcome = sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False, check=False)[0]
+    outcome = sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False, check=False, isolate=True)[0]
     assert outcome.status == "failed" and "wrote 0 results files" in outcome.message
     assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["m.failed.log"]
 

@@ -59,8 +59,10 @@ FAMILY = Family("f", (MODEL,))
 
 
 def _sweep(out, tasks="a", family=FAMILY, **options):
-    force = options.pop("force", False)
-    return sweep(family, out, SweepOptions(tasks=tasks, **options), progress=False, check=False, force=force)
+    force, isolate = options.pop("force", False), options.pop("isolate", True)  # isolate: the fakes stand in for it
+    return sweep(
+        family, out, SweepOptions(tasks=tasks, **options), progress=False, check=False, force=force, isolate=isolate
+    )
 
 
 @pytest.fixture
@@ -192,7 +194,7 @@ def test_the_cli_reports_a_conflict_in_one_line_with_flag_names(tmp_path, capsys
     family_file = tmp_path / "fam.yaml"
     family_file.write_text("name: f\nmodels:\n  - {name: a, path: ckpt, params: 5}\n")
     command = ["sweep", "--family-file", str(family_file), "--tasks", "mirage_arith_2dm_gen", "--out",
-               str(tmp_path / "runs"), "--quiet", "--limit", "2"]  # fmt: skip
+               str(tmp_path / "runs"), "--quiet", "--isolate", "--limit", "2"]  # fmt: skip
     assert main(command) == 0
     capsys.readouterr()
     assert main([*command[:-1], "3"]) == 2
@@ -331,7 +333,7 @@ def test_a_full_disk_fails_the_model_and_keeps_its_folder_then_a_task_is_added(t
     import resource
 
     family = Family("tiny", (Model("tiny", str(tiny_gpt2), "tiny", params=1),))
-    options = {"limit": "12", "device": "cpu", "echo": False}
+    options = {"limit": "12", "device": "cpu", "echo": False, "isolate": False}  # in the worker process
     assert _sweep(tmp_path, GEN, family=family, **options)[0].status == "done"
     folder = tmp_path / "tiny" / "tiny"
     files = {p.name: p.read_bytes() for p in folder.iterdir()}

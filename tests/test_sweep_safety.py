@@ -152,7 +152,7 @@ def test_only_the_models_own_stale_folders_are_removed_and_glob_characters_match
         (family_dir / name).mkdir()
     monkeypatch.setattr(sweep_module, "_run_logged", _fake_lm_eval([]))
     family = Family("f", (Model("*", "/ckpt/m", "*"), Model("a", "/ckpt/a", "a")))
-    outcomes = sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False, check=False)
+    outcomes = sweep(family, tmp_path, SweepOptions(tasks="t"), progress=False, check=False, isolate=True)
     assert [o.status for o in outcomes] == ["done", "done"]
     assert sorted(p.name for p in family_dir.iterdir()) == sorted(["*", "a", *others])
 

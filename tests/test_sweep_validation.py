@@ -332,7 +332,10 @@ def test_sweep_checks_before_writing_or_running_anything(tmp_path, monkeypatch):
         with pytest.raises(ValueError, match=message):
             sweep(family, tmp_path / "runs", options, progress=False)
     assert not ran and not (tmp_path / "runs").exists()
-    assert sweep(family, tmp_path / "runs", SweepOptions(tasks=TASK), sizes=["a"], progress=False)[0].status == "failed"
+    assert (
+        sweep(family, tmp_path / "runs", SweepOptions(tasks=TASK), sizes=["a"], progress=False, isolate=True)[0].status
+        == "failed"
+    )
     assert len(ran) == 1  # the checks passed: lm-eval ran (here a stand-in that fails)
 
 

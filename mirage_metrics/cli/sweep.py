@@ -30,6 +30,9 @@ task under the same settings is skipped; tasks it lacks are run and added to it.
 settings (--limit, --num_fewshot, --metadata, --model-args, --backend, lm_eval arguments, lm-eval version) is
 an error: pass a new --out, or --force to rerun such models from scratch.
 Sweeps may share OUT: a model another live sweep is running is reported busy and left to it.
+Models run one after another in one lm-eval worker process (lm-eval starts once; memory is freed between
+models; a model that crashes the worker fails alone); --isolate runs one lm-eval process per model instead
+(as do multi-process launches and --backend vllm).
 Family files cannot switch on trust_remote_code; pass --model-args trust_remote_code=True yourself if you must."""
 
 
@@ -74,6 +77,12 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--force", action="store_true", help="rerun every selected model from scratch, replacing its folder"
     )
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run each model in an lm-eval process of its own (slower: lm-eval starts once per model) instead of "
+        "one worker process for the sweep",
+    )
     parser.set_defaults(func=run, accepts_extra_args=True)
 
 
@@ -97,7 +106,7 @@ def run(args) -> int:
             flush=True,
         )
     # sweep() checks everything before running anything.
-    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard, force=args.force)
+    outcomes = sweep(family, args.out, options, sizes=sizes, shard=shard, force=args.force, isolate=args.isolate)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "busy", "failed")}
     busy = f", {counts['busy']} busy in another sweep" if counts["busy"] else ""
     print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed{busy}")
