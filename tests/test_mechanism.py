@@ -1,9 +1,12 @@
 """The mechanism table: predicted (mean prefix_prob_L of the _ll task) beside observed (_gen_t1 exact_match_L)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from mirage_metrics.atomic_files import MANIFEST_FILE
 from mirage_metrics.mechanism import MECHANISM_COLUMNS, mechanism_sentence, mechanism_table
 
 
@@ -95,3 +98,37 @@ def test_sentence_counts_cells_and_names_the_largest_difference(summary):
 def test_sentence_says_when_the_tasks_scored_different_problems(summary):
     summary.loc[summary["task"].eq("s_ll") & summary["length"].eq(2.0), "n"] = 80
     assert "different numbers of problems" in mechanism_sentence(mechanism_table(summary))
+
+
+def test_report_writes_mechanism_csv_figure_and_sentence(tmp_path):
+    from conftest import write_lm_eval_run
+    from mirage_metrics.report import build_report
+
+    # 100 problems, two sizes; at L = 2 the small model is never right (drawn as a triangle at its upper bound).
+    for index, (size, right_first, right_both) in enumerate(((1e6, 40, 0), (1e7, 80, 30))):
+        first = [1.0 if i < right_first else 0.0 for i in range(100)]
+        both = [1.0 if i < right_both else 0.0 for i in range(100)]
+        samples = {
+            "mirage_arith_2dm_ll": {
+                "prefix_prob_L1": [right_first / 100] * 100,
+                "prefix_prob_L2": [right_both / 100] * 100,
+            },
+            "mirage_arith_2dm_gen_t1": {"exact_match": both, "exact_match_L1": first, "exact_match_L2": both},
+        }
+        model = {"family": "toy", "model": f"m{index}", "path": f"/ckpt/m{index}", "params": int(size)}
+        write_lm_eval_run(tmp_path / "runs" / f"m{index}", f"/ckpt/m{index}", None, samples, model_json=model)
+    page = build_report([tmp_path / "runs"], tmp_path / "report", n_boot=20).read_text()
+    written = pd.read_csv(tmp_path / "report" / "mechanism.csv")
+    assert list(written.columns) == MECHANISM_COLUMNS
+    assert written[["model", "L", "predicted", "observed", "n", "inside"]].values.tolist() == [
+        ["m0", 1, 0.4, 0.4, 100, True],
+        ["m1", 1, 0.8, 0.8, 100, True],
+        ["m0", 2, 0.0, 0.0, 100, True],
+        ["m1", 2, 0.3, 0.3, 100, True],
+    ]
+    assert "On mirage_arith_2dm_gen_t1: in 4 of 4 (model, L) cells" in page
+    assert (tmp_path / "report" / "mechanism_toy_mirage_arith_2dm_gen_t1.png").is_file()
+    assert (
+        "mechanism_toy_mirage_arith_2dm_gen_t1.png"
+        in json.loads((tmp_path / "report" / MANIFEST_FILE).read_text())["files"]
+    )
