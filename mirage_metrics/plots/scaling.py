@@ -203,7 +203,7 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
             by_length["predicted"],
             linestyle="--",
             marker="D",
-            markersize=6,
+            markersize=9,  # around the observed point when they agree
             markerfacecolor="none",
             color=color,
             label=f"{_length_label(length)} predicted",
