@@ -75,7 +75,7 @@ def _mechanism_check(mechanism: pd.DataFrame | None, family: str, task: str) -> 
         f"per-character probabilities, so its mean should equal the mean prefix_prob_L of {task_stem(task)}_ll, the "
         "probability that the model continues the prompt with a space and those characters. (The generated "
         "output is stripped before it is compared, so it also counts outputs that begin with no space or other "
-        "whitespace: the observed value can only be larger by that.) " + mechanism_sentence(rows)
+        "whitespace: its event is the larger, by the probability of those outputs.) " + mechanism_sentence(rows)
     )
 
 
