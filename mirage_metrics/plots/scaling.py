@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from mirage_metrics.plots import new_figure, params_axis, save_figure
 from mirage_metrics.registry import label as metric_label
@@ -20,6 +21,7 @@ __all__ = [
     "plot_log_accuracy",
     "plot_greedy_vs_probability",
     "plot_all_metrics",
+    "plot_mechanism",
 ]
 
 
@@ -126,11 +128,13 @@ def plot_log_accuracy(rows: pd.DataFrame, title: str, path, first: pd.DataFrame 
     return save_figure(figure, path)
 
 
-def _log_curve(panel, curve: pd.DataFrame, label: str, color, *, filled: bool):
+def _log_curve(panel, curve: pd.DataFrame, label: str, color, *, filled: bool, joined: bool = True):
     """One accuracy curve on a log axis: positive means with their intervals, zeros as triangles at their upper
-    bound; hollow and dashed when not ``filled``. Returns the colour used."""
+    bound; hollow and dashed when not ``filled``, points alone when not ``joined``. Returns the colour used."""
     positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
     style = {} if filled else {"markerfacecolor": "none", "linestyle": "--"}
+    if not joined:
+        style["linestyle"] = "none"
     if not positive.empty:
         clipped = positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10))  # a log axis
         color = _with_ci(panel, clipped, label, color=color, **style)
@@ -176,5 +180,43 @@ def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
         panel.set_ylabel(metric_label(metric), fontsize="small")
     for panel in axes.ravel()[len(metrics) :]:
         panel.set_visible(False)
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
+def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
+    """Observed temperature-1 exact match of the first L characters (filled points, 95% exact intervals; a measured
+    0 as a triangle at its upper bound) and the predicted mean prefix probability (hollow diamonds, dashed) against
+    size, one colour per L, on a log axis. ``rows``: one task's :func:`mirage_metrics.mechanism.mechanism_table` rows.
+
+    The axis starts a little below the finest resolution 1/n, so predictions far under it lie off the bottom.
+    """
+    figure, axes = new_figure(1, 1, width=7.5, height=4.2)
+    panel = axes[0, 0]
+    for index, (length, by_length) in enumerate(rows.groupby("L")):
+        color = f"C{index % 10}"  # set here: a curve measured 0 everywhere draws no line to take a colour from
+        observed = by_length.rename(columns={"observed": "mean"})
+        _log_curve(panel, observed, f"{_length_label(length)} observed", color, filled=True, joined=False)
+        by_length = by_length.sort_values("params")
+        panel.plot(
+            by_length["params"],
+            by_length["predicted"],
+            linestyle="--",
+            marker="D",
+            markersize=9,  # around the observed point when they agree
+            markerfacecolor="none",
+            color=color,
+            label=f"{_length_label(length)} predicted",
+        )
+    params_axis(panel)
+    panel.set(yscale="log", ylabel="Exact match of the first L characters, t = 1")
+    panel.set_ylim(0.3 / rows["n"].max(), 1.5)
+    handles, labels = panel.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=labels.__getitem__)  # each L's observed and predicted together
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
+    if ((rows["observed"] <= 0) & (rows["ci_high"] > 0)).any():
+        handles.append(Line2D([], [], marker="v", color="grey", linestyle="none"))
+        labels.append("0 measured: 95% upper bound")
+    panel.legend(handles, labels, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.suptitle(title)
     return save_figure(figure, path)

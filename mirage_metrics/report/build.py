@@ -12,7 +12,9 @@ Files written for lm-eval and vision sources (a stable contract): ``metrics.csv`
 model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
 :func:`mirage_metrics.summary.summarise`), ``emergence.csv`` (one row per curve,
 :data:`~mirage_metrics.emergence.SUMMARY_CURVE_KEYS` + :data:`~mirage_metrics.emergence.CURVE_SCORE_COLUMNS`), ``fit.csv`` (see
-:data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), the PNG plots and ``report.html``.
+:data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), ``mechanism.csv`` where a ``_gen_t1`` task has an ``_ll`` task of
+the same problems with ``prefix_prob`` (see :func:`mirage_metrics.mechanism.mechanism_table`), the PNG plots and
+``report.html``.
 
 ``--out`` always holds one whole report (:class:`mirage_metrics.atomic_files.OutputFolder`):
 the report is written into a new folder beside it and swapped in by renaming, so
@@ -36,6 +38,7 @@ import pandas as pd
 from mirage_metrics.atomic_files import OutputFolder, write_csv, write_text
 from mirage_metrics.emergence import CURVE_SCORE_COLUMNS, SUMMARY_CURVE_KEYS, curve_table
 from mirage_metrics.html_page import Paragraph, Section, render_page
+from mirage_metrics.mechanism import mechanism_table
 from mirage_metrics.mirage_fit import fit_mirage, fit_table
 from mirage_metrics.summary import (
     SUMMARY_COLUMNS,
@@ -49,6 +52,7 @@ __all__ = ["source_kind", "analyse_lm_eval", "build_report"]
 
 REPORT_TITLE = "mirage-metrics report"
 FIRST_PROBLEMS_FILE = "first_problems.csv"  # Fig 4's view of the all-or-nothing metrics on each task's first problems
+MECHANISM_FILE = "mechanism.csv"  # predicted (mean prefix_prob_L) beside observed t = 1 exact match of L characters
 
 
 def source_kind(folder) -> str:
@@ -147,8 +151,11 @@ def analyse_lm_eval(
     write_csv(fit_rows, out / "fit.csv")
     if len(first):
         write_csv(_metrics_csv_frame(first).astype({"first_problems": "int64"}), out / FIRST_PROBLEMS_FILE)
-    figures = make_figures(summary, fits, out, first=first, progress=progress)
-    sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures)
+    mechanism = mechanism_table(summary)
+    if len(mechanism):
+        write_csv(mechanism.astype({"params": "int64"}), out / MECHANISM_FILE)
+    figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=progress)
+    sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures, mechanism=mechanism)
     return ([_warnings_section(notes)] if notes else []) + sections
 
 

@@ -28,6 +28,7 @@ from mirage_metrics.plots.scaling import (
     plot_by_length,
     plot_greedy_vs_probability,
     plot_log_accuracy,
+    plot_mechanism,
     plot_metrics_by_length,
 )
 from mirage_metrics.registry import is_discontinuous
@@ -139,16 +140,35 @@ def _probability_figure(summary: pd.DataFrame, family: str, task: str, out: Path
     )
 
 
+def _mechanism_figure(rows: pd.DataFrame, family: str, task: str, out: Path) -> Image:
+    stem = task_stem(task)
+    path = plot_mechanism(
+        rows,
+        f"{stem} ({family}): t = 1 exact match, observed and predicted",
+        out / figure_name("mechanism", family, task),
+    )
+    return Image(
+        path,
+        f"{stem} ({family}): exact match of the first L characters under temperature-1 sampling ({task}; filled, "
+        f"95% exact intervals) and its prediction, the mean probability that the model continues the prompt with a "
+        f"space and those L characters ({stem}_ll prefix_prob_L; hollow diamonds, dashed), one colour per L, on a "
+        "log axis. A triangle marks a measured 0 at its 95% upper bound; predictions far below the resolution lie "
+        "off the bottom.",
+    )
+
+
 def make_figures(
     summary: pd.DataFrame,
     fits: list[MirageFit],
     out: Path,
     *,
     first: pd.DataFrame | None = None,
+    mechanism: pd.DataFrame | None = None,
     progress: bool = False,
 ) -> dict[tuple[str, str], list[Image]]:
     """Draw every plot into ``out``; return the images per (family, task). ``first``: the all-or-nothing metrics
-    on each task's first problems (:func:`mirage_metrics.summary.summarise_first_problems`), shown in Fig 4."""
+    on each task's first problems (:func:`mirage_metrics.summary.summarise_first_problems`), shown in Fig 4;
+    ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, drawn for each ``_gen_t1`` task in it."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     figures = {}
     groups = list(summary.groupby(["family", "task"], sort=True))
@@ -164,5 +184,9 @@ def make_figures(
         images = _task_figures(rows, family, task, fit_by_stem.get((family, task_stem(task))), out, few)
         if (rows["metric"] == "target_log_prob").any():
             images.append(_probability_figure(summary, family, task, out))
+        if mechanism is not None:
+            pairs = mechanism[(mechanism["family"] == family) & (mechanism["task"] == task)]
+            if not pairs.empty:
+                images.append(_mechanism_figure(pairs, family, task, out))
         figures[(family, task)] = images
     return figures

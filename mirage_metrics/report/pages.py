@@ -6,6 +6,7 @@ import pandas as pd
 
 from mirage_metrics.emergence import SHARP
 from mirage_metrics.html_page import Image, Paragraph, Section, Table
+from mirage_metrics.mechanism import mechanism_sentence
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
 from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
 from mirage_metrics.summary import PER_CHAR_PROB
@@ -61,6 +62,23 @@ def _exact_answer_check(summary: pd.DataFrame, family: str, task: str) -> str:
     return prediction_sentence(observed, predicted[predicted["task"] == predicted["task"].min()])
 
 
+def _mechanism_check(mechanism: pd.DataFrame | None, family: str, task: str) -> str:
+    """On a ``_gen_t1`` task paired in ``mechanism``: how often the mean prefix probability predicts its exact match
+    of the first L characters, and how the two events differ."""
+    if mechanism is None:
+        return ""
+    rows = mechanism[(mechanism["family"] == family) & (mechanism["task"] == task)]
+    if rows.empty:
+        return ""
+    return (
+        f"The mechanism (mechanism.csv): exact match of the first L characters at temperature 1 is the product of "
+        f"per-character probabilities, so its mean should equal the mean prefix_prob_L of {task_stem(task)}_ll, the "
+        "probability that the model continues the prompt with a space and those characters. (The generated "
+        "output is stripped before it is compared, so it also counts outputs that begin with no space or other "
+        "whitespace: its event is the larger, by the probability of those outputs.) " + mechanism_sentence(rows)
+    )
+
+
 def _task_section(
     family: str,
     task: str,
@@ -89,8 +107,11 @@ def analysis_sections(
     fits: list[MirageFit],
     fit_rows: pd.DataFrame,
     figures: dict[tuple[str, str], list[Image]],
+    *,
+    mechanism: pd.DataFrame | None = None,
 ) -> list[Section]:
-    """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table."""
+    """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table.
+    ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each ``_gen_t1`` task in it."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     overview, task_sections = [], []
     for family, task in sorted(set(zip(summary["family"], summary["task"]))):
@@ -98,7 +119,9 @@ def analysis_sections(
         per_token = _per_token_curve(curves, family, task)
         fit = fit_by_stem.get((family, task_stem(task)))
         overview.append((family, task, task_verdict(rows, per_token)))
-        check = _exact_answer_check(summary, family, task)
+        check = " ".join(
+            filter(None, [_exact_answer_check(summary, family, task), _mechanism_check(mechanism, family, task)])
+        )
         task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), []), check))
     sizes = summary.drop_duplicates(["family", "model"]).sort_values(["family", "params"])
     sections = [
