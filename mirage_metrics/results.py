@@ -84,6 +84,10 @@ __all__ = [
     "ResultsWarning",
     "results_warnings",
     "MODEL_FILE",
+    "Run",
+    "load_json",
+    "load_results_file",
+    "read_samples_file",
 ]
 
 MODEL_FILE = "model.json"
@@ -128,8 +132,9 @@ def results_warnings() -> Iterator[list[str]]:
 
 
 @dataclass(frozen=True)
-class _Run:
-    """One ``results_<date>.json`` of one model folder."""
+class Run:
+    """One ``results_<date>.json`` of one model folder, read by :func:`load_results_file`: what lm-eval reported,
+    and where its samples files are (``mirage sweep`` checks a finished run with the same rules)."""
 
     family: str
     model: str
@@ -261,7 +266,7 @@ def _source_folders(sources: Sources) -> list[Path]:
     return folders
 
 
-def _load_json(path: Path) -> dict:
+def load_json(path: Path) -> dict:
     """The JSON object in ``path``; ValueError naming the file (and line) when it is not one."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -274,9 +279,10 @@ def _load_json(path: Path) -> dict:
     return document
 
 
-def _load_results(path: Path) -> dict:
-    """An lm-eval results file whose ``results`` maps every task to its metrics."""
-    document = _load_json(path)
+def load_results_file(path: Path) -> dict:
+    """The lm-eval results file ``path``, checked: ``results`` maps every task to its metrics and the other fields
+    read are mappings; ValueError naming the file otherwise."""
+    document = load_json(path)
     results = document.get("results")
     if not isinstance(results, dict) or not all(isinstance(metrics, dict) for metrics in results.values()):
         raise ValueError(
@@ -361,11 +367,11 @@ class _Found:
 def _found(results_file: Path, family: str) -> _Found:
     """Family, name and stated parameter count of the model of one results file (see the module's docstring);
     ``family``: the family of a plain lm-eval folder (without ``model.json``)."""
-    results = _load_results(results_file)
+    results = load_results_file(results_file)
     folder = results_file.parent
     model_file = folder / MODEL_FILE
     if model_file.is_file():
-        info = _load_json(model_file)
+        info = load_json(model_file)
         family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
         if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
@@ -421,7 +427,7 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
     return _parameter_count(count, where)
 
 
-def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
+def _runs(sources: Sources, params: Params) -> list[tuple[str, Run]]:
     """The latest run of every (family, model, task), found anywhere below the sources.
 
     Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped; a folder reached
@@ -440,11 +446,11 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
             if results_file.resolve() not in seen:
                 seen.add(results_file.resolve())
                 found.append(_found(results_file, families[str(source.resolve())]))
-    latest: dict[tuple[str, str, str], _Run] = {}
+    latest: dict[tuple[str, str, str], Run] = {}
     for item, model in _named(found):
         count = _parameters(item, model, params_by_model, builtin)
         date = _RESULTS_FILE.match(item.results_file.name)["date"]
-        run = _Run(item.family, model, count, item.results_file.parent, date, item.results)
+        run = Run(item.family, model, count, item.results_file.parent, date, item.results)
         for task in item.results["results"]:
             key = (item.family, model, task)
             if key not in latest or latest[key].date < run.date:
@@ -482,7 +488,7 @@ def _value_text(value) -> str:
     return text if len(text) <= 50 else text[:46] + " ..."
 
 
-def _read_samples(
+def read_samples_file(
     path: Path, expected: int | None, filters: Iterable[str] = ()
 ) -> tuple[dict[str, Columns], list[str]]:
     """Per filter and metric name, the sample ids and finite per-sample values of one samples file, and the
@@ -589,7 +595,7 @@ def _no_values(sample: dict) -> None:
 
 class _Batch:
     """Consecutive lines of one filter of a samples file listing the same metric names (distinct strings): their
-    values, added to the filter's columns at once by :meth:`flush`. :func:`_read_samples` adds to its lists."""
+    values, added to the filter's columns at once by :meth:`flush`. :func:`read_samples_file` adds to its lists."""
 
     def __init__(self, path: Path, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
         self.path, self.by_filter = path, by_filter
@@ -649,11 +655,11 @@ class _Batch:
                 column[0].extend(ids)
                 column[1].frombytes(matrix[:, index].tobytes())
         for items in (self.lines, self.doc_ids, self.rows, self.marked):
-            items.clear()  # in place: _read_samples holds them
+            items.clear()  # in place: read_samples_file holds them
 
 
 def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
-    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`_read_samples`);
+    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`read_samples_file`);
     ValueError naming the line when it is not a sample or logs a document twice."""
     try:
         record = json.loads(line)
@@ -735,7 +741,7 @@ def _not_a_name(path: Path, line_number: int, names: list) -> str:
 def _checked(
     path: Path, expected: int | None, filters: set[str], by_filter: dict[str, tuple[dict, dict, set]]
 ) -> tuple[dict[str, Columns], list[str]]:
-    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost, doubled or
+    """The columns of :func:`read_samples_file` without NaN values, after checking that nothing was lost, doubled or
     out of its metric's range (vectorised; the file is read again only to name the line of an error)."""
     missing = sorted(filters - set(by_filter))
     if missing:
@@ -920,11 +926,11 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
 def _append_file(
     pieces: dict[str, list],
     categories: dict[str, _Categories],
-    run: _Run,
+    run: Run,
     task: str,
     by_filter: dict[str, Columns],
 ) -> None:
-    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric: its
+    """Add the columns of one samples file (from :func:`read_samples_file`) to ``pieces``, one piece per metric: its
     sample ids and values, and the one value (category code, number) of each other column for all its rows."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
@@ -973,9 +979,9 @@ def read_results(
     with pool or nullcontext():
         # A generator, not map: a stray StopIteration must be an error, not the silent end of the files
         samples = (
-            pool.map(_read_samples, paths, expected, filters)
+            pool.map(read_samples_file, paths, expected, filters)
             if pool
-            else (_read_samples(*job) for job in zip(paths, expected, filters))
+            else (read_samples_file(*job) for job in zip(paths, expected, filters))
         )
         for (task, run), (by_filter, notes) in tqdm(
             zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
