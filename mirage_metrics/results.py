@@ -31,7 +31,8 @@ all-or-nothing metric). ``true``/``false`` are read as 1/0. A metric that is nev
 number otherwise (``null``, a list: lm-eval's ``bypass``, BIG-bench's Brier items) is
 aggregate-only and read by :func:`read_aggregates`, which gives lm-eval's own aggregates
 (``family, model, params, task, metric, length, value``), including aggregate-only
-metrics.
+metrics. :func:`read_lm_eval` gives both tables and :func:`read_directions`' flags from
+one reading of the results files.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
@@ -65,7 +66,7 @@ from itertools import chain
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Union
+from typing import Iterable, Iterator, Mapping, NamedTuple, Union
 
 import numpy as np
 import orjson
@@ -76,6 +77,8 @@ from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families, check_param_count
 
 __all__ = [
+    "read_lm_eval",
+    "LmEvalOutputs",
     "read_results",
     "read_aggregates",
     "lm_eval_metric_name",
@@ -943,6 +946,24 @@ def _append_file(
             pieces["value"].append(values)
 
 
+class LmEvalOutputs(NamedTuple):
+    """What :func:`read_lm_eval` reads: the tables of :func:`read_results` and :func:`read_aggregates` and the
+    flags of :func:`read_directions`."""
+
+    table: pd.DataFrame
+    aggregates: pd.DataFrame
+    directions: dict[str, bool]
+
+
+def read_lm_eval(
+    sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
+) -> LmEvalOutputs:
+    """:func:`read_results`, :func:`read_aggregates` and :func:`read_directions` of ``sources`` at once, each
+    results file parsed once (arguments, errors and warnings as :func:`read_results`'s)."""
+    runs = _runs(sources, params)
+    return LmEvalOutputs(_table(sources, runs, workers, progress), _aggregates(runs), _directions(runs))
+
+
 def read_results(
     sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
 ) -> pd.DataFrame:
@@ -957,13 +978,18 @@ def read_results(
     line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
     about what it leaves out and why (see the module's docstring).
     """
+    return _table(sources, _runs(sources, params), workers, progress)
+
+
+def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, progress: bool) -> pd.DataFrame:
+    """The table of :func:`read_results` from the samples files of ``runs``; warnings name the public reader's
+    caller."""
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list] = {name: [] for name in RESULTS_COLUMNS}
-    runs = _runs(sources, params)
     for note in _unread_samples(sorted({run.folder for _, run in runs})):
-        warnings.warn(note, ResultsWarning, stacklevel=2)
+        warnings.warn(note, ResultsWarning, stacklevel=3)
     jobs = [(task, run) for task, run in runs if not run.is_group(task)]
     paths = [run.samples_file(task) for task, run in jobs]
     for (task, run), path in zip(jobs, paths):
@@ -988,7 +1014,7 @@ def read_results(
         ):
             _append_file(pieces, categories, run, task, by_filter)
             for note in notes:
-                warnings.warn(note, ResultsWarning, stacklevel=2)
+                warnings.warn(note, ResultsWarning, stacklevel=3)
     if not pieces["value"]:
         raise ValueError(
             f"no per-sample results (samples_<task>_<date>.jsonl) found under "
@@ -1034,8 +1060,13 @@ def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
     or ``name,filter``, and a by-length name ``exact_match_L3`` becomes metric ``exact_match``, length 3 (NaN
     elsewhere); :func:`lm_eval_metric_name` joins them back. Standard errors and non-numeric entries are left out.
     """
+    return _aggregates(_runs(sources, params))
+
+
+def _aggregates(runs: list[tuple[str, Run]]) -> pd.DataFrame:
+    """The table of :func:`read_aggregates` from the results files of ``runs``."""
     rows = []
-    for task, run in _runs(sources, params):
+    for task, run in runs:
         for key, value in run.results["results"][task].items():
             name, _, filter_name = key.partition(",")
             if key in _NOT_METRICS or name.endswith("_stderr") or type(value) not in (float, int):
@@ -1066,10 +1097,15 @@ def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
     The report uses it only for metrics :mod:`mirage_metrics.registry` does not
     know. A name flagged both ways (by different tasks) is left out: unknown.
     """
+    return _directions(_runs(sources, params))
+
+
+def _directions(runs: list[tuple[str, Run]]) -> dict[str, bool]:
+    """The flags of :func:`read_directions` from the results files of ``runs``."""
     from mirage_metrics.registry import base_name
 
     flags: dict[str, set] = {}
-    for task, run in _runs(sources, params):
+    for task, run in runs:
         task_flags = (run.results.get("higher_is_better") or {}).get(task, {})
         for name, flag in task_flags.items() if isinstance(task_flags, dict) else ():
             if isinstance(flag, bool):
