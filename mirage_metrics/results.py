@@ -31,7 +31,8 @@ all-or-nothing metric). ``true``/``false`` are read as 1/0. A metric that is nev
 number otherwise (``null``, a list: lm-eval's ``bypass``, BIG-bench's Brier items) is
 aggregate-only and read by :func:`read_aggregates`, which gives lm-eval's own aggregates
 (``family, model, params, task, metric, length, value``), including aggregate-only
-metrics.
+metrics. :func:`read_lm_eval` gives both tables and :func:`read_directions`' flags from
+one reading of the results files.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
@@ -65,7 +66,7 @@ from itertools import chain
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Union
+from typing import Iterable, Iterator, Mapping, NamedTuple, Union
 
 import numpy as np
 import orjson
@@ -76,6 +77,8 @@ from mirage_metrics.devices import usable_cpus
 from mirage_metrics.families import builtin_families, check_param_count
 
 __all__ = [
+    "read_lm_eval",
+    "LmEvalOutputs",
     "read_results",
     "read_aggregates",
     "lm_eval_metric_name",
@@ -84,6 +87,10 @@ __all__ = [
     "ResultsWarning",
     "results_warnings",
     "MODEL_FILE",
+    "Run",
+    "load_json",
+    "load_results_file",
+    "read_samples_file",
 ]
 
 MODEL_FILE = "model.json"
@@ -128,8 +135,9 @@ def results_warnings() -> Iterator[list[str]]:
 
 
 @dataclass(frozen=True)
-class _Run:
-    """One ``results_<date>.json`` of one model folder."""
+class Run:
+    """One ``results_<date>.json`` of one model folder, read by :func:`load_results_file`: what lm-eval reported,
+    and where its samples files are (``mirage sweep`` checks a finished run with the same rules)."""
 
     family: str
     model: str
@@ -261,7 +269,7 @@ def _source_folders(sources: Sources) -> list[Path]:
     return folders
 
 
-def _load_json(path: Path) -> dict:
+def load_json(path: Path) -> dict:
     """The JSON object in ``path``; ValueError naming the file (and line) when it is not one."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -274,9 +282,10 @@ def _load_json(path: Path) -> dict:
     return document
 
 
-def _load_results(path: Path) -> dict:
-    """An lm-eval results file whose ``results`` maps every task to its metrics."""
-    document = _load_json(path)
+def load_results_file(path: Path) -> dict:
+    """The lm-eval results file ``path``, checked: ``results`` maps every task to its metrics and the other fields
+    read are mappings; ValueError naming the file otherwise."""
+    document = load_json(path)
     results = document.get("results")
     if not isinstance(results, dict) or not all(isinstance(metrics, dict) for metrics in results.values()):
         raise ValueError(
@@ -361,11 +370,11 @@ class _Found:
 def _found(results_file: Path, family: str) -> _Found:
     """Family, name and stated parameter count of the model of one results file (see the module's docstring);
     ``family``: the family of a plain lm-eval folder (without ``model.json``)."""
-    results = _load_results(results_file)
+    results = load_results_file(results_file)
     folder = results_file.parent
     model_file = folder / MODEL_FILE
     if model_file.is_file():
-        info = _load_json(model_file)
+        info = load_json(model_file)
         family, model, full_name, count = info.get("family"), info.get("model"), info.get("path"), info.get("params")
         if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
@@ -421,7 +430,7 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
     return _parameter_count(count, where)
 
 
-def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
+def _runs(sources: Sources, params: Params) -> list[tuple[str, Run]]:
     """The latest run of every (family, model, task), found anywhere below the sources.
 
     Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped; a folder reached
@@ -440,11 +449,11 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, _Run]]:
             if results_file.resolve() not in seen:
                 seen.add(results_file.resolve())
                 found.append(_found(results_file, families[str(source.resolve())]))
-    latest: dict[tuple[str, str, str], _Run] = {}
+    latest: dict[tuple[str, str, str], Run] = {}
     for item, model in _named(found):
         count = _parameters(item, model, params_by_model, builtin)
         date = _RESULTS_FILE.match(item.results_file.name)["date"]
-        run = _Run(item.family, model, count, item.results_file.parent, date, item.results)
+        run = Run(item.family, model, count, item.results_file.parent, date, item.results)
         for task in item.results["results"]:
             key = (item.family, model, task)
             if key not in latest or latest[key].date < run.date:
@@ -482,7 +491,7 @@ def _value_text(value) -> str:
     return text if len(text) <= 50 else text[:46] + " ..."
 
 
-def _read_samples(
+def read_samples_file(
     path: Path, expected: int | None, filters: Iterable[str] = ()
 ) -> tuple[dict[str, Columns], list[str]]:
     """Per filter and metric name, the sample ids and finite per-sample values of one samples file, and the
@@ -589,7 +598,7 @@ def _no_values(sample: dict) -> None:
 
 class _Batch:
     """Consecutive lines of one filter of a samples file listing the same metric names (distinct strings): their
-    values, added to the filter's columns at once by :meth:`flush`. :func:`_read_samples` adds to its lists."""
+    values, added to the filter's columns at once by :meth:`flush`. :func:`read_samples_file` adds to its lists."""
 
     def __init__(self, path: Path, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
         self.path, self.by_filter = path, by_filter
@@ -649,11 +658,11 @@ class _Batch:
                 column[0].extend(ids)
                 column[1].frombytes(matrix[:, index].tobytes())
         for items in (self.lines, self.doc_ids, self.rows, self.marked):
-            items.clear()  # in place: _read_samples holds them
+            items.clear()  # in place: read_samples_file holds them
 
 
 def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
-    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`_read_samples`);
+    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`read_samples_file`);
     ValueError naming the line when it is not a sample or logs a document twice."""
     try:
         record = json.loads(line)
@@ -735,7 +744,7 @@ def _not_a_name(path: Path, line_number: int, names: list) -> str:
 def _checked(
     path: Path, expected: int | None, filters: set[str], by_filter: dict[str, tuple[dict, dict, set]]
 ) -> tuple[dict[str, Columns], list[str]]:
-    """The columns of :func:`_read_samples` without NaN values, after checking that nothing was lost, doubled or
+    """The columns of :func:`read_samples_file` without NaN values, after checking that nothing was lost, doubled or
     out of its metric's range (vectorised; the file is read again only to name the line of an error)."""
     missing = sorted(filters - set(by_filter))
     if missing:
@@ -920,11 +929,11 @@ def _worker_count(workers: int | str, paths: list[Path]) -> int:
 def _append_file(
     pieces: dict[str, list],
     categories: dict[str, _Categories],
-    run: _Run,
+    run: Run,
     task: str,
     by_filter: dict[str, Columns],
 ) -> None:
-    """Add the columns of one samples file (from :func:`_read_samples`) to ``pieces``, one piece per metric: its
+    """Add the columns of one samples file (from :func:`read_samples_file`) to ``pieces``, one piece per metric: its
     sample ids and values, and the one value (category code, number) of each other column for all its rows."""
     for filter_name, by_name in by_filter.items():
         for name, (ids, values) in by_name.items():
@@ -935,6 +944,24 @@ def _append_file(
             pieces["length"].append(length)
             pieces["sample_id"].append(ids)
             pieces["value"].append(values)
+
+
+class LmEvalOutputs(NamedTuple):
+    """What :func:`read_lm_eval` reads: the tables of :func:`read_results` and :func:`read_aggregates` and the
+    flags of :func:`read_directions`."""
+
+    table: pd.DataFrame
+    aggregates: pd.DataFrame
+    directions: dict[str, bool]
+
+
+def read_lm_eval(
+    sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
+) -> LmEvalOutputs:
+    """:func:`read_results`, :func:`read_aggregates` and :func:`read_directions` of ``sources`` at once, each
+    results file parsed once (arguments, errors and warnings as :func:`read_results`'s)."""
+    runs = _runs(sources, params)
+    return LmEvalOutputs(_table(sources, runs, workers, progress), _aggregates(runs), _directions(runs))
 
 
 def read_results(
@@ -951,13 +978,18 @@ def read_results(
     line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
     about what it leaves out and why (see the module's docstring).
     """
+    return _table(sources, _runs(sources, params), workers, progress)
+
+
+def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, progress: bool) -> pd.DataFrame:
+    """The table of :func:`read_results` from the samples files of ``runs``; warnings name the public reader's
+    caller."""
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
     pieces: dict[str, list] = {name: [] for name in RESULTS_COLUMNS}
-    runs = _runs(sources, params)
     for note in _unread_samples(sorted({run.folder for _, run in runs})):
-        warnings.warn(note, ResultsWarning, stacklevel=2)
+        warnings.warn(note, ResultsWarning, stacklevel=3)
     jobs = [(task, run) for task, run in runs if not run.is_group(task)]
     paths = [run.samples_file(task) for task, run in jobs]
     for (task, run), path in zip(jobs, paths):
@@ -973,16 +1005,16 @@ def read_results(
     with pool or nullcontext():
         # A generator, not map: a stray StopIteration must be an error, not the silent end of the files
         samples = (
-            pool.map(_read_samples, paths, expected, filters)
+            pool.map(read_samples_file, paths, expected, filters)
             if pool
-            else (_read_samples(*job) for job in zip(paths, expected, filters))
+            else (read_samples_file(*job) for job in zip(paths, expected, filters))
         )
         for (task, run), (by_filter, notes) in tqdm(
             zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
         ):
             _append_file(pieces, categories, run, task, by_filter)
             for note in notes:
-                warnings.warn(note, ResultsWarning, stacklevel=2)
+                warnings.warn(note, ResultsWarning, stacklevel=3)
     if not pieces["value"]:
         raise ValueError(
             f"no per-sample results (samples_<task>_<date>.jsonl) found under "
@@ -1028,8 +1060,13 @@ def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
     or ``name,filter``, and a by-length name ``exact_match_L3`` becomes metric ``exact_match``, length 3 (NaN
     elsewhere); :func:`lm_eval_metric_name` joins them back. Standard errors and non-numeric entries are left out.
     """
+    return _aggregates(_runs(sources, params))
+
+
+def _aggregates(runs: list[tuple[str, Run]]) -> pd.DataFrame:
+    """The table of :func:`read_aggregates` from the results files of ``runs``."""
     rows = []
-    for task, run in _runs(sources, params):
+    for task, run in runs:
         for key, value in run.results["results"][task].items():
             name, _, filter_name = key.partition(",")
             if key in _NOT_METRICS or name.endswith("_stderr") or type(value) not in (float, int):
@@ -1060,10 +1097,15 @@ def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
     The report uses it only for metrics :mod:`mirage_metrics.registry` does not
     know. A name flagged both ways (by different tasks) is left out: unknown.
     """
+    return _directions(_runs(sources, params))
+
+
+def _directions(runs: list[tuple[str, Run]]) -> dict[str, bool]:
+    """The flags of :func:`read_directions` from the results files of ``runs``."""
     from mirage_metrics.registry import base_name
 
     flags: dict[str, set] = {}
-    for task, run in _runs(sources, params):
+    for task, run in runs:
         task_flags = (run.results.get("higher_is_better") or {}).get(task, {})
         for name, flag in task_flags.items() if isinstance(task_flags, dict) else ():
             if isinstance(flag, bool):

@@ -56,7 +56,7 @@ from typing import Callable, Iterator
 from mirage_metrics import preflight
 from mirage_metrics.families import Family, Model
 from mirage_metrics.paths import tasks_path
-from mirage_metrics.results import MODEL_FILE, _load_json, _load_results, _read_samples, _Run
+from mirage_metrics.results import MODEL_FILE, Run, load_json, load_results_file, read_samples_file
 from mirage_metrics.sharding import shard_items
 
 __all__ = [
@@ -307,7 +307,7 @@ def _ends_a_line(path: Path) -> bool:
 
 def _run_problems(folder: Path, date: str, results: dict) -> list[str]:
     """What is missing or cut short among the samples files of the run ``date`` (one line each)."""
-    run = _Run("", "", 0, folder, date, results)
+    run = Run("", "", 0, folder, date, results)
     problems = []
     for task in results["results"]:
         if run.is_group(task):
@@ -316,7 +316,7 @@ def _run_problems(folder: Path, date: str, results: dict) -> list[str]:
         try:
             if not _ends_a_line(path):
                 raise ValueError(f"{path}: the last line is cut short; the file is truncated")
-            _read_samples(path, run.expected_samples(task), run.filters(task))
+            read_samples_file(path, run.expected_samples(task), run.filters(task))
         except FileNotFoundError:
             problems.append(f"{path}: missing (lm-eval wrote no samples of task {task!r})")
         except (ValueError, OSError) as error:
@@ -329,7 +329,7 @@ def _read_contents(folder: Path) -> _Contents:
     model_file = folder / MODEL_FILE
     if not model_file.is_file():
         raise ValueError(f"{folder} holds files but no {MODEL_FILE}, so mirage sweep did not write it")
-    info = _load_json(model_file)
+    info = load_json(model_file)
     runs = info.get("runs")
     if not isinstance(info.get("settings"), dict) or not isinstance(runs, list):
         raise ValueError(f"{model_file} records no settings (an older mirage sweep wrote it)")
@@ -341,7 +341,7 @@ def _read_contents(folder: Path) -> _Contents:
             raise ValueError(f"{model_file}: a run without its 'results' file name; the file is damaged")
         date = name[len("results_") : -len(".json")]
         try:
-            results = _load_results(folder / name)
+            results = load_results_file(folder / name)
             problems = _run_problems(folder, date, results)
         except FileNotFoundError:
             results, problems = {}, [f"{folder / name}: missing"]
@@ -623,7 +623,7 @@ def _evaluate(
             )
         date = _collect_outputs(work)
         try:
-            results = _load_results(work / f"results_{date}.json")
+            results = load_results_file(work / f"results_{date}.json")
             problems = _run_problems(work, date, results)
         except ValueError as error:
             problems = [str(error)]

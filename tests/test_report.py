@@ -196,6 +196,29 @@ def test_vision_and_meta_analysis_folders_are_dispatched(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "metrics.csv").exists()  # vision samples go through the common analysis
 
 
+def test_the_report_parses_each_results_file_once(sweep_folder, tmp_path, monkeypatch):
+    from mirage_metrics import results
+
+    parsed, load = [], results.load_results_file
+    monkeypatch.setattr(results, "load_results_file", lambda path: parsed.append(path) or load(path))
+    build_report([sweep_folder], tmp_path / "report", n_boot=10)
+    assert sorted(parsed) == sorted(sweep_folder.rglob("results_*.json"))
+
+
+def test_report_options_are_one_object_or_keywords(sweep_folder, tmp_path):
+    from mirage_metrics.report import ReportOptions
+
+    options = ReportOptions(holdout_largest=1, n_boot=10, seed=5)
+    build_report([sweep_folder], tmp_path / "keywords", holdout_largest=1, n_boot=10, seed=5)
+    build_report([sweep_folder], tmp_path / "options", options)
+    build_report([sweep_folder], tmp_path / "both", ReportOptions(holdout_largest=1, n_boot=10, seed=0), seed=5)
+    for name in ("metrics.csv", "emergence.csv", "fit.csv"):
+        expected = (tmp_path / "keywords" / name).read_bytes()
+        assert (tmp_path / "options" / name).read_bytes() == (tmp_path / "both" / name).read_bytes() == expected
+    with pytest.raises(TypeError, match="n_bootstrap"):
+        build_report([sweep_folder], tmp_path / "typo", n_bootstrap=10)
+
+
 @pytest.mark.slow
 def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
     """Plain `lm_eval --log_samples` runs of two tiny checkpoints; numbers cross-checked with lm-eval's files."""
@@ -241,6 +264,7 @@ def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves(
     # lm-eval names the per-sample curve (exact_match, L=3, filter flexible-extract) "exact_match_L3,flexible-extract"
     # in its results file; that aggregate must be recognised, not added as a curve of its own with no length.
     from mirage_metrics.report.build import _aggregate_only
+    from mirage_metrics.results import read_aggregates
 
     folder = tmp_path / "toy" / "m0"
     model = {"family": "toy", "model": "m0", "path": "/ckpt/m0", "params": 100}
@@ -258,7 +282,7 @@ def test_filtered_by_length_aggregates_are_not_read_again_as_full_answer_curves(
             "length": [3.0, float("nan")],
         }
     )
-    added = _aggregate_only([tmp_path], None, summary)
+    added = _aggregate_only(read_aggregates(tmp_path), summary)
     assert added[["metric", "mean"]].values.tolist() == [["bigbench_brier_score", 0.25]]
 
 

@@ -232,3 +232,22 @@ def test_read_directions_takes_lm_evals_flags_and_drops_conflicts(tmp_path):
     }
     (folder / "results_2026-01-02T03-04-05.json").write_text(_json.dumps(results))
     assert read_directions(tmp_path) == {"mystery": False}  # "odd" is flagged both ways: unknown
+
+
+def test_read_lm_eval_parses_each_results_file_once_for_all_three_tables(sweep_folder, monkeypatch):
+    from mirage_metrics import results
+
+    big = next((sweep_folder / "fam" / "big").glob("results_*.json"))
+    document = json.loads(big.read_text())
+    document["higher_is_better"] = {"arith": {"token_edit_distance": False, "exact_match": True}}
+    big.write_text(json.dumps(document))
+    parsed, load = [], results.load_results_file
+    monkeypatch.setattr(results, "load_results_file", lambda path: parsed.append(path) or load(path))
+    outputs = results.read_lm_eval(sweep_folder)
+    assert sorted(parsed) == sorted(sweep_folder.rglob("results_*.json"))  # each once
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(outputs.table, read_results(sweep_folder))
+    pd.testing.assert_frame_equal(outputs.aggregates, read_aggregates(sweep_folder))
+    assert outputs.directions == results.read_directions(sweep_folder) == {
+        "token_edit_distance": False, "exact_match": True,
+    }  # fmt: skip

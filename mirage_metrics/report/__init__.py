@@ -6,6 +6,6 @@ files), :mod:`~mirage_metrics.report.figures` (which plots per task),
 (plain-language verdicts); outputs are written atomically by :mod:`mirage_metrics.atomic_files`.
 """
 
-from mirage_metrics.report.build import analyse_lm_eval, build_report, source_kind
+from mirage_metrics.report.build import ReportOptions, analyse_lm_eval, build_report, source_kind
 
-__all__ = ["analyse_lm_eval", "build_report", "source_kind"]
+__all__ = ["ReportOptions", "analyse_lm_eval", "build_report", "source_kind"]

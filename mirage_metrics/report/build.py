@@ -29,8 +29,9 @@ top of the page.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
@@ -48,11 +49,36 @@ from mirage_metrics.summary import (
     with_per_char_loss,
 )
 
-__all__ = ["source_kind", "analyse_lm_eval", "build_report"]
+if TYPE_CHECKING:
+    from mirage_metrics.results import Params
+
+__all__ = ["source_kind", "ReportOptions", "analyse_lm_eval", "build_report"]
 
 REPORT_TITLE = "mirage-metrics report"
 FIRST_PROBLEMS_FILE = "first_problems.csv"  # Fig 4's view of the all-or-nothing metrics on each task's first problems
 MECHANISM_FILE = "mechanism.csv"  # predicted (mean prefix_prob_L) beside observed t = 1 exact match of L characters
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The settings of a report, ``mirage report``'s flags: ``holdout_largest`` (fit the mirage model on all but
+    the K largest models and report its prediction error on them), ``params`` (parameter counts by model, see
+    :func:`mirage_metrics.results.read_results`), ``n_boot`` (bootstrap resamples per confidence interval) and
+    its ``seed``, ``workers`` (processes reading lm-eval samples files, see
+    :func:`~mirage_metrics.results.read_results`), ``progress`` (show progress bars)."""
+
+    holdout_largest: int = 0
+    params: Params = None
+    n_boot: int = 1000
+    seed: int = 0
+    workers: int | str = 1
+    progress: bool = False
+
+
+def _options(options: ReportOptions | None, keywords: dict) -> ReportOptions:
+    """``options`` (default: :class:`ReportOptions`'s defaults) with the fields named in ``keywords`` replaced;
+    TypeError naming a keyword that is no option."""
+    return replace(options or ReportOptions(), **keywords)
 
 
 def source_kind(folder) -> str:
@@ -86,14 +112,12 @@ def _per_sample_keys(summary: pd.DataFrame) -> set[tuple]:
     return set(zip(summary["family"], summary["model"], summary["task"], summary["metric"], lengths))
 
 
-def _aggregate_only(sources: list[Path], params, summary: pd.DataFrame) -> pd.DataFrame:
-    """lm-eval aggregates with no per-sample values (e.g. ``bigbench_brier_score``), as summary rows without CI.
+def _aggregate_only(aggregates: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The lm-eval aggregates (:func:`mirage_metrics.results.read_aggregates`) with no per-sample values (e.g.
+    ``bigbench_brier_score``), as summary rows without CI.
 
     NaN aggregates (a by-length metric longer than every answer) are left out.
     """
-    from mirage_metrics.results import read_aggregates
-
-    aggregates = read_aggregates(sources, params=params)
     known = _per_sample_keys(summary)
     keys = zip(
         aggregates["family"],
@@ -113,38 +137,39 @@ def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyse_lm_eval(
-    sources: list[Path],
-    out: Path,
-    *,
-    vision: list[Path] = (),
-    holdout_largest: int = 0,
-    params=None,
-    n_boot: int = 1000,
-    seed: int = 0,
-    workers: int | str = 1,
-    progress: bool = False,
+    sources: list[Path], out: Path, options: ReportOptions | None = None, *, vision: list[Path] = (), **keywords
 ) -> list[Section]:
     """Read, summarise, score and fit lm-eval outputs and vision sweeps (``vision``: their folders, read by
-    :func:`mirage_metrics.vision.samples.read_samples`); write the CSVs and plots to ``out``; return sections."""
+    :func:`mirage_metrics.vision.samples.read_samples`); write the CSVs and plots to ``out``; return sections.
+
+    ``options`` and ``keywords`` as :func:`build_report`'s. Each lm-eval results file is read once.
+    """
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
-    from mirage_metrics.results import ResultsWarning, read_directions, read_results, results_warnings
+    from mirage_metrics.results import ResultsWarning, read_lm_eval, results_warnings
     from mirage_metrics.vision.samples import read_samples
 
+    options = _options(options, keywords)
+    tables, aggregates, directions = [], None, None
     with results_warnings() as notes:
-        tables = [read_results(sources, params=params, workers=workers, progress=progress)] if sources else []
+        if sources:
+            table, aggregates, directions = read_lm_eval(
+                sources, options.params, workers=options.workers, progress=options.progress
+            )
+            tables.append(table)
         table = with_per_char_loss(concat_tables(tables + [read_samples(folder) for folder in vision]))
     for note in notes:  # listed on the page, and passed on to the caller
         warnings.warn(note, ResultsWarning, stacklevel=2)
-    per_sample, resamples = summarise_with_resamples(table, n_boot=n_boot, seed=seed, progress=progress)
+    per_sample, resamples = summarise_with_resamples(
+        table, n_boot=options.n_boot, seed=options.seed, progress=options.progress
+    )
     first = summarise_first_problems(table)
-    del table
-    aggregate_only = _aggregate_only(sources, params, per_sample) if sources else []
+    del table, tables
+    aggregate_only = _aggregate_only(aggregates, per_sample) if sources else []
     summary = pd.concat([per_sample, aggregate_only], ignore_index=True) if len(aggregate_only) else per_sample
     summary = summary.sort_values(["family", "task", "metric", "length", "params"], ignore_index=True)
-    directions = read_directions(sources, params=params) if sources else None
     curves = curve_table(summary, resamples, higher_is_better=directions)
-    fits = fit_mirage(summary, holdout_largest=holdout_largest)
+    fits = fit_mirage(summary, holdout_largest=options.holdout_largest)
     fit_rows = fit_table(fits).astype({"params": "Int64", "length": "Int64"})  # counts stay integers
     write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
     write_csv(curves[SUMMARY_CURVE_KEYS + CURVE_SCORE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
@@ -154,7 +179,7 @@ def analyse_lm_eval(
     mechanism = mechanism_table(summary)
     if len(mechanism):
         write_csv(mechanism.astype({"params": "int64"}), out / MECHANISM_FILE)
-    figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=progress)
+    figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=options.progress)
     sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures, mechanism=mechanism)
     return ([_warnings_section(notes)] if notes else []) + sections
 
@@ -173,50 +198,32 @@ def _other_sections(folder: Path, kind: str) -> list[Section]:
     return [meta_section(folder)]
 
 
-def build_report(
-    sources: Iterable,
-    out,
-    *,
-    holdout_largest: int = 0,
-    params=None,
-    n_boot: int = 1000,
-    seed: int = 0,
-    workers: int | str = 1,
-    progress: bool = False,
-) -> Path:
+def build_report(sources: Iterable, out, options: ReportOptions | None = None, **keywords) -> Path:
     """Write the report of ``sources`` into ``out`` (replacing an earlier report there as a whole) and return the
     path of ``report.html``.
 
-    ``workers``: processes reading lm-eval samples files (see :func:`mirage_metrics.results.read_results`).
-    ValueError, before anything is read, when ``out`` may not be replaced (see
+    ``options``: the report's settings (:class:`ReportOptions`); keywords set single ones (``n_boot=200``), over
+    those of ``options``. ValueError, before anything is read, when ``out`` may not be replaced (see
     :class:`~mirage_metrics.atomic_files.OutputFolder`).
     """
+    options = _options(options, keywords)
     folders = [Path(source) for source in sources]
     if not folders:
         raise ValueError("sources is empty; pass at least one folder (mirage sweep, lm_eval, vision or meta-analysis)")
-    target = OutputFolder(out, "mirage report", inputs=[*folders, params if isinstance(params, (str, Path)) else None])
+    params_file = options.params if isinstance(options.params, (str, Path)) else None
+    target = OutputFolder(out, "mirage report", inputs=[*folders, params_file])
     kinds = {folder: source_kind(folder) for folder in folders}
     with target.writing() as work:
-        _write_report(
-            folders,
-            kinds,
-            work,
-            holdout_largest=holdout_largest,
-            params=params,
-            n_boot=n_boot,
-            seed=seed,
-            workers=workers,
-            progress=progress,
-        )
+        _write_report(folders, kinds, work, options)
     return Path(out) / "report.html"
 
 
-def _write_report(folders: list[Path], kinds: dict[Path, str], out: Path, **options) -> None:
+def _write_report(folders: list[Path], kinds: dict[Path, str], out: Path, options: ReportOptions) -> None:
     lm_eval = [folder for folder in folders if kinds[folder] == "lm_eval"]
     vision = [folder for folder in folders if kinds[folder] == "vision"]
     sections = []
     if lm_eval or vision:
-        sections.extend(analyse_lm_eval(lm_eval, out, vision=vision, **options))
+        sections.extend(analyse_lm_eval(lm_eval, out, options, vision=vision))
     for folder in folders:
         if kinds[folder] != "lm_eval":
             sections.extend(_other_sections(folder, kinds[folder]))
