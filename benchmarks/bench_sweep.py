@@ -23,9 +23,9 @@ import threading
 import time
 from pathlib import Path
 
+from mirage_metrics.demo_family import SHIPPED_DIR
 from mirage_metrics.families import Model
 from mirage_metrics.sweep import SweepOptions, lm_eval_command
-from mirage_metrics.toy import SHIPPED_DIR
 
 TASKS = "mirage_arith_4da_gen,mirage_arith_4da_ll"
 FOUR = ("toy-1x8", "toy-1x12", "toy-1x16", "toy-2x24")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mirage_metrics import toy
+from mirage_metrics import demo_family
 
-STEM = f"mirage_arith_{toy.DEMO_EVAL_TASKS[0]}"  # the task the demo evaluates
+STEM = f"mirage_arith_{demo_family.DEMO_EVAL_TASKS[0]}"  # the task the demo evaluates
 SAMPLED, LOGLIKELIHOOD = f"{STEM}_gen_t1", f"{STEM}_ll"
 
 
@@ -42,16 +42,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.problems < 1:
         raise SystemExit(f"--problems {args.problems} must be a positive number of problems per task")
-    by_name = {size.name: size for size in toy.DEMO_SIZES}
+    by_name = {size.name: size for size in demo_family.DEMO_SIZES}
     names = args.models.split(",")
     unknown = [name for name in names if name not in by_name]
     if unknown:
         raise SystemExit(f"--models {unknown} are not demo sizes; choose from {', '.join(by_name)}")
     sizes = [by_name[name] for name in names]
-    records = toy.build_family(args.out / "models", sizes, progress=False)
+    records = demo_family.build_family(args.out / "models", sizes, progress=False)
     args.out.mkdir(parents=True, exist_ok=True)
     family_file = args.out / "family.yaml"
-    family_file.write_text(toy.family_yaml(records, toy.DEMO_FAMILY), encoding="utf-8")
+    family_file.write_text(demo_family.family_yaml(records, demo_family.DEMO_FAMILY), encoding="utf-8")
     metadata = f'{{"num_problems": {args.problems}}}'
     mirage(
         "sweep", "--family-file", str(family_file), "--tasks", f"{SAMPLED},{LOGLIKELIHOOD}", "--metadata", metadata,

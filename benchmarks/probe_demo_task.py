@@ -1,6 +1,6 @@
 """Would the demo recipe learn a harder task? Train sizes of the demo family on it, then score them teacher-forced.
 
-Trains each size with :func:`mirage_metrics.toy.build_family` (the demo's recipe: seed, batch 32, warm-up and
+Trains each size with :func:`mirage_metrics.demo_family.build_family` (the demo's recipe: seed, batch 32, warm-up and
 cosine schedule, the width-scaled learning rate unless ``--learning-rates`` sets one per size) on ``--task``
 for ``--steps`` steps, then scores ``--problems`` test problems of that task, 2-shot as lm-eval renders them, with
 the gold answer fed in (teacher forcing): the share of answer digits that are the model's top choice, the share of
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mirage_metrics import arithmetic, toy
+from mirage_metrics import arithmetic, demo_family
 
 
 def score(folder: Path, task: str, problems: int) -> dict:
@@ -62,20 +62,20 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=300, help="test problems scored per size")
     parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoints (reused when present)")
     args = parser.parse_args()
-    by_name = {f"{size.n_layer}x{size.n_embd}": size for size in toy.DEMO_SIZES}
+    by_name = {f"{size.n_layer}x{size.n_embd}": size for size in demo_family.DEMO_SIZES}
     rates = [float(rate) for rate in args.learning_rates.split(",")] if args.learning_rates else []
     sizes = []
     for index, name in enumerate(args.sizes.split(",")):
         size = dataclasses.replace(by_name[name], steps=args.steps, prefix=f"probe-{args.task}")
         sizes.append(dataclasses.replace(size, learning_rate=rates[index]) if rates else size)
     train_tasks = tuple(args.train_tasks.split(",")) if args.train_tasks else (args.task,)
-    plan = toy.TrainingPlan(tasks=train_tasks, sequences_per_task=args.sequences)
-    records = toy.build_family(
-        args.out, sizes, plan, progress=False, workers=toy.default_workers("cpu"), shipped_dir=None
+    plan = demo_family.TrainingPlan(tasks=train_tasks, sequences_per_task=args.sequences)
+    records = demo_family.build_family(
+        args.out, sizes, plan, progress=False, workers=demo_family.default_workers("cpu"), shipped_dir=None
     )
     for size, record in zip(sizes, records):
         scores = score(Path(record["path"]), args.task, args.problems)
-        learning_rate = toy.size_learning_rate(size, plan)
+        learning_rate = demo_family.size_learning_rate(size, plan)
         print(
             json.dumps(
                 {

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
-__all__ = ["run_demo", "demo_family", "holdout_size", "headline"]
+__all__ = ["run_demo", "trained_family", "holdout_size", "headline"]
 
 
 def _stage(message: str) -> None:
@@ -31,10 +31,10 @@ def _sweep_tasks(tasks) -> str:
     return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "gen_t1", "ll"))
 
 
-def demo_family(records: list[dict], name: str):
-    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.toy.build_family`).
+def trained_family(records: list[dict], name: str):
+    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.demo_family.build_family`).
 
-    >>> demo_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
+    >>> trained_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
     2688
     """
     from mirage_metrics.families import Family, Model
@@ -91,16 +91,16 @@ def run_demo(
     per task (default 500, 50 ``quick``), ``bootstrap`` resamples per interval
     (default 1000, 200 ``quick``).
     """
-    from mirage_metrics import toy
+    from mirage_metrics import demo_family
     from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
     from mirage_metrics.devices import resolve_device
     from mirage_metrics.report import build_report
     from mirage_metrics.sweep import SweepOptions, requested_tasks, run_settings, sweep, verify_model_folder
 
     device = resolve_device(device)
-    sizes = toy.QUICK_SIZES if quick else toy.DEMO_SIZES
-    plan = toy.QUICK_PLAN if quick else toy.TrainingPlan()
-    family_name = toy.QUICK_FAMILY if quick else toy.DEMO_FAMILY
+    sizes = demo_family.QUICK_SIZES if quick else demo_family.DEMO_SIZES
+    plan = demo_family.QUICK_PLAN if quick else demo_family.TrainingPlan()
+    family_name = demo_family.QUICK_FAMILY if quick else demo_family.DEMO_FAMILY
     limit = limit or (50 if quick else 500)
     if limit < 1:
         raise ValueError(f"--limit {limit} must be a positive number of test problems per task")
@@ -119,19 +119,19 @@ def run_demo(
             else f"shipped or cached checkpoints, else trained on {device}"
         )
     )
-    records = toy.build_family(
-        out / "models", sizes, plan, device=device, workers=toy.default_workers(device), retrain=retrain
+    records = demo_family.build_family(
+        out / "models", sizes, plan, device=device, workers=demo_family.default_workers(device), retrain=retrain
     )
     for record in records:
         print(
             f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
             f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
         )
-    write_text(toy.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
+    write_text(demo_family.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
     options = SweepOptions(
-        tasks=_sweep_tasks(toy.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
+        tasks=_sweep_tasks(demo_family.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
     )
-    family = demo_family(records, family_name)
+    family = trained_family(records, family_name)
     for record, model in zip(records, family.models):
         folder = runs / family_name / model.name
         # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is stale.

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import LM_EVAL, TINY_CORPUS, build_tiny_gpt2, read_run, run_to_results
-from mirage_metrics import metrics, toy
+from mirage_metrics import demo_family, metrics
 from mirage_metrics.arithmetic import stop_texts
 from mirage_metrics.lm_eval_metrics import score_generation
 from mirage_metrics.paths import tasks_path
@@ -40,16 +40,16 @@ def test_stop_texts_are_each_newline_initial_token_of_the_tokenizer(tmp_path):
     bpe = AutoTokenizer.from_pretrained(build_tiny_gpt2(tmp_path / "bpe", corpus))
     assert stop_texts(bpe) == ["\n", "\n\n", "<|endoftext|>"]
     assert bpe("A: 12\n\n")["input_ids"][-1] != bpe("A: 12\n")["input_ids"][-1]  # distinct tokens: disjoint events
-    assert stop_texts(toy.char_tokenizer()) == ["\n", "<|endoftext|>"]  # "\n\n" is "\n" then "\n": inside "\n"
+    assert stop_texts(demo_family.char_tokenizer()) == ["\n", "<|endoftext|>"]  # "\n\n" is "\n" then "\n": inside "\n"
     assert stop_texts() == ["\n"]
 
 
 @pytest.mark.slow
 def test_exact_answer_prob_matches_sampled_exact_match(tmp_path):
-    tokenizer = toy.char_tokenizer()
-    plan = toy.TrainingPlan(tasks=("1da",), sequences_per_task=512, seed=0)
-    data = toy.encode_training_data(plan.tasks, plan.sequences_per_task, plan.seed, tokenizer)
-    model, _ = toy.train_toy_model(toy.ToySize(1, 32, 150), plan, data, tokenizer, progress=False)
+    tokenizer = demo_family.char_tokenizer()
+    plan = demo_family.TrainingPlan(tasks=("1da",), sequences_per_task=512, seed=0)
+    data = demo_family.encode_training_data(plan.tasks, plan.sequences_per_task, plan.seed, tokenizer)
+    model, _ = demo_family.train_toy_model(demo_family.ToySize(1, 32, 150), plan, data, tokenizer, progress=False)
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
     out = tmp_path / "out"

@@ -1,4 +1,4 @@
-"""The demo family (mirage_metrics.toy) and `mirage demo --quick` end to end, offline."""
+"""The demo family (mirage_metrics.demo_family) and `mirage demo --quick` end to end, offline."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ import pytest
 import torch
 
 from conftest import MIRAGE, run_cli
-from mirage_metrics import arithmetic, toy
+from mirage_metrics import arithmetic, demo_family
 from mirage_metrics.devices import resolve_device
 
-TINY = toy.ToySize(1, 8, 3, prefix="test")
-TINY_PLAN = toy.TrainingPlan(tasks=("2da",), batch_size=4)
+TINY = demo_family.ToySize(1, 8, 3, prefix="test")
+TINY_PLAN = demo_family.TrainingPlan(tasks=("2da",), batch_size=4)
 
 
 def test_training_text_is_the_lm_eval_prompt_plus_the_answer():
     problems = arithmetic.training_problems("3da", 3, seed=5)
-    text, spans = toy.training_sequence(problems)
+    text, spans = demo_family.training_sequence(problems)
     assert text == arithmetic.format_prompt(problems[:2], problems[2]) + " " + problems[2]["answer"] + "\n"
     assert [text[start:end] for start, end in spans] == [
         f" {p['answer']}{end}" for p, end in zip(problems, ["\n", "\n", "\n"])
@@ -36,8 +36,8 @@ def test_training_problems_are_not_evaluation_problems():
 
 
 def test_encoded_data_marks_only_answers_for_the_loss():
-    tokenizer = toy.char_tokenizer()
-    data = toy.encode_training_data(["2da"], 6, seed=1, tokenizer=tokenizer)
+    tokenizer = demo_family.char_tokenizer()
+    data = demo_family.encode_training_data(["2da"], 6, seed=1, tokenizer=tokenizer)
     assert data.input_ids.shape[0] == 6
     for row, length in zip(range(6), data.lengths):
         text = tokenizer.decode(data.input_ids[row, :length])
@@ -48,7 +48,7 @@ def test_encoded_data_marks_only_answers_for_the_loss():
 
 
 def test_character_tokenizer_round_trips_prompts():
-    tokenizer = toy.char_tokenizer()
+    tokenizer = demo_family.char_tokenizer()
     prompt = arithmetic.format_prompt(arithmetic.shot_pool("2dm", 2), arithmetic.generate_problems("2dm", 1)[0])
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     assert len(ids) == len(prompt)
@@ -70,35 +70,35 @@ def test_device_selection(monkeypatch):
 
 
 def test_training_is_seeded_and_reproducible():
-    tokenizer = toy.char_tokenizer()
-    data = toy.encode_training_data(TINY_PLAN.tasks, 12, TINY_PLAN.seed, tokenizer)
-    first, loss_a = toy.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
-    second, loss_b = toy.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
+    tokenizer = demo_family.char_tokenizer()
+    data = demo_family.encode_training_data(TINY_PLAN.tasks, 12, TINY_PLAN.seed, tokenizer)
+    first, loss_a = demo_family.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
+    second, loss_b = demo_family.train_toy_model(TINY, TINY_PLAN, data, tokenizer, progress=False)
     assert loss_a == loss_b
     for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
         assert torch.equal(a, b), name
-    other, _ = toy.train_toy_model(TINY, replace(TINY_PLAN, seed=1), data, tokenizer, progress=False)
+    other, _ = demo_family.train_toy_model(TINY, replace(TINY_PLAN, seed=1), data, tokenizer, progress=False)
     assert not torch.equal(first.transformer.wte.weight, other.transformer.wte.weight)
 
 
 def test_build_family_caches_by_recipe(tmp_path):
-    first = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    first = demo_family.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
     assert first[0]["source"] == "trained" and first[0]["params"] > 0
     weights = tmp_path / TINY.name / "model.safetensors"
     assert first[0]["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     stamp = weights.stat().st_mtime_ns
-    again = toy.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    again = demo_family.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
     assert again[0]["source"] == "cached" and weights.stat().st_mtime_ns == stamp
-    changed = toy.build_family(tmp_path, [replace(TINY, steps=4)], TINY_PLAN, progress=False, shipped_dir=None)
+    changed = demo_family.build_family(tmp_path, [replace(TINY, steps=4)], TINY_PLAN, progress=False, shipped_dir=None)
     assert changed[0]["source"] == "trained"
     assert [p.name for p in tmp_path.iterdir()] == [TINY.name]  # no temporary folders left behind
 
 
 def test_shipped_checkpoints_are_copied_checked_and_retrained_on_request(tmp_path):
     shipped = tmp_path / "shipped"
-    toy.build_family(shipped, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
+    demo_family.build_family(shipped, [TINY], TINY_PLAN, progress=False, shipped_dir=None)
     models = tmp_path / "models"
-    (record,) = toy.build_family(models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
+    (record,) = demo_family.build_family(models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
     assert record["source"] == "shipped" and record["path"] == str((models / TINY.name).resolve())
     assert sorted(p.name for p in (models / TINY.name).iterdir()) == sorted(
         p.name for p in (shipped / TINY.name).iterdir()
@@ -106,40 +106,45 @@ def test_shipped_checkpoints_are_copied_checked_and_retrained_on_request(tmp_pat
     assert (models / TINY.name / "model.safetensors").read_bytes() == (
         shipped / TINY.name / "model.safetensors"
     ).read_bytes()
-    other_recipe = toy.build_family(
+    other_recipe = demo_family.build_family(
         tmp_path / "m2", [replace(TINY, steps=4)], TINY_PLAN, progress=False, shipped_dir=shipped
     )
     assert other_recipe[0]["source"] == "trained"  # a shipped checkpoint of another recipe is not used
-    (retrained,) = toy.build_family(models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped, retrain=True)
+    (retrained,) = demo_family.build_family(
+        models, [TINY], TINY_PLAN, progress=False, shipped_dir=shipped, retrain=True
+    )
     assert retrained["source"] == "trained" and retrained["sha256"] == record["sha256"]  # seeded: the same bits
     with open(shipped / TINY.name / "model.safetensors", "r+b") as handle:
         handle.seek(-4, 2)
         handle.write(b"\0\0\0\1")
     with pytest.raises(ValueError, match="does not match the sha256 .* `mirage demo --retrain`"):
-        toy.build_family(tmp_path / "m3", [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
+        demo_family.build_family(tmp_path / "m3", [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
 
 
 def _shipped_records() -> dict[str, dict]:
     records = {}
-    for folder in sorted(toy.SHIPPED_DIR.iterdir()):
-        record = json.loads((folder / toy.TRAINING_FILE).read_text())
+    for folder in sorted(demo_family.SHIPPED_DIR.iterdir()):
+        record = json.loads((folder / demo_family.TRAINING_FILE).read_text())
         records[folder.name] = record
     return records
 
 
 def test_every_shipped_checkpoint_is_a_size_of_the_demo_recipes_with_its_hash():
     recipes = {
-        size.name: toy._recipe(size, plan)
-        for sizes, plan in ((toy.DEMO_SIZES, toy.TrainingPlan()), (toy.QUICK_SIZES, toy.QUICK_PLAN))
+        size.name: demo_family._recipe(size, plan)
+        for sizes, plan in (
+            (demo_family.DEMO_SIZES, demo_family.TrainingPlan()),
+            (demo_family.QUICK_SIZES, demo_family.QUICK_PLAN),
+        )
         for size in sizes
     }
     records = _shipped_records()
     assert set(records) == set(recipes)  # nothing stale ships, nothing is missing
     for name, record in records.items():
         assert record["recipe"] == recipes[name], name
-        weights = toy.SHIPPED_DIR / name / "model.safetensors"
+        weights = demo_family.SHIPPED_DIR / name / "model.safetensors"
         assert hashlib.sha256(weights.read_bytes()).hexdigest() == record["summary"]["sha256"], name
-    total = sum(path.stat().st_size for path in toy.SHIPPED_DIR.rglob("*") if path.is_file())
+    total = sum(path.stat().st_size for path in demo_family.SHIPPED_DIR.rglob("*") if path.is_file())
     assert total <= 20 * 2**20
 
 
@@ -156,7 +161,7 @@ def _per_char_prob(folder: Path) -> float:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model, tokenizer = AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
-    task = toy.DEMO_EVAL_TASKS[0]
+    task = demo_family.DEMO_EVAL_TASKS[0]
     shots = arithmetic.shot_pool(task, 2)
     probs = []
     with torch.no_grad():
@@ -173,7 +178,7 @@ def _largest_difference(first: Path, second: Path) -> tuple[float, str]:
     """The largest absolute difference between two checkpoints' weights, and the tensor that holds it."""
     from safetensors.torch import load_file
 
-    a, b = (load_file(folder / toy.WEIGHTS_FILE) for folder in (first, second))
+    a, b = (load_file(folder / demo_family.WEIGHTS_FILE) for folder in (first, second))
     assert a.keys() == b.keys()
     return max(((a[key] - b[key]).abs().max().item(), key) for key in a)
 
@@ -181,10 +186,14 @@ def _largest_difference(first: Path, second: Path) -> tuple[float, str]:
 def test_the_recipe_reproduces_the_shipped_quick_checkpoints(tmp_path):
     """Bit for bit on one machine (training twice gives the same weights); across CPUs, whose floating-point
     rounding differs (e.g. AVX-512 or not), the same scores within REPRODUCTION_TOLERANCE."""
-    first = toy.build_family(tmp_path / "a", toy.QUICK_SIZES, toy.QUICK_PLAN, progress=False, retrain=True)
-    again = toy.build_family(tmp_path / "b", toy.QUICK_SIZES, toy.QUICK_PLAN, progress=False, retrain=True)
+    first = demo_family.build_family(
+        tmp_path / "a", demo_family.QUICK_SIZES, demo_family.QUICK_PLAN, progress=False, retrain=True
+    )
+    again = demo_family.build_family(
+        tmp_path / "b", demo_family.QUICK_SIZES, demo_family.QUICK_PLAN, progress=False, retrain=True
+    )
     for record, repeat in zip(first, again):
-        trained, shipped = Path(record["path"]), toy.SHIPPED_DIR / record["name"]
+        trained, shipped = Path(record["path"]), demo_family.SHIPPED_DIR / record["name"]
         assert record["sha256"] == repeat["sha256"], (
             f"{record['name']}: training twice on this machine gave different weights "
             "(largest difference {:.2e} in {})".format(*_largest_difference(trained, Path(repeat["path"])))
@@ -192,7 +201,7 @@ def test_the_recipe_reproduces_the_shipped_quick_checkpoints(tmp_path):
         weight_gap, tensor = _largest_difference(trained, shipped)
         scores = _per_char_prob(trained), _per_char_prob(shipped)
         gap = abs(scores[0] - scores[1])
-        shipped_loss = json.loads((shipped / toy.TRAINING_FILE).read_text())["summary"]["final_loss"]
+        shipped_loss = json.loads((shipped / demo_family.TRAINING_FILE).read_text())["summary"]["final_loss"]
         report = (
             f"{record['name']}: per-char prob retrained {scores[0]:.6f}, shipped {scores[1]:.6f} (difference "
             f"{gap:.1e}, tolerance {REPRODUCTION_TOLERANCE:g}); final loss {record['final_loss']} vs {shipped_loss}; "
@@ -213,7 +222,7 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
 
     out = tmp_path / "demo"
     first = _demo(out)
-    names = [size.name for size in toy.QUICK_SIZES]
+    names = [size.name for size in demo_family.QUICK_SIZES]
     params = []
     for name in names:
         folder = out / "models" / name
@@ -222,7 +231,7 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
         assert model.config.model_type == "gpt2"
         assert tokenizer.decode(tokenizer("Q: 12 A: 3")["input_ids"]) == "Q: 12 A: 3"
         params.append(model.num_parameters())
-        run = out / "runs" / toy.QUICK_FAMILY / name
+        run = out / "runs" / demo_family.QUICK_FAMILY / name
         info = json.loads((run / "model.json").read_text())
         assert info["params"] == params[-1] and Path(info["path"]) == folder.resolve()
         results = list(run.rglob("results_*.json"))

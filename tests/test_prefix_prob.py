@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import LM_EVAL, read_run, run_to_results
-from mirage_metrics import arithmetic, registry, toy
+from mirage_metrics import arithmetic, demo_family, registry
 from mirage_metrics.lm_eval_metrics import score_loglikelihood
 from mirage_metrics.paths import tasks_path
 
@@ -72,7 +72,7 @@ def merged_gpt2(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def char_gpt2(tmp_path_factory) -> Path:
-    return save_gpt2(tmp_path_factory.mktemp("char") / "model", toy.char_tokenizer())
+    return save_gpt2(tmp_path_factory.mktemp("char") / "model", demo_family.char_tokenizer())
 
 
 class Model:
@@ -146,7 +146,7 @@ def test_answer_token_ends_are_where_the_answers_tokens_end(merged_gpt2, char_gp
     assert merged.convert_ids_to_tokens(merged(" 1222")["input_ids"]) == ["Ġ122", "2"]
     assert arithmetic.answer_token_ends("1222", merged) == [3, 4]
     assert arithmetic.answer_token_ends("1201", merged) == [1, 2, 4]  # " 1", "2", "01"
-    assert arithmetic.answer_token_ends("1222", toy.char_tokenizer()) == [1, 2, 3, 4]
+    assert arithmetic.answer_token_ends("1222", demo_family.char_tokenizer()) == [1, 2, 3, 4]
     assert arithmetic.answer_token_ends("1222") == [1, 2, 3, 4]
     doc = ll_doc(merged_gpt2)
     assert doc["answer"] == "1222"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import MIRAGE, offline_env
+from mirage_metrics.demo_family import SHIPPED_DIR
 from mirage_metrics.families import Family, Model
 from mirage_metrics.sweep import SweepOptions, lm_eval_command, sweep
 from mirage_metrics.sweep_worker import _MARK, Worker
-from mirage_metrics.toy import SHIPPED_DIR
 
 TASKS = "mirage_arith_4da_gen,mirage_arith_4da_ll"
 SMALL, LARGER = (str(SHIPPED_DIR / name) for name in ("toy-1x8", "toy-2x24"))
