@@ -8,7 +8,10 @@ both are ignored when looking it up.
 
 ``kind`` is ``"discontinuous"`` (each sample scores all or nothing, or a
 grade of the one chosen answer), ``"continuous"`` (partial credit, a
-probability or a distance) or ``"unknown"``. A name not in the table is never
+probability or a distance), ``"whole-answer probability"`` (the probability of
+getting every character of the answer right: a product of per-character
+probabilities, all or nothing in probability space, which jumps for the same
+reason exact match does) or ``"unknown"``. A name not in the table is never
 guessed: :func:`metric_info` gives it ``kind="unknown"`` and the direction the
 caller passes (lm-eval's own ``higher_is_better`` from the results file), or
 ``higher_is_better=None`` when there is none.
@@ -35,6 +38,7 @@ __all__ = [
     "METRICS",
     "DISCONTINUOUS",
     "CONTINUOUS",
+    "WHOLE_ANSWER",
     "UNKNOWN",
     "base_name",
     "metric_info",
@@ -46,6 +50,7 @@ __all__ = [
 
 DISCONTINUOUS = "discontinuous"
 CONTINUOUS = "continuous"
+WHOLE_ANSWER = "whole-answer probability"
 UNKNOWN = "unknown"
 _INF = math.inf
 
