@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -325,7 +326,19 @@ def _run_problems(folder: Path, date: str, results: dict) -> list[str]:
 
 
 def _read_contents(folder: Path) -> _Contents:
-    """What ``folder`` (a model folder with a ``model.json`` that records runs) holds; ValueError otherwise."""
+    """What ``folder`` (a model folder with a ``model.json`` that records runs) holds; ValueError otherwise.
+
+    Read again only when a file in it changed (name, inode, size or modification time): a resumed sweep plans,
+    rechecks under the model's lock and merges, and parses each kept samples file once for the three."""
+    with os.scandir(folder) as entries:
+        stamp = tuple(sorted((e.name, e.inode(), e.stat().st_size, e.stat().st_mtime_ns) for e in entries))
+    return _read_unchanged_contents(str(folder), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_unchanged_contents(folder: str, stamp: tuple) -> _Contents:
+    """:func:`_read_contents` of ``folder`` as it was when its files had the ``stamp``."""
+    folder = Path(folder)
     model_file = folder / MODEL_FILE
     if not model_file.is_file():
         raise ValueError(f"{folder} holds files but no {MODEL_FILE}, so mirage sweep did not write it")

@@ -368,3 +368,21 @@ def test_a_full_disk_fails_the_model_and_keeps_its_folder_then_a_task_is_added(t
     assert _sweep(tmp_path, f"{LL},{GEN}", family=family, **options)[0].status == "skipped"
     with pytest.raises(ValueError, match='limit="12" in its model.json but limit="5" now'):
         _sweep(tmp_path, GEN, family=family, **{**options, "limit": "5"})
+
+
+def test_a_resumed_sweep_parses_each_kept_samples_file_once(tmp_path, calls, monkeypatch):
+    _sweep(tmp_path, "a")
+    parsed = []
+    original = sweep_module.read_samples_file
+
+    def counting(path, *args, **kwargs):
+        parsed.append(Path(path).name)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "read_samples_file", counting)
+    assert _sweep(tmp_path, "a,b")[0].status == "done"
+    kept = [name for name in parsed if "_a_" in name]
+    assert len(kept) == 1, parsed  # planned, rechecked under the lock and merged: one parse while nothing changed
+    parsed.clear()
+    (tmp_path / "f" / "m" / "model.json").touch()  # a folder changed since it was read is read again
+    assert _sweep(tmp_path, "a,b")[0].status == "skipped" and len(parsed) == 2
