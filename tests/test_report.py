@@ -126,7 +126,7 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
     assert "http://" not in page and "https://" not in page and "<link" not in page and "<script" not in page
     # 10 problems per model: the exact-match jump (0, 0, 0.1, 0.9) is too noisy to claim; the edit distance and the
     # per-character probability of the same problems are smooth.
-    verdict = re.search(r"<p>(All-or-nothing: exact_match .*?)</p>", page).group(1)
+    verdict = re.search(r"<p><strong>Answer: no jump.</strong> (All-or-nothing: exact_match .*?)</p>", page).group(1)
     assert "exact_match unclear (sharpness 0.83 [" in verdict
     assert "token_edit_distance smooth" in verdict and "per_char_prob smooth" in verdict
     assert "No all-or-nothing metric jumps" in verdict
@@ -135,6 +135,22 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", page)
     assert "&lt;NA&gt;" not in text and ">nan<" not in text
     assert "Held out m3" in page
+
+
+def test_the_page_leads_with_the_answers_then_each_tasks_verdict_figures_and_folded_tables(report_folder):
+    page = (report_folder / "report.html").read_text()
+    answers = page.index("<h2>Answers</h2>")
+    overview = re.search(r"<tr><td>toy</td><td>mirage_arith_2dm_gen</td><td>(.*?)</td><td>(.*?)</td>", page)
+    assert answers < overview.start() < page.index("<h2>Tasks</h2>")
+    assert overview.group(1) == "no jump" and overview.group(2).startswith("exact_match unclear (sharpness 0.83 [")
+    section = page[page.index("<h3>mirage_arith_2dm_gen — toy</h3>") : page.index("<h3>mirage_arith_2dm_gen_t1")]
+    verdict, figure = section.index("<strong>Answer: no jump.</strong>"), section.index("<figure>")
+    details = section.index("<details><summary>Every curve of mirage_arith_2dm_gen, by length too")
+    assert verdict < figure < section.rindex("</figure>") < details < section.index("<table>")
+    # every table but the answers is folded away, so the page reads as answers, verdicts and figures
+    unfolded = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    assert unfolded.count("<table>") == 1 and page.count("<table>") > 5
+    assert re.search(r"<details><summary>Every metric of every model, \d+ rows</summary>\s*<table>", page)
 
 
 def test_plain_lm_eval_folders_with_a_params_file(tmp_path):

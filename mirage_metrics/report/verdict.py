@@ -46,6 +46,7 @@ __all__ = [
     "prediction_sentence",
     "task_verdict",
     "task_answer",
+    "answer_numbers",
 ]
 
 # Why a whole-answer probability that jumps is no evidence about the models (said once, where one jumps).
@@ -157,6 +158,37 @@ def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
     )
 
 
+def _curves_judged(curves: pd.DataFrame, per_token: pd.DataFrame | None) -> tuple:
+    """The all-or-nothing, whole-answer and continuous curves of a task, and whether a per-character curve is given
+    (the continuous curves then leave it out: it is listed once, as the per-character probability)."""
+    has_per_token = per_token is not None and not per_token.empty
+    continuous = continuous_curves(curves)
+    if has_per_token:
+        continuous = continuous[
+            ~((continuous["task"] == per_token["task"].iloc[0]) & (continuous["metric"] == per_token["metric"].iloc[0]))
+        ]
+    return discontinuous_curves(curves), whole_answer_curves(curves), continuous, has_per_token
+
+
+def answer_numbers(curves: pd.DataFrame, per_token: pd.DataFrame | None = None) -> tuple[str, str]:
+    """The numbers behind :func:`task_answer`: the all-or-nothing curves on the full answer (whole-answer
+    probabilities too), and the graded curves they are compared with (the per-character probability when given,
+    else the continuous metrics on the same outputs); empty strings where there are none or no curve is judged.
+
+    >>> curves = pd.DataFrame({"task": "t", "metric": ["exact_match", "per_char_prob"], "length": np.nan,
+    ...     "n_sizes": 4, "kind": ["discontinuous", "continuous"], "values": ["0/1", "graded"],
+    ...     "trend": ["jumps", "smooth"], "sharpness": [0.8, 0.2], "sharpness_low": [0.6, 0.1],
+    ...     "sharpness_high": [0.9, 0.3], "largest_step_from": "m2", "largest_step_to": "m3"})
+    >>> answer_numbers(curves)
+    ('exact_match jumps (sharpness 0.8 [0.6, 0.9], m2 → m3)', 'per_char_prob smooth (sharpness 0.2 [0.1, 0.3])')
+    """
+    if curves.empty or int(curves["n_sizes"].max()) < 3:
+        return "", ""
+    discontinuous, whole, continuous, has_per_token = _curves_judged(curves, per_token)
+    judged = "; ".join(filter(None, [_listing(discontinuous), _listing(whole)]))
+    return judged, _listing(per_token if has_per_token else continuous)
+
+
 def _judgement(curves: pd.DataFrame, per_token: pd.DataFrame | None) -> tuple[str, list[str]]:
     """The short answer of :func:`task_answer` and the sentences of :func:`task_verdict`."""
     if curves.empty:
@@ -166,16 +198,7 @@ def _judgement(curves: pd.DataFrame, per_token: pd.DataFrame | None) -> tuple[st
             f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
             "no curve is judged (the scores are in the table)."
         ]
-    has_per_token = per_token is not None and not per_token.empty
-    discontinuous, whole, continuous = (
-        discontinuous_curves(curves),
-        whole_answer_curves(curves),
-        continuous_curves(curves),
-    )
-    if has_per_token:  # listed once, as the per-character probability
-        continuous = continuous[
-            ~((continuous["task"] == per_token["task"].iloc[0]) & (continuous["metric"] == per_token["metric"].iloc[0]))
-        ]
+    discontinuous, whole, continuous, has_per_token = _curves_judged(curves, per_token)
     parts = []
     if not discontinuous.empty:
         parts.append(f"All-or-nothing: {_listing(discontinuous)}.")
