@@ -19,7 +19,8 @@ def _generation_lines(texts: list[str], filters=("none",)) -> list[dict]:
     for filter_name in filters:
         for doc_id, text in enumerate(texts):
             line = sample_line(doc_id, {"exact_match": float(text.strip() == "42")}, filter_name)
-            line["resps"], line["filtered_resps"] = [[text]], [text if filter_name == "none" else "[invalid]"]
+            # lm-eval's flexible-extract filter logs "" where it extracts nothing: the raw output is what counts
+            line["resps"], line["filtered_resps"] = [[text]], [text if filter_name == "none" else ""]
             lines.append(line)
     return lines
 

@@ -26,6 +26,7 @@ from conftest import (
 )
 from mirage_metrics.html_page import Paragraph, Section
 from mirage_metrics.report import build_report, source_kind
+from mirage_metrics.results import read_lm_eval, results_warnings
 from mirage_metrics.vision.samples import sample_rows
 
 
@@ -243,6 +244,8 @@ def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
     run_cli([*MIRAGE, "report", runs, "--out", out, "--bootstrap", "100", "--workers", "2"])  # two reader processes
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
     assert sorted(set(metrics.index.get_level_values("model"))) == ["tiny-a", "tiny-b"]
+    with results_warnings():
+        outputs = read_lm_eval(runs).outputs
     for model in ("tiny-a", "tiny-b"):
         folder = next(runs.glob(f"*{model}"))
         results = json.loads(next(folder.glob("results_*.json")).read_text())["results"]
@@ -252,6 +255,14 @@ def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
         samples = [json.loads(line) for line in next(folder.glob("samples_mirage_arith_2dm_ll_*.jsonl")).open()]
         loss = np.mean([-np.log(sample["per_char_prob"]) for sample in samples])
         assert metrics.loc[(model, "mirage_arith_2dm_ll", "per_char_loss"), "mean"] == pytest.approx(loss)
+        lines = [json.loads(line) for line in next(folder.glob("samples_mirage_arith_2dm_gen_*.jsonl")).open()]
+        # counted here from lm-eval's file, once per document: its flexible-extract filter logs an empty response
+        # where it extracts nothing, so the raw output (resps) is what tells a model that stopped at once
+        generated = [line for line in lines if line["filter"] == "none"]
+        empty = sum(not sample["resps"][0][0].strip() for sample in generated)
+        counts = outputs[outputs["model"] == model].set_index("task")
+        assert list(counts.index) == ["mirage_arith_2dm_gen"]  # the log-likelihood task has no outputs to count
+        assert counts.loc["mirage_arith_2dm_gen", ["outputs", "empty"]].tolist() == [len(generated), empty]
     fit = pd.read_csv(out / "fit.csv")
     assert len(fit) == 1 and np.isfinite(fit["alpha"].item())  # random models: alpha ~ 0, c may be 0 or inf
     assert (out / "fig3_tiny_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()  # family: folder
