@@ -3,8 +3,8 @@
 Used by ``mirage report`` and ``mirage meta-analysis``; it lays out what other
 modules computed and plotted, and computes nothing itself.
 
->>> page = render_page("Demo", [Section("Numbers", [Paragraph("a <b>"), Table(["x"], [[1]])])])
->>> "<h2>Numbers</h2>" in page and "a &lt;b&gt;" in page and "<td>1</td>" in page
+>>> page = render_page("Demo", [Section("Numbers", [Paragraph("a <b>"), Details("All", [Table(["x"], [[1]])])])])
+>>> "<h2>Numbers</h2>" in page and "a &lt;b&gt;" in page and "<details><summary>All</summary>" in page
 True
 """
 
@@ -16,15 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-__all__ = ["Paragraph", "Table", "Image", "Section", "render_page"]
+__all__ = ["Paragraph", "Table", "Image", "Details", "Section", "render_page"]
 
 
 @dataclass
 class Paragraph:
+    """A paragraph; ``lead``, when given, starts it in bold (``Answer: the mirage.``, ``Warning:``)."""
+
     text: str
+    lead: str = ""
 
     def to_html(self) -> str:
-        return f"<p>{html.escape(self.text)}</p>"
+        lead = f"<strong>{html.escape(self.lead)}</strong> " if self.lead else ""
+        return f"<p>{lead}{html.escape(self.text)}</p>"
 
 
 @dataclass
@@ -65,6 +69,18 @@ class Image:
 
 
 @dataclass
+class Details:
+    """Blocks folded away under a one-line summary the reader clicks to open (tables a reader rarely needs)."""
+
+    summary: str
+    blocks: list = field(default_factory=list)
+
+    def to_html(self) -> str:
+        inner = "\n".join(block.to_html() for block in self.blocks)
+        return f"<details><summary>{html.escape(self.summary)}</summary>\n{inner}</details>"
+
+
+@dataclass
 class Section:
     heading: str
     blocks: list = field(default_factory=list)
@@ -83,6 +99,8 @@ th{background:#f3f3f3}
 img{max-width:100%}
 figure{margin:1em 0}
 figcaption{font-size:.9em;color:#555}
+details{margin:1em 0}
+summary{cursor:pointer;color:#555}
 """
 
 

@@ -32,7 +32,10 @@ number otherwise (``null``, a list: lm-eval's ``bypass``, BIG-bench's Brier item
 aggregate-only and read by :func:`read_aggregates`, which gives lm-eval's own aggregates
 (``family, model, params, task, metric, length, value``), including aggregate-only
 metrics. :func:`read_lm_eval` gives both tables and :func:`read_directions`' flags from
-one reading of the results files.
+one reading of the results files, and the count of empty outputs of each generation
+task (:data:`OUTPUT_COLUMNS`): a model whose outputs are nearly all empty or whitespace
+(at least :data:`EMPTY_SHARE` of them: an instruct model that emits its end token first)
+scores 0 on every metric of the text, so a :class:`ResultsWarning` says so.
 
 Who a model is: a ``model.json`` beside the files (written by ``mirage sweep``) names
 its family, model and parameter count. For a plain lm-eval folder the family is the
@@ -91,11 +94,18 @@ __all__ = [
     "load_json",
     "load_results_file",
     "read_samples_file",
+    "OUTPUT_COLUMNS",
+    "EMPTY_SHARE",
+    "mostly_empty",
+    "empty_outputs_note",
 ]
 
 MODEL_FILE = "model.json"
 RESULTS_COLUMNS = ["family", "model", "params", "task", "metric", "length", "sample_id", "value"]
 AGGREGATE_COLUMNS = ["family", "model", "params", "task", "metric", "length", "value"]
+# Per (model, generation task): the samples whose model wrote text, and how many of those texts are empty.
+OUTPUT_COLUMNS = ["family", "model", "task", "outputs", "empty"]
+EMPTY_SHARE = 0.9  # from this share of empty outputs on, a task's scores say more about the prompt than the model
 _RESULTS_FILE = re.compile(r"^results_(?P<date>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)\.json$")
 _BY_LENGTH = re.compile(r"^(?P<metric>.+)_L(?P<length>\d+)$")
 _NOT_METRICS = {"alias", "name", "sample_len", " ", "samples"}
@@ -132,6 +142,50 @@ def results_warnings() -> Iterator[list[str]]:
             notes.append(str(warning.message))
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def mostly_empty(outputs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an :data:`OUTPUT_COLUMNS` table where at least :data:`EMPTY_SHARE` of the outputs are empty.
+
+    >>> outputs = pd.DataFrame({"family": "f", "model": ["a", "b"], "task": "t", "outputs": [20, 20], "empty": [20, 3]})
+    >>> mostly_empty(outputs)["model"].tolist()
+    ['a']
+    """
+    return outputs[outputs["empty"] >= EMPTY_SHARE * outputs["outputs"]]
+
+
+def empty_outputs_note(empty: int, outputs: int) -> str:
+    """What a mostly empty generation task means, and what to try.
+
+    >>> empty_outputs_note(20, 20)
+    '20 of 20 outputs are empty (the model stopped at once: an instruct model emitting its end token first? try a chat template or few-shot)'
+    """
+    return (
+        f"{empty} of {outputs} outputs are empty (the model stopped at once: an instruct model emitting its end "
+        "token first? try a chat template or few-shot)"
+    )
+
+
+def _output_is_empty(record: dict) -> bool | None:
+    """Whether the text the model wrote for a generation sample is empty or whitespace in every repeat (lm-eval's
+    raw ``resps``, else ``filtered_resps``); None for a sample of another kind (log-likelihoods) or without them.
+
+    >>> _output_is_empty({"resps": [[" \\n"]]}), _output_is_empty({"resps": [[" 42"]]})
+    (True, False)
+    >>> _output_is_empty({"resps": [[[-1.5, False]]]}) is None, _output_is_empty({"filtered_resps": [""]})
+    (True, True)
+    """
+    responses = record.get("resps")
+    if responses is None:
+        responses = [record.get("filtered_resps")]
+    if type(responses) is not list or not responses:
+        return None
+    first = responses[0]
+    if type(first) is not list or not first or type(first[0]) is not str:
+        return None
+    if len(responses) == 1 and len(first) == 1:  # one request, one repeat: almost every sample
+        return not first[0] or first[0].isspace()
+    return all(type(text) is not str or not text or text.isspace() for request in responses for text in request)
 
 
 @dataclass(frozen=True)
@@ -493,9 +547,10 @@ def _value_text(value) -> str:
 
 def read_samples_file(
     path: Path, expected: int | None, filters: Iterable[str] = ()
-) -> tuple[dict[str, Columns], list[str]]:
-    """Per filter and metric name, the sample ids and finite per-sample values of one samples file, and the
-    warnings to show (NaN values of metrics that are not by length, counted).
+) -> tuple[dict[str, Columns], list[str], tuple[int, int]]:
+    """Per filter and metric name, the sample ids and finite per-sample values of one samples file, the
+    warnings to show (NaN values of metrics that are not by length, counted), and (outputs, empty): how many
+    documents have a generated text and how many of those texts are empty or whitespace (:func:`_output_is_empty`).
 
     ``expected``: the number of documents the results file reports (every filter must hold each once);
     ``filters``: the filters it reports metrics of (each must have samples). ValueError names the file and
@@ -508,6 +563,7 @@ def read_samples_file(
     and every error are those of the standard library's parser.
     """
     by_filter: dict[str, tuple[dict, dict, set]] = {}  # filter -> (metric columns, first non-number, doc ids)
+    outputs: dict[int, bool] = {}  # doc id -> whether its generated text is empty (the same in every filter)
     batch = _Batch(path, by_filter)
     loads, refused, mark, limit = orjson.loads, orjson.JSONDecodeError, _NAN_MARK_TEXT, _BATCH_LINES
     # The batch's key and lists, as locals: the loop below runs once per line
@@ -529,6 +585,8 @@ def read_samples_file(
                     doc_id, names, filter_name = record["doc_id"], record["metrics"], record.get("filter", "none")
                 except (refused, KeyError, TypeError, AttributeError):
                     doc_id = None
+                if type(doc_id) is int and (empty := _output_is_empty(record)) is not None:
+                    outputs[doc_id] = empty
                 if type(doc_id) is not int or type(names) is not list or type(filter_name) is not str:
                     values = None
                 elif filter_name == batch_filter and names == batch_names and len(rows) < limit:
@@ -544,7 +602,7 @@ def read_samples_file(
                     values = None
                 if values is None:
                     batch.flush()
-                    _read_line(path, line_number, line.replace(mark, b"NaN") if nans else line, by_filter)
+                    _read_line(path, line_number, line.replace(mark, b"NaN") if nans else line, by_filter, outputs)
                     continue
                 state = by_filter.get(filter_name)
                 if state is None:
@@ -562,7 +620,7 @@ def read_samples_file(
                 add_doc_id(doc_id)
                 add_row(values)
     batch.flush()
-    return _checked(path, expected, set(filters), by_filter)
+    return *_checked(path, expected, set(filters), by_filter), (len(outputs), sum(outputs.values()))
 
 
 # Samples files are read in pieces of whole lines of about this size.
@@ -661,9 +719,12 @@ class _Batch:
             items.clear()  # in place: read_samples_file holds them
 
 
-def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]]) -> None:
-    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` (see :func:`read_samples_file`);
-    ValueError naming the line when it is not a sample or logs a document twice."""
+def _read_line(
+    path: Path, line_number: int, line: bytes, by_filter: dict[str, tuple[dict, dict, set]], outputs: dict[int, bool]
+) -> None:
+    """Add one line of a samples file, parsed by the standard library, to ``by_filter`` and whether its output is
+    empty to ``outputs`` (see :func:`read_samples_file`); ValueError naming the line when it is not a sample or logs
+    a document twice."""
     try:
         record = json.loads(line)
         doc_id = record["doc_id"]
@@ -688,6 +749,8 @@ def _read_line(path: Path, line_number: int, line: bytes, by_filter: dict[str, t
     if doc_id in doc_ids:
         raise ValueError(_logged_twice(path, line_number, doc_id, filter_name))
     doc_ids.add(doc_id)
+    if (empty := _output_is_empty(record)) is not None:
+        outputs[doc_id] = empty
     _add_values(path, line_number, record, doc_id, names, columns, odd)
 
 
@@ -947,12 +1010,14 @@ def _append_file(
 
 
 class LmEvalOutputs(NamedTuple):
-    """What :func:`read_lm_eval` reads: the tables of :func:`read_results` and :func:`read_aggregates` and the
-    flags of :func:`read_directions`."""
+    """What :func:`read_lm_eval` reads: the tables of :func:`read_results` and :func:`read_aggregates`, the
+    flags of :func:`read_directions`, and the count of (empty) outputs of each generation task
+    (:data:`OUTPUT_COLUMNS`)."""
 
     table: pd.DataFrame
     aggregates: pd.DataFrame
     directions: dict[str, bool]
+    outputs: pd.DataFrame
 
 
 def read_lm_eval(
@@ -961,7 +1026,8 @@ def read_lm_eval(
     """:func:`read_results`, :func:`read_aggregates` and :func:`read_directions` of ``sources`` at once, each
     results file parsed once (arguments, errors and warnings as :func:`read_results`'s)."""
     runs = _runs(sources, params)
-    return LmEvalOutputs(_table(sources, runs, workers, progress), _aggregates(runs), _directions(runs))
+    table, outputs = _table(sources, runs, workers, progress)
+    return LmEvalOutputs(table, _aggregates(runs), _directions(runs), outputs)
 
 
 def read_results(
@@ -978,12 +1044,14 @@ def read_results(
     line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
     about what it leaves out and why (see the module's docstring).
     """
-    return _table(sources, _runs(sources, params), workers, progress)
+    return _table(sources, _runs(sources, params), workers, progress)[0]
 
 
-def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, progress: bool) -> pd.DataFrame:
-    """The table of :func:`read_results` from the samples files of ``runs``; warnings name the public reader's
-    caller."""
+def _table(
+    sources: Sources, runs: list[tuple[str, Run]], workers: int | str, progress: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table of :func:`read_results` from the samples files of ``runs``, and the counts of generated outputs
+    (:data:`OUTPUT_COLUMNS`); warnings name the public reader's caller."""
     from tqdm.auto import tqdm
 
     categories = {name: _Categories() for name in ("family", "model", "task", "metric")}
@@ -1002,6 +1070,7 @@ def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, pr
     filters = [run.filters(task) for task, run in jobs]
     workers = _worker_count(workers, paths)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+    generated = []  # rows of OUTPUT_COLUMNS
     with pool or nullcontext():
         # A generator, not map: a stray StopIteration must be an error, not the silent end of the files
         samples = (
@@ -1009,10 +1078,14 @@ def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, pr
             if pool
             else (read_samples_file(*job) for job in zip(paths, expected, filters))
         )
-        for (task, run), (by_filter, notes) in tqdm(
-            zip(jobs, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
+        for (task, run), path, (by_filter, notes, (outputs, empty)) in tqdm(
+            zip(jobs, paths, samples), total=len(jobs), desc="reading samples", unit="file", disable=not progress
         ):
             _append_file(pieces, categories, run, task, by_filter)
+            if outputs:
+                generated.append((run.family, run.model, task, outputs, empty))
+                if empty >= EMPTY_SHARE * outputs:
+                    notes = [*notes, f"{path}: {empty_outputs_note(empty, outputs)}"]
             for note in notes:
                 warnings.warn(note, ResultsWarning, stacklevel=3)
     if not pieces["value"]:
@@ -1021,6 +1094,7 @@ def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, pr
             f"{_plain_paths(_source_folders(sources))}; "
             "run lm_eval with --log_samples (mirage sweep always does)"
         )
+    outputs = pd.DataFrame(generated, columns=OUTPUT_COLUMNS).astype({"outputs": "int64", "empty": "int64"})
     counts = [len(values) for values in pieces["value"]]
     data = {}
     for column in RESULTS_COLUMNS:
@@ -1033,7 +1107,7 @@ def _table(sources: Sources, runs: list[tuple[str, Run]], workers: int | str, pr
                 data[column] = categories[column].column(data[column])
         pieces[column].clear()
     # copy=False: the arrays are the table's own; by default pandas copies them into one block per dtype
-    return pd.DataFrame(data, columns=RESULTS_COLUMNS, copy=False)
+    return pd.DataFrame(data, columns=RESULTS_COLUMNS, copy=False), outputs
 
 
 def _unread_samples(folders: list[Path]) -> list[str]:

@@ -26,6 +26,7 @@ from conftest import (
 )
 from mirage_metrics.html_page import Paragraph, Section
 from mirage_metrics.report import build_report, source_kind
+from mirage_metrics.results import read_lm_eval, results_warnings
 from mirage_metrics.vision.samples import sample_rows
 
 
@@ -126,7 +127,7 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
     assert "http://" not in page and "https://" not in page and "<link" not in page and "<script" not in page
     # 10 problems per model: the exact-match jump (0, 0, 0.1, 0.9) is too noisy to claim; the edit distance and the
     # per-character probability of the same problems are smooth.
-    verdict = re.search(r"<p>(All-or-nothing: exact_match .*?)</p>", page).group(1)
+    verdict = re.search(r"<p><strong>Answer: no jump.</strong> (All-or-nothing: exact_match .*?)</p>", page).group(1)
     assert "exact_match unclear (sharpness 0.83 [" in verdict
     assert "token_edit_distance smooth" in verdict and "per_char_prob smooth" in verdict
     assert "No all-or-nothing metric jumps" in verdict
@@ -135,6 +136,22 @@ def test_report_html_is_self_contained_with_plots_and_verdicts(report_folder):
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", page)
     assert "&lt;NA&gt;" not in text and ">nan<" not in text
     assert "Held out m3" in page
+
+
+def test_the_page_leads_with_the_answers_then_each_tasks_verdict_figures_and_folded_tables(report_folder):
+    page = (report_folder / "report.html").read_text()
+    answers = page.index("<h2>Answers</h2>")
+    overview = re.search(r"<tr><td>toy</td><td>mirage_arith_2dm_gen</td><td>(.*?)</td><td>(.*?)</td>", page)
+    assert answers < overview.start() < page.index("<h2>Tasks</h2>")
+    assert overview.group(1) == "no jump" and overview.group(2).startswith("exact_match unclear (sharpness 0.83 [")
+    section = page[page.index("<h3>mirage_arith_2dm_gen — toy</h3>") : page.index("<h3>mirage_arith_2dm_gen_t1")]
+    verdict, figure = section.index("<strong>Answer: no jump.</strong>"), section.index("<figure>")
+    details = section.index("<details><summary>Every curve of mirage_arith_2dm_gen, by length too")
+    assert verdict < figure < section.rindex("</figure>") < details < section.index("<table>")
+    # every table but the answers is folded away, so the page reads as answers, verdicts and figures
+    unfolded = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    assert unfolded.count("<table>") == 1 and page.count("<table>") > 5
+    assert re.search(r"<details><summary>Every metric of every model, \d+ rows</summary>\s*<table>", page)
 
 
 def test_plain_lm_eval_folders_with_a_params_file(tmp_path):
@@ -227,6 +244,8 @@ def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
     run_cli([*MIRAGE, "report", runs, "--out", out, "--bootstrap", "100", "--workers", "2"])  # two reader processes
     metrics = pd.read_csv(out / "metrics.csv").set_index(["model", "task", "metric"])
     assert sorted(set(metrics.index.get_level_values("model"))) == ["tiny-a", "tiny-b"]
+    with results_warnings():
+        outputs = read_lm_eval(runs).outputs
     for model in ("tiny-a", "tiny-b"):
         folder = next(runs.glob(f"*{model}"))
         results = json.loads(next(folder.glob("results_*.json")).read_text())["results"]
@@ -236,6 +255,14 @@ def test_report_on_real_lm_eval_output(tiny_pair_lm_eval_runs, tmp_path):
         samples = [json.loads(line) for line in next(folder.glob("samples_mirage_arith_2dm_ll_*.jsonl")).open()]
         loss = np.mean([-np.log(sample["per_char_prob"]) for sample in samples])
         assert metrics.loc[(model, "mirage_arith_2dm_ll", "per_char_loss"), "mean"] == pytest.approx(loss)
+        lines = [json.loads(line) for line in next(folder.glob("samples_mirage_arith_2dm_gen_*.jsonl")).open()]
+        # counted here from lm-eval's file, once per document: its flexible-extract filter logs an empty response
+        # where it extracts nothing, so the raw output (resps) is what tells a model that stopped at once
+        generated = [line for line in lines if line["filter"] == "none"]
+        empty = sum(not sample["resps"][0][0].strip() for sample in generated)
+        counts = outputs[outputs["model"] == model].set_index("task")
+        assert list(counts.index) == ["mirage_arith_2dm_gen"]  # the log-likelihood task has no outputs to count
+        assert counts.loc["mirage_arith_2dm_gen", ["outputs", "empty"]].tolist() == [len(generated), empty]
     fit = pd.read_csv(out / "fit.csv")
     assert len(fit) == 1 and np.isfinite(fit["alpha"].item())  # random models: alpha ~ 0, c may be 0 or inf
     assert (out / "fig3_tiny_mirage_arith_2dm_gen.png").is_file() and (out / "report.html").is_file()  # family: folder

@@ -22,8 +22,9 @@ a report stopped at any moment leaves the previous one untouched, and files of
 an earlier report that this one does not write (plots of another source) are
 gone. The folder is replaced only when it is empty or holds only the files its
 manifest lists as an earlier report's; anything else is refused with an error,
-never deleted. Warnings met while reading (counted NaN values) are listed at the
-top of the page.
+never deleted. Warnings met while reading (counted NaN values, generation tasks whose
+outputs are nearly all empty) are listed at the top of the page; an empty-output
+warning is repeated beside its task's verdict.
 """
 
 from __future__ import annotations
@@ -150,10 +151,10 @@ def analyse_lm_eval(
     from mirage_metrics.vision.samples import read_samples
 
     options = _options(options, keywords)
-    tables, aggregates, directions = [], None, None
+    tables, aggregates, directions, outputs = [], None, None, None
     with results_warnings() as notes:
         if sources:
-            table, aggregates, directions = read_lm_eval(
+            table, aggregates, directions, outputs = read_lm_eval(
                 sources, options.params, workers=options.workers, progress=options.progress
             )
             tables.append(table)
@@ -180,7 +181,9 @@ def analyse_lm_eval(
     if len(mechanism):
         write_csv(mechanism.astype({"params": "int64"}), out / MECHANISM_FILE)
     figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=options.progress)
-    sections = analysis_sections(_metrics_csv_frame(summary), curves, fits, fit_rows, figures, mechanism=mechanism)
+    sections = analysis_sections(
+        _metrics_csv_frame(summary), curves, fits, fit_rows, figures, mechanism=mechanism, outputs=outputs
+    )
     return ([_warnings_section(notes)] if notes else []) + sections
 
 

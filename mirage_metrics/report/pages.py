@@ -1,17 +1,28 @@
-"""The report's HTML sections for lm-eval results: overview, one section per task, the fit and the tables."""
+"""The report's HTML sections for lm-eval results: the answer per task first, then one section per task (its verdict
+and the numbers behind it, its figures, its table folded away), the fit, and the per-model table, folded away."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.html_page import Image, Paragraph, Section, Table
+from mirage_metrics.html_page import Details, Image, Paragraph, Section, Table
 from mirage_metrics.mechanism import mechanism_sentence
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
-from mirage_metrics.report.verdict import curve_label, prediction_sentence, task_verdict
+from mirage_metrics.report.verdict import answer_numbers, curve_label, prediction_sentence, task_answer, task_verdict
+from mirage_metrics.results import empty_outputs_note, mostly_empty
 from mirage_metrics.summary import PER_CHAR_PROB
 
 __all__ = ["analysis_sections"]
+
+_LEAD = (
+    "Per task: does an all-or-nothing metric (exact match, whose every sample scores 0 or 1) jump across model "
+    "sizes, and does a graded measure of the same models (the per-character probability of the answer, edit "
+    "distance) jump too? 'the mirage': the graded measure rises smoothly, so the jump is the metric's (Schaeffer, "
+    "Miranda & Koyejo 2023); 'a real jump': it jumps too, the models changed; 'cannot tell': its interval is too "
+    "wide. Sharpness: 0 when a curve rises in equal steps, 1 when all of its rise comes in one step; a curve jumps "
+    f"when its whole 95% interval (in brackets) is ≥ {SHARP:g}."
+)
 
 _INTRO = (
     "Each task's metrics are averaged per model and compared across model sizes. Intervals are 95%: exact "
@@ -79,6 +90,17 @@ def _mechanism_check(mechanism: pd.DataFrame | None, family: str, task: str) -> 
     )
 
 
+def _empty_outputs_warning(outputs: pd.DataFrame | None, family: str, task: str) -> list[Paragraph]:
+    """A warning naming the models whose outputs on ``task`` are nearly all empty (none when no model's are)."""
+    if outputs is None:
+        return []
+    rows = mostly_empty(outputs[(outputs["family"] == family) & (outputs["task"] == task)])
+    notes = [f"{row.model}: {empty_outputs_note(row.empty, row.outputs)}" for row in rows.itertuples()]
+    return (
+        [Paragraph("; ".join(notes) + ". Empty outputs score 0 whatever the model knows.", "Warning:")] if notes else []
+    )
+
+
 def _task_section(
     family: str,
     task: str,
@@ -87,11 +109,16 @@ def _task_section(
     fit: MirageFit | None,
     images: list[Image],
     check: str,
+    warnings: list[Paragraph],
 ) -> Section:
-    blocks = [Paragraph(" ".join(filter(None, [task_verdict(curves, per_token, fit), check])))]
-    if not curves.empty:
-        blocks.append(_emergence_table(curves))
+    """The answer first (warnings, the verdict with its numbers, the checks), then the figures, then the table of
+    every curve, folded away."""
+    blocks = [*warnings, Paragraph(task_verdict(curves, per_token, fit), f"Answer: {task_answer(curves, per_token)}.")]
+    if check:
+        blocks.append(Paragraph(check))
     blocks.extend(images)
+    if not curves.empty:
+        blocks.append(Details(f"Every curve of {task}, by length too (emergence.csv)", [_emergence_table(curves)]))
     return Section(f"{task} — {family}", blocks, level=3)
 
 
@@ -109,28 +136,40 @@ def analysis_sections(
     figures: dict[tuple[str, str], list[Image]],
     *,
     mechanism: pd.DataFrame | None = None,
+    outputs: pd.DataFrame | None = None,
 ) -> list[Section]:
-    """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table.
-    ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each ``_gen_t1`` task in it."""
+    """The answer per task (one line each, with the numbers behind it), a section per (family, task), the fit, and
+    the per-model table. ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each
+    ``_gen_t1`` task in it; ``outputs``: :data:`mirage_metrics.results.OUTPUT_COLUMNS` counts, a warning beside each
+    task whose outputs are nearly all empty."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     overview, task_sections = [], []
     for family, task in sorted(set(zip(summary["family"], summary["task"]))):
         rows = curves[(curves["family"] == family) & (curves["task"] == task)]
         per_token = _per_token_curve(curves, family, task)
         fit = fit_by_stem.get((family, task_stem(task)))
-        overview.append((family, task, task_verdict(rows, per_token)))
+        warnings = _empty_outputs_warning(outputs, family, task)
+        answer = task_answer(rows, per_token) + (" (outputs empty: see the warning)" if warnings else "")
+        overview.append((family, task, answer, *answer_numbers(rows, per_token)))
         check = " ".join(
             filter(None, [_exact_answer_check(summary, family, task), _mechanism_check(mechanism, family, task)])
         )
-        task_sections.append(_task_section(family, task, rows, per_token, fit, figures.get((family, task), []), check))
+        images = figures.get((family, task), [])
+        task_sections.append(_task_section(family, task, rows, per_token, fit, images, check, warnings))
     sizes = summary.drop_duplicates(["family", "model"]).sort_values(["family", "params"])
     sections = [
         Section(
-            "What this report shows",
+            "Answers",
             [
-                Paragraph(_INTRO),
-                Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
-                Table(["family", "task", "verdict"], overview),
+                Paragraph(_LEAD),
+                Table(["family", "task", "answer", "all-or-nothing", "graded (compared with)"], overview),
+                Details(
+                    f"How the numbers are made, and the {len(sizes)} models",
+                    [
+                        Paragraph(_INTRO),
+                        Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
+                    ],
+                ),
             ],
         ),
         Section("Tasks", task_sections),
@@ -153,9 +192,14 @@ def analysis_sections(
                         "than the rest), one per-character p cannot describe every L. A fit whose loss rises or "
                         "stays flat with size is flagged in the problem column and predicts nothing."
                     ),
-                    Table.from_frame(fit_rows, float_format="{:.4g}"),
+                    Details("The fit's table (fit.csv)", [Table.from_frame(fit_rows, float_format="{:.4g}")]),
                 ],
             )
         )
-    sections.append(Section("Per-model means (metrics.csv)", [Table.from_frame(summary)]))
+    sections.append(
+        Section(
+            "Per-model means (metrics.csv)",
+            [Details(f"Every metric of every model, {len(summary)} rows", [Table.from_frame(summary)])],
+        )
+    )
     return sections

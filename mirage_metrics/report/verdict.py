@@ -11,7 +11,12 @@ curve jumps only when its whole sharpness interval says so.
 Which curves count: the all-or-nothing metrics on the full answer (length not
 set), not the best of their by-length variants; as continuous evidence, metrics
 the registry calls continuous whose per-sample values are not all 0 or 1 (token
-edit distance at L = 1 is exactly 1 − exact match there).
+edit distance at L = 1 is exactly 1 − exact match there). A whole-answer
+probability (the registry's third kind: the probability of getting every
+character right, a product of per-character probabilities) is no continuous
+evidence: it is all or nothing in probability space and jumps for the reason
+exact match does, so it is judged with the all-or-nothing metrics and, when it
+jumps, the verdict says why.
 
 >>> curves = pd.DataFrame({"metric": ["exact_match", "token_edit_distance"], "length": [np.nan, np.nan],
 ...     "n_sizes": [8, 8], "kind": ["discontinuous", "continuous"], "values": ["0/1", "graded"],
@@ -20,6 +25,8 @@ edit distance at L = 1 is exactly 1 − exact match there).
 ...     "emergence_high": [20.0, 4.0], "largest_step_from": ["m4", "m1"], "largest_step_to": ["m5", "m2"]})
 >>> print(task_verdict(curves))
 All-or-nothing: exact_match jumps (sharpness 0.8 [0.6, 0.9], m4 → m5). Continuous, same outputs: token_edit_distance smooth (sharpness 0.2 [0.1, 0.3]). The continuous metrics rise smoothly while the all-or-nothing metric jumps: the jump is what the metric makes of a steady improvement (the mirage).
+>>> task_answer(curves)
+'the mirage'
 """
 
 from __future__ import annotations
@@ -29,9 +36,25 @@ import pandas as pd
 
 from mirage_metrics.emergence import SHARP
 from mirage_metrics.mirage_fit import MirageFit
-from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
+from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS, WHOLE_ANSWER
 
-__all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "prediction_sentence", "task_verdict"]
+__all__ = [
+    "curve_label",
+    "discontinuous_curves",
+    "whole_answer_curves",
+    "continuous_curves",
+    "prediction_sentence",
+    "task_verdict",
+    "task_answer",
+    "answer_numbers",
+]
+
+# Why a whole-answer probability that jumps is no evidence about the models (said once, where one jumps).
+WHOLE_ANSWER_JUMPS = (
+    "It is itself a product of per-character probabilities (every character of the answer right), so it is all or "
+    "nothing in probability space and jumps like exact match; it says nothing on its own about whether the models "
+    "changed suddenly."
+)
 
 
 def curve_label(metric: str, length: float) -> str:
@@ -46,7 +69,13 @@ def curve_label(metric: str, length: float) -> str:
 def discontinuous_curves(curves: pd.DataFrame) -> pd.DataFrame:
     """Full-answer curves of all-or-nothing metrics (registry kind, or every per-sample value 0 or 1)."""
     full = curves[curves["length"].isna()]
-    return full[(full["kind"] == DISCONTINUOUS) | (full["values"] == "0/1")]
+    return full[(full["kind"] == DISCONTINUOUS) | ((full["values"] == "0/1") & (full["kind"] != WHOLE_ANSWER))]
+
+
+def whole_answer_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Full-answer curves of whole-answer probabilities (``exact_answer_prob``: all or nothing in probability space)."""
+    full = curves[curves["length"].isna()]
+    return full[full["kind"] == WHOLE_ANSWER]
 
 
 def continuous_curves(curves: pd.DataFrame) -> pd.DataFrame:
@@ -70,16 +99,21 @@ def _listing(rows: pd.DataFrame) -> str:
     return "; ".join(_describe(row) for row in rows.itertuples())
 
 
-def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> str:
+def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> tuple[str, str]:
+    """The short answer and the sentence, when an all-or-nothing metric jumps and ``evidence`` is the graded view."""
     jumps, rises = ("jump", "rise") if plural else ("jumps", "rises")
     if (evidence["trend"] == "jumps").any():
-        return f"The {what} {jumps} too: the models really changed, so the jump is not only a property of the metric."
+        return "a real jump", (
+            f"The {what} {jumps} too: the models really changed, so the jump is not only a property of the metric."
+        )
     if (evidence["trend"] == "smooth").all():
-        return (
+        return "the mirage", (
             f"The {what} {rises} smoothly while the all-or-nothing metric jumps: the jump is what the metric "
             "makes of a steady improvement (the mirage)."
         )
-    return f"Whether the {what} {jumps} too cannot be told at this resolution (the sharpness interval is wide)."
+    return "cannot tell", (
+        f"Whether the {what} {jumps} too cannot be told at this resolution (the sharpness interval is wide)."
+    )
 
 
 def _fit_sentence(fit: MirageFit) -> str:
@@ -124,6 +158,82 @@ def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
     )
 
 
+def _curves_judged(curves: pd.DataFrame, per_token: pd.DataFrame | None) -> tuple:
+    """The all-or-nothing, whole-answer and continuous curves of a task, and whether a per-character curve is given
+    (the continuous curves then leave it out: it is listed once, as the per-character probability)."""
+    has_per_token = per_token is not None and not per_token.empty
+    continuous = continuous_curves(curves)
+    if has_per_token:
+        continuous = continuous[
+            ~((continuous["task"] == per_token["task"].iloc[0]) & (continuous["metric"] == per_token["metric"].iloc[0]))
+        ]
+    return discontinuous_curves(curves), whole_answer_curves(curves), continuous, has_per_token
+
+
+def answer_numbers(curves: pd.DataFrame, per_token: pd.DataFrame | None = None) -> tuple[str, str]:
+    """The numbers behind :func:`task_answer`: the all-or-nothing curves on the full answer (whole-answer
+    probabilities too), and the graded curves they are compared with (the per-character probability when given,
+    else the continuous metrics on the same outputs); empty strings where there are none or no curve is judged.
+
+    >>> curves = pd.DataFrame({"task": "t", "metric": ["exact_match", "per_char_prob"], "length": np.nan,
+    ...     "n_sizes": 4, "kind": ["discontinuous", "continuous"], "values": ["0/1", "graded"],
+    ...     "trend": ["jumps", "smooth"], "sharpness": [0.8, 0.2], "sharpness_low": [0.6, 0.1],
+    ...     "sharpness_high": [0.9, 0.3], "largest_step_from": "m2", "largest_step_to": "m3"})
+    >>> answer_numbers(curves)
+    ('exact_match jumps (sharpness 0.8 [0.6, 0.9], m2 → m3)', 'per_char_prob smooth (sharpness 0.2 [0.1, 0.3])')
+    """
+    if curves.empty or int(curves["n_sizes"].max()) < 3:
+        return "", ""
+    discontinuous, whole, continuous, has_per_token = _curves_judged(curves, per_token)
+    judged = "; ".join(filter(None, [_listing(discontinuous), _listing(whole)]))
+    return judged, _listing(per_token if has_per_token else continuous)
+
+
+def _judgement(curves: pd.DataFrame, per_token: pd.DataFrame | None) -> tuple[str, list[str]]:
+    """The short answer of :func:`task_answer` and the sentences of :func:`task_verdict`."""
+    if curves.empty:
+        return "not judged", ["Fewer than two model sizes: nothing to compare across sizes."]
+    if int(curves["n_sizes"].max()) < 3:
+        return "not judged", [
+            f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
+            "no curve is judged (the scores are in the table)."
+        ]
+    discontinuous, whole, continuous, has_per_token = _curves_judged(curves, per_token)
+    parts = []
+    if not discontinuous.empty:
+        parts.append(f"All-or-nothing: {_listing(discontinuous)}.")
+    if not whole.empty:
+        parts.append(f"Whole-answer probability (all or nothing in probability space): {_listing(whole)}.")
+        if (whole["trend"] == "jumps").any():
+            parts.append(WHOLE_ANSWER_JUMPS)
+    if not continuous.empty:
+        parts.append(f"Continuous, same outputs: {_listing(continuous)}.")
+    if has_per_token:
+        parts.append(f"Per-character probability ({per_token['task'].iloc[0]}): {_listing(per_token)}.")
+    jumps = (discontinuous["trend"] == "jumps").any() or (whole["trend"] == "jumps").any()
+    if discontinuous.empty and whole.empty:
+        answer, conclusion = "nothing to judge", "No all-or-nothing metric on the full answer to judge."
+    elif not jumps:
+        answer = "no jump"
+        conclusion = f"No all-or-nothing metric jumps (a jump needs its whole sharpness interval ≥ {SHARP:g})."
+    elif has_per_token:
+        answer, conclusion = _conclusion(per_token, "per-character probability", plural=False)
+    elif not continuous.empty:
+        answer, conclusion = _conclusion(continuous, "continuous metrics", plural=True)
+    else:
+        answer, conclusion = "nothing to compare", "No continuous metric of the same models to compare the jump with."
+    parts.append(conclusion)
+    if np.isinf(curves["emergence_score"]).any():
+        parts.append("(An infinite emergence score means the curve is flat except for one step.)")
+    return answer, parts
+
+
+def task_answer(curves: pd.DataFrame, per_token: pd.DataFrame | None = None) -> str:
+    """The verdict of :func:`task_verdict` in a few words: ``the mirage``, ``a real jump``, ``no jump``,
+    ``cannot tell``, ``not judged`` (fewer than 3 sizes), ``nothing to judge`` or ``nothing to compare``."""
+    return _judgement(curves, per_token)[0]
+
+
 def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fit: MirageFit | None = None) -> str:
     """One paragraph for one (family, task) from its :func:`~mirage_metrics.emergence.curve_table` rows.
 
@@ -131,44 +241,7 @@ def task_verdict(curves: pd.DataFrame, per_token: pd.DataFrame | None = None, fi
     task's problems (its ``_ll`` task), compared with a jumping all-or-nothing
     metric; without it the continuous metrics on the same outputs are.
     """
-    if curves.empty:
-        text = "Fewer than two model sizes: nothing to compare across sizes."
-    elif int(curves["n_sizes"].max()) < 3:
-        text = (
-            f"Only {int(curves['n_sizes'].max())} sizes: one step cannot be told apart from a steady rise, so "
-            "no curve is judged (the scores are in the table)."
-        )
-    else:
-        has_per_token = per_token is not None and not per_token.empty
-        discontinuous, continuous = discontinuous_curves(curves), continuous_curves(curves)
-        if has_per_token:  # listed once, as the per-character probability
-            continuous = continuous[
-                ~(
-                    (continuous["task"] == per_token["task"].iloc[0])
-                    & (continuous["metric"] == per_token["metric"].iloc[0])
-                )
-            ]
-        parts = []
-        if not discontinuous.empty:
-            parts.append(f"All-or-nothing: {_listing(discontinuous)}.")
-        if not continuous.empty:
-            parts.append(f"Continuous, same outputs: {_listing(continuous)}.")
-        if has_per_token:
-            parts.append(f"Per-character probability ({per_token['task'].iloc[0]}): {_listing(per_token)}.")
-        jumping = discontinuous[discontinuous["trend"] == "jumps"]
-        if discontinuous.empty:
-            parts.append("No all-or-nothing metric on the full answer to judge.")
-        elif jumping.empty:
-            parts.append(f"No all-or-nothing metric jumps (a jump needs its whole sharpness interval ≥ {SHARP:g}).")
-        elif has_per_token:
-            parts.append(_conclusion(per_token, "per-character probability", plural=False))
-        elif not continuous.empty:
-            parts.append(_conclusion(continuous, "continuous metrics", plural=True))
-        else:
-            parts.append("No continuous metric of the same models to compare the jump with.")
-        text = " ".join(parts)
-        if np.isinf(curves["emergence_score"]).any():
-            text += " (An infinite emergence score means the curve is flat except for one step.)"
+    text = " ".join(_judgement(curves, per_token)[1])
     if fit is not None:
         text += " " + _fit_sentence(fit)
     return text
