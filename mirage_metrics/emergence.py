@@ -37,6 +37,7 @@ mirage_metrics``, which exports :func:`emergence_score` and :func:`jump_sharpnes
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -268,6 +269,7 @@ def curve_table(
     value: str = "mean",
     confidence: float = 0.95,
     higher_is_better: dict | None = None,
+    declared: dict | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """One row per curve with ≥ 2 sizes, in ``keys`` order: ``keys`` + :data:`CURVE_SCORE_COLUMNS`.
@@ -280,8 +282,10 @@ def curve_table(
     :func:`mirage_metrics.summary.summarise_with_resamples`, keyed like the summary)
     gives the intervals; without them (or for aggregate-only metrics) the interval
     is the point value. ``higher_is_better`` maps a metric name to lm-eval's own
-    flag, used only for metrics the registry does not know. Two models of one
-    family with the same parameter count on one curve is an error naming them.
+    flag, used only for metrics the registry does not know. ``declared`` maps a
+    metric name, as ``points`` spells it, to the user's own declaration (True: higher
+    is better), which wins over both. Two models of one family with the same
+    parameter count on one curve is an error naming them.
     """
     from tqdm.auto import tqdm
 
@@ -296,6 +300,9 @@ def curve_table(
     metrics = finite["metric"].astype(str)
     fallbacks = higher_is_better or {}
     infos = {m: registry.metric_info(m, fallbacks.get(registry.base_name(m))) for m in metrics.unique()}
+    for metric, higher in (declared or {}).items():
+        if metric in infos:
+            infos[metric] = dataclasses.replace(infos[metric], higher_is_better=bool(higher))
     signs = metrics.map(lambda m: 1.0 if np.isnan(infos[m].sign) else infos[m].sign).to_numpy(float)
     # Rows by curve, then by size: each curve is one run of rows.
     order = np.lexsort((finite["params"].to_numpy(float), curve_ids))

@@ -4,6 +4,8 @@ where the real data is (``real_data``)."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from filelock import FileLock
 from hypothesis import settings
 
@@ -189,6 +192,38 @@ def built_once(tmp_path_factory, name: str, build) -> Path:
             build(folder)
             done.touch()
     return folder
+
+
+@functools.cache
+def _bigbench_gen_template() -> dict:
+    """``tasks/bigbench/_gen_template_yaml`` with its ``!function utils.*`` hooks resolved from the utils.py beside it."""
+    folder = REPO_ROOT / "tasks" / "bigbench"
+    spec = importlib.util.spec_from_file_location("bigbench_task_utils", folder / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor(
+        "!function", lambda loader, node: getattr(utils, loader.construct_scalar(node).split(".")[-1])
+    )
+    return yaml.load((folder / "_gen_template_yaml").read_text(), Loader=Loader)
+
+
+def bigbench_gen_scoring(doc: dict, generation: str) -> tuple[str, dict]:
+    """What lm-eval logs for one raw generation of a ``mirage_bb_*_gen`` doc: the text it scores
+    (``filtered_resps``, from the filters of the gen template's YAML) and the metrics of its ``process_results``."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.filters import build_filter_ensemble
+
+    template = _bigbench_gen_template()
+    instance = Instance("generate_until", doc, ("", {}), 0, resps=[generation])
+    for entry in template["filter_list"]:
+        steps = [[step["function"], {k: v for k, v in step.items() if k != "function"}] for step in entry["filter"]]
+        build_filter_ensemble(entry["name"], steps).apply([instance])
+    scored = instance.filtered_resps["none"]
+    return scored, template["process_results"](doc, [scored])
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import LM_EVAL, MIRAGE, REPO_ROOT, run_cli
+from conftest import LM_EVAL, MIRAGE, REPO_ROOT, bigbench_gen_scoring, run_cli
 from mirage_metrics.bigbench import (
     BIGBENCH_DIR_ENV,
     BigBenchDataNotFound,
@@ -21,7 +21,7 @@ from mirage_metrics.bigbench import (
     read_json_task,
     resolve_bigbench_dir,
 )
-from mirage_metrics.bigbench.lm_eval_hooks import process_results_gen, task_docs
+from mirage_metrics.bigbench.lm_eval_hooks import bigbench_output, process_results_gen, task_docs
 from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX
 from mirage_metrics.bigbench.task_yamls import PAPER_TASKS
 
@@ -103,6 +103,10 @@ def test_postprocess_follows_bigbench():
         postprocess_output(None)
 
 
+def _score(doc: dict, generation: str) -> dict:
+    return bigbench_gen_scoring(doc, generation)[1]
+
+
 def _gen_doc(bigbench_dir: Path, name: str, subtask: str | None = None, index: int = 0) -> dict:
     return task_docs(load_task(name, subtask, bigbench_dir=bigbench_dir), "gen")["test"][index]
 
@@ -112,10 +116,10 @@ def test_exact_str_match_is_bigbench_exact_rule(bigbench_dir):
     doc = _gen_doc(bigbench_dir, "word_unscrambling")
     target = doc["targets"][0]
     assert doc["answer_prefix"] == " " and not doc["prompt"].endswith(" ")
-    scores = {
-        text: process_results_gen(doc, [text])
-        for text in (f" {target}. More", f"{target}", f"  {target}", f" {target} \nQ:", f" {target.upper()}")
-    }
+    generations = (f" {target}. More", f"{target}", f"  {target}", f" {target} \nQ:", f" {target.upper()}")
+    scored = {text: bigbench_gen_scoring(doc, text) for text in generations}
+    assert [text for text, _ in scored.values()] == [target, target, f" {target}", f"{target} ", target.upper()]
+    scores = {text: metrics for text, (_, metrics) in scored.items()}
     assert [s["exact_str_match"] for s in scores.values()] == [1.0, 1.0, 0.0, 0.0, 0.0]
     assert [s["exact_str_match_stripped"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 0.0]
     assert [s["exact_str_match_ignore_case"] for s in scores.values()] == [1.0, 1.0, 1.0, 1.0, 1.0]
@@ -127,16 +131,22 @@ def test_a_leading_newline_does_not_empty_the_output(bigbench_dir):
     doc = _gen_doc(bigbench_dir, "strange_stories", "multiple_choice")
     assert doc["targets"] == ["Jim knows that Simon is lying."] and doc["stop_string"] == ""
     # the default regex [^.?!;\n]+ skips the newline and ends at the period (so BIG-bench's exact match is 0 here)
-    out = process_results_gen(doc, ["\nThe answer is: Jim knows that Simon is lying.\n\nContext: next"])
-    assert out["exact_str_match"] == 0.0 and out["token_edit_distance"] == len("The answer is: ") + 1
-    assert process_results_gen(doc, [" \nJim knows that Simon is lying.\nQ:"])["token_edit_distance"] == 1.0
+    text, out = bigbench_gen_scoring(doc, "\nThe answer is: Jim knows that Simon is lying.\n\nContext: next")
+    assert (
+        text == "The answer is: Jim knows that Simon is lying"
+        and out["exact_str_match"] == 0.0
+        and out["token_edit_distance"] == len("The answer is: ") + 1
+    )
+    assert _score(doc, " \nJim knows that Simon is lying.\nQ:")["token_edit_distance"] == 1.0
     movie = _gen_doc(bigbench_dir, "emoji_movie")
     target = movie["targets"][0]
     for generation in (f"\n{target}\nQ: next", f" \n{target}\n\nQ: next", f"\n\n{target}. And more"):
-        assert process_results_gen(movie, [generation])["exact_str_match"] == 1.0, generation
+        assert _score(movie, generation)["exact_str_match"] == 1.0, generation
     stop_doc = {**movie, "stop_string": "\n", "output_regex": ""}  # a stop string at position 0 cuts nothing
-    assert process_results_gen(stop_doc, [f"\n{target}"])["token_edit_distance"] == 1.0
-    assert process_results_gen(stop_doc, [f" {target}\nQ:"])["token_edit_distance"] == 1.0  # cut after the stop
+    assert bigbench_gen_scoring(stop_doc, f"\n{target}") == (f"\n{target}", _score(stop_doc, f"\n{target}"))
+    assert _score(stop_doc, f"\n{target}")["token_edit_distance"] == 1.0
+    assert bigbench_gen_scoring(stop_doc, f" {target}\nQ:")[0] == f"{target}\n"  # cut after the stop, kept
+    assert _score(stop_doc, f" {target}\nQ:")["token_edit_distance"] == 1.0
 
 
 def test_gen_yamls_never_stop_lm_eval_early():
@@ -406,6 +416,19 @@ def test_every_task_runs_on_the_dummy_model(dummy_run, tasks_by_name):
 def test_every_task_runs_on_a_tiny_gpt2(tiny_run, tasks_by_name):
     _check_metrics(tiny_run, tasks_by_name)
     _check_bigbench_brier(tiny_run, tasks_by_name)
+
+
+@pytest.mark.slow
+def test_gen_samples_log_the_raw_generation_and_the_text_scored(tiny_run, tasks_by_name):
+    """``resps`` holds the generation, ``filtered_resps`` BIG-bench's post-processing of it, which the metrics score."""
+    changed = 0
+    for name in (n for n in tasks_by_name if n.endswith("_gen")):
+        for sample in tiny_run["samples"][name]:
+            (generation,), (scored,) = sample["resps"][0], sample["filtered_resps"]
+            assert scored == bigbench_output(sample["doc"], generation), name
+            assert {m: sample[m] for m in sample["metrics"]} == process_results_gen(sample["doc"], [scored]), name
+            changed += scored != generation
+    assert changed  # the post-processing did change some generations, so the two fields are not the same text
 
 
 def _context(sample) -> str:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from bigbench_fixture_tasks import TASK_NAMES
 
-from conftest import LM_EVAL, run_cli
+from conftest import LM_EVAL, bigbench_gen_scoring, run_cli
 from mirage_metrics.bigbench import discover_tasks, load_task, postprocess_output
-from mirage_metrics.bigbench.lm_eval_hooks import process_results_gen, process_results_mc, task_docs
+from mirage_metrics.bigbench.lm_eval_hooks import process_results_mc, task_docs
 from mirage_metrics.bigbench.task_yamls import write_task_configs
 from mirage_metrics.metrics import multiple_choice_grade
 
@@ -98,16 +98,20 @@ def test_stop_string_output_regex_and_several_targets(fixture_bigbench_dir):
     assert stop["stop_string"] == "\n" and stop["output_regex"] == "" and len(stop["targets"]) == 2
     word, digit = stop["targets"]
     assert postprocess_output("\nx\ny", stop_string="\n") == "\nx\ny"  # a stop string at position 0 cuts nothing
-    at_zero = process_results_gen(stop, [f" \n{word}\nmore"])  # the moved space, then the stop string first
+    text, at_zero = bigbench_gen_scoring(stop, f" \n{word}\nmore")
+    assert text == f"\n{word}\nmore"  # the moved space, then the stop string first
     assert at_zero["exact_str_match"] == 0.0 and at_zero["token_edit_distance"] == len("\n\nmore")
-    cut = process_results_gen(stop, [f" {digit}\nmore"])  # cut after the stop string, which is kept
+    text, cut = bigbench_gen_scoring(stop, f" {digit}\nmore")
+    assert text == f"{digit}\n"  # cut after the stop string, which is kept
     assert cut["exact_str_match"] == 0.0 and cut["exact_str_match_stripped"] == 1.0 and cut["token_edit_distance"] == 1
-    assert process_results_gen(stop, [f" {word}"])["exact_str_match"] == 1.0  # any target counts
+    assert bigbench_gen_scoring(stop, f" {word}")[1]["exact_str_match"] == 1.0  # any target counts
     numbers = task_docs(_task(fixture_bigbench_dir, "regex_numbers"), "gen")["test"][0]
     assert numbers["output_regex"] == r"[-+]?\d+"
     target = numbers["targets"][0]
-    assert process_results_gen(numbers, [f" = {target} apples"])["exact_str_match"] == 1.0
-    assert process_results_gen(numbers, [" no number"])["token_edit_distance"] == len(target)
+    assert bigbench_gen_scoring(numbers, f" = {target} apples") == (target, bigbench_gen_scoring(numbers, target)[1])
+    assert bigbench_gen_scoring(numbers, f" = {target} apples")[1]["exact_str_match"] == 1.0
+    assert bigbench_gen_scoring(numbers, " no number") == ("", bigbench_gen_scoring(numbers, "")[1])
+    assert bigbench_gen_scoring(numbers, " no number")[1]["token_edit_distance"] == len(target)
 
 
 @pytest.mark.parametrize("name", sorted(set(TASK_NAMES.values())))

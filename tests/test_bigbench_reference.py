@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 import mirage_metrics as mm
-from mirage_metrics.bigbench.lm_eval_hooks import process_results_gen, process_results_mc
+from conftest import bigbench_gen_scoring
+from mirage_metrics.bigbench.lm_eval_hooks import process_results_mc
 from mirage_metrics.bigbench.reader import DEFAULT_OUTPUT_REGEX, postprocess_output
 
 # ---------------------------------------------------------------- BIG-bench 1.0.0, Apache-2.0 (see the module docstring)
@@ -309,4 +310,5 @@ def test_exact_str_match_is_bigbench_rule_after_the_format_space(generation, tar
         generation[1:] if generation.startswith(" ") else generation, 0, stop_string, output_regex
     )
     expected = exact_str_match_fn([targets], [response])["exact_str_match"]
-    assert process_results_gen(doc, [generation])["exact_str_match"] == expected
+    scored, metrics = bigbench_gen_scoring(doc, generation)
+    assert scored == response and metrics["exact_str_match"] == expected

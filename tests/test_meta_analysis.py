@@ -321,7 +321,10 @@ def test_cli_writes_tables_plots_and_a_self_contained_page(meta_run):
     assert "exact_str_match (higher is better, discontinuous): 67% of 3 curves above 50" in result.stdout
     settings = json.loads((out / "meta_analysis.json").read_text())
     assert (settings["min_sizes"], settings["curves"], settings["curves_in_summary"]) == (DEFAULT_MIN_SIZES, 9, 8)
-    assert settings["warnings"] == [] and "warning" not in result.stderr
+    # The one warning: BIG-bench's normalized_aggregate_score has no direction the registry knows.
+    (warning,) = settings["warnings"]
+    assert warning.startswith("Direction unknown for metric(s) ['normalized_aggregate_score']")
+    assert result.stderr.count("warning") == 1 and warning in result.stderr
 
 
 def test_cli_reports_malformed_input_without_a_traceback(tmp_path, capsys):
@@ -531,7 +534,7 @@ def three_size_checkout(tmp_path_factory):
     return root
 
 
-def test_three_sizes_per_curve_signed_medians_show_exact_match_is_sharper(three_size_checkout):
+def test_three_sizes_per_curve_signed_medians_show_direction_and_sharpness_the_jump(three_size_checkout):
     summary = summarise_by_metric(emergence_scores(read_sources([three_size_checkout]))).set_index("metric")
     exact, edit = summary.loc["exact_str_match"], summary.loc["token_edit_distance"]
     # What |score| and the share above 10 show: nothing tells the two apart (|ES| lies in [1, 2] at 3 sizes).
@@ -650,7 +653,8 @@ def test_cli_on_three_size_results_warns_everywhere(three_size_checkout, tmp_pat
     )
     assert "mystery_loss (direction unknown, unknown)" in captured.out
     settings = json.loads((out / "meta_analysis.json").read_text())
-    assert len(settings["warnings"]) == 1 and "at most 3 model sizes" in settings["warnings"][0]
+    unknown, unreachable = settings["warnings"]
+    assert "['mystery_loss']" in unknown and "at most 3 model sizes" in unreachable
     scores = pd.read_csv(out / "emergence_scores.csv")
     assert list(scores.columns) == SCORE_TABLE_COLUMNS and len(scores) == 15 and (scores["n_sizes"] == 3).all()
     by_metric = pd.read_csv(out / "by_metric.csv").set_index("metric")

@@ -9,7 +9,9 @@ requests (``mc``, ``ll``) move the prompt's trailing whitespace (the space of
 ``"\\nA: "``) into the scored continuation; a ``gen`` prompt therefore ends
 before that whitespace too (``"\\nA:"``), its shots read ``"\\nA: answer"``, and
 the generation loses that whitespace (``answer_prefix``) from its start, when it
-begins with it, before BIG-bench's post-processing.
+begins with it, before BIG-bench's post-processing. The ``gen`` tasks do both in an
+lm-eval filter (:class:`BigbenchOutputFilter`), so each logged sample holds the raw
+generation (``resps``) and the text scored (``filtered_resps``).
 
 >>> doc = {"target_scores": [1.0, 0.0], "absolute_normalization": False}
 >>> out = process_results_mc(doc, [(-0.1, True), (-2.0, False)])
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import datasets
 import numpy as np
+from lm_eval.api.filter import Filter
 
 from mirage_metrics.bigbench.reader import JsonTask, load_task, postprocess_output
 from mirage_metrics.lm_eval_metrics import score_loglikelihood, scored_continuation
@@ -41,6 +44,7 @@ __all__ = [
     "task_docs",
     "process_results_mc",
     "bigbench_output",
+    "BigbenchOutputFilter",
     "process_results_gen",
     "process_results_ll",
     "aggregate_bigbench_brier",
@@ -140,25 +144,39 @@ def bigbench_output(doc: dict, generation: str) -> str:
     return postprocess_output(generation, doc["stop_string"] or None, doc["output_regex"] or None)
 
 
-def process_results_gen(doc: dict, results) -> dict:
-    """Per-sample metrics of a generation against the closest of the doc's targets.
+class BigbenchOutputFilter(Filter):
+    """The lm-eval filter of the ``gen`` tasks: every generation of a doc as BIG-bench scores it (:func:`bigbench_output`).
 
-    ``exact_str_match`` is BIG-bench's rule: the post-processed output
-    (:func:`bigbench_output`) equals a target exactly, whitespace included.
+    >>> doc = {"answer_prefix": " ", "stop_string": "", "output_regex": "[^\\\\.\\\\n]+"}
+    >>> BigbenchOutputFilter().apply([[" 72 + 42 = 114. Q: 3 + 4?"]], [doc])
+    [['72 + 42 = 114']]
+    """
+
+    def apply(self, resps, docs):
+        return [
+            [bigbench_output(doc, generation) for generation in generations] for generations, doc in zip(resps, docs)
+        ]
+
+
+def process_results_gen(doc: dict, results) -> dict:
+    """Per-sample metrics of a post-processed generation against the closest of the doc's targets.
+
+    ``results`` is ``[output]``: the generation after :class:`BigbenchOutputFilter`
+    (lm-eval's ``filtered_resps``). ``exact_str_match`` is BIG-bench's rule: that
+    output equals a target exactly, whitespace included.
     ``exact_str_match_stripped`` strips output and targets first (a lenient
     variant, not BIG-bench's), and ``exact_str_match_ignore_case`` also
     lower-cases them (BIG-bench's ``case_insensitive_str_match`` rule). Both edit
     distances compare the exact output, so a distance of 0 is an exact match.
 
-    >>> doc = {"targets": ["Paris", "paris france"], "answer_prefix": " ", "stop_string": "",
-    ...        "output_regex": "[^\\\\.\\\\n]+"}
-    >>> process_results_gen(doc, [" Pariss. More"])
+    >>> doc = {"targets": ["Paris", "paris france"]}
+    >>> process_results_gen(doc, ["Pariss"])
     {'exact_str_match': 0.0, 'exact_str_match_stripped': 0.0, 'exact_str_match_ignore_case': 0.0, 'token_edit_distance': 1.0, 'token_edit_distance_words': 1.0}
-    >>> out = process_results_gen(doc, ["  PARIS"])
+    >>> out = process_results_gen(doc, [" PARIS"])
     >>> out["exact_str_match"], out["exact_str_match_stripped"], out["exact_str_match_ignore_case"]
     (0.0, 0.0, 1.0)
     """
-    output = bigbench_output(doc, results[0])
+    (output,) = results
     targets = list(doc["targets"])
     outputs = [output] * len(targets)
     return {

@@ -213,7 +213,9 @@ As BIG-bench's code computes it (bigbench 1.0.0):
   whose context is shorter still, lower it with `--gen_kwargs max_gen_toks=N`), because lm-eval cuts at a stop sequence even when it is the first
   generated character, while BIG-bench ignores a `stop_string` found at position 0. The output is then post-processed
   as BIG-bench does: cut after the first `stop_string` (kept) unless it is at position 0, then the first match of
-  `output_regex` (default `[^\\.\\?\\!\\;\\n]+`, so a leading newline is skipped), nothing stripped.
+  `output_regex` (default `[^\\.\\?\\!\\;\\n]+`, so a leading newline is skipped), nothing stripped. This
+  post-processing is the task's lm-eval filter (named `none`, lm-eval's default), so with `--log_samples` each
+  sample holds the raw generation (`resps`) and the text scored (`filtered_resps`).
   `exact_str_match` is BIG-bench's rule: that output equals a target exactly (`" Paris"` does not match `"Paris"`).
   `exact_str_match_stripped` is a lenient variant (output and targets stripped; not BIG-bench's);
   `exact_str_match_ignore_case` strips and lower-cases both (BIG-bench's `case_insensitive_str_match`). The edit

@@ -28,6 +28,24 @@ def _min_sizes(text: str) -> int:
     return value
 
 
+def _direction(text: str) -> tuple[str, str]:
+    metric, _, direction = text.rpartition("=")
+    if not metric or direction.strip().lower() not in ("higher", "lower"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not METRIC=higher or METRIC=lower")
+    return metric, direction.strip().lower()
+
+
+def _directions(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """``--direction`` flags as ``{metric: direction}``; a metric given twice is an error."""
+    directions = {}
+    for metric, direction in pairs:
+        if directions.setdefault(metric, direction) != direction:
+            raise ValueError(
+                f"--direction gives metric {metric!r} twice ({directions[metric]}, {direction}); give it once"
+            )
+    return directions
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "meta-analysis",
@@ -38,7 +56,9 @@ def register(subparsers) -> None:
             "size), and per metric their signed medians and the share of curves above a threshold. "
             "SOURCES: BIG-bench results (a scores_<family>_<model>.json file or any folder above such files, e.g. "
             "a BIG-bench checkout), lm-eval output folders (mirage sweep or lm_eval --output_path), or CSV files "
-            "with columns family,model,params,task,metric,value (optional subtask,shots)."
+            "with columns family,model,params,task,metric,value (optional subtask,shots,direction; direction is "
+            "higher or lower, which way the metric is better). A metric's direction: --direction, else the CSV's "
+            "direction column, else the mirage registry's; a metric with none is left unsigned, with a warning."
         ),
     )
     parser.add_argument("sources", nargs="+", help="result files or folders (see above)")
@@ -58,6 +78,15 @@ def register(subparsers) -> None:
         help=f"summarise and plot only curves with at least N model sizes (default {DEFAULT_MIN_SIZES}: with 2 sizes "
         "the emergence score is only the sign of the change and jump sharpness is undefined); "
         "emergence_scores.csv keeps every curve",
+    )
+    parser.add_argument(
+        "--direction",
+        type=_direction,
+        action="append",
+        default=[],
+        metavar="METRIC=higher|lower",
+        help="which way METRIC (as the sources name it) is better; repeatable; wins over a CSV's direction column "
+        "and the registry",
     )
     parser.add_argument(
         "--params",
@@ -85,6 +114,7 @@ def run(args) -> int:
         param_counts=args.param_counts,
         threshold=args.threshold,
         min_sizes=args.min_sizes,
+        directions=_directions(args.direction),
         progress=True,
     )
     scores, kept, by_metric = result.scores, result.kept, result.by_metric
@@ -99,6 +129,8 @@ def run(args) -> int:
             f"curves above {args.threshold:g}; median score {row.median_signed_score:+.3g}, "
             f"jump sharpness {row.median_jump_sharpness:+.2f}"
         )
+    for note in result.notes:
+        print(f"  {note}")
     for warning in result.warnings:
         print(f"mirage meta-analysis: warning: {warning}", file=sys.stderr)
     return 0

@@ -7,7 +7,9 @@
 - :mod:`~mirage_metrics.meta.analysis`: every curve's signed emergence score and jump
   sharpness and, per metric, their signed medians and the share of curves above a
   threshold (:func:`emergence_scores`, :func:`summarise_by_metric`), with a warning
-  when the curves have too few sizes to cross it (:func:`threshold_warnings`);
+  when the curves have too few sizes to cross it (:func:`threshold_warnings`) or a
+  metric's direction is unknown (:func:`direction_warnings`), and a note per metric
+  on what its scores can show at its numbers of sizes (:func:`size_notes`);
 - :mod:`~mirage_metrics.meta.page`: the output folder's file names and its HTML section
   (:func:`meta_section`, also what ``mirage report`` shows for such a folder);
 - :mod:`~mirage_metrics.meta.build`: the three steps end to end, writing the folder
@@ -30,9 +32,12 @@ _MODULE_OF = {
             "BY_METRIC_COLUMNS",
             "CURVE_KEYS",
             "SCORE_TABLE_COLUMNS",
+            "declared_directions",
+            "direction_warnings",
             "emergence_scores",
             "largest_possible_score",
             "ranked_curves",
+            "size_notes",
             "summarise_by_metric",
             "summary_curves",
             "threshold_warnings",
@@ -56,6 +61,7 @@ _MODULE_OF = {
     ),
     **dict.fromkeys(
         (
+            "DIRECTIONS",
             "SCORE_COLUMNS",
             "read_bigbench_file",
             "read_bigbench_folder",

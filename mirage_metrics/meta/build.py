@@ -13,7 +13,15 @@ from typing import NamedTuple, Optional, Union
 
 import pandas as pd
 
-from mirage_metrics.meta.analysis import emergence_scores, summarise_by_metric, summary_curves, threshold_warnings
+from mirage_metrics.meta.analysis import (
+    declared_directions,
+    direction_warnings,
+    emergence_scores,
+    size_notes,
+    summarise_by_metric,
+    summary_curves,
+    threshold_warnings,
+)
 from mirage_metrics.meta.defaults import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLD
 from mirage_metrics.meta.page import (
     BY_METRIC_FILE,
@@ -30,13 +38,15 @@ __all__ = ["MetaAnalysis", "build_meta_analysis"]
 
 
 class MetaAnalysis(NamedTuple):
-    """What :func:`build_meta_analysis` wrote: the page, every curve, the summarised ones, per metric, warnings."""
+    """What :func:`build_meta_analysis` wrote: the page, every curve, the summarised ones, per metric, warnings, and
+    what the summarised scores can show at their numbers of sizes (:func:`~mirage_metrics.meta.size_notes`)."""
 
     page: Path
     scores: pd.DataFrame
     kept: pd.DataFrame
     by_metric: pd.DataFrame
     warnings: list[str]
+    notes: list[str]
 
 
 def _check_bigbench_results(sources: list) -> None:
@@ -75,32 +85,39 @@ def build_meta_analysis(
     param_counts: Optional[Union[str, Path]] = None,
     threshold: float = DEFAULT_THRESHOLD,
     min_sizes: int = DEFAULT_MIN_SIZES,
+    directions: Optional[dict] = None,
     progress: bool = False,
 ) -> MetaAnalysis:
     """Read ``sources`` (:func:`~mirage_metrics.meta.read_sources`), score and summarise them, write ``out``.
 
     ``by_metric.csv`` summarises the curves with ``min_sizes`` or more sizes
-    against ``threshold``; a threshold those curves cannot cross is one of the
-    returned ``warnings`` (also in the JSON and on the page).
+    against ``threshold``; a threshold those curves cannot cross, and a metric of
+    unknown direction, are among the returned ``warnings`` (also in the JSON and on
+    the page). ``directions`` (``{metric: "higher" | "lower"}``, ``--direction``) win
+    over the sources' direction column and the registry.
     """
     from mirage_metrics.atomic_files import OutputFolder
 
     target = OutputFolder(out, "mirage meta-analysis", inputs=[*sources, param_counts])
     _check_bigbench_results(sources)
     frame = read_sources(sources, params=params, param_counts=param_counts, progress=progress)
-    scores = emergence_scores(frame, progress=progress)
+    declared = declared_directions(frame, directions)
+    scores = emergence_scores(frame, directions, progress=progress)
     kept = summary_curves(scores, min_sizes)
     by_metric = summarise_by_metric(scores, threshold=threshold, min_sizes=min_sizes)
-    result = MetaAnalysis(Path(out) / PAGE_FILE, scores, kept, by_metric, threshold_warnings(kept, threshold))
+    warnings = direction_warnings(scores, declared) + threshold_warnings(kept, threshold)
+    result = MetaAnalysis(Path(out) / PAGE_FILE, scores, kept, by_metric, warnings, size_notes(kept))
     settings = {
         "sources": [str(s) for s in sources],
         "params": params,
         "param_counts": None if param_counts is None else str(param_counts),
         "threshold": threshold,
         "min_sizes": min_sizes,
+        "directions": {metric: str(value).strip().lower() for metric, value in (directions or {}).items()},
         "curves": len(scores),
         "curves_in_summary": len(kept),
         "warnings": result.warnings,
+        "notes": result.notes,
     }
     with target.writing() as work:
         _write_outputs(work, settings, result, threshold)

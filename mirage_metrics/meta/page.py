@@ -13,7 +13,7 @@ from typing import Union
 import pandas as pd
 
 from mirage_metrics.html_page import Image, Paragraph, Section, Table
-from mirage_metrics.meta.analysis import ranked_curves, summary_curves
+from mirage_metrics.meta.analysis import ranked_curves, size_notes, summary_curves
 
 __all__ = [
     "BY_METRIC_FILE",
@@ -45,7 +45,8 @@ EXPLANATION = (
     "is the largest step's share of all movement, rescaled so that equal steps give 0 and one jump gives 1 at "
     "every number of sizes from 3 on (undefined with 2), signed by the direction of that step. Both are signed: "
     "the values of lower-is-better metrics (edit distance, Brier score) are negated first, so positive means "
-    "better with size; a metric whose direction is unknown keeps its raw values and is marked 'unknown'. Per "
+    "better with size. A metric's direction is the one given with --direction, else a CSV's direction column, "
+    "else the registry's; a metric with none keeps its raw values and is marked 'unknown'. Per "
     "metric, the table gives the signed median and quartiles of the emergence score, the median |emergence "
     "score|, the share of curves that could exceed the threshold with their number of sizes, the share that "
     "did, and the signed median jump sharpness. The paper (Schaeffer et al. 2023, Fig 5) finds high scores "
@@ -104,6 +105,8 @@ def meta_section(folder: Union[str, Path]) -> Section:
         )
         return Section("Meta-analysis: which metrics look emergent", blocks)
     blocks.append(Table.from_frame(by_metric))
+    blocks.append(Paragraph("What these scores can show at their numbers of sizes:"))
+    blocks += [Paragraph(note) for note in size_notes(kept)]
     for name, caption in (
         (
             DISTRIBUTION_PLOT,

@@ -5,12 +5,14 @@ Three kinds of source, told apart by :func:`read_sources`:
 - BIG-bench results files, ``benchmark_tasks/<task>/results/scores_<family>_<model>.json``
   (a single file, a task's ``results`` folder, or any folder above them, e.g. a checkout);
 - a tidy CSV with columns ``family, model, params, task, metric, value``
-  (optional ``subtask`` and ``shots``);
+  (optional ``subtask``, ``shots`` and ``direction``: ``higher`` or ``lower``, which way
+  the metric is better);
 - lm-eval output folders (``mirage sweep`` or plain ``lm_eval --output_path``), read
   with :func:`mirage_metrics.results.read_aggregates`.
 
 Every reader returns the columns of :data:`SCORE_COLUMNS`: one row per
-(model, task, subtask, shots, metric) with the model's parameter count.
+(model, task, subtask, shots, metric) with the model's parameter count, and the
+metric's ``direction`` as the source declares it (``""`` where it does not).
 
 >>> import json, pathlib, tempfile
 >>> folder = pathlib.Path(tempfile.mkdtemp()) / "toy_task" / "results"
@@ -21,8 +23,8 @@ Every reader returns the columns of :data:`SCORE_COLUMNS`: one row per
 ...                       "score_dict": {"exact_str_match": 0.25}}]}
 >>> _ = (folder / "scores_BIG-G_2m.json").write_text(json.dumps(record))
 >>> frame = read_bigbench_file(folder / "scores_BIG-G_2m.json", params="non-embedding")
->>> frame[["family", "model", "params", "task", "subtask", "shots", "metric", "value"]].values.tolist()
-[['BIG-G T=0', '2m', 1000000.0, 'toy_task', '', 0, 'exact_str_match', 0.25]]
+>>> frame[["family", "model", "params", "task", "subtask", "shots", "metric", "value", "direction"]].values.tolist()
+[['BIG-G T=0', '2m', 1000000.0, 'toy_task', '', 0, 'exact_str_match', 0.25, '']]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from mirage_metrics.meta.defaults import PARAMETER_KINDS
 
 __all__ = [
     "SCORE_COLUMNS",
+    "DIRECTIONS",
     "PARAMETER_KINDS",
     "read_bigbench_file",
     "read_bigbench_folder",
@@ -48,7 +51,9 @@ __all__ = [
     "read_sources",
 ]
 
-SCORE_COLUMNS = ["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value"]
+SCORE_COLUMNS = ["source", "family", "model", "params", "task", "subtask", "shots", "metric", "value", "direction"]
+#: How a tidy CSV's ``direction`` column and ``--direction`` say which way a metric is better (any case).
+DIRECTIONS = ("higher", "lower")
 
 CSV_REQUIRED = ["family", "model", "params", "task", "metric", "value"]
 
@@ -146,7 +151,7 @@ def read_bigbench_file(path: PathLike, params: str = "total", source: str | None
                 )
             seen.add(key)
             value = _number(value, f"{where}.score_dict[{metric!r}]")
-            rows.append((source or str(path), family, model, parameters, task, subtask, shots, metric, value))
+            rows.append((source or str(path), family, model, parameters, task, subtask, shots, metric, value, ""))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS).astype({"shots": "Int64"})
 
 
@@ -176,10 +181,36 @@ def _numeric_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     return numbers
 
 
-def read_tidy_csv(path: PathLike) -> pd.DataFrame:
-    """A CSV with ``family, model, params, task, metric, value`` (optional ``subtask``, ``shots``).
+def _directions(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """The ``direction`` column, lower-cased: ``higher``, ``lower`` or ``""`` (blank); one value per metric."""
+    if "direction" not in frame.columns:
+        return pd.Series("", frame.index)
+    directions = frame["direction"].str.strip().str.lower()
+    bad = ~directions.isin(["", *DIRECTIONS])
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise ValueError(
+            f"{path}, line {row + 2}: direction is {frame['direction'].iloc[row]!r}; write higher or lower "
+            "(which way the metric is better), or leave it blank"
+        )
+    first = {}
+    for row, (metric, direction) in enumerate(zip(frame["metric"], directions)):
+        if direction and first.setdefault(metric, (direction, row))[0] != direction:
+            declared, line = first[metric][0], first[metric][1] + 2
+            raise ValueError(
+                f"{path}, line {row + 2}: metric {metric!r} is declared {direction} here, {declared} on line {line}; "
+                "give one direction per metric"
+            )
+    return directions
 
-    Blank values are missing scores; params (parameter counts) must be positive numbers.
+
+def read_tidy_csv(path: PathLike) -> pd.DataFrame:
+    """A CSV with ``family, model, params, task, metric, value`` (optional ``subtask``, ``shots``, ``direction``).
+
+    Blank values are missing scores; params (parameter counts) must be positive
+    numbers. ``direction`` (``higher`` or ``lower``, any case) says which way a metric
+    is better; a metric needs it on one row at least, blanks declare nothing, and two
+    different values for one metric are an error.
     """
     path = Path(path)
     try:
@@ -194,7 +225,7 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"{path}: missing column(s) {missing}; a tidy CSV has {CSV_REQUIRED} (optional: subtask, shots)"
+            f"{path}: missing column(s) {missing}; a tidy CSV has {CSV_REQUIRED} (optional: subtask, shots, direction)"
         )
     if frame.empty:
         raise ValueError(f"{path} has a header but no rows; write one row per (model, task, metric) score")
@@ -222,6 +253,7 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
             "shots": shots.astype("Int64"),
             "metric": frame["metric"],
             "value": _numeric_column(frame, "value", path).astype(float),
+            "direction": _directions(frame, path),
         },
         columns=SCORE_COLUMNS,
     )
@@ -279,6 +311,7 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
             "shots": pd.array([pd.NA] * len(aggregates), dtype="Int64"),
             "metric": [lm_eval_metric_name(m, n) for m, n in zip(aggregates["metric"], aggregates["length"])],
             "value": aggregates["value"].astype(float),
+            "direction": "",
         },
         columns=SCORE_COLUMNS,
     )
