@@ -57,7 +57,7 @@ def _entry(name: str, higher_is_better: bool, aggregation: str) -> str:
 
 
 def metric_list_yaml(producer: str) -> str:
-    """The ``metric_list:`` section of ``producer``'s config: its whole-answer metrics in declaration order, then
+    """The ``metric_list:`` section of ``producer``'s config: the metrics with an overall value in declaration order, then
     for each L its by-length ones."""
     infos = registry.produced_by(producer)
     if not infos:
