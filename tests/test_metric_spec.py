@@ -83,6 +83,21 @@ def test_task_stem_and_form():
     assert [task_forms.form_of(f"t{form}") for form in task_forms.FORMS] == list(task_forms.FORMS)
 
 
+def test_a_by_length_metric_added_for_the_gen_tasks_is_scored_on_each_prefix():
+    @metric_spec("same_length", True, CONTINUOUS, 0, 1, by_length=True, produced_by=(task_forms.ARITH_GEN,))
+    def same_length(predictions, references):
+        return np.array([float(len(p) == len(r)) for p, r in zip(predictions, references)])
+
+    try:
+        scores = arith_hooks.process_generation({"answer": "123"}, [" 1x\n"])
+        # "1x" against "123": its first 1 and 2 characters have the reference's length, all of it does not.
+        assert [scores[f"same_length{suffix}"] for suffix in ("", "_L1", "_L2", "_L3")] == [0.0, 1.0, 1.0, 0.0]
+        assert np.isnan([scores["same_length_L4"], scores["same_length_L5"]]).all()  # the answer is shorter
+        assert "  - metric: same_length_L5\n" in metric_list_yaml(task_forms.ARITH_GEN)
+    finally:
+        del SPECS["same_length"]
+
+
 @pytest.fixture
 def digit_overlap():
     """A metric declared as a user adds one: a function beside its declaration, made for the arith gen tasks."""
