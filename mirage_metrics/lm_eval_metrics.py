@@ -44,7 +44,7 @@ import string
 import numpy as np
 
 from mirage_metrics import metrics
-from mirage_metrics.metric_spec import CONTINUOUS, DISCONTINUOUS, metric_spec, produced_by
+from mirage_metrics.metric_spec import DISCONTINUOUS, WHOLE_ANSWER, metric_spec, produced_by
 from mirage_metrics.task_forms import ARITH_GEN, ARITH_LL, BIGBENCH_LL
 from mirage_metrics.validation import check_strings, check_whole_numbers
 
@@ -157,7 +157,7 @@ def scored_continuation(context: str, target: str) -> str:
 @metric_spec(
     "prefix_prob",
     True,
-    CONTINUOUS,
+    WHOLE_ANSWER,
     0,
     1,
     by_length=True,
@@ -176,7 +176,13 @@ def scored_continuation(context: str, target: str) -> str:
     produced_by=(ARITH_LL,),
 )
 @metric_spec(
-    "exact_answer_prob", True, CONTINUOUS, 0, 1, label="p(temperature-1 sample is the answer)", produced_by=(ARITH_LL,)
+    "exact_answer_prob",
+    True,
+    WHOLE_ANSWER,
+    0,
+    1,
+    label="p(temperature-1 sample is the answer)",
+    produced_by=(ARITH_LL,),
 )
 @metric_spec(
     "greedy_match",

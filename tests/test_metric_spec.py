@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import write_lm_eval_run
@@ -11,6 +12,7 @@ from mirage_metrics.bigbench import lm_eval_hooks
 from mirage_metrics.emergence import curve_table
 from mirage_metrics.metric_spec import CONTINUOUS, SPECS, metric_spec
 from mirage_metrics.paths import tasks_path
+from mirage_metrics.report.verdict import continuous_curves, discontinuous_curves
 from mirage_metrics.results import read_lm_eval
 from mirage_metrics.summary import summarise
 from mirage_metrics.task_configs import LENGTHS, TEMPLATES, metric_list_yaml, with_metric_list
@@ -138,3 +140,15 @@ def test_adding_a_metric_reaches_the_task_output_the_registry_and_the_curve_tabl
     assert row["kind"] == CONTINUOUS
     means = summary[summary["metric"] == "digit_overlap"].sort_values("params")["mean"].tolist()
     assert means == pytest.approx([0.1875, 0.625, 1.0])  # digits in place: 3/16, 10/16, all
+
+
+def test_the_probability_of_the_whole_answer_is_its_own_kind():
+    for name in ("exact_answer_prob", "prefix_prob_L3", "prefix_prob_L1,none"):
+        info = registry.metric_info(name)
+        assert info.kind == registry.WHOLE_ANSWER, name
+        assert not registry.is_continuous(name) and not registry.is_discontinuous(name)
+    # The verdict's continuous evidence leaves it out; the per-character probability stays.
+    curves = pd.DataFrame({"metric": ["exact_answer_prob", "per_char_prob"], "length": np.nan, "values": "graded"})
+    curves["kind"] = curves["metric"].map(lambda metric: registry.metric_info(metric).kind)
+    assert continuous_curves(curves)["metric"].tolist() == ["per_char_prob"]
+    assert discontinuous_curves(curves).empty
