@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
+from mirage_metrics.task_forms import ARITH, GEN, LIKELIHOOD, SAMPLED
+
 __all__ = ["run_demo", "trained_family", "holdout_size", "headline"]
 
 
@@ -28,7 +30,7 @@ def _sweep_tasks(tasks) -> str:
     >>> _sweep_tasks(("2da",))
     'mirage_arith_2da_gen,mirage_arith_2da_gen_t1,mirage_arith_2da_ll'
     """
-    return ",".join(f"mirage_arith_{task}_{form}" for task in tasks for form in ("gen", "gen_t1", "ll"))
+    return ",".join(f"{ARITH}_{task}{form}" for task in tasks for form in (GEN, SAMPLED, LIKELIHOOD))
 
 
 def trained_family(records: list[dict], name: str):
@@ -58,7 +60,7 @@ def headline(report_dir: Path) -> str:
     metrics = pd.read_csv(report_dir / "metrics.csv")
     wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
     overall = metrics[
-        metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith("_gen_t1")
+        metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith(SAMPLED)
     ]  # greedy outputs and log-likelihoods
     table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
     table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)

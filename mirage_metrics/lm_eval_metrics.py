@@ -44,6 +44,8 @@ import string
 import numpy as np
 
 from mirage_metrics import metrics
+from mirage_metrics.metric_spec import DISCONTINUOUS, WHOLE_ANSWER, metric_spec, produced_by
+from mirage_metrics.task_forms import ARITH_GEN, ARITH_LL, BIGBENCH_LL
 from mirage_metrics.validation import check_strings, check_whole_numbers
 
 __all__ = [
@@ -110,18 +112,35 @@ def prefix_metrics(references, predictions, lengths=PREFIX_LENGTHS, **normalisat
 
 
 def score_generation(prediction: str, reference: str, lengths=PREFIX_LENGTHS) -> dict[str, float]:
-    """Every generation metric of one sample: exact match, edit distance and both by prefix length.
+    """Every metric declared for :data:`~mirage_metrics.task_forms.ARITH_GEN` on one generation, and each by-length
+    one on the first L characters for L in ``lengths``: exact match, edit distance and any metric added with
+    ``@metric_spec(..., produced_by=(ARITH_GEN,))``, called as ``function([prediction], [reference])`` on the
+    stripped texts.
+
+    The by-length values of ``exact_match`` and ``token_edit_distance`` come from
+    :func:`mirage_metrics.metrics.prefix_metrics`; another by-length metric is the function on the first L
+    characters, NaN where the reference is shorter than L.
 
     >>> scores = score_generation(" 1018", "1008")
     >>> scores["exact_match"], scores["token_edit_distance"], scores["exact_match_L2"], scores["exact_match_L3"]
     (0.0, 1, 1.0, 0.0)
     """
-    pair = {"references": [reference], "predictions": [prediction]}
-    return {
-        "exact_match": exact_match(**pair),
-        "token_edit_distance": token_edit_distance(**pair),
-        **prefix_metrics(**pair, lengths=lengths),
+    (reference,), (prediction,) = _prepared([reference], [prediction])
+    specs = produced_by(ARITH_GEN)
+    scores = {
+        info.name: np.asarray(info.function([prediction], [reference]))[0].item() for info in specs if info.overall
     }
+    by_length = [info for info in specs if info.by_length]
+    prefixes = metrics.prefix_metrics([prediction], [reference], lengths)
+    for L in lengths:
+        for info in by_length:
+            name = f"{info.name}_L{L}"
+            if name in prefixes:
+                scores[name] = float(prefixes[name][0])
+            else:
+                cut = [prediction[:L]], [reference[:L]]
+                scores[name] = float("nan") if len(reference) < L else float(np.asarray(info.function(*cut))[0])
+    return scores
 
 
 def scored_continuation(context: str, target: str) -> str:
@@ -135,6 +154,46 @@ def scored_continuation(context: str, target: str) -> str:
     return context[len(context) - spaces :] + target
 
 
+@metric_spec(
+    "prefix_prob",
+    True,
+    WHOLE_ANSWER,
+    0,
+    1,
+    by_length=True,
+    label="p(answer's first L characters)",
+    produced_by=(ARITH_LL,),
+    overall=False,
+)
+@metric_spec(
+    "greedy_exact_match",
+    True,
+    DISCONTINUOUS,
+    0,
+    1,
+    label="greedy decoding gives the answer, then stops",
+    binary=True,
+    produced_by=(ARITH_LL,),
+)
+@metric_spec(
+    "exact_answer_prob",
+    True,
+    WHOLE_ANSWER,
+    0,
+    1,
+    label="p(temperature-1 sample is the answer)",
+    produced_by=(ARITH_LL,),
+)
+@metric_spec(
+    "greedy_match",
+    True,
+    DISCONTINUOUS,
+    0,
+    1,
+    label="greedy decoding gives the answer's tokens",
+    binary=True,
+    produced_by=(ARITH_LL, BIGBENCH_LL),
+)
 def score_loglikelihood(
     loglikelihood: float, is_greedy: bool, continuation: str, stops=(), prefixes=None, lengths=None
 ) -> dict[str, float]:

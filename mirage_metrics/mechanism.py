@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mirage_metrics.mirage_fit import SAMPLED_FORM, task_stem
+from mirage_metrics.task_forms import LIKELIHOOD as LIKELIHOOD_FORM
+from mirage_metrics.task_forms import SAMPLED as SAMPLED_FORM
+from mirage_metrics.task_forms import task_stem
 
 __all__ = ["MECHANISM_COLUMNS", "LIKELIHOOD_FORM", "mechanism_table", "mechanism_sentence"]
 
-LIKELIHOOD_FORM = "_ll"
 MECHANISM_COLUMNS = [
     "family",
     "model",

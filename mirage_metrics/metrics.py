@@ -40,6 +40,8 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 from scipy.special import logsumexp
 
+from mirage_metrics.metric_spec import CONTINUOUS, DISCONTINUOUS, metric_spec
+from mirage_metrics.task_forms import ARITH_GEN, ARITH_LL, BIGBENCH_GEN, BIGBENCH_LL, BIGBENCH_MC
 from mirage_metrics.validation import (
     check_choice_matrix,
     check_finite_vector,
@@ -93,6 +95,40 @@ def _check_pairs(predictions, references, strip: bool, ignore_case: bool) -> tup
     return _normalise(predictions, strip, ignore_case), _normalise(references, strip, ignore_case)
 
 
+@metric_spec(
+    "exact_str_match_ignore_case",
+    True,
+    DISCONTINUOUS,
+    0,
+    1,
+    label="exact string match (any case)",
+    binary=True,
+    produced_by=(BIGBENCH_GEN,),
+)
+@metric_spec(
+    "exact_str_match_stripped",
+    True,
+    DISCONTINUOUS,
+    0,
+    1,
+    label="exact string match (stripped)",
+    binary=True,
+    produced_by=(BIGBENCH_GEN,),
+)
+@metric_spec(
+    "exact_str_match", True, DISCONTINUOUS, 0, 1, label="exact string match", binary=True, produced_by=(BIGBENCH_GEN,)
+)
+@metric_spec(
+    "exact_match",
+    True,
+    DISCONTINUOUS,
+    0,
+    1,
+    by_length=True,
+    binary=True,
+    produced_by=(ARITH_GEN,),
+    mirage_column="accuracy",
+)
 def exact_match(predictions, references, *, strip: bool = True, ignore_case: bool = False) -> np.ndarray:
     """1.0 where the prediction equals the reference, else 0.0 (normalised as the module says).
 
@@ -134,6 +170,16 @@ def _tokens(tokenizer: Callable[[str], Sequence[Hashable]], text: str) -> list:
     )
 
 
+@metric_spec("token_edit_distance_words", False, CONTINUOUS, 0, label="word edit distance", produced_by=(BIGBENCH_GEN,))
+@metric_spec(
+    "token_edit_distance",
+    False,
+    CONTINUOUS,
+    0,
+    by_length=True,
+    produced_by=(ARITH_GEN, BIGBENCH_GEN),
+    mirage_column="token_edit_distance",
+)
 def token_edit_distance(
     predictions, references, *, tokenizer: Tokenizer = "char", strip: bool = True, ignore_case: bool = False
 ) -> np.ndarray:
@@ -351,6 +397,7 @@ def _choice_groups(
     return groups
 
 
+@metric_spec("multiple_choice_grade", True, DISCONTINUOUS, 0, 1, produced_by=(BIGBENCH_MC,))
 def multiple_choice_grade(loglikelihoods, targets, *, absolute_normalization: bool = False) -> np.ndarray:
     """The target score of the most likely choice, as BIG-bench's ``multiple_choice_grade``.
 
@@ -415,6 +462,7 @@ def _bigbench_brier_sums(probs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return _python_row_sums(t * (probs - 1) ** 2 + (1 - t) * probs**2)
 
 
+@metric_spec("brier_score", False, CONTINUOUS, 0, 2, label="Brier score", produced_by=(BIGBENCH_MC,))
 def brier_score(probs, targets) -> np.ndarray:
     """Per sample, BIG-bench's multi-category Brier sum Σ_k t_k(p_k − 1)² + (1 − t_k)p_k².
 
@@ -439,6 +487,16 @@ def brier_score(probs, targets) -> np.ndarray:
     return scores
 
 
+@metric_spec(
+    "bigbench_brier_score",
+    False,
+    CONTINUOUS,
+    0,
+    1,
+    label="Brier score (BIG-bench, per option)",
+    produced_by=(BIGBENCH_MC,),
+    aggregation="utils.aggregate_bigbench_brier",
+)
 def bigbench_brier_score(loglikelihoods, targets) -> float:
     """BIG-bench's ``calibration_multiple_choice_brier_score``, one float over all samples.
 
@@ -460,6 +518,8 @@ def bigbench_brier_score(loglikelihoods, targets) -> float:
     return sum(sums.tolist()) / sum(matrix.size for _, matrix, _ in groups)  # Python's sum, in sample order
 
 
+@metric_spec("log_p_correct", True, CONTINUOUS, high=0, label="log p(correct choice)", produced_by=(BIGBENCH_MC,))
+@metric_spec("p_correct", True, CONTINUOUS, 0, 1, label="probability of the correct choice", produced_by=(BIGBENCH_MC,))
 def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) -> np.ndarray:
     """Per sample, the log of the probability mass on the best-scored choice(s).
 
@@ -489,6 +549,9 @@ def correct_choice_log_prob(loglikelihoods, targets, *, normalise: bool = True) 
     return np.array(values, dtype=float)
 
 
+@metric_spec(
+    "per_char_prob", True, CONTINUOUS, 0, 1, label="per-character probability", produced_by=(ARITH_LL, BIGBENCH_LL)
+)
 def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     """Geometric-mean probability per token, exp(ll / length): the paper's p(single token correct).
 
@@ -504,6 +567,9 @@ def per_token_prob(loglikelihoods, lengths) -> np.ndarray:
     return np.exp(values / lengths)
 
 
+@metric_spec(
+    "target_log_prob", True, CONTINUOUS, high=0, label="log p(answer tokens)", produced_by=(ARITH_LL, BIGBENCH_LL)
+)
 def target_log_prob(loglikelihoods) -> np.ndarray:
     """log p(target) per sample, validated (finite, ≤ 0); :func:`per_token_prob` gives the per-token value.
 
@@ -513,6 +579,9 @@ def target_log_prob(loglikelihoods) -> np.ndarray:
     return check_log_probs(loglikelihoods, "loglikelihoods")
 
 
+@metric_spec(
+    "subset_accuracy", True, DISCONTINUOUS, 0, 1, by_length=True, label="all of the first L images correct", binary=True
+)
 def subset_accuracy(correct, k: int | None = None) -> np.ndarray:
     """1.0 where the first ``k`` items of a sample are all correct (all items when k is None).
 
@@ -556,6 +625,7 @@ def _check_images(x, x_hat) -> tuple[np.ndarray, np.ndarray]:
     return arrays[0], arrays[1]
 
 
+@metric_spec("mean_squared_error", False, CONTINUOUS, 0)
 def mean_squared_error(x, x_hat) -> np.ndarray:
     """Per sample, the mean squared error over all of its elements.
 
@@ -566,6 +636,7 @@ def mean_squared_error(x, x_hat) -> np.ndarray:
     return ((x - x_hat) ** 2).reshape(len(x), -1).mean(axis=1)
 
 
+@metric_spec("reconstruction_c", True, DISCONTINUOUS, 0, 1, label="Reconstruction_c (fraction with MSE < c)")
 def reconstruction_c(x, x_hat, c: float) -> np.ndarray:
     """The paper's Reconstruction_c: 1.0 where the sample's MSE is below ``c``.
 
@@ -577,6 +648,7 @@ def reconstruction_c(x, x_hat, c: float) -> np.ndarray:
     return (mean_squared_error(x, x_hat) < c).astype(float)
 
 
+@metric_spec("per_char_loss", False, CONTINUOUS, 0, label="per-character loss")
 def per_token_loss(per_token_probs) -> np.ndarray:
     """Per-token cross-entropy −log p of each sample: the paper's L_CE, from :func:`per_token_prob` values.
 
@@ -589,6 +661,9 @@ def per_token_loss(per_token_probs) -> np.ndarray:
     return -np.log(probs)
 
 
+@metric_spec(
+    "exact_answer_log_prob", True, CONTINUOUS, high=0, label="log p(answer, then stop)", produced_by=(ARITH_LL,)
+)
 def exact_answer_log_prob(stop_loglikelihoods) -> np.ndarray:
     """log P(a generation is exactly the answer) per sample: logsumexp over the answer's disjoint stop events.
 

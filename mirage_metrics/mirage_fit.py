@@ -16,14 +16,16 @@ of :func:`mirage_metrics.summary.summarise`.
 from __future__ import annotations
 
 import numbers
-import re
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from mirage_metrics.registry import mirage_columns
 from mirage_metrics.summary import GROUP_COLUMNS, PER_CHAR_PROB, check_table
+from mirage_metrics.task_forms import LIKELIHOOD, task_stem
+from mirage_metrics.task_forms import SAMPLED as SAMPLED_FORM
 
 __all__ = [
     "FIT_COLUMNS",
@@ -55,7 +57,6 @@ FIT_COLUMNS = [
     "predicted",
     "observed",
 ]
-_TASK_FORMS = re.compile(r"_(gen_t1|gen|ll|mc)$")
 
 
 def _is_model_size(value) -> bool:
@@ -224,15 +225,6 @@ def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5), *, shape: float = float("i
     )
 
 
-def task_stem(task: str) -> str:
-    """The task without its form suffix, grouping the forms of one problem set.
-
-    >>> task_stem("mirage_arith_2dm_gen_t1"), task_stem("mirage_arith_2dm_ll"), task_stem("custom")
-    ('mirage_arith_2dm', 'mirage_arith_2dm', 'custom')
-    """
-    return _TASK_FORMS.sub("", task)
-
-
 @dataclass(frozen=True)
 class MirageFit:
     """The power law fitted to one family's per-character loss on one task stem, and held-out checks."""
@@ -258,12 +250,8 @@ def _per_model_loss(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _loss_task(tasks: list[str]) -> str:
-    loglikelihood = [t for t in tasks if t.endswith("_ll")]
+    loglikelihood = [t for t in tasks if t.endswith(LIKELIHOOD)]
     return sorted(loglikelihood or tasks)[0]
-
-
-#: The form whose outputs the mirage predictions describe: temperature-1 samples, where accuracy ≈ p^L.
-SAMPLED_FORM = "_gen_t1"
 
 
 def _held_out_rows(
@@ -292,14 +280,14 @@ def _held_out_rows(
             (observed["model"] == model.model)
             & observed["length"].notna()
             & observed["task"].str.endswith(SAMPLED_FORM)
-            & observed["metric"].isin(["exact_match", "token_edit_distance"])
+            & observed["metric"].isin(list(mirage_columns()))
         ]
         if by_length.empty:
             continue
         lengths = sorted(by_length["length"].astype(int).unique())
         prediction = mirage_predictions([predicted_loss], lengths, shape=shape).set_index("length")
         for row in by_length.itertuples(index=False):
-            column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
+            column = mirage_columns()[row.metric]
             predicted = np.nan if withheld else float(prediction.loc[int(row.length), column])
             rows.append((row.task, row.model, row.params, row.metric, row.length, predicted, row.mean))
     return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])

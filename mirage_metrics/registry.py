@@ -1,10 +1,13 @@
 """What each metric is: which way is better, all-or-nothing or graded, its range, and how to label it.
 
-One table, read by the lm-eval task configs' tests, the report (signs of
-emergence scores, which intervals, which curves count as continuous), the
-verdicts, the vision studies and the meta-analysis. A metric name may carry a
-length suffix (``exact_match_L3``) or an lm-eval filter (``exact_match,none``);
-both are ignored when looking it up.
+The questions asked of the one table of declarations (:data:`mirage_metrics.metric_spec.SPECS`), by the task
+configs (:mod:`mirage_metrics.task_configs`), the report (signs of emergence scores, which intervals, which
+curves count as continuous), the verdicts, the vision studies and the meta-analysis. Each metric the project
+computes is declared beside its function (``@metric_spec`` in :mod:`mirage_metrics.metrics` and
+:mod:`mirage_metrics.lm_eval_metrics`); metrics it only reads (BIG-bench's score files, lm-eval's own ``acc`` and
+perplexities, the vision studies' files) have no function here and are declared below as data. A metric name may
+carry a length suffix (``exact_match_L3``) or an lm-eval filter (``exact_match,none``); both are ignored when
+looking it up.
 
 ``kind`` is ``"discontinuous"`` (each sample scores all or nothing, or a
 grade of the one chosen answer), ``"continuous"`` (partial credit, a
@@ -29,9 +32,19 @@ False
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
+
+from mirage_metrics import lm_eval_metrics, metrics  # noqa: F401  (their declarations fill the table)
+from mirage_metrics.metric_spec import (
+    CONTINUOUS,
+    DISCONTINUOUS,
+    SPECS,
+    UNKNOWN,
+    WHOLE_ANSWER,
+    MetricInfo,
+    declare,
+    produced_by,
+)
 
 __all__ = [
     "MetricInfo",
@@ -46,129 +59,56 @@ __all__ = [
     "is_discontinuous",
     "is_continuous",
     "label",
+    "produced_by",
+    "mirage_columns",
 ]
 
-DISCONTINUOUS = "discontinuous"
-CONTINUOUS = "continuous"
-WHOLE_ANSWER = "whole-answer probability"
-UNKNOWN = "unknown"
-_INF = math.inf
+_INF = float("inf")
+
+#: Every metric the project computes or reads, by base name (no ``_L{L}``, no ``,filter``): the declarations
+#: beside the functions (:mod:`mirage_metrics.metrics`, :mod:`mirage_metrics.lm_eval_metrics`), then these.
+METRICS: dict[str, MetricInfo] = SPECS
+
+# Metrics the project only reads (no function here computes them), so declared here as data.
+_READ_ONLY = [
+    # BIG-bench's score files
+    ("case_insensitive_str_match", True, DISCONTINUOUS, 0, 1, "exact string match (any case)", {"binary": True}),
+    ("numeric_match_with_0_1_relative_error", True, DISCONTINUOUS, 0, 1, "numeric match (10%)", {"binary": True}),
+    ("calibration_multiple_choice_brier_score", False, CONTINUOUS, 0, 1, "Brier score (BIG-bench, per option)", {}),
+    ("expected_calibration_error", False, CONTINUOUS, 0, 1, "expected calibration error", {}),
+    ("log_likelihood", True, CONTINUOUS, -_INF, 0, "log-likelihood", {}),
+    ("bleu", True, CONTINUOUS, 0, 100, "BLEU", {}),
+    ("bleurt", True, CONTINUOUS, -_INF, _INF, "BLEURT", {}),
+    ("rouge1", True, CONTINUOUS, 0, 100, "ROUGE-1", {}),
+    ("rouge2", True, CONTINUOUS, 0, 100, "ROUGE-2", {}),
+    ("rougeLsum", True, CONTINUOUS, 0, 100, "ROUGE-Lsum", {}),
+    ("sequence_f1", True, CONTINUOUS, 0, 100, "sequence F1", {}),
+    ("macro_f1", True, CONTINUOUS, 0, 1, "macro F1", {}),
+    # lm-eval's own metrics (a perplexity's per-sample values are log-likelihoods, aggregated into the range)
+    ("acc", True, DISCONTINUOUS, 0, 1, "accuracy", {"binary": True}),
+    ("acc_norm", True, DISCONTINUOUS, 0, 1, "accuracy (length-normalised)", {"binary": True}),
+    ("acc_mutual_info", True, DISCONTINUOUS, 0, 1, "accuracy (mutual information)", {"binary": True}),
+    ("perplexity", False, CONTINUOUS, 1, _INF, "perplexity", {"range_per_sample": False}),
+    ("word_perplexity", False, CONTINUOUS, 1, _INF, "word perplexity", {"range_per_sample": False}),
+    ("byte_perplexity", False, CONTINUOUS, 1, _INF, "byte perplexity", {"range_per_sample": False}),
+    ("bits_per_byte", False, CONTINUOUS, 0, _INF, "bits per byte", {"range_per_sample": False}),
+    # the vision studies' prediction files (mirage_metrics.vision)
+    ("image_accuracy", True, CONTINUOUS, 0, 1, "per-image accuracy over the first L", {"by_length": True}),
+    ("mse", False, CONTINUOUS, 0, _INF, "mean squared error", {}),
+]
+for _name, _higher, _kind, _low, _high, _label, _details in _READ_ONLY:
+    declare(_name, _higher, _kind, _low, _high, label=_label, **_details)
 
 
-@dataclass(frozen=True)
-class MetricInfo:
-    """One metric: ``higher_is_better`` (None when unknown), ``kind``, value range (``binary``: each sample scores
-    0 or 1; ``range_per_sample``: each sample's value lies in the range too, not only the aggregate), by-length or
-    not, plot label."""
+def mirage_columns() -> dict[str, str]:
+    """The metrics the mirage fit predicts by length (the paper's Fig 3 panels), each with its column of
+    :func:`mirage_metrics.mirage_fit.mirage_predictions`.
 
-    name: str
-    higher_is_better: bool | None
-    kind: str
-    low: float = -_INF
-    high: float = _INF
-    by_length: bool = False
-    label: str = ""
-    binary: bool = False
-    range_per_sample: bool = True
+    >>> mirage_columns()
+    {'exact_match': 'accuracy', 'token_edit_distance': 'token_edit_distance'}
+    """
+    return {name: info.mirage_column for name, info in METRICS.items() if info.mirage_column}
 
-    @property
-    def sign(self) -> float:
-        """+1 when higher is better, −1 when lower is better, NaN when the direction is unknown."""
-        if self.higher_is_better is None:
-            return math.nan
-        return 1.0 if self.higher_is_better else -1.0
-
-
-def _entry(name, higher_is_better, kind, low=-_INF, high=_INF, by_length=False, text="", **flags):
-    return name, MetricInfo(name, higher_is_better, kind, low, high, by_length, text or name.replace("_", " "), **flags)
-
-
-#: Every metric the project computes or reads, by base name (no ``_L{L}``, no ``,filter``).
-METRICS: dict[str, MetricInfo] = dict(
-    [
-        # mirage_arith and any generate_until task (mirage_metrics.lm_eval_metrics)
-        _entry("exact_match", True, DISCONTINUOUS, 0, 1, by_length=True, text="exact match", binary=True),
-        _entry("token_edit_distance", False, CONTINUOUS, 0, _INF, by_length=True, text="token edit distance"),
-        _entry("target_log_prob", True, CONTINUOUS, -_INF, 0, text="log p(answer tokens)"),
-        _entry("exact_answer_log_prob", True, CONTINUOUS, -_INF, 0, text="log p(answer, then stop)"),
-        _entry("exact_answer_prob", True, CONTINUOUS, 0, 1, text="p(temperature-1 sample is the answer)"),
-        _entry("per_char_prob", True, CONTINUOUS, 0, 1, text="per-character probability"),
-        _entry("prefix_prob", True, CONTINUOUS, 0, 1, by_length=True, text="p(answer's first L characters)"),
-        _entry("per_char_loss", False, CONTINUOUS, 0, _INF, text="per-character loss"),
-        _entry(
-            "greedy_match", True, DISCONTINUOUS, 0, 1, text="greedy decoding gives the answer's tokens", binary=True
-        ),
-        _entry(
-            "greedy_exact_match",
-            True,
-            DISCONTINUOUS,
-            0,
-            1,
-            text="greedy decoding gives the answer, then stops",
-            binary=True,
-        ),
-        # BIG-bench tasks (mirage_metrics.bigbench) and BIG-bench's own score files
-        _entry("exact_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match", binary=True),
-        _entry(
-            "exact_str_match_stripped", True, DISCONTINUOUS, 0, 1, text="exact string match (stripped)", binary=True
-        ),
-        _entry(
-            "exact_str_match_ignore_case", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)", binary=True
-        ),
-        _entry(
-            "case_insensitive_str_match", True, DISCONTINUOUS, 0, 1, text="exact string match (any case)", binary=True
-        ),
-        _entry(
-            "numeric_match_with_0_1_relative_error", True, DISCONTINUOUS, 0, 1, text="numeric match (10%)", binary=True
-        ),
-        _entry("multiple_choice_grade", True, DISCONTINUOUS, 0, 1, text="multiple choice grade"),
-        _entry("token_edit_distance_words", False, CONTINUOUS, 0, _INF, text="word edit distance"),
-        _entry("brier_score", False, CONTINUOUS, 0, 2, text="Brier score"),
-        _entry("bigbench_brier_score", False, CONTINUOUS, 0, 1, text="Brier score (BIG-bench, per option)"),
-        _entry(
-            "calibration_multiple_choice_brier_score",
-            False,
-            CONTINUOUS,
-            0,
-            1,
-            text="Brier score (BIG-bench, per option)",
-        ),
-        _entry("expected_calibration_error", False, CONTINUOUS, 0, 1, text="expected calibration error"),
-        _entry("p_correct", True, CONTINUOUS, 0, 1, text="probability of the correct choice"),
-        _entry("log_p_correct", True, CONTINUOUS, -_INF, 0, text="log p(correct choice)"),
-        _entry("log_likelihood", True, CONTINUOUS, -_INF, 0, text="log-likelihood"),
-        _entry("bleu", True, CONTINUOUS, 0, 100, text="BLEU"),
-        _entry("bleurt", True, CONTINUOUS, text="BLEURT"),
-        _entry("rouge1", True, CONTINUOUS, 0, 100, text="ROUGE-1"),
-        _entry("rouge2", True, CONTINUOUS, 0, 100, text="ROUGE-2"),
-        _entry("rougeLsum", True, CONTINUOUS, 0, 100, text="ROUGE-Lsum"),
-        _entry("sequence_f1", True, CONTINUOUS, 0, 100, text="sequence F1"),
-        _entry("macro_f1", True, CONTINUOUS, 0, 1, text="macro F1"),
-        # lm-eval's own metrics (a perplexity's per-sample values are log-likelihoods, aggregated into the range)
-        _entry("acc", True, DISCONTINUOUS, 0, 1, text="accuracy", binary=True),
-        _entry("acc_norm", True, DISCONTINUOUS, 0, 1, text="accuracy (length-normalised)", binary=True),
-        _entry("acc_mutual_info", True, DISCONTINUOUS, 0, 1, text="accuracy (mutual information)", binary=True),
-        _entry("perplexity", False, CONTINUOUS, 1, _INF, text="perplexity", range_per_sample=False),
-        _entry("word_perplexity", False, CONTINUOUS, 1, _INF, text="word perplexity", range_per_sample=False),
-        _entry("byte_perplexity", False, CONTINUOUS, 1, _INF, text="byte perplexity", range_per_sample=False),
-        _entry("bits_per_byte", False, CONTINUOUS, 0, _INF, text="bits per byte", range_per_sample=False),
-        # vision studies (mirage_metrics.vision)
-        _entry(
-            "subset_accuracy",
-            True,
-            DISCONTINUOUS,
-            0,
-            1,
-            by_length=True,
-            text="all of the first L images correct",
-            binary=True,
-        ),
-        _entry("image_accuracy", True, CONTINUOUS, 0, 1, by_length=True, text="per-image accuracy over the first L"),
-        _entry("reconstruction_c", True, DISCONTINUOUS, 0, 1, text="Reconstruction_c (fraction with MSE < c)"),
-        _entry("mse", False, CONTINUOUS, 0, _INF, text="mean squared error"),
-        _entry("mean_squared_error", False, CONTINUOUS, 0, _INF, text="mean squared error"),
-    ]
-)
 
 _LENGTH_SUFFIX = re.compile(r"_L\d+$")
 

@@ -16,7 +16,7 @@ import yaml
 import mirage_metrics as mm
 from conftest import REPO_ROOT, offline_env, run_cli
 
-MODULES = ["brier", "exact_match_at_length", "log_prob", "token_edit"]
+MODULES = mm.evaluate_module_names()  # every folder evaluate_modules/<name>/<name>.py
 
 LOAD_FROM_ANYWHERE = """
 import json, sys, evaluate, mirage_metrics
@@ -37,8 +37,12 @@ def run_from(cwd: Path, *, pythonpath: str | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_bundled_module_names():
-    assert mm.evaluate_module_names() == MODULES
+def test_every_bundled_module_ships_as_a_package():
+    assert {"brier", "exact_match_at_length", "log_prob", "token_edit"} <= set(MODULES)
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    packages = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    missing = [name for name in MODULES if f"mirage_metrics.evaluate_modules.{name}" not in packages]
+    assert not missing, f"pyproject.toml [tool.setuptools] packages lacks {missing}"
 
 
 @pytest.mark.slow
@@ -152,6 +156,11 @@ def test_module_info_describes_inputs(name, modules):
     info = modules[name].info
     assert "Schaeffer" in info.citation and info.reference_urls[0] == "https://arxiv.org/abs/2304.15004"
     assert "Args:" in info.inputs_description and "Returns:" in info.inputs_description
+
+
+def test_module_info_gives_each_metrics_direction_from_its_declaration(modules):
+    assert "token_edit_distance: token edit distance, lower is better; continuous." in modules["token_edit"].description
+    assert "exact_match: exact match, higher is better; discontinuous." in modules["exact_match_at_length"].description
 
 
 def test_evaluate_load_by_path_is_the_same_module():

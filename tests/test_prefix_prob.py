@@ -229,7 +229,7 @@ def test_the_ll_config_declares_every_prefix_length_with_the_registry_direction(
     assert {f"prefix_prob_L{n}" for n in range(1, arithmetic.MAX_ANSWER_LENGTH + 1)} <= declared
     assert arithmetic.MAX_ANSWER_LENGTH == len(str(99999 + 99999))
     info = registry.metric_info("prefix_prob_L3,none")
-    assert (info.higher_is_better, info.kind, info.by_length) == (True, registry.CONTINUOUS, True)
+    assert (info.higher_is_better, info.kind, info.by_length) == (True, registry.WHOLE_ANSWER, True)
 
 
 @pytest.mark.slow

@@ -43,7 +43,7 @@ def test_every_registered_metric_has_a_direction_a_kind_and_a_range():
     for name, info in registry.METRICS.items():
         assert info.name == name
         assert info.higher_is_better in (True, False)
-        assert info.kind in (registry.DISCONTINUOUS, registry.CONTINUOUS)
+        assert info.kind in (registry.DISCONTINUOUS, registry.CONTINUOUS, registry.WHOLE_ANSWER)
         assert info.low < info.high
         assert info.label
 

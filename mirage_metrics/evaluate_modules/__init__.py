@@ -31,7 +31,7 @@ CITATION = """\
 
 PAPER_URL = "https://arxiv.org/abs/2304.15004"
 
-__all__ = ["CITATION", "PAPER_URL", "metric_info", "string_pairs", "summarise"]
+__all__ = ["CITATION", "PAPER_URL", "directions", "metric_info", "string_pairs", "summarise"]
 
 
 def string_pairs() -> datasets.Features:
@@ -39,10 +39,27 @@ def string_pairs() -> datasets.Features:
     return datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")})
 
 
-def metric_info(description: str, citation: str, inputs_description: str, features, *extra_urls: str):
-    """The ``evaluate.MetricInfo`` of a mirage-metrics module: the paper first among its references."""
+def directions(metrics: Sequence[str]) -> str:
+    """One line per metric from its declaration (:mod:`mirage_metrics.registry`): label, direction and kind.
+
+    >>> print(directions(["token_edit_distance"]))
+    token_edit_distance: token edit distance, lower is better; continuous.
+    """
+    from mirage_metrics import registry
+
+    lines = []
+    for name in metrics:
+        info = registry.metric_info(name)
+        better = "higher" if info.higher_is_better else "lower"
+        lines.append(f"{name}: {info.label}, {better} is better; {info.kind}.")
+    return "\n".join(lines)
+
+
+def metric_info(description: str, citation: str, inputs_description: str, features, *extra_urls: str, metrics=()):
+    """The ``evaluate.MetricInfo`` of a mirage-metrics module: the paper first among its references, and the
+    description followed by the :func:`directions` of the ``metrics`` it reports."""
     return evaluate.MetricInfo(
-        description=description,
+        description=description + (f"\n{directions(metrics)}\n" if metrics else ""),
         citation=citation,
         inputs_description=inputs_description,
         features=features,

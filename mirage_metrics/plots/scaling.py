@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from mirage_metrics.plots import new_figure, params_axis, save_figure
+from mirage_metrics.registry import direction, metric_info, mirage_columns
 from mirage_metrics.registry import label as metric_label
 
 __all__ = [
@@ -40,6 +41,16 @@ def _length_label(length: float) -> str:
     return f"L = {int(length)}"
 
 
+def _panel_label(metric: str) -> str:
+    """A Fig 3 panel's label: the metric's, negated where lower is better (the panel plots it upside down).
+
+    >>> _panel_label("exact_match"), _panel_label("token_edit_distance")
+    ('Exact match', '− Token edit distance')
+    """
+    text = metric_info(metric).label
+    return ("− " if direction(metric) < 0 else "") + text[:1].upper() + text[1:]
+
+
 def plot_by_length(
     rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path, held_out_from: float | None = None
 ) -> Path:
@@ -50,10 +61,7 @@ def plot_by_length(
     ``held_out_from`` up, which the fit did not see, are shaded.
     """
     figure, axes = new_figure(2, 1, width=6.0, height=3.4, sharex=True)
-    panels = [
-        ("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
-        ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance"),
-    ]
+    panels = [(m, column, direction(m), _panel_label(m)) for m, column in mirage_columns().items()]
     for panel, (metric, predicted, sign, label) in zip(axes[:, 0], panels):
         for length, by_length in rows[rows["metric"] == metric].groupby("length"):
             color = _with_ci(panel, by_length, _length_label(length), sign=sign)

@@ -31,7 +31,7 @@ from mirage_metrics.plots.scaling import (
     plot_mechanism,
     plot_metrics_by_length,
 )
-from mirage_metrics.registry import is_discontinuous
+from mirage_metrics.registry import is_discontinuous, mirage_columns
 from mirage_metrics.summary import geometric_mean_probability
 
 __all__ = ["figure_name", "make_figures"]
@@ -67,7 +67,7 @@ def _task_figures(
     if not overall.empty:
         path = plot_all_metrics(overall, f"{task} ({family}): every metric", out / figure_name("all", family, task))
         images.append(Image(path, f"{task} ({family}): every metric against parameters, with 95% bootstrap CIs."))
-    by_length = rows[rows["length"].notna() & rows["metric"].isin(["exact_match", "token_edit_distance"])]
+    by_length = rows[rows["length"].notna() & rows["metric"].isin(list(mirage_columns()))]
     if not by_length.empty:
         curves = _fit_curves(by_length, task, fit)
         held_out = fit.held_out["params"] if curves is not None and not fit.held_out.empty else None
@@ -90,7 +90,7 @@ def _task_figures(
             if held_out is not None:
                 caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."
         images.append(Image(path, caption))
-    others = rows[rows["length"].notna() & ~rows["metric"].isin(["exact_match", "token_edit_distance"])]
+    others = rows[rows["length"].notna() & ~rows["metric"].isin(list(mirage_columns()))]
     if not others.empty:
         path = plot_metrics_by_length(
             others, f"{task} ({family}): by length L", out / figure_name("bylength", family, task)

@@ -83,6 +83,7 @@ class Brier(evaluate.Metric):
                 datasets.Features({"predictions": choices, "references": choices}),
             ],
             "https://github.com/google/BIG-bench/blob/main/bigbench/api/task_metrics.py",
+            metrics=("brier_score", "bigbench_brier_score"),
         )
 
     def _compute(self, predictions, references, prediction_type="loglikelihoods", return_per_sample=False):

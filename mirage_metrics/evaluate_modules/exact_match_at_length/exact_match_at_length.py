@@ -40,7 +40,9 @@ Examples:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class ExactMatchAtLength(evaluate.Metric):
     def _info(self):
-        return metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, string_pairs())
+        return metric_info(
+            _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, string_pairs(), metrics=("exact_match", "token_edit_distance")
+        )
 
     def _compute(
         self, predictions, references, lengths=(1, 2, 3, 4, 5), strip=True, ignore_case=False, return_per_sample=False

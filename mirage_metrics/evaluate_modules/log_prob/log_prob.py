@@ -38,7 +38,9 @@ Examples:
 class LogProb(evaluate.Metric):
     def _info(self):
         log_probs = datasets.Features({"predictions": datasets.Value("float64")})
-        return metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, log_probs)
+        return metric_info(
+            _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, log_probs, metrics=("target_log_prob", "per_char_prob")
+        )
 
     def _compute(self, predictions, lengths=None, return_per_sample=False):
         per_sample = {"target_log_prob": target_log_prob(predictions)}

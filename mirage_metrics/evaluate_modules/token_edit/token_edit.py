@@ -50,6 +50,7 @@ class TokenEdit(evaluate.Metric):
             _KWARGS_DESCRIPTION,
             string_pairs(),
             "https://en.wikipedia.org/wiki/Levenshtein_distance",
+            metrics=("token_edit_distance",),
         )
 
     def _compute(
