@@ -133,7 +133,8 @@ def test_adding_a_metric_reaches_the_task_output_the_registry_and_the_curve_tabl
         write_lm_eval_run(
             tmp_path / "family" / f"m{params:.0e}", f"org/m{params:.0e}", int(params), {"mirage_arith_x_gen": samples}
         )
-    table, _, directions = read_lm_eval(tmp_path / "family")
+    reading = read_lm_eval(tmp_path / "family")
+    table, directions = reading.table, reading.directions
     summary = summarise(table, n_boot=50)
     curves = curve_table(summary, higher_is_better=directions)
     row = curves[curves["metric"] == "digit_overlap"].iloc[0]
