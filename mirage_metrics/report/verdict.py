@@ -28,10 +28,17 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.mirage_fit import MirageFit
+from mirage_metrics.mirage_fit import INTERVAL_CONFIDENCE, MirageFit
 from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS
 
-__all__ = ["curve_label", "discontinuous_curves", "continuous_curves", "prediction_sentence", "task_verdict"]
+__all__ = [
+    "curve_label",
+    "discontinuous_curves",
+    "continuous_curves",
+    "interval_sentence",
+    "prediction_sentence",
+    "task_verdict",
+]
 
 
 def curve_label(metric: str, length: float) -> str:
@@ -82,21 +89,51 @@ def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> str:
     return f"Whether the {what} {jumps} too cannot be told at this resolution (the sharpness interval is wide)."
 
 
+def interval_sentence(rows: pd.DataFrame) -> str:
+    """How the per-L laws did on held-out rows of :attr:`MirageFit.held_out` that carry a prediction interval.
+
+    >>> rows = pd.DataFrame({"model": ["a", "b", "b"], "length": [1, 1, 2], "n_fit_models": 4,
+    ...     "predicted": [0.5, 0.6, 0.3], "predicted_low": [0.4, 0.5, 0.1], "predicted_high": [0.6, 0.7, 0.5],
+    ...     "observed": [0.55, 0.39, 0.35]})
+    >>> interval_sentence(rows)
+    "Exact match of the first L characters, one law per L fitted on 4 sizes: the law's 95% interval held the observed value in 2 of 3 held-out cells; largest miss 0.21 at b, L = 1 (|observed − predicted|)."
+    """
+    if rows.empty:
+        return ""
+    inside = int(((rows["predicted_low"] <= rows["observed"]) & (rows["observed"] <= rows["predicted_high"])).sum())
+    sizes = sorted({int(n) for n in rows["n_fit_models"]})
+    fitted = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+    error = (rows["observed"] - rows["predicted"]).abs()
+    largest = rows.loc[error.idxmax()]
+    return (
+        f"Exact match of the first L characters, one law per L fitted on {fitted} sizes: the law's "
+        f"{INTERVAL_CONFIDENCE:.0%} interval held the observed value in {inside} of {len(rows)} held-out cells; "
+        f"largest miss {error.max():.2g} at {largest['model']}, L = {int(largest['length'])} (|observed − predicted|)."
+    )
+
+
 def _fit_sentence(fit: MirageFit) -> str:
+    if fit.law is None:
+        return f"No mirage fit: {fit.refusal}."
     law = fit.law
     sentence = (
         f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
         f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}."
     )
     if fit.problem:
-        return f"{sentence} Warning: {fit.problem}; its predictions are not shown."
-    checks = fit.held_out.dropna(subset=["observed"])
+        sentence += f" Warning: {fit.problem}; its predictions are not shown."
+    checks = fit.held_out.dropna(subset=["observed", "predicted"])
     if checks.empty:
         return sentence
-    errors = (checks["predicted"] - checks["observed"]).abs().groupby(checks["metric"]).mean()
-    listed = "; ".join(f"{metric} {error:.3g}" for metric, error in errors.items())
+    with_interval = checks["predicted_low"].notna() & checks["predicted_high"].notna()
+    others = checks[~with_interval]
     models = ", ".join(dict.fromkeys(checks["model"]))
-    return f"{sentence} Held out {models}: mean absolute prediction error {listed}."
+    parts = [sentence, f"Held out {models}.", interval_sentence(checks[with_interval])]
+    if not others.empty:
+        errors = (others["predicted"] - others["observed"]).abs().groupby(others["metric"]).mean()
+        listed = "; ".join(f"{metric} {error:.3g}" for metric, error in errors.items())
+        parts.append(f"Mean absolute prediction error of the per-character law (no interval): {listed}.")
+    return " ".join(filter(None, parts))
 
 
 def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
