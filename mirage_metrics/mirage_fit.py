@@ -15,6 +15,7 @@ of :func:`mirage_metrics.summary.summarise`.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 import warnings
@@ -203,7 +204,7 @@ class PrefixLaw:
         >>> [round(v, 3) for v in law.exact_match(2e9)], law.exact_match(2e9, 100)[1:]
         ([0.368, 0.368, 0.368], (0.27, 0.46))
         """
-        from scipy.special import bdtr, stdtrit
+        from scipy.special import bdtr, bdtrik
 
         x = np.log(_model_sizes([params])[0])
         fitted = np.asarray(self.log_params, dtype=float)
@@ -211,23 +212,43 @@ class PrefixLaw:
         spread = self.scatter * np.sqrt(
             1 + 1 / len(fitted) + (x - fitted.mean()) ** 2 / np.sum((fitted - fitted.mean()) ** 2)
         )
-        t = stdtrit(len(fitted) - 2, (np.arange(_LAW_QUANTILES) + 0.5) / _LAW_QUANTILES)
         with np.errstate(over="ignore"):  # a far quantile of T: a loss beyond the float range, probability 0
-            p = np.exp(-self.length * np.exp(predicted_log_loss + spread * t))  # falls as t grows
+            p = np.exp(-self.length * np.exp(predicted_log_loss + spread * _t_quantiles(len(fitted) - 2)))
         predicted = float(np.exp(-self.length * np.exp(predicted_log_loss)))
         tail = (1.0 - float(confidence)) / 2.0
         if n_problems is None:
             return predicted, float(np.quantile(p, tail)), float(np.quantile(p, 1.0 - tail))
         n = int(n_problems)
 
-        def first_count(enough) -> int:  # the smallest k in 0..n where enough(P(K <= k)) holds (monotone in k)
-            low, high = 0, n
+        def first_count(enough, q: float) -> int:  # the smallest k where enough(P(K <= k)) holds (monotone in k)
+            # P(K <= k) lies between the binomial CDFs at the largest and the smallest p (p falls along t), and so
+            # does the k sought: a bracket (one count wider each side) to halve.
+            with np.errstate(invalid="ignore"):
+                bounds = bdtrik(q, n, np.array([p[-1], p[0]]))
+            low = int(max(0, np.floor(np.nan_to_num(bounds[0], nan=0.0)) - 1))
+            high = int(min(n, np.ceil(np.nan_to_num(bounds[1], nan=n)) + 1))
+            if not enough(float(bdtr(high, n, p).mean())):
+                high = n
             while low < high:
                 middle = (low + high) // 2
                 low, high = (low, middle) if enough(float(bdtr(middle, n, p).mean())) else (middle + 1, high)
             return low
 
-        return predicted, first_count(lambda cdf: cdf > tail) / n, first_count(lambda cdf: cdf >= 1.0 - tail) / n
+        return (
+            predicted,
+            first_count(lambda cdf: cdf > tail, tail) / n,
+            first_count(lambda cdf: cdf >= 1.0 - tail, 1.0 - tail) / n,
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _t_quantiles(degrees_of_freedom: int) -> np.ndarray:
+    """Student's t at :data:`_LAW_QUANTILES` evenly spaced probabilities (the midpoints of equal slices)."""
+    from scipy.special import stdtrit
+
+    quantiles = stdtrit(degrees_of_freedom, (np.arange(_LAW_QUANTILES) + 0.5) / _LAW_QUANTILES)
+    quantiles.setflags(write=False)
+    return quantiles
 
 
 def fit_prefix_law(params, mean_prefix_prob, length: int) -> PrefixLaw:
