@@ -4,12 +4,16 @@ refusal to fit a law through fewer than 3 sizes."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binom
 
 from mirage_metrics.mirage_fit import MIN_FIT_SIZES, PrefixLaw, fit_mirage, fit_prefix_law, fit_table
+from mirage_metrics.report import build_report
 
 C, ALPHA = 2e9, -0.5
 SIZES = np.geomspace(1e8, 1e11, 8)
@@ -129,3 +133,52 @@ def test_a_length_with_too_few_usable_sizes_predicts_nothing_and_says_why():
     cells = rows[rows["metric"] == "exact_match"].set_index("length")
     assert cells.loc[4, "predicted"].isna().all() and cells.loc[1, "predicted"].notna().all()
     assert cells.loc[4, "problem"].str.contains("2 fitted size").all()
+
+
+def sweep_with_prefix_probabilities(root, sizes, problems=200):
+    """A `mirage sweep` layout of the paper's model: per model a _ll task with per_char_prob and prefix_prob_L
+    (every character has probability p = exp(-(N/c)^α)) and a _gen_t1 task whose exact match of length L hits
+    round(p^L · problems) times, for L = 1..3."""
+    from conftest import write_lm_eval_run
+
+    for i, size in enumerate(sizes):
+        p = float(np.exp(-paper_loss(size)))
+        ll = {"per_char_prob": [p] * problems, **{f"prefix_prob_L{L}": [p**L] * problems for L in (1, 2, 3)}}
+        sampled = {}
+        for L in (1, 2, 3):
+            hits = int(round(p**L * problems))
+            sampled[f"exact_match_L{L}"] = [1.0] * hits + [0.0] * (problems - hits)
+        write_lm_eval_run(
+            root / "fam" / f"m{i}",
+            f"/ckpt/m{i}",
+            None,
+            {"t_ll": ll, "t_gen_t1": sampled, "t_gen": sampled},
+            model_json={"family": "fam", "model": f"m{i}", "path": f"/ckpt/m{i}", "params": int(size)},
+        )
+    return root / "fam"
+
+
+def test_the_report_writes_the_intervals_and_says_how_the_law_did_in_the_t1_section(tmp_path):
+    source = sweep_with_prefix_probabilities(tmp_path / "runs", SIZES[:7])
+    build_report([source], tmp_path / "report", n_boot=20, holdout_largest=3)
+    fit = pd.read_csv(tmp_path / "report" / "fit.csv")
+    assert {"predicted_low", "predicted_high"} <= set(fit.columns)
+    cells = fit[fit["metric"] == "exact_match"]
+    assert len(cells) == 9 and set(cells["model"]) == {"m4", "m5", "m6"} and (cells["n_fit_models"] == 4).all()
+    assert ((cells["predicted_low"] <= cells["observed"]) & (cells["observed"] <= cells["predicted_high"])).all()
+    page = html.unescape((tmp_path / "report" / "report.html").read_text())
+    sentence = (
+        "one law per L fitted on 4 sizes: the law's 95% interval held the observed value in 9 of 9 held-out cells"
+    )
+    assert page.count(sentence) == 1
+    sections = dict(re.findall(r"<h3>(t_\w+) — fam</h3>\s*<p>(.*?)</p>", page, re.S))
+    assert sentence in sections["t_gen_t1"] and "Mirage fit" not in sections["t_gen"] + sections["t_ll"]
+
+
+def test_the_report_refuses_a_law_through_two_sizes_and_says_why(tmp_path):
+    source = sweep_with_prefix_probabilities(tmp_path / "runs", SIZES[:2])
+    build_report([source], tmp_path / "report", n_boot=20)
+    assert pd.read_csv(tmp_path / "report" / "fit.csv").empty
+    page = html.unescape((tmp_path / "report" / "report.html").read_text())
+    assert "No mirage fit: only 2 model size(s) (m0, m1) have a per-character loss on t_ll" in page
+    assert "fam, t: no fit; only 2 model size(s)" in page  # the fit section says it too

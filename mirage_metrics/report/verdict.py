@@ -90,25 +90,32 @@ def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> str:
 
 
 def interval_sentence(rows: pd.DataFrame) -> str:
-    """How the per-L laws did on held-out rows of :attr:`MirageFit.held_out` that carry a prediction interval.
+    """How the per-L laws did on held-out rows of :attr:`MirageFit.held_out` that carry a prediction interval:
+    cells inside (to float precision), each cell outside and by how much, and the largest |observed − predicted|.
 
     >>> rows = pd.DataFrame({"model": ["a", "b", "b"], "length": [1, 1, 2], "n_fit_models": 4,
     ...     "predicted": [0.5, 0.6, 0.3], "predicted_low": [0.4, 0.5, 0.1], "predicted_high": [0.6, 0.7, 0.5],
     ...     "observed": [0.55, 0.39, 0.35]})
     >>> interval_sentence(rows)
-    "Exact match of the first L characters, one law per L fitted on 4 sizes: the law's 95% interval held the observed value in 2 of 3 held-out cells; largest miss 0.21 at b, L = 1 (|observed − predicted|)."
+    "Exact match of the first L characters, one law per L fitted on 4 sizes: the law's 95% interval held the observed value in 2 of 3 held-out cells (outside: b, L = 1, by 0.11); largest miss 0.21 at b, L = 1 (|observed − predicted|)."
     """
     if rows.empty:
         return ""
-    inside = int(((rows["predicted_low"] <= rows["observed"]) & (rows["observed"] <= rows["predicted_high"])).sum())
+    below = (rows["predicted_low"] - rows["observed"]).clip(lower=0)
+    above = (rows["observed"] - rows["predicted_high"]).clip(lower=0)
+    outside = (below + above)[(below + above) > 1e-9]  # a count on a bound is inside; 1e-9: float rounding
     sizes = sorted({int(n) for n in rows["n_fit_models"]})
     fitted = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
     error = (rows["observed"] - rows["predicted"]).abs()
     largest = rows.loc[error.idxmax()]
+    missed = "; ".join(
+        f"{rows.at[i, 'model']}, L = {int(rows.at[i, 'length'])}, by {distance:.2g}" for i, distance in outside.items()
+    )
     return (
         f"Exact match of the first L characters, one law per L fitted on {fitted} sizes: the law's "
-        f"{INTERVAL_CONFIDENCE:.0%} interval held the observed value in {inside} of {len(rows)} held-out cells; "
-        f"largest miss {error.max():.2g} at {largest['model']}, L = {int(largest['length'])} (|observed − predicted|)."
+        f"{INTERVAL_CONFIDENCE:.0%} interval held the observed value in {len(rows) - len(outside)} of {len(rows)} "
+        f"held-out cells{f' (outside: {missed})' if missed else ''}; largest miss {error.max():.2g} at "
+        f"{largest['model']}, L = {int(largest['length'])} (|observed − predicted|)."
     )
 
 
