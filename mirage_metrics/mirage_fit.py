@@ -425,7 +425,12 @@ def _prefix_laws(fit_models, loss_rows: pd.DataFrame) -> dict:
     return laws
 
 
+#: The columns of fit.csv that describe the law behind a row's prediction.
+_LAW_COLUMNS = ["c", "alpha", "loss_shape", "n_fit_models", "problem"]
+
+
 def _law_columns(law: PowerLaw, shape: float, n_fit_models: int, problem: str) -> tuple:
+    """The values of :data:`_LAW_COLUMNS` (``loss_shape`` NaN for a :class:`PrefixLaw`, which has none)."""
     return (law.c, law.alpha, shape, n_fit_models, problem)
 
 
@@ -456,21 +461,22 @@ def _held_out_rows(fit: MirageFit, observed: pd.DataFrame, held_out: pd.DataFram
         for row in by_length.itertuples(index=False):
             length = int(row.length)
             prefix = prefix_laws.get(length) if row.metric == "exact_match" else None
-            if isinstance(prefix, PrefixLaw) and not prefix.law.problem:
+            if isinstance(prefix, PrefixLaw):
                 n = getattr(row, "n", None)
-                interval = prefix.exact_match(row.params, int(n) if pd.notna(n) and n > 0 else None)
-                law = _law_columns(prefix.law, np.nan, len(prefix.log_params), "")
-            elif prefix is not None:
-                problem = prefix.law.problem if isinstance(prefix, PrefixLaw) else prefix
-                n_sizes = len(prefix.log_params) if isinstance(prefix, PrefixLaw) else np.nan
-                c, alpha = (prefix.law.c, prefix.law.alpha) if isinstance(prefix, PrefixLaw) else (np.nan, np.nan)
-                interval, law = (np.nan,) * 3, (c, alpha, np.nan, n_sizes, problem)
+                law = _law_columns(prefix.law, np.nan, len(prefix.log_params), prefix.law.problem)
+                interval = (
+                    (np.nan,) * 3
+                    if prefix.law.problem
+                    else prefix.exact_match(row.params, int(n) if pd.notna(n) and n > 0 else None)
+                )
+            elif isinstance(prefix, str):  # why this L has no law
+                law, interval = (np.nan, np.nan, np.nan, np.nan, prefix), (np.nan,) * 3
             else:
                 column = "accuracy" if row.metric == "exact_match" else "token_edit_distance"
                 interval = (np.nan if withheld else float(prediction.loc[length, column]), np.nan, np.nan)
                 law = whole
             rows.append((row.task, row.model, row.params, row.metric, row.length, *law, *interval, row.mean))
-    columns = ["task", "model", "params", "metric", "length", "c", "alpha", "loss_shape", "n_fit_models", "problem"]
+    columns = ["task", "model", "params", "metric", "length", *_LAW_COLUMNS]
     return pd.DataFrame(rows, columns=columns + ["predicted", "predicted_low", "predicted_high", "observed"])
 
 
@@ -575,12 +581,7 @@ def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
         head = {
             "family": fit.family,
             "loss_task": fit.loss_task,
-            **dict(
-                zip(
-                    ["c", "alpha", "loss_shape", "n_fit_models", "problem"],
-                    _law_columns(fit.law, fit.shape, len(fit.fit_models), fit.problem),
-                )
-            ),
+            **dict(zip(_LAW_COLUMNS, _law_columns(fit.law, fit.shape, len(fit.fit_models), fit.problem))),
         }
         if fit.held_out.empty:
             rows.append({**head, "task": fit.loss_task})

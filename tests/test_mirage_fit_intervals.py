@@ -135,6 +135,16 @@ def test_a_length_with_too_few_usable_sizes_predicts_nothing_and_says_why():
     assert cells.loc[4, "problem"].str.contains("2 fitted size").all()
 
 
+def test_a_length_whose_loss_rises_with_size_predicts_nothing():
+    loss = paper_loss(SIZES)
+    prefix = {1: np.exp(-loss), 2: np.exp(-2 * loss[::-1])}  # L = 2: worse with size
+    (fit,) = fit_mirage(summary_rows(SIZES, loss, prefix, prefix), holdout_largest=4)
+    cells = fit_table([fit]).query("metric == 'exact_match'").set_index("length")
+    assert cells.loc[2, "problem"].str.contains("rises with size").all() and (cells.loc[2, "alpha"] > 0).all()
+    assert cells.loc[2, ["predicted", "predicted_low", "predicted_high"]].isna().all().all()
+    assert cells.loc[1, "predicted"].notna().all()
+
+
 def sweep_with_prefix_probabilities(root, sizes, problems=200):
     """A `mirage sweep` layout of the paper's model: per model a _ll task with per_char_prob and prefix_prob_L
     (every character has probability p = exp(-(N/c)^α)) and a _gen_t1 task whose exact match of length L hits
