@@ -45,12 +45,15 @@ def trained_family(records: list[dict], name: str):
 
 
 def holdout_size(n_sizes: int) -> int:
-    """How many of the largest sizes the mirage fit leaves out: the larger half, keeping at least two to fit on.
+    """How many of the largest sizes the mirage fit leaves out: the larger half, keeping at least
+    :data:`~mirage_metrics.mirage_fit.MIN_FIT_SIZES` to fit on.
 
-    >>> [holdout_size(n) for n in (1, 2, 3, 8)]
-    [0, 0, 1, 4]
+    >>> [holdout_size(n) for n in (1, 2, 3, 4, 5, 8)]
+    [0, 0, 0, 1, 2, 4]
     """
-    return max(0, min(n_sizes // 2, n_sizes - 2))
+    from mirage_metrics.mirage_fit import MIN_FIT_SIZES
+
+    return max(0, min(n_sizes // 2, n_sizes - MIN_FIT_SIZES))
 
 
 def headline(report_dir: Path) -> str:

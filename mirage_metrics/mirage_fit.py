@@ -15,9 +15,10 @@ of :func:`mirage_metrics.summary.summarise`.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,12 @@ from mirage_metrics.task_forms import SAMPLED as SAMPLED_FORM
 __all__ = [
     "FIT_COLUMNS",
     "SAMPLED_FORM",
+    "MIN_FIT_SIZES",
+    "INTERVAL_CONFIDENCE",
     "PowerLaw",
     "fit_power_law",
+    "PrefixLaw",
+    "fit_prefix_law",
     "loss_spread_shape",
     "mirage_predictions",
     "task_stem",
@@ -55,8 +60,15 @@ FIT_COLUMNS = [
     "metric",
     "length",
     "predicted",
+    "predicted_low",
+    "predicted_high",
     "observed",
 ]
+#: A power law is fitted through at least this many sizes: through two, any two points make a "law".
+MIN_FIT_SIZES = 3
+#: Confidence of the prediction intervals of held-out temperature-1 exact match.
+INTERVAL_CONFIDENCE = 0.95
+_LAW_QUANTILES = 1000  # evenly spaced quantiles of Student's t behind each interval
 
 
 def _is_model_size(value) -> bool:
@@ -151,6 +163,130 @@ def fit_power_law(params, loss) -> PowerLaw:
     return PowerLaw(c=c, alpha=float(alpha), log_c=log_c)
 
 
+@dataclass(frozen=True)
+class PrefixLaw:
+    """The loss of the answer's first ``length`` characters against size, and how far the fitted sizes stray from it.
+
+    The fitted quantity is ℓ_L(N) = −log(mean over problems of prefix_prob_L) / L, as :func:`fit_power_law`'s
+    (N / c)^α. The mean, not the mean of −log: a temperature-1 answer starts with the first L characters with
+    probability prefix_prob_L, so its exact match of length L estimates the MEAN of prefix_prob_L over problems
+    (:mod:`mirage_metrics.mechanism`), and exp(−L·ℓ_L) gives that mean back exactly (exp of the mean per-sample
+    log-probability is the geometric mean, lower by Jensen's gap). Dividing by L keeps the paper's
+    per-character scale: when every character has probability p, ℓ_L = −log p = L_CE at each L.
+
+    ``scatter`` is the residual standard deviation of log ℓ_L around the fitted line (n − 2 degrees of
+    freedom): the problems' sampling noise at each fitted size and how far the sizes stray from one power law.
+
+    ℓ_L is exactly a power law when every problem's characters share the law's probability (the paper's model;
+    its intervals then cover at their nominal rate, ``tests/test_mirage_fit_intervals.py``). When problems differ
+    in difficulty, ℓ_L bends even if each problem's loss follows the law (flat over small sizes, steeper later:
+    the easy problems' p^L saturates first), so a fit on the small sizes predicts too low at large ones; with
+    gamma-spread problem losses of shape 2, 500 problems and a fit on 4 of 8 sizes, the 95% intervals held the
+    observed value in about 53% of held-out cells.
+
+    >>> sizes = [1e8, 1e9, 1e10]
+    >>> law = fit_prefix_law(sizes, [np.exp(-2 * (n / 2e9) ** -0.5) for n in sizes], length=2)
+    >>> round(law.law.alpha, 6), round(law.scatter, 6), round(law.exact_match(2e9)[0], 6)
+    (-0.5, 0.0, 0.135335)
+    """
+
+    length: int
+    law: PowerLaw
+    log_params: tuple
+    scatter: float
+
+    def exact_match(self, params, n_problems=None, *, confidence: float = INTERVAL_CONFIDENCE):
+        """``(predicted, low, high)``: temperature-1 exact match of the first L characters at size ``params``, and
+        the ``confidence`` prediction interval of the value observed on ``n_problems`` answers (None: of its mean).
+
+        The interval is predictive. log ℓ_L at the new size follows the least-squares prediction distribution
+        ŷ + s·√(1 + h)·T, T Student's t on n − 2 degrees of freedom: the fit's own uncertainty and the new size's
+        deviation from the law, both as large as the fitted sizes' scatter. Each value gives p = exp(−L·ℓ), and
+        the observed value is the mean of ``n_problems`` temperature-1 answers, Binomial(n, p) / n for problems
+        drawn from the same pool (its sampling noise). The bounds are the central ``confidence`` range of that
+        mixture, computed (T at evenly spaced quantiles, no simulation) as the smallest count k with
+        P(K ≤ k) > tail and the smallest with P(K ≤ k) ≥ 1 − tail, so each tail outside holds at most (1 −
+        confidence) / 2.
+
+        >>> law = PrefixLaw(1, PowerLaw(c=2e9, alpha=-0.5), (18.4, 20.7, 23.0), 0.0)
+        >>> [round(v, 3) for v in law.exact_match(2e9)], law.exact_match(2e9, 100)[1:]
+        ([0.368, 0.368, 0.368], (0.27, 0.46))
+        """
+        from scipy.special import bdtr, bdtrik
+
+        x = np.log(_model_sizes([params])[0])
+        fitted = np.asarray(self.log_params, dtype=float)
+        predicted_log_loss = float(np.log(self.law.loss([params])[0]))
+        spread = self.scatter * np.sqrt(
+            1 + 1 / len(fitted) + (x - fitted.mean()) ** 2 / np.sum((fitted - fitted.mean()) ** 2)
+        )
+        with np.errstate(over="ignore"):  # a far quantile of T: a loss beyond the float range, probability 0
+            p = np.exp(-self.length * np.exp(predicted_log_loss + spread * _t_quantiles(len(fitted) - 2)))
+        predicted = float(np.exp(-self.length * np.exp(predicted_log_loss)))
+        tail = (1.0 - float(confidence)) / 2.0
+        if n_problems is None:
+            return predicted, float(np.quantile(p, tail)), float(np.quantile(p, 1.0 - tail))
+        n = int(n_problems)
+
+        def first_count(enough, q: float) -> int:  # the smallest k where enough(P(K <= k)) holds (monotone in k)
+            # P(K <= k) lies between the binomial CDFs at the largest and the smallest p (p falls along t), and so
+            # does the k sought: a bracket (one count wider each side) to halve.
+            with np.errstate(invalid="ignore"):
+                bounds = bdtrik(q, n, np.array([p[-1], p[0]]))
+            low = int(max(0, np.floor(np.nan_to_num(bounds[0], nan=0.0)) - 1))
+            high = int(min(n, np.ceil(np.nan_to_num(bounds[1], nan=n)) + 1))
+            if not enough(float(bdtr(high, n, p).mean())):
+                high = n
+            while low < high:
+                middle = (low + high) // 2
+                low, high = (low, middle) if enough(float(bdtr(middle, n, p).mean())) else (middle + 1, high)
+            return low
+
+        return (
+            predicted,
+            first_count(lambda cdf: cdf > tail, tail) / n,
+            first_count(lambda cdf: cdf >= 1.0 - tail, 1.0 - tail) / n,
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _t_quantiles(degrees_of_freedom: int) -> np.ndarray:
+    """Student's t at :data:`_LAW_QUANTILES` evenly spaced probabilities (the midpoints of equal slices)."""
+    from scipy.special import stdtrit
+
+    quantiles = stdtrit(degrees_of_freedom, (np.arange(_LAW_QUANTILES) + 0.5) / _LAW_QUANTILES)
+    quantiles.setflags(write=False)
+    return quantiles
+
+
+def fit_prefix_law(params, mean_prefix_prob, length: int) -> PrefixLaw:
+    """Fit :class:`PrefixLaw` at ``length`` L to the sizes' mean ``prefix_prob_L`` (at least 3 sizes).
+
+    >>> fit_prefix_law([1e6, 1e7], [0.2, 0.4], length=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: params holds 2 model size(s); a power law needs at least 3 (any two points fit one exactly)
+    """
+    x = _model_sizes(params)
+    probability = np.asarray(mean_prefix_prob, dtype=float)
+    if len(np.unique(x)) < MIN_FIT_SIZES:
+        raise ValueError(
+            f"params holds {len(np.unique(x))} model size(s); a power law needs at least {MIN_FIT_SIZES} "
+            "(any two points fit one exactly)"
+        )
+    if x.shape != probability.shape or not np.all((probability > 0) & (probability < 1)):
+        raise ValueError(
+            f"mean_prefix_prob must hold one probability strictly between 0 and 1 per size, got {probability.tolist()}"
+        )
+    if int(length) < 1:
+        raise ValueError(f"length={length} must be a positive number of characters")
+    loss = -np.log(probability) / int(length)
+    law = fit_power_law(x, loss)
+    residuals = np.log(loss) - np.log(law.loss(x))
+    scatter = float(np.sqrt(np.sum(residuals**2) / (len(x) - 2)))
+    return PrefixLaw(int(length), law, tuple(np.log(x).tolist()), scatter)
+
+
 def _mean_exp(loss, scale, shape: float):
     """E[exp(−scale·ℓ)] for per-sample losses ℓ ~ Gamma(shape) with mean ``loss``; exp(−scale·loss) at shape inf."""
     if np.isinf(shape):
@@ -227,20 +363,24 @@ def mirage_predictions(loss, lengths=(1, 2, 3, 4, 5), *, shape: float = float("i
 
 @dataclass(frozen=True)
 class MirageFit:
-    """The power law fitted to one family's per-character loss on one task stem, and held-out checks."""
+    """The power law fitted to one family's per-character loss on one task stem, the per-L laws of its prefix
+    probabilities (:class:`PrefixLaw`), and held-out checks; with ``law`` None, no law (``refusal`` says why)."""
 
     family: str
     stem: str
     loss_task: str
-    law: PowerLaw
+    law: PowerLaw | None
     fit_models: tuple
-    held_out: pd.DataFrame  # task, model, params, metric, length, predicted, observed
+    held_out: pd.DataFrame  # task, model, params, metric, length, c, ..., predicted, predicted_low, ..., observed
     shape: float = float("inf")  # gamma shape of the per-sample losses (loss_spread_shape); inf: no spread
+    prefix_laws: tuple = ()  # a PrefixLaw per L with prefix_prob on the loss task
+    refusal: str = ""
 
     @property
     def problem(self) -> str:
-        """The law's :attr:`PowerLaw.problem`: when set, the fit's predictions are withheld (NaN)."""
-        return self.law.problem
+        """Why the fit predicts nothing (its :attr:`refusal`, else the law's :attr:`PowerLaw.problem`): when set,
+        the per-character law's predictions are withheld (NaN)."""
+        return self.refusal or self.law.problem
 
 
 def _per_model_loss(summary: pd.DataFrame) -> pd.DataFrame:
@@ -254,27 +394,47 @@ def _loss_task(tasks: list[str]) -> str:
     return sorted(loglikelihood or tasks)[0]
 
 
-def _held_out_rows(
-    law: PowerLaw, observed: pd.DataFrame, held_out: pd.DataFrame, loss_task: str, shape: float = float("inf")
-) -> pd.DataFrame:
-    """Predicted vs observed per held-out model: loss on the loss task, and accuracy (the mean of p_i^L over
-    samples, per-sample losses spread with gamma ``shape``) and TED by L on the stem's temperature-1 task (greedy
-    accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with a
-    :attr:`PowerLaw.problem` are NaN."""
-    rows = []
-    withheld = bool(law.problem)
-    for model in held_out.itertuples(index=False):
-        predicted_loss = float(law.loss([model.params])[0])
-        rows.append(
-            (
-                loss_task,
-                model.model,
-                model.params,
-                "per_char_loss",
-                np.nan,
-                np.nan if withheld else predicted_loss,
-                model.loss,
+def _prefix_laws(fit_models, loss_rows: pd.DataFrame) -> dict:
+    """Per L with ``prefix_prob`` on the loss task: the :class:`PrefixLaw` fitted on ``fit_models``, or why none."""
+    prefix = loss_rows[(loss_rows["metric"] == "prefix_prob") & loss_rows["length"].notna()]
+    laws = {}
+    for length, rows in prefix.groupby(prefix["length"].astype(int)):
+        rows = rows[rows["model"].isin(fit_models) & (rows["mean"] > 0) & (rows["mean"] < 1)]
+        if rows["params"].nunique() < MIN_FIT_SIZES:
+            laws[length] = (
+                f"{rows['params'].nunique()} fitted size(s) with a mean prefix_prob_L{length} strictly between 0 "
+                f"and 1; a law needs at least {MIN_FIT_SIZES}"
             )
+            continue
+        try:
+            laws[length] = fit_prefix_law(rows["params"], rows["mean"], length)
+        except ValueError as error:  # e.g. the same loss at every size: no trend
+            laws[length] = str(error)
+    return laws
+
+
+#: The columns of fit.csv that describe the law behind a row's prediction.
+_LAW_COLUMNS = ["c", "alpha", "loss_shape", "n_fit_models", "problem"]
+
+
+def _law_columns(law: PowerLaw, shape: float, n_fit_models: int, problem: str) -> tuple:
+    """The values of :data:`_LAW_COLUMNS` (``loss_shape`` NaN for a :class:`PrefixLaw`, which has none)."""
+    return (law.c, law.alpha, shape, n_fit_models, problem)
+
+
+def _held_out_rows(fit: MirageFit, observed: pd.DataFrame, held_out: pd.DataFrame, prefix_laws: dict) -> pd.DataFrame:
+    """Predicted vs observed per held-out model: loss on the loss task; on the stem's temperature-1 task, exact
+    match by L (from the :class:`PrefixLaw` of that L with its prediction interval, else the per-character law's
+    mean of p_i^L with per-sample losses spread with gamma ``fit.shape``, and no interval) and TED by L (greedy
+    accuracy is not p^L, so greedy tasks are not compared). Predictions of a law with a problem are NaN."""
+    rows = []
+    whole = _law_columns(fit.law, fit.shape, len(fit.fit_models), fit.problem)
+    withheld = bool(fit.problem)
+    for model in held_out.itertuples(index=False):
+        predicted_loss = float(fit.law.loss([model.params])[0])
+        rows.append(
+            (fit.loss_task, model.model, model.params, "per_char_loss", np.nan, *whole)
+            + (np.nan if withheld else predicted_loss, np.nan, np.nan, model.loss)
         )
         by_length = observed[
             (observed["model"] == model.model)
@@ -285,12 +445,27 @@ def _held_out_rows(
         if by_length.empty:
             continue
         lengths = sorted(by_length["length"].astype(int).unique())
-        prediction = mirage_predictions([predicted_loss], lengths, shape=shape).set_index("length")
+        prediction = mirage_predictions([predicted_loss], lengths, shape=fit.shape).set_index("length")
         for row in by_length.itertuples(index=False):
-            column = mirage_columns()[row.metric]
-            predicted = np.nan if withheld else float(prediction.loc[int(row.length), column])
-            rows.append((row.task, row.model, row.params, row.metric, row.length, predicted, row.mean))
-    return pd.DataFrame(rows, columns=["task", "model", "params", "metric", "length", "predicted", "observed"])
+            length = int(row.length)
+            prefix = prefix_laws.get(length) if row.metric == "exact_match" else None
+            if isinstance(prefix, PrefixLaw):
+                n = getattr(row, "n", None)
+                law = _law_columns(prefix.law, np.nan, len(prefix.log_params), prefix.law.problem)
+                interval = (
+                    (np.nan,) * 3
+                    if prefix.law.problem
+                    else prefix.exact_match(row.params, int(n) if pd.notna(n) and n > 0 else None)
+                )
+            elif isinstance(prefix, str):  # why this L has no law
+                law, interval = (np.nan, np.nan, np.nan, np.nan, prefix), (np.nan,) * 3
+            else:
+                column = mirage_columns()[row.metric]
+                interval = (np.nan if withheld else float(prediction.loc[length, column]), np.nan, np.nan)
+                law = whole
+            rows.append((row.task, row.model, row.params, row.metric, row.length, *law, *interval, row.mean))
+    columns = ["task", "model", "params", "metric", "length", *_LAW_COLUMNS]
+    return pd.DataFrame(rows, columns=columns + ["predicted", "predicted_low", "predicted_high", "observed"])
 
 
 def _spread_shape(fit_on: pd.DataFrame, loss_rows: pd.DataFrame) -> float:
@@ -304,6 +479,16 @@ def _spread_shape(fit_on: pd.DataFrame, loss_rows: pd.DataFrame) -> float:
     return float(np.median(shapes)) if shapes else float("inf")
 
 
+def _refusal(family: str, stem: str, loss_task: str, curve: pd.DataFrame) -> MirageFit:
+    """A fit through fewer than :data:`MIN_FIT_SIZES` sizes: no law, and why."""
+    refusal = (
+        f"only {curve['params'].nunique()} model size(s) ({', '.join(curve['model'])}) have a per-character loss on "
+        f"{loss_task}; a power law through fewer than {MIN_FIT_SIZES} sizes is not fitted (through two, any two "
+        "losses make a law)"
+    )
+    return MirageFit(family, stem, loss_task, None, tuple(curve["model"]), pd.DataFrame(), refusal=refusal)
+
+
 def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFit]:
     """Fit the mirage power law per (family, task stem) that has a ``per_char_loss`` curve.
 
@@ -311,12 +496,16 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     per-sample losses around that mean scales with it: the gamma shape
     (:func:`loss_spread_shape`, from each fitted model's mean ``per_char_prob``) is
     the median over the fitted models, so held-out accuracy is predicted as the mean
-    of p_i^L, not as p^L of the mean loss (Jensen's gap). With
+    of p_i^L, not as p^L of the mean loss (Jensen's gap). Where the loss task has
+    ``prefix_prob`` at L, exact match of length L is predicted instead by the law of
+    that L (:class:`PrefixLaw`), with a prediction interval. With
     ``holdout_largest=k`` the fit leaves out the k largest models and compares its
-    predictions for them (loss; exact match p^L and token edit distance L(1 − p)
+    predictions for them (loss; exact match and token edit distance L(1 − p)
     on the stem's temperature-1 task, ``*_gen_t1``) with what they scored.
-    Stems with a single size, or whose losses cannot be fitted (a warning says
-    why), get no fit; a fit whose loss rises or stays flat with size is kept
+    A stem with fewer than :data:`MIN_FIT_SIZES` sizes gets a refusal (``law``
+    None, :attr:`MirageFit.refusal` says why); holding out so many that fewer are
+    left to fit on is a ValueError. Stems whose losses cannot be fitted (a warning
+    says why) get no fit; a fit whose loss rises or stays flat with size is kept
     with its :attr:`MirageFit.problem` set, a warning, and no predictions.
     """
     check_table(summary, GROUP_COLUMNS + ["mean"], "summary")
@@ -332,13 +521,15 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     for (family, stem), group in losses.groupby(["family", losses["task"].map(task_stem)], sort=True):
         loss_task = _loss_task(group["task"].unique().tolist())
         curve = group[group["task"] == loss_task].sort_values("params")
+        if curve["params"].nunique() < MIN_FIT_SIZES:
+            if curve["params"].nunique() > 1:  # a single size: nothing across sizes to speak of
+                fits.append(_refusal(family, stem, loss_task, curve))
+            continue
         fit_on = curve.iloc[: len(curve) - int(holdout_largest)]
-        if fit_on["params"].nunique() < 2:
-            if int(holdout_largest) == 0:
-                continue  # a single size: nothing to fit
+        if fit_on["params"].nunique() < MIN_FIT_SIZES:
             raise ValueError(
                 f"holdout_largest={holdout_largest} leaves {len(fit_on)} model(s) of family {family!r} "
-                f"to fit on task {loss_task!r}; the fit needs at least two sizes, so hold out fewer"
+                f"to fit on task {loss_task!r}; the fit needs at least {MIN_FIT_SIZES} sizes, so hold out fewer"
             )
         try:
             law = fit_power_law(fit_on["params"], fit_on["loss"])
@@ -350,35 +541,35 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
                 f"mirage fit for family {family!r}, task {loss_task!r}: {law.problem}; its predictions are withheld",
                 stacklevel=2,
             )
-        held_out = curve.iloc[len(fit_on) :]
         observed = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == stem)]
-        shape = _spread_shape(fit_on, observed[observed["task"] == loss_task])
-        fits.append(
-            MirageFit(
-                family,
-                stem,
-                loss_task,
-                law,
-                tuple(fit_on["model"]),
-                _held_out_rows(law, observed, held_out, loss_task, shape),
-                shape,
-            )
+        loss_rows = observed[observed["task"] == loss_task]
+        prefix_laws = _prefix_laws(fit_on["model"], loss_rows)
+        fit = MirageFit(
+            family,
+            stem,
+            loss_task,
+            law,
+            tuple(fit_on["model"]),
+            pd.DataFrame(),
+            _spread_shape(fit_on, loss_rows),
+            tuple(law for law in prefix_laws.values() if isinstance(law, PrefixLaw)),
         )
+        held_out = _held_out_rows(fit, observed, curve.iloc[len(fit_on) :], prefix_laws)
+        fits.append(replace(fit, held_out=held_out))
     return fits
 
 
 def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
-    """The rows of ``fit.csv``: one per fit, or one per held-out (model, metric, length) comparison."""
+    """The rows of ``fit.csv``: one per fit, or one per held-out (model, metric, length) comparison, with the
+    columns (c, alpha, …) of the law that made the prediction; none for a refused fit (the page says why)."""
     rows = []
     for fit in fits:
+        if fit.law is None:
+            continue
         head = {
             "family": fit.family,
             "loss_task": fit.loss_task,
-            "c": fit.law.c,
-            "alpha": fit.law.alpha,
-            "loss_shape": fit.shape,
-            "n_fit_models": len(fit.fit_models),
-            "problem": fit.problem,
+            **dict(zip(_LAW_COLUMNS, _law_columns(fit.law, fit.shape, len(fit.fit_models), fit.problem))),
         }
         if fit.held_out.empty:
             rows.append({**head, "task": fit.loss_task})
@@ -387,7 +578,8 @@ def fit_table(fits: list[MirageFit]) -> pd.DataFrame:
 
 
 def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
-    """Predicted loss, p, accuracy and TED by length along ``params`` (for plotting the fit).
+    """Predicted loss, p, accuracy and TED by length along ``params`` (for plotting the fit); accuracy at an L with
+    a :class:`PrefixLaw` (and no problem) is that law's.
 
     >>> law = PowerLaw(c=2e9, alpha=-0.5)
     >>> fit = MirageFit("f", "t", "t_ll", law, ("a", "b"), pd.DataFrame())
@@ -397,4 +589,9 @@ def mirage_curves(fit: MirageFit, params, lengths) -> pd.DataFrame:
     params = _model_sizes(np.ravel(params))
     curves = mirage_predictions(fit.law.loss(params), lengths, shape=fit.shape)
     curves.insert(0, "params", np.repeat(params, len(list(lengths))))
+    for prefix in fit.prefix_laws:
+        rows = curves["length"] == prefix.length
+        if rows.any() and not prefix.law.problem:
+            curves.loc[rows, "accuracy"] = np.exp(-prefix.length * prefix.law.loss(curves.loc[rows, "params"]))
+            curves.loc[rows, "brier"] = (1.0 - curves.loc[rows, "accuracy"]) ** 2
     return curves

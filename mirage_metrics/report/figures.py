@@ -85,7 +85,12 @@ def _task_figures(
         if curves is not None:
             caption += (
                 f" Dashed: the mirage fit's p^L and L(1 − p) from the per-character loss of {fit.loss_task}, "
-                "the expected values under temperature-1 sampling, which this task measures."
+                "the expected values under temperature-1 sampling, which this task measures"
+                + (
+                    "; exact match at an L with prefix_prob from that L's own law (see fit.csv)."
+                    if fit.prefix_laws
+                    else "."
+                )
             )
             if held_out is not None:
                 caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."

@@ -8,7 +8,7 @@ import pandas as pd
 from mirage_metrics.emergence import SHARP
 from mirage_metrics.html_page import Details, Image, Paragraph, Section, Table
 from mirage_metrics.mechanism import mechanism_sentence
-from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, task_stem
+from mirage_metrics.mirage_fit import INTERVAL_CONFIDENCE, MIN_FIT_SIZES, SAMPLED_FORM, MirageFit, task_stem
 from mirage_metrics.report.verdict import answer_numbers, curve_label, prediction_sentence, task_answer, task_verdict
 from mirage_metrics.results import empty_outputs_note, mostly_empty
 from mirage_metrics.summary import PER_CHAR_PROB
@@ -38,6 +38,25 @@ _INTRO = (
     "Miranda & Koyejo 2023): when an all-or-nothing metric on the full answer jumps, does the same models' "
     "per-character probability of the answer jump too (the models changed) or rise smoothly (the jump is "
     "the metric's)?"
+)
+
+
+_FIT_TEXT = (
+    "Per-character loss L_CE(N) = (N / c)^alpha (the mean over problems of the loss_task's per-character loss of the "
+    f"whole gold continuation) fitted by least squares in log-log space on the n_fit_models smallest models, never "
+    f"through fewer than {MIN_FIT_SIZES} sizes. Its predictions, as the paper's model makes them (every character "
+    "alike): token edit distance L(1 − p), and exact match of the first L characters as the mean over problems of "
+    "p_i^L (per-problem losses spread as a gamma of shape loss_shape around L_CE; inf: p^L with p = exp(−L_CE)). "
+    "Where the loss_task has prefix_prob_L (the probability of the answer's first L characters), exact match of "
+    "length L comes instead from a law of its own per L: the loss of the first L characters, −log(mean prefix_prob_L) "
+    "/ L, fitted against N the same way (its c and alpha are on those rows), so exp(−L × loss) is the mean "
+    "probability that temperature-1 exact match estimates; one per-character p cannot describe every L where an "
+    "answer's characters differ in difficulty (the first digit of a sum is easier than the rest). predicted_low and "
+    f"predicted_high are its {INTERVAL_CONFIDENCE:.0%} prediction interval for the observed value: the fitted sizes' "
+    "scatter around the law (Student's t on n_fit_models − 2 degrees of freedom, wider the further the size lies "
+    "from the fitted ones) and the binomial noise of the held-out model's answers. Held-out rows compare with the "
+    "_gen_t1 task (greedy accuracy is not p^L and is not compared). A fit whose loss rises or stays flat with size "
+    "is flagged in the problem column and predicts nothing."
 )
 
 
@@ -128,6 +147,22 @@ def _per_token_curve(curves: pd.DataFrame, family: str, task: str) -> pd.DataFra
     return same[same["task"].map(task_stem) == task_stem(task)].sort_values("task").head(1)
 
 
+def _fit_task(fit: MirageFit, tasks: list[tuple[str, str]]) -> str:
+    """The task whose section tells how ``fit`` did: its stem's temperature-1 task (what it predicts), else its
+    loss task.
+
+    >>> fit = MirageFit("f", "t", "t_ll", None, (), pd.DataFrame())
+    >>> _fit_task(fit, [("f", "t_gen"), ("f", "t_gen_t1"), ("f", "t_ll")]), _fit_task(fit, [("f", "t_ll")])
+    ('t_gen_t1', 't_ll')
+    """
+    sampled = [
+        task
+        for family, task in tasks
+        if family == fit.family and task_stem(task) == fit.stem and task.endswith(SAMPLED_FORM)
+    ]
+    return sampled[0] if sampled else fit.loss_task
+
+
 def analysis_sections(
     summary: pd.DataFrame,
     curves: pd.DataFrame,
@@ -142,12 +177,13 @@ def analysis_sections(
     the per-model table. ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each
     ``_gen_t1`` task in it; ``outputs``: :data:`mirage_metrics.results.OUTPUT_COLUMNS` counts, a warning beside each
     task whose outputs are nearly all empty."""
-    fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
+    tasks = sorted(set(zip(summary["family"], summary["task"])))
+    fit_by_task = {(fit.family, _fit_task(fit, tasks)): fit for fit in fits}
     overview, task_sections = [], []
-    for family, task in sorted(set(zip(summary["family"], summary["task"]))):
+    for family, task in tasks:
         rows = curves[(curves["family"] == family) & (curves["task"] == task)]
         per_token = _per_token_curve(curves, family, task)
-        fit = fit_by_stem.get((family, task_stem(task)))
+        fit = fit_by_task.get((family, task))
         warnings = _empty_outputs_warning(outputs, family, task)
         answer = task_answer(rows, per_token) + (" (outputs empty: see the warning)" if warnings else "")
         overview.append((family, task, answer, *answer_numbers(rows, per_token)))
@@ -174,28 +210,12 @@ def analysis_sections(
         ),
         Section("Tasks", task_sections),
     ]
-    if not fit_rows.empty:
-        sections.append(
-            Section(
-                "Mirage fit (fit.csv)",
-                [
-                    Paragraph(
-                        "Per-character loss L_CE(N) = (N / c)^alpha (the mean over problems of the loss_task's "
-                        "per-character loss of the whole gold continuation) fitted by least squares in log-log "
-                        "space on the n_fit_models smallest models. Predictions, as the paper's model makes them "
-                        "(every character alike): exact match of the first L characters is the mean over problems "
-                        "of p_i^L, with the per-problem losses spread as a gamma of shape loss_shape around L_CE "
-                        "(from the fitted models' per_char_prob; inf: no spread, p^L with p = exp(−L_CE)), and "
-                        "token edit distance L(1 − p). That is what temperature-1 sampling gives, so held-out rows "
-                        "compare them with the _gen_t1 task (greedy accuracy is not p^L and is not compared). "
-                        "Where an answer's characters differ in difficulty (the first digit of a sum is easier "
-                        "than the rest), one per-character p cannot describe every L. A fit whose loss rises or "
-                        "stays flat with size is flagged in the problem column and predicts nothing."
-                    ),
-                    Details("The fit's table (fit.csv)", [Table.from_frame(fit_rows, float_format="{:.4g}")]),
-                ],
-            )
-        )
+    refusals = [Paragraph(f"{fit.family}, {fit.stem}: no fit; {fit.refusal}.") for fit in fits if fit.law is None]
+    if not fit_rows.empty or refusals:
+        blocks = [Paragraph(_FIT_TEXT), *refusals]
+        if not fit_rows.empty:
+            blocks.append(Details("The fit's table (fit.csv)", [Table.from_frame(fit_rows, float_format="{:.4g}")]))
+        sections.append(Section("Mirage fit (fit.csv)", blocks))
     sections.append(
         Section(
             "Per-model means (metrics.csv)",

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mirage_metrics.emergence import SHARP
-from mirage_metrics.mirage_fit import MirageFit
+from mirage_metrics.mirage_fit import INTERVAL_CONFIDENCE, MirageFit
 from mirage_metrics.registry import CONTINUOUS, DISCONTINUOUS, WHOLE_ANSWER
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "discontinuous_curves",
     "whole_answer_curves",
     "continuous_curves",
+    "interval_sentence",
     "prediction_sentence",
     "task_verdict",
     "task_answer",
@@ -116,21 +117,58 @@ def _conclusion(evidence: pd.DataFrame, what: str, plural: bool) -> tuple[str, s
     )
 
 
+def interval_sentence(rows: pd.DataFrame) -> str:
+    """How the per-L laws did on held-out rows of :attr:`MirageFit.held_out` that carry a prediction interval:
+    cells inside (to float precision), each cell outside and by how much, and the largest |observed − predicted|.
+
+    >>> rows = pd.DataFrame({"model": ["a", "b", "b"], "length": [1, 1, 2], "n_fit_models": 4,
+    ...     "predicted": [0.5, 0.6, 0.3], "predicted_low": [0.4, 0.5, 0.1], "predicted_high": [0.6, 0.7, 0.5],
+    ...     "observed": [0.55, 0.39, 0.35]})
+    >>> interval_sentence(rows)
+    "Exact match of the first L characters, one law per L fitted on 4 sizes: the law's 95% interval held the observed value in 2 of 3 held-out cells (outside: b, L = 1, by 0.11); largest miss 0.21 at b, L = 1 (|observed − predicted|)."
+    """
+    if rows.empty:
+        return ""
+    below = (rows["predicted_low"] - rows["observed"]).clip(lower=0)
+    above = (rows["observed"] - rows["predicted_high"]).clip(lower=0)
+    outside = (below + above)[(below + above) > 1e-9]  # a count on a bound is inside; 1e-9: float rounding
+    sizes = sorted({int(n) for n in rows["n_fit_models"]})
+    fitted = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+    error = (rows["observed"] - rows["predicted"]).abs()
+    largest = rows.loc[error.idxmax()]
+    missed = "; ".join(
+        f"{rows.at[i, 'model']}, L = {int(rows.at[i, 'length'])}, by {distance:.2g}" for i, distance in outside.items()
+    )
+    return (
+        f"Exact match of the first L characters, one law per L fitted on {fitted} sizes: the law's "
+        f"{INTERVAL_CONFIDENCE:.0%} interval held the observed value in {len(rows) - len(outside)} of {len(rows)} "
+        f"held-out cells{f' (outside: {missed})' if missed else ''}; largest miss {error.max():.2g} at "
+        f"{largest['model']}, L = {int(largest['length'])} (|observed − predicted|)."
+    )
+
+
 def _fit_sentence(fit: MirageFit) -> str:
+    if fit.law is None:
+        return f"No mirage fit: {fit.refusal}."
     law = fit.law
     sentence = (
         f"Mirage fit on {fit.loss_task} over {len(fit.fit_models)} sizes: per-character loss "
         f"L_CE(N) = (N / {law.c:.3g})^{law.alpha:.3g}."
     )
     if fit.problem:
-        return f"{sentence} Warning: {fit.problem}; its predictions are not shown."
-    checks = fit.held_out.dropna(subset=["observed"])
+        sentence += f" Warning: {fit.problem}; its predictions are not shown."
+    checks = fit.held_out.dropna(subset=["observed", "predicted"])
     if checks.empty:
         return sentence
-    errors = (checks["predicted"] - checks["observed"]).abs().groupby(checks["metric"]).mean()
-    listed = "; ".join(f"{metric} {error:.3g}" for metric, error in errors.items())
+    with_interval = checks["predicted_low"].notna() & checks["predicted_high"].notna()
+    others = checks[~with_interval]
     models = ", ".join(dict.fromkeys(checks["model"]))
-    return f"{sentence} Held out {models}: mean absolute prediction error {listed}."
+    parts = [sentence, f"Held out {models}.", interval_sentence(checks[with_interval])]
+    if not others.empty:
+        errors = (others["predicted"] - others["observed"]).abs().groupby(others["metric"]).mean()
+        listed = "; ".join(f"{metric} {error:.3g}" for metric, error in errors.items())
+        parts.append(f"Mean absolute prediction error of the per-character law (no interval): {listed}.")
+    return " ".join(filter(None, parts))
 
 
 def prediction_sentence(observed: pd.DataFrame, predicted: pd.DataFrame) -> str:
