@@ -6,13 +6,25 @@ ci_high``) of one family and one task (or task stem) and writes one PNG.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from mirage_metrics.plots import new_figure, params_axis, save_figure
+from mirage_metrics.plots import (
+    FULL_ANSWER_COLOUR,
+    MARKERS,
+    add_note,
+    identical_groups,
+    length_colour,
+    length_marker,
+    new_figure,
+    params_axis,
+    save_figure,
+)
 from mirage_metrics.registry import label as metric_label
 
 __all__ = [
@@ -37,26 +49,76 @@ def _with_ci(axes, rows: pd.DataFrame, label: str, *, sign: float = 1.0, color=N
 
 
 def _length_label(length: float) -> str:
-    return f"L = {int(length)}"
+    return "full answer" if math.isnan(length) else f"L = {int(length)}"
+
+
+#: Hollow markers of the full answers scored on the first problems only (Fig 4), one per metric.
+_FIRST_MARKERS = ["D", "H", "8", "d"]
+
+
+def _names(metrics: tuple, separator: str = " = ") -> str:
+    """How a legend names one drawn curve that stands for several metrics with identical values.
+
+    >>> _names(("exact_match",)), _names(("greedy_match", "greedy_exact_match"))
+    ('exact_match', 'greedy_match = greedy_exact_match (identical here)')
+    """
+    return separator.join(metrics) + (" (identical here)" if len(metrics) > 1 else "")
+
+
+def _filter_order(metric: str) -> tuple:
+    """The metric without a filter (lm-eval's strict ``none``, the paper's) first, then its filters by name."""
+    return ("," in metric, metric)
+
+
+def _curves_drawn(rows: pd.DataFrame) -> list[tuple[tuple, float, pd.DataFrame]]:
+    """(metrics, length, rows) of each curve to draw: per length (the full answer first), the metrics whose curves
+    hold identical values share one curve, named by all of them."""
+    drawn = []
+    lengths = sorted(rows["length"].unique(), key=lambda length: (not math.isnan(length), length))
+    for length in lengths:
+        at_length = rows[rows["length"].isna()] if math.isnan(length) else rows[rows["length"] == length]
+        curves = {
+            metric: at_length[at_length["metric"] == metric]
+            for metric in sorted(at_length["metric"].unique(), key=_filter_order)
+        }
+        for first, group in identical_groups(curves).items():
+            drawn.append((tuple(group), length, curves[first]))
+    return drawn
+
+
+def _legend_plan(drawn: list) -> tuple[str | None, dict, dict]:
+    """The legend title (the metrics, when every curve stands for the same ones), each curve's label and marker
+    index by its metrics: one marker per set of metrics, one colour per length."""
+    sets = list(dict.fromkeys(metrics for metrics, _, _ in drawn))
+    markers = {metrics: index for index, metrics in enumerate(sets)}
+    if len(sets) == 1:
+        return _names(sets[0], " =\n"), {sets[0]: ""}, markers
+    return None, {metrics: _names(metrics) + ", " for metrics in sets}, markers
 
 
 def plot_by_length(
-    rows: pd.DataFrame, curves: pd.DataFrame | None, title: str, path, held_out_from: float | None = None
+    rows: pd.DataFrame,
+    curves: pd.DataFrame | None,
+    title: str,
+    path,
+    held_out_from: float | None = None,
+    note: str | None = None,
 ) -> Path:
-    """The paper's Fig 3: exact match by target length L (top), −token edit distance by L (bottom).
+    """The paper's Fig 3: exact match by target length L (top), −token edit distance by L (bottom), the legend
+    beside them and ``note`` under them.
 
     ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
     mirage fit's prediction, drawn dashed in each length's colour; sizes from
     ``held_out_from`` up, which the fit did not see, are shaded.
     """
-    figure, axes = new_figure(2, 1, width=6.0, height=3.4, sharex=True)
+    figure, axes = new_figure(2, 1, width=7.4, height=3.4, sharex=True)
     panels = [
         ("exact_match", "accuracy", 1.0, "Exact match (accuracy)"),
         ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance"),
     ]
     for panel, (metric, predicted, sign, label) in zip(axes[:, 0], panels):
         for length, by_length in rows[rows["metric"] == metric].groupby("length"):
-            color = _with_ci(panel, by_length, _length_label(length), sign=sign)
+            color = _with_ci(panel, by_length, _length_label(length), sign=sign, color=length_colour(length))
             if curves is not None:
                 curve = curves[curves["length"] == int(length)]
                 panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=color, alpha=0.8)
@@ -66,49 +128,83 @@ def plot_by_length(
         panel.set_ylabel(label)
     legend_title = None
     if curves is not None:
-        legend_title = "dashed: mirage fit" + (" (shaded: held out)" if held_out_from is not None else "")
-    axes[0, 0].legend(fontsize="small", title=legend_title)
+        legend_title = "dashed: mirage fit" + ("\nshaded: held out" if held_out_from is not None else "")
+    axes[0, 0].legend(
+        fontsize="small", title=legend_title, title_fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0)
+    )
     axes[0, 0].set_xlabel("")  # shared with the panel below
     figure.suptitle(title)
+    add_note(figure, note)
     return save_figure(figure, path)
 
 
-def plot_metrics_by_length(rows: pd.DataFrame, title: str, path) -> Path:
-    """Any other by-length metrics (e.g. the Omniglot studies' per-image and all-correct accuracy): one panel per
-    metric, one line per L, with 95% intervals; lower-is-better metrics labelled so."""
-    metrics = sorted(rows["metric"].unique())
-    figure, axes = new_figure(1, len(metrics), width=4.2, height=3.2)
+def plot_metrics_by_length(rows: pd.DataFrame, title: str, path, note: str | None = None) -> Path:
+    """Every by-length metric, one panel per metric with all its filters (lm-eval's strict ``none``, the paper's,
+    and e.g. ``flexible-extract``): one colour per L, one marker per filter, 95% intervals; filters that give
+    identical values drawn once and named together; ``note`` under the panels."""
+    base = rows["metric"].str.split(",").str[0]
+    metrics = sorted(base.unique())
+    figure, axes = new_figure(1, len(metrics), width=5.2, height=3.6)
     for panel, metric in zip(axes.ravel(), metrics):
-        for length, by_length in rows[rows["metric"] == metric].groupby("length"):
-            _with_ci(panel, by_length, _length_label(length))
+        drawn = _curves_drawn(rows[base == metric])
+        legend_title, prefix, markers = _legend_plan(drawn)
+        for names, length, curve in drawn:
+            _with_ci(
+                panel,
+                curve,
+                prefix[names] + _length_label(length),
+                color=length_colour(length),
+                marker=length_marker(length, markers[names]),
+            )
         params_axis(panel)
-        panel.set_title(metric, fontsize="small")
-        panel.set_ylabel(metric_label(metric), fontsize="small")
-        panel.legend(fontsize="x-small")
+        panel.set_ylabel(textwrap.fill(metric_label(metric), 32), fontsize="small")
+        panel.set_title((legend_title or metric).replace("\n", " "), fontsize="small", wrap=True)
+        panel.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.suptitle(title)
+    add_note(figure, note)
     return save_figure(figure, path)
 
 
-def plot_log_accuracy(rows: pd.DataFrame, title: str, path, first: pd.DataFrame | None = None) -> Path:
+def plot_log_accuracy(
+    rows: pd.DataFrame, title: str, path, first: pd.DataFrame | None = None, note: str | None = None
+) -> Path:
     """The paper's Fig 4: accuracy on a log axis with 95% CIs and the 1/n resolution floor per model.
 
-    A mean of 0 cannot be drawn on a log axis: it is drawn as a downward
-    triangle at its interval's upper bound (about 3.7/n for 0 of n), meaning
-    "below this", in the curve's colour. ``first`` (summary rows with a
-    ``first_problems`` column, from :func:`mirage_metrics.summary.summarise_first_problems`),
-    when given, is the full-answer metrics scored on the first problems only, drawn
-    hollow and dashed in each curve's colour with its own resolution floor.
+    The full answer is black and bold, each target length L has its own colour
+    (as in Fig 3), each metric its own marker; metrics (e.g. two lm-eval filters)
+    that give identical values are drawn once and named together. A mean of 0
+    cannot be drawn on a log axis: it is drawn as a downward triangle at its
+    interval's upper bound (about 3.7/n for 0 of n), meaning "below this", in the
+    curve's colour. ``first`` (summary rows with a ``first_problems`` column, from
+    :func:`mirage_metrics.summary.summarise_first_problems`), when given, is the
+    full-answer metrics scored on the first problems only, drawn hollow and dashed
+    with its own resolution floor. ``note``: a line under the plot.
     """
-    figure, axes = new_figure(1, 1, width=8.0, height=4.0)
+    figure, axes = new_figure(1, 1, width=9.0, height=4.4)
     panel = axes[0, 0]
-    for (metric, length), curve in rows.groupby(["metric", "length"], dropna=False):
-        label = metric if np.isnan(length) else f"{metric} {_length_label(length)}"
-        color = _log_curve(panel, curve, label, None, filled=True)
-        if first is not None and np.isnan(length):  # full answers only: by-length curves would crowd the view
-            same = (first["metric"] == metric) & first["length"].isna()
-            if same.any():
-                few = int(first.loc[same, "first_problems"].iloc[0])
-                _log_curve(panel, first[same], f"{label}, first {few:,} problems", color, filled=False)
+    drawn = _curves_drawn(rows)
+    legend_title, prefix, markers = _legend_plan(drawn)
+    for names, length, curve in drawn:
+        full = math.isnan(length)
+        _log_curve(
+            panel,
+            curve,
+            prefix[names] + _length_label(length),
+            length_colour(length),
+            filled=True,
+            marker=length_marker(length, markers[names]),
+            **({"linewidth": 2.2, "markersize": 7, "zorder": 4} if full else {}),
+        )
+    if first is not None:  # full answers only: by-length curves would crowd the view
+        full_answers = first[first["length"].isna()]
+        few_curves = {
+            metric: full_answers[full_answers["metric"] == metric] for metric in full_answers["metric"].unique()
+        }
+        for index, (key, names) in enumerate(identical_groups(few_curves).items()):
+            few = int(few_curves[key]["first_problems"].iloc[0])
+            label = (prefix.get(tuple(names), _names(tuple(names)) + ", ")) + f"full answer, first {few:,} problems"
+            marker = _FIRST_MARKERS[index % len(_FIRST_MARKERS)]
+            _log_curve(panel, few_curves[key], label, FULL_ANSWER_COLOUR, filled=False, marker=marker)
     floor = rows.drop_duplicates("params").sort_values("params")
     panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_", label="resolution 1/n")
     if first is not None and not first.empty:
@@ -123,21 +219,34 @@ def plot_log_accuracy(rows: pd.DataFrame, title: str, path, first: pd.DataFrame 
         )
     params_axis(panel)
     panel.set(yscale="log", ylabel="Accuracy (log scale)")
-    panel.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    handles, labels = panel.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("resolution"))  # the curves first
+    panel.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        fontsize="x-small",
+        title=legend_title,
+        title_fontsize="x-small",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
     figure.suptitle(title)
+    add_note(figure, note)
     return save_figure(figure, path)
 
 
-def _log_curve(panel, curve: pd.DataFrame, label: str, color, *, filled: bool, joined: bool = True):
+def _log_curve(
+    panel, curve: pd.DataFrame, label: str, color, *, filled: bool, joined: bool = True, marker: str = "o", **style
+):
     """One accuracy curve on a log axis: positive means with their intervals, zeros as triangles at their upper
     bound; hollow and dashed when not ``filled``, points alone when not ``joined``. Returns the colour used."""
     positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
-    style = {} if filled else {"markerfacecolor": "none", "linestyle": "--"}
+    style = style | ({} if filled else {"markerfacecolor": "none", "linestyle": "--"})
     if not joined:
         style["linestyle"] = "none"
     if not positive.empty:
         clipped = positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10))  # a log axis
-        color = _with_ci(panel, clipped, label, color=color, **style)
+        color = _with_ci(panel, clipped, label, color=color, marker=marker, **style)
     if not zero.empty:
         panel.scatter(
             zero["params"],
@@ -152,18 +261,25 @@ def _log_curve(panel, curve: pd.DataFrame, label: str, color, *, filled: bool, j
 
 
 def plot_greedy_vs_probability(greedy: pd.DataFrame, probability: pd.DataFrame, title: str, path) -> Path:
-    """Greedy accuracy (left) beside the geometric-mean target probability exp(mean log p) (right, log axis)."""
-    figure, axes = new_figure(1, 2)
-    for (task, metric), curve in greedy.groupby(["task", "metric"]):
-        _with_ci(axes[0, 0], curve, f"{metric} ({task})")
-    params_axis(axes[0, 0])
+    """Greedy accuracy (left) beside the geometric-mean target probability exp(mean log p) (right, log axis).
+    Curves with identical values (e.g. the ``_gen`` task's exact match and the ``_ll`` task's greedy match of the
+    same outputs) are drawn once and named together."""
+    figure, axes = new_figure(1, 2, width=5.2, height=3.4)
+    for panel, frame, keys in ((axes[0, 0], greedy, ["metric", "task"]), (axes[0, 1], probability, ["task"])):
+        curves = {key if isinstance(key, tuple) else (key,): curve for key, curve in frame.groupby(keys, sort=True)}
+        for index, names in enumerate(identical_groups(curves).values()):
+            label = _names(tuple(f"{key[0]} ({key[1]})" if len(key) == 2 else key[0] for key in names), "\n= ")
+            _with_ci(
+                panel,
+                curves[names[0]],
+                label,
+                color=f"C{index % 10}",
+                marker=MARKERS[index % len(MARKERS)],
+            )
+        params_axis(panel)
+        panel.legend(fontsize="x-small")
     axes[0, 0].set_ylabel("Greedy accuracy")
-    axes[0, 0].legend(fontsize="small")
-    for task, curve in probability.groupby("task"):
-        _with_ci(axes[0, 1], curve, task)
-    params_axis(axes[0, 1])
     axes[0, 1].set(yscale="log", ylabel="exp(mean target log-prob)")
-    axes[0, 1].legend(fontsize="small")
     figure.suptitle(title)
     return save_figure(figure, path)
 
@@ -177,7 +293,9 @@ def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
         _with_ci(panel, rows[rows["metric"] == metric], metric)
         params_axis(panel)
         panel.set_title(metric, fontsize="small")
-        panel.set_ylabel(metric_label(metric), fontsize="small")
+        panel.set_ylabel(
+            textwrap.fill(metric_label(metric), 28), fontsize="small"
+        )  # a long label would reach the title
     for panel in axes.ravel()[len(metrics) :]:
         panel.set_visible(False)
     figure.suptitle(title)
@@ -193,8 +311,8 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
     """
     figure, axes = new_figure(1, 1, width=7.5, height=4.2)
     panel = axes[0, 0]
-    for index, (length, by_length) in enumerate(rows.groupby("L")):
-        color = f"C{index % 10}"  # set here: a curve measured 0 everywhere draws no line to take a colour from
+    for length, by_length in rows.groupby("L"):
+        color = length_colour(length)  # set here: a curve measured 0 everywhere draws no line to take a colour from
         observed = by_length.rename(columns={"observed": "mean"})
         _log_curve(panel, observed, f"{_length_label(length)} observed", color, filled=True, joined=False)
         by_length = by_length.sort_values("params")
