@@ -303,6 +303,26 @@ def test_every_figure_of_a_small_report_reads_at_a_glance(tmp_path, saved_figure
     names = {_name(figure).split(":")[-1].strip() for figure in saved_figures}
     assert {"by target length", "accuracy, log scale", "every metric", "greedy vs probability"} <= names, names
     _check_all(saved_figures)
+    by_title = {_name(figure): figure for figure in saved_figures}
+    fig4 = by_title["mirage_arith_4da_gen (toy): accuracy, log scale"].axes[0].get_legend()
+    assert " ".join(fig4.get_title().get_text().split()) == (
+        "exact_match = exact_match,flexible-extract (identical here)"
+    )  # the two filters' identical curves: drawn once, named together
+    assert [text.get_text() for text in fig4.texts][:2] == ["full answer", "L = 1"]
+    by_length = by_title["mirage_arith_4da_gen (toy): by length L"]
+    assert [axes.get_title() for axes in by_length.axes] == [
+        "exact_match = exact_match,flexible-extract (identical here)",
+        "token_edit_distance = token_edit_distance,flexible-extract (identical here)",
+    ]  # the strict filter (the paper's) is shown
+    note = " ".join(by_length._supxlabel.get_text().split())
+    assert note.startswith("L = 5 exists only for answers of at least 5 characters")
+    assert "48 at L = 5" in note and "80 at L = 1" in note
+    everything = by_title["mirage_arith_4da_ll (toy): every metric"]
+    titles = [" ".join(axes.get_title().split()) for axes in everything.axes if axes.get_visible()]
+    assert "greedy_match (identical to greedy_exact_match here)" in titles
+    greedy = by_title["mirage_arith_4da (toy): greedy vs probability"].axes[0]
+    labels = [text.get_text() for text in greedy.get_legend().texts]
+    assert all("_gen_t1" not in label for label in labels), labels  # temperature-1 sampling is not greedy
 
 
 def _figure(draw) -> Figure:

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
@@ -127,14 +128,14 @@ def identical_groups(curves: dict, columns=("params", "n", "mean")) -> dict:
     every later key with the same values]}, in order. A figure draws each group once and names every key of it.
     Intervals are not compared: bootstrap intervals of the same values differ by their resamples.
 
-    >>> import pandas as pd
     >>> a = pd.DataFrame({"params": [1, 2], "n": 10, "mean": [0.1, 0.2], "ci_low": 0.0, "ci_high": 1.0})
     >>> identical_groups({"strict": a, "flexible": a.copy(), "other": a.assign(mean=[0.1, 0.3])})
     {'strict': ['strict', 'flexible'], 'other': ['other']}
     """
     groups, first_of = {}, {}
     for key, frame in curves.items():
-        values = frame[list(columns)].astype(float).sort_values(list(columns)).to_numpy()
+        values = frame[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)  # pd.NA: NaN
+        values = values.sort_values(list(columns)).to_numpy()
         signature = (values.shape, np.round(values, 12).tobytes())
         if signature in first_of:
             groups[first_of[signature]].append(key)

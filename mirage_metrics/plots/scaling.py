@@ -285,14 +285,19 @@ def plot_greedy_vs_probability(greedy: pd.DataFrame, probability: pd.DataFrame, 
 
 
 def plot_all_metrics(rows: pd.DataFrame, title: str, path) -> Path:
-    """Every metric of a task (not by length) against parameters, one panel each, with 95% CIs."""
+    """Every metric of a task (not by length) against parameters, one panel each, with 95% CIs; a panel's title
+    names the metrics with identical values."""
     metrics = sorted(rows["metric"].unique())
     columns = min(4, len(metrics))
     figure, axes = new_figure(int(np.ceil(len(metrics) / columns)), columns, width=3.6, height=2.8)
+    same = {}
+    for group in identical_groups({metric: rows[rows["metric"] == metric] for metric in metrics}).values():
+        same.update({metric: [other for other in group if other != metric] for metric in group})
     for panel, metric in zip(axes.ravel(), metrics):
         _with_ci(panel, rows[rows["metric"] == metric], metric)
         params_axis(panel)
-        panel.set_title(metric, fontsize="small")
+        named = metric + (f" (identical to {', '.join(same[metric])} here)" if same[metric] else "")
+        panel.set_title(textwrap.fill(named, 44), fontsize="small")
         panel.set_ylabel(
             textwrap.fill(metric_label(metric), 28), fontsize="small"
         )  # a long label would reach the title
