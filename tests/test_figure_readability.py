@@ -150,7 +150,8 @@ def _boxes_overlap(a, b) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
-def _tick_labels_in_view(axes) -> list[str]:
+def _tick_labels_in_view(axes) -> list:
+    """The x tick labels (Text) drawn inside the view."""
     low, high = sorted(axes.get_xlim())
     shown = []
     for locs, ticks in (
@@ -160,7 +161,7 @@ def _tick_labels_in_view(axes) -> list[str]:
         for loc, tick in zip(locs, ticks):
             text = tick.label1.get_text().strip()
             if tick.label1.get_visible() and text and low * (1 - 1e-9) <= loc <= high * (1 + 1e-9):
-                shown.append(text)
+                shown.append(tick.label1)
     return shown
 
 
@@ -207,7 +208,12 @@ def readability_problems(figure: Figure) -> list[str]:
                     problems.append(f"{where}: the legend covers {covered.sum()} point(s) of {name_of(artist)!r}")
         siblings = axes.get_shared_x_axes().get_siblings(axes)
         if not any(len(_tick_labels_in_view(other)) >= 2 for other in siblings if other.get_visible()):
-            problems.append(f"{where}: fewer than two labelled x ticks ({_tick_labels_in_view(axes)})")
+            problems.append(f"{where}: fewer than two labelled x ticks")
+        ticks = [(label.get_window_extent(renderer), label.get_text()) for label in _tick_labels_in_view(axes)]
+        ticks.sort(key=lambda tick: tick[0].x0)
+        for (left, left_text), (right, right_text) in zip(ticks, ticks[1:]):
+            if _boxes_overlap(left, right):
+                problems.append(f"{where}: x tick labels {left_text!r} and {right_text!r} overlap")
         label = axes.yaxis.label
         if label.get_text().strip():
             extent = label.get_window_extent(renderer)
@@ -233,7 +239,8 @@ def _check_all(figures: list[Figure]) -> None:
 
 
 # A report of a family of four models within one power of ten (20k to 70k parameters): the strict and flexible-extract
-# filters score the same, greedy_exact_match equals greedy_match, and L = 5 exists only for the 5-digit answers.
+# filters score the same on the greedy task and differ on the temperature-1 one, greedy_exact_match equals
+# greedy_match, and L = 5 exists only for the 5-digit answers.
 SIZES = [20_000, 30_000, 45_000, 70_000]
 PROBLEMS = 80
 
@@ -266,13 +273,17 @@ def _write_fixture_runs(root) -> None:
         samples = {}
         for task, sampled in (("mirage_arith_4da_gen", False), ("mirage_arith_4da_gen_t1", True)):
             right = [int(rng.geometric(1 - p)) - 1 for _ in answers]  # correct leading characters
-            per_problem = _by_length(answers, right, "", sampled)
-            full = [float(right[i] >= len(answer)) for i, answer in enumerate(answers)]
-            values = {"exact_match": full, **per_problem}
-            if not sampled:
-                values["token_edit_distance"] = [float(len(a) - min(right[i], len(a))) for i, a in enumerate(answers)]
+            extracted = [count + (i % 7 == 0 and sampled) for i, count in enumerate(right)]  # t = 1: filters differ
             lines = []
-            for filter_name in ("none", "flexible-extract"):  # both filters give the same values
+            for filter_name, counts in (("none", right), ("flexible-extract", extracted)):
+                values = {
+                    "exact_match": [float(counts[i] >= len(answer)) for i, answer in enumerate(answers)],
+                    **_by_length(answers, counts, "", sampled),
+                }
+                if not sampled:
+                    values["token_edit_distance"] = [
+                        float(len(answer) - min(counts[i], len(answer))) for i, answer in enumerate(answers)
+                    ]
                 for doc_id in range(PROBLEMS):
                     lines.append(sample_line(doc_id, {name: v[doc_id] for name, v in values.items()}, filter_name))
             samples[task] = lines
@@ -309,6 +320,11 @@ def test_every_figure_of_a_small_report_reads_at_a_glance(tmp_path, saved_figure
         "exact_match = exact_match,flexible-extract (identical here)"
     )  # the two filters' identical curves: drawn once, named together
     assert [text.get_text() for text in fig4.texts][:2] == ["full answer", "L = 1"]
+    differing = by_title["mirage_arith_4da_gen_t1 (toy): accuracy, log scale"].axes[0].get_legend()
+    assert not differing.get_title().get_text()
+    assert {"exact_match, full answer", "exact_match,flexible-extract, L = 2"} <= {
+        t.get_text() for t in differing.texts
+    }
     by_length = by_title["mirage_arith_4da_gen (toy): by length L"]
     assert [axes.get_title() for axes in by_length.axes] == [
         "exact_match = exact_match,flexible-extract (identical here)",
@@ -341,6 +357,10 @@ def test_the_check_finds_what_reads_badly():
         axes.xaxis.set_minor_formatter(NullFormatter())  # within one power of ten: no major tick, so no label
         axes.legend()
 
+    def crowded(axes):
+        axes.plot([1, 2], [0.1, 0.2], marker="o", label="a")
+        axes.set_xticks([1, 1.01, 2], ["a long label", "another long label", "2"])
+
     def same_style(axes):
         axes.plot([1, 2], [0.1, 0.2], marker="o", color="C0", label="a")
         axes.plot([1, 2], [0.3, 0.4], marker="o", color="C0", label="b")
@@ -358,6 +378,7 @@ def test_the_check_finds_what_reads_badly():
 
     assert any("lies exactly on" in p for p in readability_problems(_figure(hidden)))
     assert any("fewer than two labelled x ticks" in p for p in readability_problems(_figure(hidden)))
+    assert any("x tick labels" in p and "overlap" in p for p in readability_problems(_figure(crowded)))
     assert any("share colour and marker" in p for p in readability_problems(_figure(same_style)))
     assert any("'b' points at nothing" in p for p in readability_problems(_figure(nothing)))
     assert any("legend covers" in p for p in readability_problems(_figure(covered)))

@@ -81,8 +81,8 @@ def short_count(value: float) -> str:
 
 class _CountFormatter(Formatter):
     """Labels of a log axis of parameter counts (:func:`short_count`). Minor ticks are labelled only where the
-    view spans under two decades, when major ticks alone would leave fewer than two labels: all of them under a
-    factor of 4, else those at 2 and 5 times a power of ten."""
+    view spans under two decades, when major ticks alone could leave fewer than two labels: all of them under a
+    factor of 2.5, those at 2, 3 and 5 times a power of ten under 10, else those at 2 and 5."""
 
     def __init__(self, minor: bool = False):
         self.minor = minor
@@ -94,7 +94,8 @@ class _CountFormatter(Formatter):
             low, high = sorted(self.axis.get_view_interval())
             span = high / low if low > 0 else np.inf
             mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
-            if span >= 100 or (span >= 4 and mantissa not in (2, 5)):
+            shown = (1, 2, 3, 4, 5, 6, 7, 8, 9) if span < 2.5 else (2, 3, 5) if span < 10 else (2, 5)
+            if span >= 100 or mantissa not in shown:
                 return ""
         return short_count(value)
 

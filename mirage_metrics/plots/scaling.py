@@ -144,7 +144,7 @@ def plot_metrics_by_length(rows: pd.DataFrame, title: str, path, note: str | Non
     identical values drawn once and named together; ``note`` under the panels."""
     base = rows["metric"].str.split(",").str[0]
     metrics = sorted(base.unique())
-    figure, axes = new_figure(1, len(metrics), width=5.2, height=3.6)
+    figure, axes = new_figure(1, len(metrics), width=6.0, height=3.6)
     for panel, metric in zip(axes.ravel(), metrics):
         drawn = _curves_drawn(rows[base == metric])
         legend_title, prefix, markers = _legend_plan(drawn)
