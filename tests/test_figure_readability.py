@@ -165,6 +165,23 @@ def _tick_labels_in_view(axes) -> list:
     return shown
 
 
+def _hidden_markers(axes, where: str) -> list[str]:
+    """Scatter markers (e.g. measured zeros) of one collection that all lie within 2 pixels of another's."""
+    problems, drawn = [], []
+    for collection in axes.collections:
+        if isinstance(collection, PathCollection) and _shown(collection):
+            points = _display_points(axes, collection)
+            for other, other_points in drawn:
+                if len(points) and len(other_points):
+                    gaps = np.abs(points[:, None, :] - other_points[None, :, :]).max(axis=2).min(axis=1)
+                    if (gaps < 2).all():
+                        problems.append(
+                            f"{where}: the markers of {collection.get_label()!r} lie under {other.get_label()!r}"
+                        )
+            drawn.append((collection, points))
+    return problems
+
+
 def readability_problems(figure: Figure) -> list[str]:
     """What reads badly in ``figure`` (drawn): one line per problem."""
     name, problems = _name(figure), []
@@ -186,6 +203,7 @@ def readability_problems(figure: Figure) -> list[str]:
                 problems.append(f"{where}: {label!r} lies exactly on {data[signature]!r}")
             if signature is not None:
                 data.setdefault(signature, label)
+        problems += _hidden_markers(axes, where)
         if axes.get_legend() is not None:
             legend = axes.get_legend()
             problems += _legend_problems(figure, legend, [axes])
@@ -357,6 +375,10 @@ def test_the_check_finds_what_reads_badly():
         axes.xaxis.set_minor_formatter(NullFormatter())  # within one power of ten: no major tick, so no label
         axes.legend()
 
+    def stacked(axes):
+        axes.scatter([1, 2], [0.1, 0.3], marker="v", color="C0", label="a")
+        axes.scatter([1, 2], [0.1, 0.3], marker="v", color="C1", label="b")
+
     def crowded(axes):
         axes.plot([1, 2], [0.1, 0.2], marker="o", label="a")
         axes.set_xticks([1, 1.01, 2], ["a long label", "another long label", "2"])
@@ -382,6 +404,7 @@ def test_the_check_finds_what_reads_badly():
     assert any("share colour and marker" in p for p in readability_problems(_figure(same_style)))
     assert any("'b' points at nothing" in p for p in readability_problems(_figure(nothing)))
     assert any("legend covers" in p for p in readability_problems(_figure(covered)))
+    assert any("lie under" in p for p in readability_problems(_figure(stacked)))
 
 
 @pytest.mark.slow

@@ -71,8 +71,9 @@ def _filter_order(metric: str) -> tuple:
 
 
 def _curves_drawn(rows: pd.DataFrame) -> list[tuple[tuple, float, pd.DataFrame]]:
-    """(metrics, length, rows) of each curve to draw: per length (the full answer first), the metrics whose curves
-    hold identical values share one curve, named by all of them."""
+    """(metrics, length, rows) of each curve to draw, the full answer first: per length, the metrics whose curves
+    hold identical values share one curve, named by all of them; curves of other lengths that still coincide
+    (e.g. several L all 0) are set apart (:func:`_set_apart`)."""
     drawn = []
     lengths = sorted(rows["length"].unique(), key=lambda length: (not math.isnan(length), length))
     for length in lengths:
@@ -83,13 +84,33 @@ def _curves_drawn(rows: pd.DataFrame) -> list[tuple[tuple, float, pd.DataFrame]]
         }
         for first, group in identical_groups(curves).items():
             drawn.append((tuple(group), length, curves[first]))
-    return drawn
+    apart = _set_apart([curve for _, _, curve in drawn])
+    return [(metrics, length, curve) for (metrics, length, _), curve in zip(drawn, apart)]
+
+
+_APART = 1.04  # a factor on the log x axis: 4% apart
+
+
+def _set_apart(curves: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """``curves``, each one whose sizes and means repeat an earlier one's (e.g. two lengths, both 0 everywhere,
+    with intervals of different widths) moved right by 4% per repeat, so that each stays visible with its own
+    interval.
+
+    >>> a = pd.DataFrame({"params": [10.0, 100.0], "mean": [0.0, 0.0]})
+    >>> [curve["params"].round(2).tolist() for curve in _set_apart([a, a.copy(), a.assign(mean=1.0)])]
+    [[10.0, 100.0], [10.4, 104.0], [10.0, 100.0]]
+    """
+    moved = list(curves)
+    for group in identical_groups(dict(enumerate(curves)), columns=("params", "mean")).values():
+        for repeat, index in enumerate(group[1:], start=1):
+            moved[index] = curves[index].assign(params=curves[index]["params"] * _APART**repeat)
+    return moved
 
 
 def _legend_plan(drawn: list) -> tuple[str | None, dict, dict]:
     """The legend title (the metrics, when every curve stands for the same ones), each curve's label and marker
     index by its metrics: one marker per set of metrics, one colour per length."""
-    sets = list(dict.fromkeys(metrics for metrics, _, _ in drawn))
+    sets = list(dict.fromkeys(metrics for metrics, _, _ in drawn))  # (metrics, lengths, rows) of _curves_drawn
     markers = {metrics: index for index, metrics in enumerate(sets)}
     if len(sets) == 1:
         return _names(sets[0], " =\n"), {sets[0]: ""}, markers
@@ -109,7 +130,8 @@ def plot_by_length(
 
     ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
     mirage fit's prediction, drawn dashed in each length's colour; sizes from
-    ``held_out_from`` up, which the fit did not see, are shaded.
+    ``held_out_from`` up, which the fit did not see, are shaded. Lengths whose points coincide (e.g. all 0) are
+    set 4% apart.
     """
     figure, axes = new_figure(2, 1, width=7.4, height=3.4, sharex=True)
     panels = [
@@ -117,11 +139,12 @@ def plot_by_length(
         ("token_edit_distance", "token_edit_distance", -1.0, "− Token edit distance"),
     ]
     for panel, (metric, predicted, sign, label) in zip(axes[:, 0], panels):
-        for length, by_length in rows[rows["metric"] == metric].groupby("length"):
-            color = _with_ci(panel, by_length, _length_label(length), sign=sign, color=length_colour(length))
-            if curves is not None:
-                curve = curves[curves["length"] == int(length)]
-                panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=color, alpha=0.8)
+        by_length = dict(list(rows[rows["metric"] == metric].groupby("length")))
+        for (length, _), curve in zip(by_length.items(), _set_apart(list(by_length.values()))):
+            _with_ci(panel, curve, _length_label(length), sign=sign, color=length_colour(length))
+        for length in by_length if curves is not None else ():
+            curve = curves[curves["length"] == int(length)]
+            panel.plot(curve["params"], sign * curve[predicted], linestyle="--", color=length_colour(length), alpha=0.8)
         if curves is not None and held_out_from is not None:
             panel.axvspan(held_out_from / 1.3, rows["params"].max() * 1.3, color="grey", alpha=0.12, lw=0)
         params_axis(panel)
@@ -184,6 +207,7 @@ def plot_log_accuracy(
     panel = axes[0, 0]
     drawn = _curves_drawn(rows)
     legend_title, prefix, markers = _legend_plan(drawn)
+    occupied = {}  # zeros' triangles drawn so far, so that none covers another (the full answer's first)
     for names, length, curve in drawn:
         full = math.isnan(length)
         _log_curve(
@@ -193,6 +217,7 @@ def plot_log_accuracy(
             length_colour(length),
             filled=True,
             marker=length_marker(length, markers[names]),
+            occupied=occupied,
             **({"linewidth": 2.2, "markersize": 7, "zorder": 4} if full else {}),
         )
     if first is not None:  # full answers only: by-length curves would crowd the view
@@ -204,7 +229,9 @@ def plot_log_accuracy(
             few = int(few_curves[key]["first_problems"].iloc[0])
             label = (prefix.get(tuple(names), _names(tuple(names)) + ", ")) + f"full answer, first {few:,} problems"
             marker = _FIRST_MARKERS[index % len(_FIRST_MARKERS)]
-            _log_curve(panel, few_curves[key], label, FULL_ANSWER_COLOUR, filled=False, marker=marker)
+            _log_curve(
+                panel, few_curves[key], label, FULL_ANSWER_COLOUR, filled=False, marker=marker, occupied=occupied
+            )
     floor = rows.drop_duplicates("params").sort_values("params")
     panel.plot(floor["params"], 1.0 / floor["n"], color="grey", linestyle=":", marker="_", label="resolution 1/n")
     if first is not None and not first.empty:
@@ -235,11 +262,38 @@ def plot_log_accuracy(
     return save_figure(figure, path)
 
 
+def _apart_from(occupied: dict, params, heights) -> np.ndarray:
+    """x positions of markers at ``params`` and ``heights``: each moved right by 4% for every marker already drawn
+    at that size within 10% of its height (recorded in ``occupied``, {size: heights}), so none covers another.
+
+    >>> occupied = {}
+    >>> _apart_from(occupied, [10.0, 20.0], [0.007, 0.5]).tolist(), _apart_from(occupied, [10.0], [0.0071]).tolist()
+    ([10.0, 20.0], [10.4])
+    """
+    moved = []
+    for size, height in zip(params, heights):
+        near = occupied.setdefault(float(size), [])
+        repeats = sum(abs(math.log(height / other)) < 0.1 for other in near)
+        near.append(height)
+        moved.append(size * _APART**repeats)
+    return np.asarray(moved, float)
+
+
 def _log_curve(
-    panel, curve: pd.DataFrame, label: str, color, *, filled: bool, joined: bool = True, marker: str = "o", **style
+    panel,
+    curve: pd.DataFrame,
+    label: str,
+    color,
+    *,
+    filled: bool,
+    joined: bool = True,
+    marker: str = "o",
+    occupied: dict | None = None,
+    **style,
 ):
     """One accuracy curve on a log axis: positive means with their intervals, zeros as triangles at their upper
-    bound; hollow and dashed when not ``filled``, points alone when not ``joined``. Returns the colour used."""
+    bound; hollow and dashed when not ``filled``, points alone when not ``joined``. Triangles near one already
+    recorded in ``occupied`` (see :func:`_apart_from`) are set apart. Returns the colour used."""
     positive, zero = curve[curve["mean"] > 0], curve[(curve["mean"] <= 0) & (curve["ci_high"] > 0)]
     style = style | ({} if filled else {"markerfacecolor": "none", "linestyle": "--"})
     if not joined:
@@ -248,8 +302,9 @@ def _log_curve(
         clipped = positive.assign(ci_low=positive["ci_low"].clip(lower=positive["mean"] / 10))  # a log axis
         color = _with_ci(panel, clipped, label, color=color, marker=marker, **style)
     if not zero.empty:
+        at = zero["params"] if occupied is None else _apart_from(occupied, zero["params"], zero["ci_high"])
         panel.scatter(
-            zero["params"],
+            at,
             zero["ci_high"],
             marker="v",
             color=color if filled else "none",
@@ -312,15 +367,22 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
     0 as a triangle at its upper bound) and the predicted mean prefix probability (hollow diamonds, dashed) against
     size, one colour per L, on a log axis. ``rows``: one task's :func:`mirage_metrics.mechanism.mechanism_table` rows.
 
-    The axis starts a little below the finest resolution 1/n, so predictions far under it lie off the bottom.
+    Triangles that would cover one another are set 4% apart.
+    The axis starts a little below the finest resolution 1/n, so predictions far under it lie off the bottom; a
+    note under the plot names the lengths predicted below it at every size (they get no legend entry).
     """
     figure, axes = new_figure(1, 1, width=7.5, height=4.2)
     panel = axes[0, 0]
+    bottom, below = 0.3 / rows["n"].max(), []
+    occupied = {}
     for length, by_length in rows.groupby("L"):
         color = length_colour(length)  # set here: a curve measured 0 everywhere draws no line to take a colour from
         observed = by_length.rename(columns={"observed": "mean"})
-        _log_curve(panel, observed, f"{_length_label(length)} observed", color, filled=True, joined=False)
+        _log_curve(
+            panel, observed, f"{_length_label(length)} observed", color, filled=True, joined=False, occupied=occupied
+        )
         by_length = by_length.sort_values("params")
+        in_view = (by_length["predicted"] >= bottom).any()
         panel.plot(
             by_length["params"],
             by_length["predicted"],
@@ -329,11 +391,12 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
             markersize=9,  # around the observed point when they agree
             markerfacecolor="none",
             color=color,
-            label=f"{_length_label(length)} predicted",
+            label=f"{_length_label(length)} predicted" if in_view else "_below",  # no legend entry for nothing seen
         )
+        below += [] if in_view else [str(length)]
     params_axis(panel)
     panel.set(yscale="log", ylabel="Exact match of the first L characters, t = 1")
-    panel.set_ylim(0.3 / rows["n"].max(), 1.5)
+    panel.set_ylim(bottom, 1.5)
     handles, labels = panel.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=labels.__getitem__)  # each L's observed and predicted together
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
@@ -342,4 +405,6 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
         labels.append("0 measured: 95% upper bound")
     panel.legend(handles, labels, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.suptitle(title)
+    if below:
+        add_note(figure, f"Predicted below the axis (under {bottom:.2g}) at every size: L = {', '.join(below)}.")
     return save_figure(figure, path)
