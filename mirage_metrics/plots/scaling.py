@@ -88,17 +88,17 @@ def _curves_drawn(rows: pd.DataFrame) -> list[tuple[tuple, float, pd.DataFrame]]
     return [(metrics, length, curve) for (metrics, length, _), curve in zip(drawn, apart)]
 
 
-_APART = 1.04  # a factor on the log x axis: 4% apart
+_APART = 1.06  # a factor on the log x axis: 6% apart
 
 
 def _set_apart(curves: list[pd.DataFrame]) -> list[pd.DataFrame]:
     """``curves``, each one whose sizes and means repeat an earlier one's (e.g. two lengths, both 0 everywhere,
-    with intervals of different widths) moved right by 4% per repeat, so that each stays visible with its own
+    with intervals of different widths) moved right by 6% per repeat, so that each stays visible with its own
     interval.
 
     >>> a = pd.DataFrame({"params": [10.0, 100.0], "mean": [0.0, 0.0]})
     >>> [curve["params"].round(2).tolist() for curve in _set_apart([a, a.copy(), a.assign(mean=1.0)])]
-    [[10.0, 100.0], [10.4, 104.0], [10.0, 100.0]]
+    [[10.0, 100.0], [10.6, 106.0], [10.0, 100.0]]
     """
     moved = list(curves)
     for group in identical_groups(dict(enumerate(curves)), columns=("params", "mean")).values():
@@ -131,7 +131,7 @@ def plot_by_length(
     ``curves`` (params, length, accuracy, token_edit_distance), when given, is the
     mirage fit's prediction, drawn dashed in each length's colour; sizes from
     ``held_out_from`` up, which the fit did not see, are shaded. Lengths whose points coincide (e.g. all 0) are
-    set 4% apart.
+    set 6% apart.
     """
     figure, axes = new_figure(2, 1, width=7.4, height=3.4, sharex=True)
     panels = [
@@ -247,7 +247,9 @@ def plot_log_accuracy(
     params_axis(panel)
     panel.set(yscale="log", ylabel="Accuracy (log scale)")
     handles, labels = panel.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("resolution"))  # the curves first
+    # in the order drawn (a curve measured 0 everywhere is a scatter, which matplotlib lists first), then the floors
+    names = [prefix[metrics] + _length_label(length) for metrics, length, _ in drawn]
+    order = sorted(range(len(labels)), key=lambda i: _drawn_rank(labels[i], names))
     panel.legend(
         [handles[i] for i in order],
         [labels[i] for i in order],
@@ -262,13 +264,26 @@ def plot_log_accuracy(
     return save_figure(figure, path)
 
 
+def _drawn_rank(label: str, names: list[str]) -> int:
+    """Where a legend entry goes: at its curve's place in ``names``, after them all when none is its curve
+    (the first problems' curves, the resolution floors).
+
+    >>> _drawn_rank("L = 3: 0 measured, 95% upper bound", ["full answer", "L = 3"]), _drawn_rank("floor", ["L = 3"])
+    (1, 1)
+    """
+    for rank, name in enumerate(names):
+        if label == name or label.startswith(f"{name}: "):
+            return rank
+    return len(names)
+
+
 def _apart_from(occupied: dict, params, heights) -> np.ndarray:
-    """x positions of markers at ``params`` and ``heights``: each moved right by 4% for every marker already drawn
+    """x positions of markers at ``params`` and ``heights``: each moved right by 6% for every marker already drawn
     at that size within 10% of its height (recorded in ``occupied``, {size: heights}), so none covers another.
 
     >>> occupied = {}
-    >>> _apart_from(occupied, [10.0, 20.0], [0.007, 0.5]).tolist(), _apart_from(occupied, [10.0], [0.0071]).tolist()
-    ([10.0, 20.0], [10.4])
+    >>> _apart_from(occupied, [10.0, 20.0], [0.007, 0.5]).tolist(), _apart_from(occupied, [10.0], [0.0071]).round(2).tolist()
+    ([10.0, 20.0], [10.6])
     """
     moved = []
     for size, height in zip(params, heights):
@@ -367,7 +382,7 @@ def plot_mechanism(rows: pd.DataFrame, title: str, path) -> Path:
     0 as a triangle at its upper bound) and the predicted mean prefix probability (hollow diamonds, dashed) against
     size, one colour per L, on a log axis. ``rows``: one task's :func:`mirage_metrics.mechanism.mechanism_table` rows.
 
-    Triangles that would cover one another are set 4% apart.
+    Triangles that would cover one another are set 6% apart.
     The axis starts a little below the finest resolution 1/n, so predictions far under it lie off the bottom; a
     note under the plot names the lengths predicted below it at every size (they get no legend entry).
     """
