@@ -71,7 +71,7 @@ def length_note(rows: pd.DataFrame) -> str | None:
     if counts.nunique() < 2:
         return None
     longest = int(counts.index.max())
-    per_length = ", ".join(f"{int(n)} at L = {int(length)}" for length, n in counts.items())
+    per_length = ", ".join(f"{int(n):,} at L = {int(length)}" for length, n in counts.items())
     return (
         f"L = {longest} exists only for answers of at least {longest} characters: each L averages over a different "
         f"set of problems (n = {per_length}), so a longer L can score above a shorter one."
