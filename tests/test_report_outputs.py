@@ -245,6 +245,6 @@ def test_a_one_model_report_has_labelled_ticks_and_y_axes(tmp_path, monkeypatch)
             if legend is not None:  # inside the axes, or beside them (Fig 4), never cut off by the figure's edge
                 box = legend.get_window_extent()
                 assert figure.bbox.contains(*box.p0) and figure.bbox.contains(*box.p1)
-    panels = {axes.get_title(): axes.get_ylabel() for figure in drawn for axes in figure.axes}
+    panels = {axes.get_title(): " ".join(axes.get_ylabel().split()) for figure in drawn for axes in figure.axes}
     assert panels["token_edit_distance"] == "token edit distance (lower is better)"
     assert panels["per_char_loss"].endswith("(lower is better)") and "lower" not in panels["per_char_prob"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mirage_metrics.plots import new_figure, params_axis, save_figure
+from mirage_metrics.plots import length_colour, new_figure, params_axis, save_figure
 
 __all__ = ["plot_simulation", "plot_sampled"]
 
@@ -19,7 +19,7 @@ _BY_LENGTH = [
 
 def _by_length(axes, table: pd.DataFrame, column: str, label: str, *, log_y: bool = False) -> None:
     for length, rows in table.groupby("length"):
-        axes.plot(rows["params"], rows[column], marker="o", label=f"L = {length}")
+        axes.plot(rows["params"], rows[column], marker="o", color=length_colour(length), label=f"L = {length}")
     params_axis(axes)
     if log_y:
         axes.set_yscale("log")

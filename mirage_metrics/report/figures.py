@@ -59,6 +59,29 @@ def _fit_curves(rows: pd.DataFrame, task: str, fit: MirageFit | None) -> pd.Data
     return mirage_curves(fit, params, lengths)
 
 
+def length_note(rows: pd.DataFrame) -> str | None:
+    """What a reader of a by-length figure must know when the lengths L average over different problems (an
+    answer shorter than L has no first L characters): None when every L has as many problems.
+
+    >>> rows = pd.DataFrame({"length": [1.0, 2.0, 5.0, 1.0], "n": [500, 500, 257, 500]})
+    >>> length_note(rows)
+    'L = 5 exists only for answers of at least 5 characters: each L averages over a different set of problems (n = 500 at L = 1, 500 at L = 2, 257 at L = 5), so a longer L can score above a shorter one.'
+    """
+    counts = rows[rows["length"].notna()].dropna(subset=["n"]).groupby("length")["n"].max()
+    if counts.nunique() < 2:
+        return None
+    longest = int(counts.index.max())
+    per_length = ", ".join(f"{int(n):,} at L = {int(length)}" for length, n in counts.items())
+    return (
+        f"L = {longest} exists only for answers of at least {longest} characters: each L averages over a different "
+        f"set of problems (n = {per_length}), so a longer L can score above a shorter one."
+    )
+
+
+def _sentence(note: str | None) -> str:
+    return "" if note is None else f" {note}"
+
+
 def _task_figures(
     rows: pd.DataFrame, family: str, task: str, fit: MirageFit | None, out: Path, first: pd.DataFrame | None = None
 ) -> list[Image]:
@@ -77,50 +100,58 @@ def _task_figures(
             f"{task} ({family}): by target length",
             out / figure_name("fig3", family, task),
             held_out_from=None if held_out is None else float(held_out.min()),
+            note=length_note(by_length),
         )
         caption = (
             f"{task} ({family}): exact match (top) and −token edit distance (bottom) by target length L, "
-            "as in the paper's Fig 3."
+            f"as in the paper's Fig 3.{_sentence(length_note(by_length))}"
         )
         if curves is not None:
             caption += (
                 f" Dashed: the mirage fit's p^L and L(1 − p) from the per-character loss of {fit.loss_task}, "
-                "the expected values under temperature-1 sampling, which this task measures"
-                + (
-                    "; exact match at an L with prefix_prob from that L's own law (see fit.csv)."
-                    if fit.prefix_laws
-                    else "."
-                )
+                "the expected values under temperature-1 sampling, which this task measures."
             )
             if held_out is not None:
                 caption += " Shaded: sizes held out of the fit, so the dashed lines there are predictions."
         images.append(Image(path, caption))
-    others = rows[rows["length"].notna() & ~rows["metric"].isin(list(mirage_columns()))]
-    if not others.empty:
+    every_length = rows[rows["length"].notna()]
+    if not every_length["metric"].isin(list(mirage_columns())).all():  # more than Fig 3 shows
         path = plot_metrics_by_length(
-            others, f"{task} ({family}): by length L", out / figure_name("bylength", family, task)
+            every_length,
+            f"{task} ({family}): by length L",
+            out / figure_name("bylength", family, task),
+            note=length_note(every_length),
         )
         images.append(
             Image(
                 path,
-                f"{task} ({family}): metrics by length L against parameters, with 95% intervals "
-                "(exact for 0/1 values).",
+                f"{task} ({family}): every metric by length L against parameters, with 95% intervals "
+                "(exact for 0/1 values); one panel per metric with each of its lm-eval filters (the unfiltered "
+                "strict one, the paper's, first); filters that give identical values are drawn once and named "
+                f"together.{_sentence(length_note(every_length))}",
             )
         )
     accuracy = rows[rows["metric"].map(is_discontinuous) & rows["n"].fillna(0).gt(0)]
     if not accuracy.empty:
         path = plot_log_accuracy(
-            accuracy, f"{task} ({family}): accuracy, log scale", out / figure_name("fig4", family, task), first=first
+            accuracy,
+            f"{task} ({family}): accuracy, log scale",
+            out / figure_name("fig4", family, task),
+            first=first,
+            note=length_note(accuracy),
         )
         caption = (
             f"{task} ({family}): all-or-nothing metrics on a log axis with 95% exact "
-            "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4; "
-            "a triangle marks a measured 0 at its upper bound (the true rate is below it)."
+            "(Clopper–Pearson) intervals and the 1/n resolution floor, as in the paper's Fig 4: the full answer "
+            "black and bold, each target length L in its colour of Fig 3, each metric its own marker; metrics "
+            "(e.g. two lm-eval filters) that give identical values are drawn once and named together. "
+            "A triangle marks a measured 0 at its upper bound (the true rate is below it)."
+            + _sentence(length_note(accuracy))
         )
         if first is not None:
             few = int(first["first_problems"].iloc[0])
             caption += (
-                f" Hollow, dashed: the full answers of the same outputs scored on the first {few:,} problems only, what "
+                f" Hollow, dashed, black: the full answers of the same outputs scored on the first {few:,} problems only, what "
                 f"lm-eval's --limit {few} would have measured: a smaller test set reads 0 where this one "
                 "resolves a small rate."
             )
@@ -130,7 +161,8 @@ def _task_figures(
 
 def _probability_figure(summary: pd.DataFrame, family: str, task: str, out: Path) -> Image:
     stem_rows = summary[(summary["family"] == family) & (summary["task"].map(task_stem) == task_stem(task))]
-    greedy = stem_rows[stem_rows["metric"].isin(["exact_match", "greedy_match"]) & stem_rows["length"].isna()]
+    decoded = ~stem_rows["task"].str.endswith(SAMPLED_FORM)  # temperature-1 samples are not greedy
+    greedy = stem_rows[decoded & stem_rows["metric"].isin(["exact_match", "greedy_match"]) & stem_rows["length"].isna()]
     probability = geometric_mean_probability(stem_rows[stem_rows["task"] == task])
     path = plot_greedy_vs_probability(
         greedy,
@@ -140,8 +172,8 @@ def _probability_figure(summary: pd.DataFrame, family: str, task: str, out: Path
     )
     return Image(
         path,
-        f"{task_stem(task)} ({family}): greedy accuracy (left) beside exp(mean log p(target)), "
-        "a measure of the same outputs without a resolution floor (right).",
+        f"{task_stem(task)} ({family}): greedy accuracy (left; curves with identical values drawn once and named "
+        "together) beside exp(mean log p(target)), a measure of the same outputs without a resolution floor (right).",
     )
 
 
