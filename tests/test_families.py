@@ -270,7 +270,7 @@ def test_mirage_report_params_file_with_an_impossible_count_is_one_line(tmp_path
         write_lm_eval_run(source / f"ckpt__m{i}", f"ckpt/m{i}", int(size), samples)
     params = tmp_path / f"params{suffix}"
     params.write_text(text)
-    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--params", str(params)]) == 2
+    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--param-counts", str(params)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"mirage report: error: {params}") and err.count("\n") == 1
     assert f"params {value} " in err or f"params '{value}' " in err  # the CLI writes params= as its flag

@@ -109,9 +109,11 @@ def analysis_sections(
     figures: dict[tuple[str, str], list[Image]],
     *,
     mechanism: pd.DataFrame | None = None,
+    x_column: str = "params",
 ) -> list[Section]:
     """Overview with one verdict per task, a section per (family, task), the fit, and the per-model table.
-    ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each ``_gen_t1`` task in it."""
+    ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each ``_gen_t1`` task in it;
+    ``x_column``: what the ``params`` column holds (``step`` when the report is against training steps)."""
     fit_by_stem = {(fit.family, fit.stem): fit for fit in fits}
     overview, task_sections = [], []
     for family, task in sorted(set(zip(summary["family"], summary["task"]))):
@@ -129,7 +131,11 @@ def analysis_sections(
             "What this report shows",
             [
                 Paragraph(_INTRO),
-                Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
+                Table.from_frame(
+                    sizes[["family", "model", "params"]]
+                    .astype({"params": "int64"})
+                    .rename(columns={"params": x_column})
+                ),
                 Table(["family", "task", "verdict"], overview),
             ],
         ),
