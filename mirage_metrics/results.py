@@ -502,7 +502,8 @@ def _runs(sources: Sources, params: Params, x: str = "params") -> list[tuple[str
                 latest[key] = run
     if unknown:
         where = {
-            "non_embedding_params": "a non_embedding_params in their family file (model.json) or a count file",
+            "non_embedding_params": "non_embedding_params in their family file (model.json) or a count file "
+            "(--param-counts FILE)",
             "step": "a step in their family file (model.json) or a revision step<N>",
             "tokens": "tokens in their family file (model.json)",
         }[x]
