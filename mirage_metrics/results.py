@@ -428,7 +428,7 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
     if count is None:
         raise ValueError(
             f"{item.results_file.parent}: the parameter count of model {model!r} is unknown; pass params "
-            f"(--params FILE with a line '{model}: <count>')"
+            f"(--param-counts FILE with a line '{model}: <count>')"
         )
     return _parameter_count(count, where)
 

@@ -9,8 +9,10 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
+import yaml
 
 from conftest import MIRAGE, run_cli
 from mirage_metrics import arithmetic, demo_family
@@ -340,10 +342,24 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
     assert all(name in metrics for name in names) and "per_char_prob" in metrics
     assert "Open the report" in first.stdout and str((report / "report.html").resolve()) in first.stdout
 
+    # The largest size over training: its checkpoints at steps 10, 30 and 60 (its own), on the same problems.
+    ((largest, steps),) = demo_family.QUICK_SNAPSHOT_STEPS.items()
+    family_file = yaml.safe_load((out / "family-steps.yaml").read_text())
+    assert [(m["name"], m["step"]) for m in family_file["models"]] == [
+        *((f"{largest}-step{step}", step) for step in steps),
+        (largest, 60),
+    ]
+    over_training = pd.read_csv(out / "report-steps" / "metrics.csv")
+    assert over_training.columns[2] == "step" and sorted(set(over_training["step"])) == [*steps, 60]
+    per_char = over_training[(over_training["metric"] == "per_char_prob") & over_training["length"].isna()]
+    assert set(per_char["n"]) == {50} and len(per_char) == 3
+    assert "report over training" in first.stdout
+    assert "against training step" in (out / "report-steps" / "report.html").read_text()
+
     stamps = {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
     second = _demo(out)
-    assert first.stdout.count("params  shipped") == len(names)  # the package's quick checkpoints
-    assert second.stdout.count("params  cached") == len(names)
-    assert "0 done, 2 skipped, 0 failed" in second.stdout
+    assert first.stdout.count("params  shipped") == len(names) + len(steps)  # the package's quick checkpoints
+    assert second.stdout.count("params  cached") == len(names) + len(steps)
+    assert "0 done, 2 skipped, 0 failed" in second.stdout and "0 done, 3 skipped, 0 failed" in second.stdout
     assert stamps == {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
     assert (report / "report.html").is_file()
