@@ -411,3 +411,7 @@ def test_report_params_non_embedding_swaps_two_models(tmp_path, capsys):
     assert "--params 'non-embedding' chooses a parameter count, which --x 'step' does not use" in (
         capsys.readouterr().err
     )
+    assert main(["report", str(source), "--out", str(tmp_path / "r"), "--x", "step", "--holdout-largest", "1"]) == 2
+    assert "--holdout-largest 1 holds models out of the mirage fit, which is not made against --x 'step'" in (
+        capsys.readouterr().err
+    )

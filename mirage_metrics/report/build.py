@@ -67,8 +67,8 @@ class ReportOptions:
     """The settings of a report, ``mirage report``'s flags: ``holdout_largest`` (fit the mirage model on all but
     the K largest models and report its prediction error on them), ``x`` (the x of every curve, score and figure:
     one of :data:`~mirage_metrics.x_axes.X_CHOICES`), ``params`` (which parameter count is that x: ``"total"`` or
-    ``"non-embedding"``, the meta-analysis' choices), ``param_counts`` (counts of that kind by model, a mapping or a file, see
-    :func:`mirage_metrics.results.read_results`), ``n_boot`` (bootstrap resamples per confidence interval) and
+    ``"non-embedding"``, the meta-analysis' choices), ``param_counts`` (counts of that kind by model, a mapping or a
+    file, see :func:`mirage_metrics.results.read_results`), ``n_boot`` (bootstrap resamples per confidence interval) and
     its ``seed``, ``workers`` (processes reading lm-eval samples files, see
     :func:`~mirage_metrics.results.read_results`), ``progress`` (show progress bars)."""
 
@@ -96,6 +96,11 @@ def _options(options: ReportOptions | None, keywords: dict) -> ReportOptions:
         raise ValueError(
             f"params={options.params!r} chooses a parameter count, which x={options.x!r} does not use; leave it "
             "out, or report against x='params'"
+        )
+    if options.x != "params" and options.holdout_largest:
+        raise ValueError(
+            f"holdout_largest={options.holdout_largest} holds models out of the mirage fit, which is not made "
+            f"against x={options.x!r}; leave it out, or report against x='params'"
         )
     if options.x != "params" and options.param_counts is not None:
         raise ValueError(
