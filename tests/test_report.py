@@ -358,7 +358,7 @@ def test_report_against_steps_reads_pythia_revisions_and_names_models_without_a_
     build_report([source], tmp_path / "report", x="step", n_boot=20)
     metrics = pd.read_csv(tmp_path / "report" / "metrics.csv")
     assert sorted(set(metrics["step"])) == [1000, 10000, 100000]
-    assert sorted(set(metrics["model"])) == [f"EleutherAI/pythia-160m@step{s}" for s in (1000, 10000, 100000)]
+    assert sorted(set(metrics["model"])) == [f"pythia-160m@step{s}" for s in (1000, 10000, 100000)]
 
     plain = _training_steps_folder(tmp_path / "runs", model_json={1: {"step": None}, 3: {"step": None}})
     assert main(["report", str(plain), "--out", str(tmp_path / "r2"), "--x", "step"]) == 2
