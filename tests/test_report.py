@@ -415,3 +415,12 @@ def test_report_params_non_embedding_swaps_two_models(tmp_path, capsys):
     assert "--holdout-largest 1 holds models out of the mirage fit, which is not made against --x 'step'" in (
         capsys.readouterr().err
     )
+
+
+def test_vision_studies_are_reported_against_parameters_only(tmp_path):
+    vision = tmp_path / "vision"
+    vision.mkdir()
+    (vision / "samples.csv").write_text("family,model,params,task,metric,length,sample_id,value\n")
+    with pytest.raises(ValueError, match=r"^vision studies .* record only total parameter counts"):
+        build_report([vision], tmp_path / "report", x="step")
+    assert not (tmp_path / "report" / "report.html").exists()
