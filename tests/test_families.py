@@ -313,3 +313,19 @@ def test_family_file_training_step_and_tokens_and_pythia_step_revisions(tmp_path
         (None, None),
         (None, None),
     ]
+
+
+def test_cli_lists_training_steps_and_tokens_when_a_model_has_them(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    assert main(["families"]) == 0
+    assert "step" not in capsys.readouterr().out.splitlines()[0]  # the built-in families: final checkpoints
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: run\nmodels:\n  - {name: a, path: EleutherAI/pythia-160m, revision: step1000, params: 5}\n"
+        "  - {name: b, path: EleutherAI/pythia-160m, params: 5, step: 143000, tokens: 299892736000}\n"
+    )
+    assert main(["families", "--family-file", str(family_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-2:] == ["step", "tokens"]
+    assert lines[-2].split()[-2:] == ["1,000", "-"] and lines[-1].split()[-2:] == ["143,000", "299,892,736,000"]
