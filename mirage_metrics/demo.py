@@ -3,8 +3,11 @@
 :func:`run_demo` is what ``mirage demo`` runs. Everything lands under ``out``:
 ``models/<name>/`` (Hugging Face checkpoints), ``family.yaml`` (the family file
 handed to ``mirage sweep``), ``runs/`` (the sweep, as ``mirage sweep`` writes it) and
-``report/`` (as ``mirage report`` writes it). A second run reuses the checkpoints and
-the finished sweep folders.
+``report/`` (as ``mirage report`` writes it). The largest size's run also saved
+checkpoints part way (``<name>-step<N>``): they are a second family, over training
+(``family-steps.yaml``, ``runs/<family>-steps``), evaluated on the same tasks and reported
+against the training step in ``report-steps/`` (``mirage report --x step``). A second run
+reuses the checkpoints and the finished sweep folders.
 """
 
 from __future__ import annotations
@@ -34,14 +37,20 @@ def _sweep_tasks(tasks) -> str:
 
 
 def trained_family(records: list[dict], name: str):
-    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from :func:`mirage_metrics.demo_family.build_family`).
+    """The :class:`~mirage_metrics.families.Family` of trained ``records`` (from
+    :func:`mirage_metrics.demo_family.build_family`), with their training step and tokens where known.
 
-    >>> trained_family([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2688}], "toy").models[0].params
-    2688
+    >>> model = trained_family([{"name": "a", "path": "/m/a", "params": 2688, "step": 50}], "toy").models[0]
+    >>> model.params, model.step, model.tokens
+    (2688, 50, None)
     """
     from mirage_metrics.families import Family, Model
 
-    return Family(name, tuple(Model(r["name"], r["path"], r["name"], params=int(r["params"])) for r in records))
+    models = (
+        Model(r["name"], r["path"], r["name"], params=int(r["params"]), step=r.get("step"), tokens=r.get("tokens"))
+        for r in records
+    )
+    return Family(name, tuple(models))
 
 
 def holdout_size(n_sizes: int) -> int:
@@ -57,17 +66,19 @@ def holdout_size(n_sizes: int) -> int:
 
 
 def headline(report_dir: Path) -> str:
-    """Per model: exact match, token edit distance and per-character probability; then the emergence scores."""
+    """Per model: exact match, token edit distance and per-character probability; then the emergence scores.
+    Models are ordered by the report's x (``params``, or ``step`` in a report against training steps)."""
     import pandas as pd
 
     metrics = pd.read_csv(report_dir / "metrics.csv")
+    x = metrics.columns[2]  # family, model, then the x (see mirage_metrics.report.build)
     wanted = ["exact_match", "token_edit_distance", "per_char_prob"]
     overall = metrics[
         metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith(SAMPLED)
     ]  # greedy outputs and log-likelihoods
-    table = overall.pivot_table(index=["task", "params", "model"], columns="metric", values="mean").reset_index()
+    table = overall.pivot_table(index=["task", x, "model"], columns="metric", values="mean").reset_index()
     table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
-    table = table.groupby(["task", "params", "model"], as_index=False).first()
+    table = table.groupby(["task", x, "model"], as_index=False).first()
     lines = [table.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     emergence = pd.read_csv(report_dir / "emergence.csv")
     emergence = emergence[emergence["metric"].isin(wanted) & emergence["length"].isna()]
@@ -106,14 +117,17 @@ def run_demo(
     sizes = demo_family.QUICK_SIZES if quick else demo_family.DEMO_SIZES
     plan = demo_family.QUICK_PLAN if quick else demo_family.TrainingPlan()
     family_name = demo_family.QUICK_FAMILY if quick else demo_family.DEMO_FAMILY
+    steps_name = demo_family.QUICK_STEPS_FAMILY if quick else demo_family.DEMO_STEPS_FAMILY
+    snapshots = demo_family.QUICK_SNAPSHOT_STEPS if quick else demo_family.DEMO_SNAPSHOT_STEPS
     limit = limit or (50 if quick else 500)
     if limit < 1:
         raise ValueError(f"--limit {limit} must be a positive number of test problems per task")
     bootstrap = bootstrap or (200 if quick else 1000)
     out = Path(out)
-    runs, report = out / "runs", out / "report"
+    runs, report, steps_report = out / "runs", out / "report", out / "report-steps"
     output_path(out, "mirage demo", replaced=False)  # a file or a dangling symlink: refused before training,
-    OutputFolder(report, "mirage report")  # and so is a report/ holding files the report would delete
+    for folder in (report, steps_report):
+        OutputFolder(folder, "mirage report")  # and so is a report/ holding files the report would delete
     started = time.monotonic()
 
     _stage(
@@ -125,33 +139,48 @@ def run_demo(
         )
     )
     records = demo_family.build_family(
-        out / "models", sizes, plan, device=device, workers=demo_family.default_workers(device), retrain=retrain
+        out / "models",
+        sizes,
+        plan,
+        device=device,
+        workers=demo_family.default_workers(device),
+        retrain=retrain,
+        snapshots=snapshots,
     )
-    for record in records:
+    (stepped,) = [size for size in sizes if size.name in snapshots]
+    (stepped_record,) = [record for record in records if record["name"] == stepped.name]
+    step_records = demo_family.training_steps_records(stepped_record, stepped)
+    for record in [*records, *step_records[:-1]]:
         print(
-            f"  {record['name']:<14} {record['params']:>9,} params  {record['source']}  "
+            f"  {record['name']:<18} {record['params']:>9,} params  {record['source']}  "
             f"(loss {record['final_loss']:.3f}, {record['train_seconds']:.0f} s to train)"
         )
-    write_text(demo_family.family_yaml(records, family_name), out / "family.yaml")  # for `mirage sweep --family-file`
+    # For `mirage sweep --family-file`: the sizes, and the largest one's run over training.
+    write_text(demo_family.family_yaml(records, family_name), out / "family.yaml")
+    write_text(demo_family.family_yaml(step_records, steps_name), out / "family-steps.yaml")
     options = SweepOptions(
         tasks=_sweep_tasks(demo_family.DEMO_EVAL_TASKS), device=device, batch_size="64", limit=str(limit), echo=False
     )
-    family = trained_family(records, family_name)
-    for record, model in zip(records, family.models):
-        folder = runs / family_name / model.name
-        # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is stale.
-        if record["source"] != "cached" or verify_model_folder(
-            folder, requested_tasks(options), run_settings(model, options)
-        ):
-            shutil.rmtree(folder, ignore_errors=True)
+    families = [trained_family(records, family_name), trained_family(step_records, steps_name)]
+    for family, family_records in zip(families, (records, step_records)):
+        for record, model in zip(family_records, family.models):
+            folder = runs / family.name / model.name
+            # The demo owns its runs: a new checkpoint's evaluation, or one made with other settings (--limit), is
+            # stale.
+            if record["source"] != "cached" or verify_model_folder(
+                folder, requested_tasks(options), run_settings(model, options)
+            ):
+                shutil.rmtree(folder, ignore_errors=True)
 
-    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {len(records)} models, {limit} problems per task")
-    outcomes = sweep(family, runs, options)
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
-    print(f"sweep {family_name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
-    if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
-        print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family_name}")
-        return None
+    models = len(records) + len(step_records)
+    _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {models} models, {limit} problems per task")
+    for family in families:
+        outcomes = sweep(family, runs, options)
+        counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+        print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+        if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
+            print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family.name}")
+            return None
 
     holdout = holdout_size(len(records))
     _stage(
@@ -162,5 +191,12 @@ def run_demo(
     page = build_report([runs / family_name], report, holdout_largest=holdout, n_boot=bootstrap)
     print()
     print(headline(report))
-    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {page.resolve()}")
+    print(f"\nOver training: {stepped.name} at steps {', '.join(str(r['step']) for r in step_records)} (--x step)")
+    shutil.rmtree(steps_report, ignore_errors=True)
+    steps_page = build_report([runs / steps_name], steps_report, x="step", n_boot=bootstrap)
+    print(headline(steps_report))
+    print(
+        f"\nDemo finished in {time.monotonic() - started:.0f} s. Open the report: {page.resolve()}\n"
+        f"and the report over training: {steps_page.resolve()}"
+    )
     return page

@@ -58,7 +58,14 @@ __all__ = [
     "default_workers",
     "SHIPPED_DIR",
     "build_family",
+    "training_steps_records",
     "family_yaml",
+    "snapshot_name",
+    "training_tokens",
+    "DEMO_SNAPSHOT_STEPS",
+    "QUICK_SNAPSHOT_STEPS",
+    "DEMO_STEPS_FAMILY",
+    "QUICK_STEPS_FAMILY",
 ]
 
 END_OF_TEXT = "<|endoftext|>"
@@ -122,6 +129,16 @@ QUICK_SIZES = (
 )
 QUICK_PLAN = TrainingPlan(sequences_per_task=1024)
 DEMO_FAMILY, QUICK_FAMILY = "toy", "toy-quick"
+# Intermediate checkpoints of the largest size's own run (as Pythia's stepN revisions), log-spaced:
+# np.geomspace(50, 3000, 6) to two significant digits, the last being the size's final checkpoint itself.
+DEMO_SNAPSHOT_STEPS = {DEMO_SIZES[-1].name: (50, 110, 260, 590, 1300)}
+QUICK_SNAPSHOT_STEPS = {QUICK_SIZES[-1].name: (10, 30)}
+DEMO_STEPS_FAMILY, QUICK_STEPS_FAMILY = "toy-steps", "toy-quick-steps"
+# Intermediate checkpoints of the largest size's own run (as Pythia's stepN revisions), log-spaced:
+# np.geomspace(50, 3000, 6) to two significant digits, the last being the size's final checkpoint itself.
+DEMO_SNAPSHOT_STEPS = {DEMO_SIZES[-1].name: (50, 110, 260, 590, 1300)}
+QUICK_SNAPSHOT_STEPS = {QUICK_SIZES[-1].name: (10, 30)}
+DEMO_STEPS_FAMILY, QUICK_STEPS_FAMILY = "toy-steps", "toy-quick-steps"
 
 
 def char_tokenizer():
@@ -284,6 +301,23 @@ def _learning_rate_factor(step: int, total: int, warmup_fraction: float) -> floa
     return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def _batch_picks(size: ToySize, plan: TrainingPlan, data: TrainingData) -> np.ndarray:
+    """The training sequences of every step: ``(size.steps, plan.batch_size)`` row indices, drawn with replacement."""
+    return np.random.default_rng(plan.seed).integers(0, len(data.lengths), size=(size.steps, plan.batch_size))
+
+
+def training_tokens(size: ToySize, plan: TrainingPlan, data: TrainingData) -> np.ndarray:
+    """Tokens the model has read after each step (``[i]``: after step ``i + 1``): the lengths of its batches'
+    sequences without padding, summed.
+
+    >>> data = TrainingData(np.zeros((2, 5)), np.zeros((2, 5)), np.array([3, 5]))
+    >>> tokens = training_tokens(ToySize(1, 8, 4), TrainingPlan(batch_size=2), data)
+    >>> len(tokens), bool((np.diff(tokens) >= 6).all() and tokens[-1] <= 4 * 2 * 5)
+    (4, True)
+    """
+    return np.cumsum(data.lengths[_batch_picks(size, plan, data)].sum(axis=1))
+
+
 def train_toy_model(
     size: ToySize,
     plan: TrainingPlan,
@@ -292,11 +326,16 @@ def train_toy_model(
     device: str = "cpu",
     progress: bool = True,
     position: int = 0,
+    snapshot_steps=(),
+    on_snapshot=None,
 ):
     """Train a fresh GPT-2 of ``size`` on ``data`` (seeded by ``plan.seed``); returns ``(model, final_loss)``.
 
     Each step draws ``plan.batch_size`` sequences (with replacement, seeded) and
-    minimises the cross-entropy of the answer characters.
+    minimises the cross-entropy of the answer characters. After each step ``n`` in
+    ``snapshot_steps``, ``on_snapshot(n, model, smoothed_loss)`` sees the model of that
+    step (Pythia's intermediate checkpoints: the same run, its schedule unchanged, and
+    saving it changes none of the later steps).
     """
     import torch
 
@@ -304,13 +343,21 @@ def train_toy_model(
     if device == "cpu":
         torch.set_num_threads(1)  # these matrices are too small to split; extra threads only contend for cores
     try:
-        return _train(size, plan, data, tokenizer, device, progress, position)
+        return _train(size, plan, data, tokenizer, device, progress, position, set(snapshot_steps), on_snapshot)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(
-    size: ToySize, plan: TrainingPlan, data: TrainingData, tokenizer, device: str, progress: bool, position: int
+    size: ToySize,
+    plan: TrainingPlan,
+    data: TrainingData,
+    tokenizer,
+    device: str,
+    progress: bool,
+    position: int,
+    snapshot_steps: set,
+    on_snapshot,
 ):
     import torch
     from tqdm.auto import tqdm
@@ -324,7 +371,7 @@ def _train(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _learning_rate_factor(step, size.steps, plan.warmup_fraction)
     )
-    picks = np.random.default_rng(plan.seed).integers(0, len(data.lengths), size=(size.steps, plan.batch_size))
+    picks = _batch_picks(size, plan, data)
     input_ids, labels = torch.from_numpy(data.input_ids), torch.from_numpy(data.labels)
     # Right padding: the mask changes no answer position's attention (causal), it only says which ids are padding.
     attention_mask = torch.from_numpy(np.arange(input_ids.shape[1]) < data.lengths[:, None]).long()
@@ -348,6 +395,8 @@ def _train(
         value = loss.item()
         smoothed = value if math.isnan(smoothed) else 0.95 * smoothed + 0.05 * value
         bar.set_postfix(loss=f"{smoothed:.3f}", refresh=False)
+        if step + 1 in snapshot_steps:
+            on_snapshot(step + 1, model, smoothed)
     model.eval()
     return model.cpu(), smoothed
 
@@ -358,8 +407,19 @@ WEIGHTS_FILE = "model.safetensors"
 SHIPPED_DIR = Path(__file__).resolve().parent / "toy_checkpoints"
 
 
-def _recipe(size: ToySize, plan: TrainingPlan) -> dict:
-    return json.loads(json.dumps({"size": asdict(size), "plan": asdict(plan)}))
+def _recipe(size: ToySize, plan: TrainingPlan, step: int | None = None) -> dict:
+    """What decides a checkpoint: size and plan, and for an intermediate checkpoint of the same run its ``step``."""
+    recipe = {"size": asdict(size), "plan": asdict(plan), **({} if step is None else {"step": step})}
+    return json.loads(json.dumps(recipe))
+
+
+def snapshot_name(size: ToySize, step: int) -> str:
+    """The folder and model name of ``size``'s checkpoint after ``step`` steps of its own run.
+
+    >>> snapshot_name(ToySize(2, 128, 3000), 50)
+    'toy-2x128-step50'
+    """
+    return f"{size.name}-step{step}"
 
 
 def _cached(folder: Path, recipe: dict) -> dict | None:
@@ -371,36 +431,70 @@ def _cached(folder: Path, recipe: dict) -> dict | None:
     return record if record.get("recipe") == recipe else None
 
 
+def _save(model, tokenizer, folder: Path, recipe: dict, summary: dict) -> dict:
+    """Write one checkpoint atomically (temporary folder renamed into place); its summary with the weights' sha256."""
+    work = new_beside(folder, "tmp", folder=True)
+    model.save_pretrained(work)
+    tokenizer.save_pretrained(work)
+    summary = {**summary, "sha256": file_digest(work / WEIGHTS_FILE)}
+    (work / TRAINING_FILE).write_text(json.dumps({"recipe": recipe, "summary": summary}, indent=2), encoding="utf-8")
+    _swap_in(work, folder)
+    return summary
+
+
 def _train_and_save(
-    size: ToySize, plan: TrainingPlan, models_dir: Path, device: str, progress: bool, position: int = 0
+    size: ToySize,
+    plan: TrainingPlan,
+    models_dir: Path,
+    device: str,
+    progress: bool,
+    position: int = 0,
+    snapshot_steps=(),
 ) -> dict:
-    """Train one size and write its checkpoint atomically (temporary folder renamed into place)."""
+    """Train one size and write its checkpoint, and one per step of ``snapshot_steps`` (summaries under
+    ``"snapshots"``, in step order)."""
     import time
 
     import torch
 
     tokenizer = char_tokenizer()
     data = encode_training_data(plan.tasks, plan.sequences_per_task, plan.seed, tokenizer)
+    tokens = training_tokens(size, plan, data)
     started = time.monotonic()
+
+    def summary_at(name: str, step: int, model, loss: float) -> dict:
+        return {
+            "name": name,
+            "params": int(sum(p.numel() for p in model.parameters())),
+            "step": step,
+            "tokens": int(tokens[step - 1]),
+            "final_loss": round(loss, 4),
+            "train_seconds": round(time.monotonic() - started, 1),
+            "device": device,
+            "torch": torch.__version__,
+        }
+
+    snapshots = []
+
+    def save_snapshot(step: int, model, loss: float) -> None:
+        name = snapshot_name(size, step)
+        summary = summary_at(name, step, model, loss)
+        snapshots.append(_save(model, tokenizer, models_dir / name, _recipe(size, plan, step), summary))
+
     model, final_loss = train_toy_model(
-        size, plan, data, tokenizer, device=device, progress=progress, position=position
+        size,
+        plan,
+        data,
+        tokenizer,
+        device=device,
+        progress=progress,
+        position=position,
+        snapshot_steps=snapshot_steps,
+        on_snapshot=save_snapshot,
     )
-    summary = {
-        "name": size.name,
-        "params": int(sum(p.numel() for p in model.parameters())),
-        "final_loss": round(final_loss, 4),
-        "train_seconds": round(time.monotonic() - started, 1),
-        "device": device,
-        "torch": torch.__version__,
-    }
-    work = new_beside(models_dir / size.name, "tmp", folder=True)
-    model.save_pretrained(work)
-    tokenizer.save_pretrained(work)
-    summary["sha256"] = file_digest(work / WEIGHTS_FILE)
-    record = {"recipe": _recipe(size, plan), "summary": summary}
-    (work / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
-    _swap_in(work, models_dir / size.name)
-    return summary
+    summary = summary_at(size.name, size.steps, model, final_loss)
+    summary = _save(model, tokenizer, models_dir / size.name, _recipe(size, plan), summary)
+    return {**summary, "snapshots": snapshots} if snapshot_steps else summary
 
 
 def _swap_in(work: Path, folder: Path) -> None:
@@ -437,6 +531,38 @@ def default_workers(device: str) -> int:
     return max(1, min(2, os.cpu_count() or 1)) if device == "cpu" else 1
 
 
+def _reusable(name: str, recipe: dict, models_dir: Path, shipped_dir: Path | None) -> tuple[dict, Path | None] | None:
+    """``(summary with its source, shipped folder to copy or None)`` when the checkpoint ``name`` of ``recipe`` is
+    cached in ``models_dir`` or ships in ``shipped_dir`` (its sha256 checked), else None."""
+    cached = _cached(models_dir / name, recipe)
+    if cached is not None:
+        return {**cached["summary"], "source": "cached"}, None
+    shipped = None if shipped_dir is None else _shipped(Path(shipped_dir) / name, recipe)
+    return None if shipped is None else ({**shipped["summary"], "source": "shipped"}, Path(shipped_dir) / name)
+
+
+def _checked_snapshots(sizes, snapshots) -> dict[str, tuple[int, ...]]:
+    """``snapshots`` (size name -> steps) checked: sizes of ``sizes``, increasing steps inside each size's run."""
+    steps_by_size = {size.name: size.steps for size in sizes}
+    checked = {}
+    for name, steps in (snapshots or {}).items():
+        steps = tuple(steps)
+        if name not in steps_by_size:
+            raise ValueError(f"snapshots: {name!r} is not one of the sizes ({', '.join(steps_by_size)})")
+        total = steps_by_size[name]
+        if (
+            not steps
+            or list(steps) != sorted(set(steps))
+            or not all(isinstance(step, int) and 0 < step < total for step in steps)
+        ):
+            raise ValueError(
+                f"snapshots[{name!r}]={list(steps)} must be increasing steps between 1 and {total - 1} "
+                f"(step {total}, the end of the run, is the size's own checkpoint)"
+            )
+        checked[name] = steps
+    return checked
+
+
 def build_family(
     models_dir,
     sizes=DEMO_SIZES,
@@ -446,6 +572,7 @@ def build_family(
     workers: int = 1,
     shipped_dir: Path | None = SHIPPED_DIR,
     retrain: bool = False,
+    snapshots=None,
 ) -> list[dict]:
     """Train (or reuse) every size into ``models_dir``; one record per size, in the order of ``sizes``.
 
@@ -455,9 +582,15 @@ def build_family(
     the same recipe; their sha256 is checked), and trained otherwise ("trained");
     ``retrain`` trains every size from scratch. A record has ``name``, ``path``,
     ``params``, ``final_loss``, ``train_seconds``, ``sha256`` (of the weights) and
-    ``source``. With ``workers`` > 1 the models train in that many processes at once,
-    largest first; every model is seeded, so the checkpoints do not depend on
-    ``workers``. An interrupted run never leaves a half-written model behind.
+    ``source``, and from checkpoints trained by this version ``step`` and ``tokens``
+    (training tokens read, padding aside). ``snapshots`` maps a size's name to steps
+    of its own run at which it also saves a checkpoint, ``<name>-step<N>`` (as Pythia's
+    intermediate checkpoints: the same run, so the last one is the size's checkpoint);
+    that size's record lists their records, in step order, under ``"snapshots"``, and the
+    size is reused only when all of its checkpoints are. With ``workers`` > 1 the models
+    train in that many processes at once, largest first; every model is seeded, so the
+    checkpoints do not depend on ``workers``. An interrupted run never leaves a
+    half-written model behind.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -468,51 +601,96 @@ def build_family(
         raise ValueError("sizes is empty; pass at least one ToySize")
     if workers < 1:
         raise ValueError(f"workers={workers} must be at least 1")
+    snapshots = _checked_snapshots(sizes, snapshots)
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     summaries, todo = {}, []
     for size in sizes:
-        recipe = _recipe(size, plan)
-        cached = None if retrain else _cached(models_dir / size.name, recipe)
-        shipped = None if retrain or cached or shipped_dir is None else _shipped(Path(shipped_dir) / size.name, recipe)
-        if cached is not None:
-            summaries[size.name] = {**cached["summary"], "source": "cached"}
-        elif shipped is not None:
-            _copy_shipped(Path(shipped_dir) / size.name, models_dir)
-            summaries[size.name] = {**shipped["summary"], "source": "shipped"}
-        else:
+        steps = snapshots.get(size.name, ())
+        wanted = [(size.name, _recipe(size, plan))]
+        wanted += [(snapshot_name(size, step), _recipe(size, plan, step)) for step in steps]
+        reused = [None] if retrain else [_reusable(name, recipe, models_dir, shipped_dir) for name, recipe in wanted]
+        if any(item is None for item in reused):
             todo.append(size)
+            continue
+        for _, shipped in reused:
+            if shipped is not None:
+                _copy_shipped(shipped, models_dir)
+        summary = reused[0][0]
+        summaries[size.name] = {**summary, "snapshots": [item[0] for item in reused[1:]]} if steps else summary
     todo.sort(key=lambda size: size.steps * size.n_layer * size.n_embd**2, reverse=True)  # longest first
     bar = tqdm(total=len(todo), desc="train demo family", unit="model", disable=not (progress and todo))
+
+    def trained(summary: dict) -> dict:
+        with_source = {**summary, "source": "trained"}
+        if "snapshots" in summary:
+            with_source["snapshots"] = [{**each, "source": "trained"} for each in summary["snapshots"]]
+        return with_source
+
     if workers == 1 or len(todo) < 2:
         for size in todo:
-            summaries[size.name] = {**_train_and_save(size, plan, models_dir, device, progress, 1), "source": "trained"}
+            steps = snapshots.get(size.name, ())
+            summaries[size.name] = trained(_train_and_save(size, plan, models_dir, device, progress, 1, steps))
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
             jobs = {
-                pool.submit(_train_and_save, size, plan, models_dir, device, progress, index + 1): size
+                pool.submit(
+                    _train_and_save, size, plan, models_dir, device, progress, index + 1, snapshots.get(size.name, ())
+                ): size
                 for index, size in enumerate(todo)
             }
             for job in as_completed(jobs):
-                summaries[jobs[job].name] = {**job.result(), "source": "trained"}
+                summaries[jobs[job].name] = trained(job.result())
                 bar.update()
     bar.close()
-    return [{**summaries[size.name], "path": str((models_dir / size.name).resolve())} for size in sizes]
+
+    def located(summary: dict) -> dict:
+        return {**summary, "path": str((models_dir / summary["name"]).resolve())}
+
+    records = []
+    for size in sizes:
+        record = located(summaries[size.name])
+        if "snapshots" in record:
+            record["snapshots"] = [located(each) for each in record["snapshots"]]
+        records.append(record)
+    return records
+
+
+def training_steps_records(record: dict, size: ToySize) -> list[dict]:
+    """The checkpoints of ``size``'s run in step order: its snapshots (``record["snapshots"]``, from
+    :func:`build_family`), then its own checkpoint at step ``size.steps``.
+
+    >>> final = {"name": "toy-1x8", "path": "/m/a", "params": 5, "snapshots": [{"name": "toy-1x8-step2", "step": 2}]}
+    >>> [(r["name"], r["step"]) for r in training_steps_records(final, ToySize(1, 8, 3))]
+    [('toy-1x8-step2', 2), ('toy-1x8', 3)]
+    """
+    final = {key: value for key, value in record.items() if key != "snapshots"}
+    return [*record.get("snapshots", []), {**final, "step": size.steps}]
 
 
 def family_yaml(records: list[dict], name: str = "toy") -> str:
-    """A ``mirage sweep --family-file`` document for ``records`` (from :func:`build_family`).
+    """A ``mirage sweep --family-file`` document for ``records`` (from :func:`build_family`), with each
+    model's training ``step`` and ``tokens`` where its record has them.
 
-    >>> print(family_yaml([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2048}]), end="")
+    >>> print(family_yaml([{"name": "toy-1x8", "path": "/m/toy-1x8", "params": 2048, "step": 3}]), end="")
     name: toy
     models:
     - name: toy-1x8
       path: /m/toy-1x8
       params: 2048
+      step: 3
     """
     import yaml
 
-    models = [{"name": r["name"], "path": r["path"], "params": int(r["params"])} for r in records]
+    models = [
+        {
+            "name": r["name"],
+            "path": r["path"],
+            "params": int(r["params"]),
+            **{key: int(r[key]) for key in ("step", "tokens") if r.get(key) is not None},
+        }
+        for r in records
+    ]
     return yaml.safe_dump({"name": name, "models": models}, sort_keys=False)

@@ -251,7 +251,7 @@ def _repeated_sizes_error(curve: pd.DataFrame, keys: list[str]) -> ValueError:
     where = ", ".join(f"{key} {first[key]!r}" for key in keys if key != "family" and known[key])
     return ValueError(
         f"models {names} of family {first['family']!r} share one parameter count on the curve of {where}; "
-        "give each size its own parameter count (--params FILE) or put the models in different families"
+        "give each size its own parameter count (--param-counts FILE) or put the models in different families"
     )
 
 

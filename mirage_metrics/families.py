@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import difflib
 import numbers
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ __all__ = [
     "load_family_file",
     "check_model_arg",
     "check_param_count",
+    "check_training_count",
+    "revision_step",
     "MAX_PARAMS",
 ]
 
@@ -112,12 +115,45 @@ def check_param_count(value: object, field: str) -> int:
     return int(value)
 
 
+def check_training_count(value: object, field: str) -> int:
+    """``value`` if it is a training step or a count of training tokens: a non-negative integer (not a bool, float or
+    text).
+
+    >>> check_training_count(1000, "step")
+    1000
+    >>> check_training_count(2.5, "tokens")
+    Traceback (most recent call last):
+    ...
+    ValueError: tokens=2.5 must be a non-negative integer (how far the checkpoint was trained, e.g. 143000)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(
+            f"{field}={value!r} must be a non-negative integer (how far the checkpoint was trained, e.g. 143000)"
+        )
+    return int(value)
+
+
+_STEP_REVISION = re.compile(r"step(\d+)")
+
+
+def revision_step(revision: str | None) -> int | None:
+    """The training step a Hub revision names in Pythia's convention (``step1000``: after 1,000 steps), else None.
+
+    >>> revision_step("step143000"), revision_step("main"), revision_step(None)
+    (143000, None, None)
+    """
+    match = _STEP_REVISION.fullmatch(revision or "")
+    return int(match[1]) if match else None
+
+
 @dataclass(frozen=True)
 class Model:
     """One checkpoint: ``path`` is a local folder or a Hub id; ``size`` is what ``--sizes`` matches.
 
     ``name`` becomes its output folder, ``path`` and ``revision`` go into lm-eval's
-    ``--model_args``: all three are checked here.
+    ``--model_args``: all three are checked here. ``step`` and ``tokens``: how far the
+    checkpoint was trained (optimiser steps, training tokens), the x of ``mirage report
+    --x step|tokens``.
 
     >>> Model("m", "/ckpt/m", "m", revision="main").revision
     'main'
@@ -133,6 +169,8 @@ class Model:
     params: int | None = None
     non_embedding_params: int | None = None
     revision: str | None = None
+    step: int | None = None
+    tokens: int | None = None
 
     def __post_init__(self) -> None:
         check_path_name(self.name, "model name")
@@ -142,6 +180,9 @@ class Model:
         for field in ("params", "non_embedding_params"):
             if getattr(self, field) is not None:
                 check_param_count(getattr(self, field), field)
+        for field in ("step", "tokens"):
+            if getattr(self, field) is not None:
+                check_training_count(getattr(self, field), field)
         if (
             self.params is not None
             and self.non_embedding_params is not None
@@ -260,7 +301,7 @@ def get_family(name: str) -> Family:
 
 
 FAMILY_KEYS = ("name", "models")
-MODEL_KEYS = ("name", "path", "params", "non_embedding_params", "revision")
+MODEL_KEYS = ("name", "path", "params", "non_embedding_params", "revision", "step", "tokens")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -298,12 +339,14 @@ def _require(mapping: dict, key: str, field: str | None = None) -> str:
 
 def load_family_file(path: str | Path) -> Family:
     """A user family from YAML: ``name`` and ``models`` (each ``name``, ``path``, optional ``params``,
-    ``non_embedding_params``, ``revision``).
+    ``non_embedding_params``, ``revision``, ``step``, ``tokens``).
 
     Every field is checked, and an error names the file and the entry (``models[i]``):
     unknown keys (with the closest known one), keys given twice, names and paths that
     are not strings, counts that are not positive integers (bools, floats and text are
-    refused; non-embedding at most the total), and two models of the same name.
+    refused; non-embedding at most the total), steps and token counts that are not
+    non-negative integers, and two models of the same name. A ``revision`` in Pythia's
+    ``step<N>`` form gives ``step`` N when the entry has none.
     Relative checkpoint paths are resolved against the YAML file's folder; a ``path``
     that is not an existing folder is taken as a Hub id, unless it looks like a folder
     (:func:`~mirage_metrics.preflight.looks_like_folder`): then it is reported missing.
@@ -368,6 +411,12 @@ def _family_file_model(entry: dict, folder: Path) -> Model:
     for field, count in counts.items():
         if count is not None:
             check_param_count(count, field)
+    training = {field: entry.get(field) for field in ("step", "tokens")}
+    for field, count in training.items():
+        if count is not None:
+            check_training_count(count, field)
+    if training["step"] is None:
+        training["step"] = revision_step(revision)
     local = (folder / location).expanduser()
     if local.is_dir():
         location = str(local.resolve())
@@ -379,4 +428,4 @@ def _family_file_model(entry: dict, folder: Path) -> Model:
     params = counts["params"]
     if params is None:
         params = count_parameters(location, revision=revision)
-    return Model(name, location, name, params, counts["non_embedding_params"], revision)
+    return Model(name, location, name, params, counts["non_embedding_params"], revision, **training)

@@ -77,7 +77,8 @@ import pandas as pd
 import yaml
 
 from mirage_metrics.devices import usable_cpus
-from mirage_metrics.families import builtin_families, check_param_count
+from mirage_metrics.families import MAX_PARAMS, builtin_families, check_param_count, revision_step
+from mirage_metrics.x_axes import X_LABELS
 
 __all__ = [
     "read_lm_eval",
@@ -419,6 +420,7 @@ class _Found:
     path: str  # the full name without a revision: a Hub id or a checkpoint path
     count: object  # the parameter count the folder states (None: it does not)
     where: str  # what states it, for messages
+    info: dict  # model.json ({} for a plain lm-eval folder, whose revision is the one field known)
 
 
 def _found(results_file: Path, family: str) -> _Found:
@@ -433,12 +435,13 @@ def _found(results_file: Path, family: str) -> _Found:
         if not (isinstance(family, str) and isinstance(model, str) and family and model):
             raise ValueError(f"{model_file}: needs the strings 'family' and 'model' (mirage sweep writes them)")
         full_name = str(full_name or model)
-        return _Found(results_file, results, family, model, full_name, full_name, count, str(model_file))
+        return _Found(results_file, results, family, model, full_name, full_name, count, str(model_file), info)
     count = (results.get("config") or {}).get("model_num_parameters")
     count = None if count == 0 and type(count) is int else count  # lm-eval's 0: it could not count
     where = f"{folder}: model_num_parameters of lm-eval's results file"
     full_name, path = _full_name(results, results_file)
-    return _Found(results_file, results, family, None, full_name, path, count, where)
+    info = {"revision": full_name[len(path) + 1 :]} if full_name != path else {}
+    return _Found(results_file, results, family, None, full_name, path, count, where, info)
 
 
 def _named(found: list[_Found]) -> list[tuple[_Found, str]]:
@@ -479,19 +482,54 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
     if count is None:
         raise ValueError(
             f"{item.results_file.parent}: the parameter count of model {model!r} is unknown; pass params "
-            f"(--params FILE with a line '{model}: <count>')"
+            f"(--param-counts FILE with a line '{model}: <count>')"
         )
     return _parameter_count(count, where)
 
 
-def _runs(sources: Sources, params: Params) -> list[tuple[str, Run]]:
-    """The latest run of every (family, model, task), found anywhere below the sources.
+def _builtin_non_embedding_counts() -> dict[str, int]:
+    return {m.path: m.non_embedding_params for family in builtin_families().values() for m in family.models}
+
+
+def _x_value(item: _Found, model: str, x: str, params: dict, builtin: dict) -> int | None:
+    """The x of ``model`` (see :data:`~mirage_metrics.x_axes.X_LABELS`): counts from ``params`` (by shown or full
+    name), the folder or the built-in families; a step also from a revision ``step<N>`` (Pythia's checkpoints);
+    None when none knows it."""
+    if x == "params":
+        return _parameters(item, model, params, builtin)
+    if x == "non_embedding_params":
+        value = next((params[key] for key in (model, item.full_name) if key in params), None)
+        value = value if value is not None else item.info.get(x) or builtin.get(item.path)
+    else:
+        value = item.info.get(x)
+        if value is None and x == "step":
+            revision = item.info.get("revision")
+            value = revision_step(revision if isinstance(revision, str) else None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PARAMS:
+        raise ValueError(
+            f"{item.where}: {x}={value!r} of model {model!r} cannot be on the log x-axis; it must be a positive "
+            f"integer (leave a {x} 0 checkpoint out of the report)"
+        )
+    return value
+
+
+def _check_x(x: str) -> str:
+    if x not in X_LABELS:
+        raise ValueError(f"x={x!r} is not a choice; choose one of {', '.join(X_LABELS)}")
+    return x
+
+
+def _runs(sources: Sources, params: Params, x: str = "params") -> list[tuple[str, Run]]:
+    """The latest run of every (family, model, task), found anywhere below the sources; its ``params`` is the
+    model's ``x`` (see :data:`~mirage_metrics.x_axes.X_LABELS`; ValueError naming every model without one).
 
     Folders whose name starts with a dot (``mirage sweep``'s unfinished work) are skipped; a folder reached
     from two sources is read once.
     """
     params_by_model = _params_mapping(params)
-    builtin = _builtin_counts()
+    builtin = _builtin_counts() if _check_x(x) == "params" else _builtin_non_embedding_counts()
     folders = _source_folders(sources)
     found, seen = [], set()
     families = _short_names(str(source.resolve()) for source in folders)  # of plain lm-eval folders
@@ -504,14 +542,29 @@ def _runs(sources: Sources, params: Params) -> list[tuple[str, Run]]:
                 seen.add(results_file.resolve())
                 found.append(_found(results_file, families[str(source.resolve())]))
     latest: dict[tuple[str, str, str], Run] = {}
+    unknown = []
     for item, model in _named(found):
-        count = _parameters(item, model, params_by_model, builtin)
+        count = _x_value(item, model, x, params_by_model, builtin)
+        if count is None:
+            unknown.append(f"{item.family}/{model}")
+            continue
         date = _RESULTS_FILE.match(item.results_file.name)["date"]
         run = Run(item.family, model, count, item.results_file.parent, date, item.results)
         for task in item.results["results"]:
             key = (item.family, model, task)
             if key not in latest or latest[key].date < run.date:
                 latest[key] = run
+    if unknown:
+        where = {
+            "non_embedding_params": "non_embedding_params in their family file (model.json) or a count file "
+            "(--param-counts FILE)",
+            "step": "a step in their family file (model.json) or a revision step<N>",
+            "tokens": "tokens in their family file (model.json)",
+        }[x]
+        raise ValueError(
+            f"no {X_LABELS[x].lower()} for model(s) {', '.join(sorted(set(unknown)))}; give them {where}, "
+            "or leave them out of the sources"
+        )
     if not latest:
         raise ValueError(
             f"no lm-eval results (results_<date>.json) found under {_plain_paths(folders)}; "
@@ -1021,22 +1074,25 @@ class LmEvalOutputs(NamedTuple):
 
 
 def read_lm_eval(
-    sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
+    sources: Sources, params: Params = None, *, x: str = "params", workers: int | str = 1, progress: bool = False
 ) -> LmEvalOutputs:
     """:func:`read_results`, :func:`read_aggregates` and :func:`read_directions` of ``sources`` at once, each
     results file parsed once (arguments, errors and warnings as :func:`read_results`'s)."""
-    runs = _runs(sources, params)
+    runs = _runs(sources, params, x)
     table, outputs = _table(sources, runs, workers, progress)
     return LmEvalOutputs(table, _aggregates(runs), _directions(runs), outputs)
 
 
 def read_results(
-    sources: Sources, params: Params = None, *, workers: int | str = 1, progress: bool = False
+    sources: Sources, params: Params = None, *, x: str = "params", workers: int | str = 1, progress: bool = False
 ) -> pd.DataFrame:
     """One row per (model, task, metric, L, sample): ``family, model, params, task, metric, length, sample_id, value``.
 
     ``sources``: folders written by ``mirage sweep`` or ``lm_eval --output_path ... --log_samples``.
     ``params``: parameter counts by model (mapping or CSV/YAML file) for models lm-eval did not count.
+    ``x``: what the ``params`` column holds (a key of :data:`~mirage_metrics.x_axes.X_LABELS`): the total parameter
+    count, the non-embedding one (``params`` then gives counts of that kind; else ``model.json`` or the built-in families),
+    or the checkpoint's training ``step`` or ``tokens`` (``model.json``; a step also from a revision ``step<N>``).
     ``workers``: processes parsing samples files side by side (1: in this process); ``"auto"`` starts one per
     CPU core when the files hold more than 64 MiB. The table is the same for any number. New processes import
     the calling script again (``spawn``), so call it with ``workers`` above 1 under ``if __name__ == "__main__":``.
@@ -1044,7 +1100,7 @@ def read_results(
     line, where lm-eval's files would lose, double or hold an impossible value; warns (:class:`ResultsWarning`)
     about what it leaves out and why (see the module's docstring).
     """
-    return _table(sources, _runs(sources, params), workers, progress)[0]
+    return _table(sources, _runs(sources, params, x), workers, progress)[0]
 
 
 def _table(
@@ -1127,14 +1183,14 @@ def _unread_samples(folders: list[Path]) -> list[str]:
     return notes
 
 
-def read_aggregates(sources: Sources, params: Params = None) -> pd.DataFrame:
+def read_aggregates(sources: Sources, params: Params = None, x: str = "params") -> pd.DataFrame:
     """lm-eval's aggregate metrics: ``family, model, params, task, metric, length, value`` (one row each).
 
     Metric keys are split as :func:`read_results` splits them: ``name,filter`` becomes ``name`` (filter ``none``)
     or ``name,filter``, and a by-length name ``exact_match_L3`` becomes metric ``exact_match``, length 3 (NaN
     elsewhere); :func:`lm_eval_metric_name` joins them back. Standard errors and non-numeric entries are left out.
     """
-    return _aggregates(_runs(sources, params))
+    return _aggregates(_runs(sources, params, x))
 
 
 def _aggregates(runs: list[tuple[str, Run]]) -> pd.DataFrame:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
+import yaml
 
 from conftest import MIRAGE, run_cli
 from mirage_metrics import arithmetic, demo_family
@@ -121,6 +124,67 @@ def test_shipped_checkpoints_are_copied_checked_and_retrained_on_request(tmp_pat
         demo_family.build_family(tmp_path / "m3", [TINY], TINY_PLAN, progress=False, shipped_dir=shipped)
 
 
+def test_snapshots_are_checkpoints_of_the_same_run(tmp_path):
+    size = replace(TINY, steps=6)
+    plain = demo_family.build_family(tmp_path / "plain", [size], TINY_PLAN, progress=False, shipped_dir=None)
+    models = tmp_path / "models"
+    (record,) = demo_family.build_family(
+        models, [size], TINY_PLAN, progress=False, shipped_dir=None, snapshots={size.name: (2, 4)}
+    )
+    assert record["sha256"] == plain[0]["sha256"]  # saving part way changes none of the later steps
+    assert record["step"] == 6 and record["source"] == "trained"
+    snapshots = record["snapshots"]
+    assert [(r["name"], r["step"], r["source"]) for r in snapshots] == [
+        ("test-1x8-step2", 2, "trained"),
+        ("test-1x8-step4", 4, "trained"),
+    ]
+    assert 0 < snapshots[0]["tokens"] < snapshots[1]["tokens"] < record["tokens"]
+    tokenizer = demo_family.char_tokenizer()
+    data = demo_family.encode_training_data(TINY_PLAN.tasks, TINY_PLAN.sequences_per_task, 0, tokenizer)
+    assert record["tokens"] == int(data.lengths[demo_family._batch_picks(size, TINY_PLAN, data)].sum())
+    for snapshot in snapshots:
+        folder = Path(snapshot["path"])
+        assert folder == (models / snapshot["name"]).resolve()
+        assert hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest() == snapshot["sha256"]
+        assert snapshot["sha256"] != record["sha256"]
+        recipe = json.loads((folder / demo_family.TRAINING_FILE).read_text())["recipe"]
+        assert recipe == demo_family._recipe(size, TINY_PLAN, snapshot["step"])
+    assert sorted(p.name for p in models.iterdir()) == ["test-1x8", "test-1x8-step2", "test-1x8-step4"]
+    # Stopped at step 4, a run of 6 steps is not a run of 4 (its learning rate schedule runs over 6).
+    short = demo_family.build_family(tmp_path / "short", [replace(TINY, steps=4)], TINY_PLAN, progress=False)
+    assert short[0]["sha256"] != snapshots[1]["sha256"]
+
+    again = demo_family.build_family(
+        models, [size], TINY_PLAN, progress=False, shipped_dir=models, snapshots={size.name: (2, 4)}
+    )
+    assert [r["source"] for r in [again[0], *again[0]["snapshots"]]] == ["cached"] * 3
+    copied = demo_family.build_family(
+        tmp_path / "copy", [size], TINY_PLAN, progress=False, shipped_dir=models, snapshots={size.name: (2, 4)}
+    )
+    assert [r["source"] for r in [copied[0], *copied[0]["snapshots"]]] == ["shipped"] * 3
+    shutil.rmtree(models / "test-1x8-step4")  # one checkpoint of the run missing: the run is trained again
+    redone = demo_family.build_family(
+        models, [size], TINY_PLAN, progress=False, shipped_dir=None, snapshots={size.name: (2, 4)}
+    )
+    assert [r["source"] for r in [redone[0], *redone[0]["snapshots"]]] == ["trained"] * 3
+    assert [r["sha256"] for r in redone[0]["snapshots"]] == [r["sha256"] for r in snapshots]
+
+
+@pytest.mark.parametrize(
+    "snapshots, message",
+    [
+        ({"test-9x9": (1,)}, "snapshots: 'test-9x9' is not one of the sizes"),
+        ({"test-1x8": (3,)}, r"snapshots\['test-1x8'\]=\[3\] must be increasing steps between 1 and 2"),
+        ({"test-1x8": (2, 1)}, "must be increasing"),
+        ({"test-1x8": (0,)}, "must be increasing"),
+        ({"test-1x8": ()}, "must be increasing"),
+    ],
+)
+def test_snapshot_steps_are_checked(tmp_path, snapshots, message):
+    with pytest.raises(ValueError, match=message):
+        demo_family.build_family(tmp_path, [TINY], TINY_PLAN, progress=False, shipped_dir=None, snapshots=snapshots)
+
+
 def _shipped_records() -> dict[str, dict]:
     records = {}
     for folder in sorted(demo_family.SHIPPED_DIR.iterdir()):
@@ -130,20 +194,32 @@ def _shipped_records() -> dict[str, dict]:
 
 
 def test_every_shipped_checkpoint_is_a_size_of_the_demo_recipes_with_its_hash():
-    recipes = {
-        size.name: demo_family._recipe(size, plan)
-        for sizes, plan in (
-            (demo_family.DEMO_SIZES, demo_family.TrainingPlan()),
-            (demo_family.QUICK_SIZES, demo_family.QUICK_PLAN),
-        )
-        for size in sizes
-    }
+    from transformers import AutoModelForCausalLM
+
+    recipes, steps = {}, {}
+    for sizes, plan, snapshots in (
+        (demo_family.DEMO_SIZES, demo_family.TrainingPlan(), demo_family.DEMO_SNAPSHOT_STEPS),
+        (demo_family.QUICK_SIZES, demo_family.QUICK_PLAN, demo_family.QUICK_SNAPSHOT_STEPS),
+    ):
+        for size in sizes:
+            recipes[size.name], steps[size.name] = demo_family._recipe(size, plan), size.steps
+            for step in snapshots.get(size.name, ()):
+                name = demo_family.snapshot_name(size, step)
+                recipes[name], steps[name] = demo_family._recipe(size, plan, step), step
     records = _shipped_records()
     assert set(records) == set(recipes)  # nothing stale ships, nothing is missing
     for name, record in records.items():
         assert record["recipe"] == recipes[name], name
         weights = demo_family.SHIPPED_DIR / name / "model.safetensors"
         assert hashlib.sha256(weights.read_bytes()).hexdigest() == record["summary"]["sha256"], name
+        assert record["summary"]["step"] == steps[name] and record["summary"]["tokens"] > 0, name
+    for size, snapshots in {**demo_family.DEMO_SNAPSHOT_STEPS, **demo_family.QUICK_SNAPSHOT_STEPS}.items():
+        names = [f"{size}-step{step}" for step in snapshots] + [size]
+        tokens = [records[name]["summary"]["tokens"] for name in names]
+        assert tokens == sorted(tokens) and len(set(tokens)) == len(tokens)
+        for name in names:  # the checkpoints of the over-training view load as any Hub checkpoint does
+            model = AutoModelForCausalLM.from_pretrained(demo_family.SHIPPED_DIR / name)
+            assert model.num_parameters() == records[name]["summary"]["params"]
     total = sum(path.stat().st_size for path in demo_family.SHIPPED_DIR.rglob("*") if path.is_file())
     assert total <= 20 * 2**20
 
@@ -186,13 +262,25 @@ def _largest_difference(first: Path, second: Path) -> tuple[float, str]:
 def test_the_recipe_reproduces_the_shipped_quick_checkpoints(tmp_path):
     """Bit for bit on one machine (training twice gives the same weights); across CPUs, whose floating-point
     rounding differs (e.g. AVX-512 or not), the same scores within REPRODUCTION_TOLERANCE."""
-    first = demo_family.build_family(
-        tmp_path / "a", demo_family.QUICK_SIZES, demo_family.QUICK_PLAN, progress=False, retrain=True
+    first, again = (
+        demo_family.build_family(
+            tmp_path / folder,
+            demo_family.QUICK_SIZES,
+            demo_family.QUICK_PLAN,
+            progress=False,
+            retrain=True,
+            snapshots=demo_family.QUICK_SNAPSHOT_STEPS,
+        )
+        for folder in ("a", "b")
     )
-    again = demo_family.build_family(
-        tmp_path / "b", demo_family.QUICK_SIZES, demo_family.QUICK_PLAN, progress=False, retrain=True
-    )
-    for record, repeat in zip(first, again):
+    with_snapshots = [[*records, *records[-1]["snapshots"]] for records in (first, again)]
+    assert [r["name"] for r in with_snapshots[0]] == [
+        "quick-1x8",
+        "quick-2x64",
+        "quick-2x64-step10",
+        "quick-2x64-step30",
+    ]
+    for record, repeat in zip(*with_snapshots):
         trained, shipped = Path(record["path"]), demo_family.SHIPPED_DIR / record["name"]
         assert record["sha256"] == repeat["sha256"], (
             f"{record['name']}: training twice on this machine gave different weights "
@@ -254,10 +342,24 @@ def test_quick_demo_end_to_end_then_cached(tmp_path):
     assert all(name in metrics for name in names) and "per_char_prob" in metrics
     assert "Open the report" in first.stdout and str((report / "report.html").resolve()) in first.stdout
 
+    # The largest size over training: its checkpoints at steps 10, 30 and 60 (its own), on the same problems.
+    ((largest, steps),) = demo_family.QUICK_SNAPSHOT_STEPS.items()
+    family_file = yaml.safe_load((out / "family-steps.yaml").read_text())
+    assert [(m["name"], m["step"]) for m in family_file["models"]] == [
+        *((f"{largest}-step{step}", step) for step in steps),
+        (largest, 60),
+    ]
+    over_training = pd.read_csv(out / "report-steps" / "metrics.csv")
+    assert over_training.columns[2] == "step" and sorted(set(over_training["step"])) == [*steps, 60]
+    per_char = over_training[(over_training["metric"] == "per_char_prob") & over_training["length"].isna()]
+    assert set(per_char["n"]) == {50} and len(per_char) == 3
+    assert "report over training" in first.stdout
+    assert "against training step" in (out / "report-steps" / "report.html").read_text()
+
     stamps = {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
     second = _demo(out)
-    assert first.stdout.count("params  shipped") == len(names)  # the package's quick checkpoints
-    assert second.stdout.count("params  cached") == len(names)
-    assert "0 done, 2 skipped, 0 failed" in second.stdout
+    assert first.stdout.count("params  shipped") == len(names) + len(steps)  # the package's quick checkpoints
+    assert second.stdout.count("params  cached") == len(names) + len(steps)
+    assert "0 done, 2 skipped, 0 failed" in second.stdout and "0 done, 3 skipped, 0 failed" in second.stdout
     assert stamps == {name: (out / "models" / name / "model.safetensors").stat().st_mtime_ns for name in names}
     assert (report / "report.html").is_file()

@@ -183,6 +183,12 @@ def test_cli_reports_a_bad_family_file(tmp_path, capsys):
         ("{name: 70, path: p, params: 1}", "name=70 must be a string"),
         ("{name: a, path: 12, params: 1}", "path=12 must be a string"),
         ("{name: a, path: [p], params: 1}", r"path=\['p'\] must be a string"),
+        ("{name: a, path: p, params: 1, step: -1}", "step=-1 must be a non-negative integer"),
+        ("{name: a, path: p, params: 1, step: 1.5}", "step=1.5 must be a non-negative integer"),
+        ("{name: a, path: p, params: 1, step: '100'}", "step='100' must be a non-negative integer"),
+        ("{name: a, path: p, params: 1, tokens: true}", "tokens=True must be a non-negative integer"),
+        ("{name: a, path: p, params: 1, tokens: 2e9}", "tokens='2e9' must be a non-negative integer"),
+        ("{name: a, path: p, params: 1, stpe: 3}", "unknown key 'stpe'; did you mean 'step'"),
     ],
 )
 def test_every_field_of_a_model_entry_is_checked(tmp_path, entry, message):
@@ -264,7 +270,7 @@ def test_mirage_report_params_file_with_an_impossible_count_is_one_line(tmp_path
         write_lm_eval_run(source / f"ckpt__m{i}", f"ckpt/m{i}", int(size), samples)
     params = tmp_path / f"params{suffix}"
     params.write_text(text)
-    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--params", str(params)]) == 2
+    assert main(["report", str(source), "--out", str(tmp_path / "report"), "--param-counts", str(params)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"mirage report: error: {params}") and err.count("\n") == 1
     assert f"params {value} " in err or f"params '{value}' " in err  # the CLI writes params= as its flag
@@ -285,3 +291,41 @@ def test_yaml_anchors_and_merge_keys_still_work(tmp_path):
         "name: x\nmodels:\n  - &a {name: a, path: EleutherAI/pythia-70m, params: 5}\n  - <<: *a\n    name: b\n"
     )
     assert [(m.name, m.params) for m in load_family_file(family_file).models] == [("a", 5), ("b", 5)]
+
+
+def test_family_file_training_step_and_tokens_and_pythia_step_revisions(tmp_path):
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: over-training\nmodels:\n"
+        "  - {name: a, path: EleutherAI/pythia-160m, revision: step1000, params: 5}\n"
+        "  - {name: b, path: EleutherAI/pythia-160m, revision: step143000, params: 5, tokens: 300000000000}\n"
+        "  - {name: c, path: EleutherAI/pythia-160m, revision: step0, params: 5}\n"
+        "  - {name: d, path: q, revision: step9, step: 7, tokens: 0, params: 5}\n"
+        "  - {name: e, path: q, revision: main, params: 5}\n"
+        "  - {name: f, path: q, revision: mystep12, params: 5}\n"
+    )
+    models = load_family_file(family_file).models
+    assert [(m.step, m.tokens) for m in models] == [
+        (1000, None),
+        (143000, 300_000_000_000),
+        (0, None),
+        (7, 0),  # a step given in the file wins over the revision's
+        (None, None),
+        (None, None),
+    ]
+
+
+def test_cli_lists_training_steps_and_tokens_when_a_model_has_them(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    assert main(["families"]) == 0
+    assert "step" not in capsys.readouterr().out.splitlines()[0]  # the built-in families: final checkpoints
+    family_file = tmp_path / "fam.yaml"
+    family_file.write_text(
+        "name: run\nmodels:\n  - {name: a, path: EleutherAI/pythia-160m, revision: step1000, params: 5}\n"
+        "  - {name: b, path: EleutherAI/pythia-160m, params: 5, step: 143000, tokens: 299892736000}\n"
+    )
+    assert main(["families", "--family-file", str(family_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-2:] == ["step", "tokens"]
+    assert lines[-2].split()[-2:] == ["1,000", "-"] and lines[-1].split()[-2:] == ["143,000", "299,892,736,000"]

@@ -166,7 +166,7 @@ def test_plain_lm_eval_folders_with_a_params_file(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("m1: 1000000000\n")
     out = tmp_path / "report"
-    run_cli([*MIRAGE, "report", source, "--out", out, "--params", params, "--bootstrap", "50"])
+    run_cli([*MIRAGE, "report", source, "--out", out, "--param-counts", params, "--bootstrap", "50"])
     metrics = pd.read_csv(out / "metrics.csv")
     assert set(metrics["family"]) == {"runs"} and sorted(set(metrics["params"])) == [int(1e8), int(1e9)]
     assert pd.read_csv(out / "fit.csv").empty  # no per_char_prob: nothing to fit
@@ -338,3 +338,116 @@ def test_fig4_shows_the_first_problems_beside_all_of_them(tmp_path):
         ["m0", 20, 0.0, 20],
         ["m1", 20, 0.5, 20],
     ]
+
+
+def _training_steps_folder(root, steps=(100, 1000, 10000, 100000), model_json=None):
+    """A sweep layout of four checkpoints of one size at known training steps (the sizes' known curves)."""
+    for i, (size, step) in enumerate(zip(SIZES, steps)):
+        info = {"family": "run", "model": f"s{i}", "path": f"/ckpt/s{i}", "params": 1000, "step": step}
+        info.update((model_json or {}).get(i, {}))
+        write_lm_eval_run(root / "run" / f"s{i}", f"/ckpt/s{i}", None, model_samples(i, size), model_json=info)
+    return root
+
+
+def test_report_against_training_steps(tmp_path):
+    source = _training_steps_folder(tmp_path / "runs", model_json={i: {"tokens": 2048 * 10**i} for i in range(4)})
+    out = tmp_path / "report"
+    run_cli([*MIRAGE, "report", source, "--out", out, "--x", "step", "--bootstrap", "50"])
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert "params" not in metrics.columns and metrics.columns[2] == "step"
+    gen = metrics[(metrics["task"] == "mirage_arith_2dm_gen") & metrics["length"].isna()]
+    exact = gen[gen["metric"] == "exact_match"].sort_values("step")
+    assert exact["step"].tolist() == [100, 1000, 10000, 100000] and exact["mean"].tolist() == pytest.approx(EXACT_MATCH)
+    emergence = pd.read_csv(out / "emergence.csv")
+    scores = emergence[(emergence["task"] == "mirage_arith_2dm_gen") & emergence["length"].isna()]
+    assert scores.set_index("metric").loc["exact_match", "emergence_score"] == pytest.approx(9.0)
+    fit = pd.read_csv(out / "fit.csv")
+    assert fit.empty and "step" in fit.columns  # the mirage law is one in N: not fitted against steps
+    page = (out / "report.html").read_text()
+    assert "against training step" in page and "not fitted here" in page
+    assert "<th>step</th>" in page
+    tokens = build_report([source], tmp_path / "tokens", x="tokens", n_boot=20).parent
+    assert pd.read_csv(tokens / "metrics.csv")["tokens"].max() == 2048 * 1000
+
+
+def test_report_against_steps_reads_pythia_revisions_and_names_models_without_a_step(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    source = tmp_path / "pythia"
+    for i, size in enumerate(SIZES[:3]):
+        folder = source / f"step{i}"
+        samples = {"mirage_arith_2dm_gen": model_samples(i, size)["mirage_arith_2dm_gen"]}
+        write_lm_eval_run(folder, f"EleutherAI/pythia-160m,revision=step{10**i * 1000}", None, samples)
+        results_file = next(folder.glob("results_*.json"))
+        results = json.loads(results_file.read_text())
+        results["model_name"] = "EleutherAI/pythia-160m"  # what lm-eval writes: the revision is in model_args
+        results_file.write_text(json.dumps(results))
+    build_report([source], tmp_path / "report", x="step", n_boot=20)
+    metrics = pd.read_csv(tmp_path / "report" / "metrics.csv")
+    assert sorted(set(metrics["step"])) == [1000, 10000, 100000]
+    assert sorted(set(metrics["model"])) == [f"pythia-160m@step{s}" for s in (1000, 10000, 100000)]
+
+    plain = _training_steps_folder(tmp_path / "runs", model_json={1: {"step": None}, 3: {"step": None}})
+    assert main(["report", str(plain), "--out", str(tmp_path / "r2"), "--x", "step"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no training step for model(s) run/s1, run/s3" in err
+    assert main(["report", str(plain), "--out", str(tmp_path / "r3"), "--x", "tokens"]) == 2
+    assert "no training tokens for model(s) run/s0, run/s1, run/s2, run/s3" in capsys.readouterr().err
+    zero = _training_steps_folder(tmp_path / "zero", steps=(0, 10, 100, 1000))
+    assert main(["report", str(zero), "--out", str(tmp_path / "r4"), "--x", "step"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "step=0 of model 's0' cannot be on the log x-axis" in err
+
+
+def test_report_params_non_embedding_swaps_two_models(tmp_path, capsys):
+    from mirage_metrics.cli import main
+
+    # a has more parameters in all, b more outside its embeddings (as a wide-vocabulary model beside a deeper one)
+    counts = {"a": (300_000, 100_000), "b": (200_000, 150_000), "c": (400_000, 350_000)}
+    source = tmp_path / "runs"
+    for i, (name, (total, non_embedding)) in enumerate(counts.items()):
+        info = {"family": "f", "model": name, "path": f"/ckpt/{name}", "params": total}
+        if name != "c":
+            info["non_embedding_params"] = non_embedding
+        samples = {"mirage_arith_2dm_gen": model_samples(i, SIZES[i])["mirage_arith_2dm_gen"]}
+        write_lm_eval_run(source / name, f"/ckpt/{name}", None, samples, model_json=info)
+    param_counts = tmp_path / "counts.yaml"
+    param_counts.write_text("c: 350000\n")  # counts of the --params kind, for a model whose model.json has none
+
+    def order(*flags):
+        out = tmp_path / "-".join(["report", *flags[::2]])
+        run_cli([*MIRAGE, "report", source, "--out", out, "--bootstrap", "20", *flags])
+        metrics = pd.read_csv(out / "metrics.csv")
+        column = metrics.columns[2]
+        rows = metrics[metrics["metric"] == "exact_match"].drop_duplicates("model").sort_values(column)
+        return column, rows["model"].tolist(), rows[column].tolist()
+
+    assert order() == ("params", ["b", "a", "c"], [200_000, 300_000, 400_000])
+    assert order("--params", "non-embedding", "--param-counts", str(param_counts)) == (
+        "non_embedding_params",
+        ["a", "b", "c"],
+        [100_000, 150_000, 350_000],
+    )
+    assert main(["report", str(source), "--out", str(tmp_path / "r"), "--params", "non-embedding"]) == 2
+    assert "no non-embedding parameters for model(s) f/c" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # argparse's own error for a flag value
+        main(["report", str(source), "--out", str(tmp_path / "r"), "--params", str(param_counts)])
+    assert usage.value.code == 2
+    assert "a file of parameter counts goes to --param-counts FILE" in capsys.readouterr().err
+    assert main(["report", str(source), "--out", str(tmp_path / "r"), "--x", "step", "--params", "non-embedding"]) == 2
+    assert "--params 'non-embedding' chooses a parameter count, which --x 'step' does not use" in (
+        capsys.readouterr().err
+    )
+    assert main(["report", str(source), "--out", str(tmp_path / "r"), "--x", "step", "--holdout-largest", "1"]) == 2
+    assert "--holdout-largest 1 holds models out of the mirage fit, which is not made against --x 'step'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_vision_studies_are_reported_against_parameters_only(tmp_path):
+    vision = tmp_path / "vision"
+    vision.mkdir()
+    (vision / "samples.csv").write_text("family,model,params,task,metric,length,sample_id,value\n")
+    with pytest.raises(ValueError, match=r"^vision studies .* record only total parameter counts"):
+        build_report([vision], tmp_path / "report", x="step")
+    assert not (tmp_path / "report" / "report.html").exists()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 EPILOG = """\
 examples:
-  mirage demo                         # evaluates the 8 shipped checkpoints (minutes on a CPU), seconds when cached
+  mirage demo                         # evaluates the 8 shipped sizes and 5 earlier steps of the largest (minutes
+                                      # on a CPU), seconds when cached
   mirage demo --retrain               # trains the 8 sizes from scratch first (the recipe that made them)
   mirage demo --quick --out /tmp/demo # 2 sizes, fewer steps and problems: a smoke test
   mirage demo --device cuda           # evaluate on a GPU (with --retrain, train there too)"""
@@ -24,7 +25,9 @@ def register(subparsers) -> None:
         help="offline end-to-end demo: train tiny GPT-2s on arithmetic, sweep them with lm-eval, report",
         description=(
             "Train (or reuse) a ladder of tiny GPT-2 models on the mirage_arith prompts, evaluate every size "
-            "with `mirage sweep` (lm-eval's hf backend) and analyse them with `mirage report`."
+            "with `mirage sweep` (lm-eval's hf backend) and analyse them with `mirage report`; the largest size's "
+            "checkpoints part way through its training are evaluated too and reported against the training step "
+            "(report-steps/, `mirage report --x step`)."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from mirage_metrics.meta.defaults import PARAMETER_KINDS
+from mirage_metrics.x_axes import X_CHOICES
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -31,11 +34,28 @@ def register(subparsers) -> None:
         "error on them (default 0: fit on all)",
     )
     parser.add_argument(
+        "--x",
+        choices=X_CHOICES,
+        default="params",
+        help="the x of every curve, score and figure: the parameter count (default), or how far each checkpoint "
+        "was trained, its training step or tokens (step and tokens of the family file; a revision step<N>, "
+        "Pythia's checkpoints, gives the step); the mirage fit, a law in parameters, is made only against params",
+    )
+    parser.add_argument(
         "--params",
+        type=_parameter_kind,
+        default="total",
+        metavar="{" + ",".join(sorted(PARAMETER_KINDS)) + "}",
+        help="which parameter count is the x of --x params: total or non-embedding (default total; non-embedding "
+        "counts come from the family file, the built-in families or --param-counts)",
+    )
+    parser.add_argument(
+        "--param-counts",
         type=Path,
         default=None,
         metavar="FILE",
-        help="parameter counts of models lm-eval did not count: YAML 'model: params' or CSV with columns model,params",
+        help="counts (of the --params kind) of models lm-eval did not count: YAML 'model: count' or CSV with "
+        "columns model,params",
     )
     parser.add_argument(
         "--bootstrap",
@@ -56,6 +76,13 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _parameter_kind(text: str) -> str:
+    if text in PARAMETER_KINDS:
+        return text
+    hint = "; a file of parameter counts goes to --param-counts FILE" if text not in X_CHOICES else ""
+    raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(sorted(PARAMETER_KINDS))}{hint}")
+
+
 def _workers(text: str) -> int | str:
     if text == "auto":
         return text
@@ -74,7 +101,9 @@ def run(args) -> int:
             args.sources,
             args.out,
             holdout_largest=args.holdout_largest,
+            x=args.x,
             params=args.params,
+            param_counts=args.param_counts,
             n_boot=args.bootstrap,
             seed=args.seed,
             workers=args.workers,

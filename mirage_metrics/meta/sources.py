@@ -259,30 +259,13 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
     )
 
 
-def _non_embedding_counts(folder: Path) -> dict[str, int]:
-    """Non-embedding parameter counts by model: the built-in families, then each ``model.json`` below ``folder``."""
-    from mirage_metrics.families import builtin_families
-    from mirage_metrics.results import MODEL_FILE
-
-    counts = {}
-    for family in builtin_families().values():
-        for model in family.models:
-            if model.non_embedding_params:
-                counts[model.name] = counts[model.path] = int(model.non_embedding_params)
-    for model_file in folder.rglob(MODEL_FILE):
-        info = _load_json(model_file)
-        if isinstance(info, dict) and info.get("non_embedding_params") and "model" in info:
-            counts[str(info["model"])] = int(info["non_embedding_params"])
-    return counts
-
-
 def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: PathLike | None = None) -> pd.DataFrame:
     """Aggregate scores of an lm-eval output folder (``mirage sweep`` or plain ``lm_eval``).
 
     Read with :func:`mirage_metrics.results.read_aggregates` (families, models and
-    total parameter counts as it finds them). Non-embedding counts come from the
-    built-in families (Pythia, GPT-2) and from ``non_embedding_params`` in
-    ``mirage sweep``'s ``model.json``. ``param_counts`` (YAML ``model: count`` or CSV
+    parameter counts of the ``params`` kind as it finds them: non-embedding counts come
+    from ``non_embedding_params`` in ``mirage sweep``'s ``model.json`` and from the
+    built-in families, Pythia and GPT-2). ``param_counts`` (YAML ``model: count`` or CSV
     ``model,params``, see :func:`mirage_metrics.results.load_params`) gives counts of
     the kind ``params`` names for models these do not cover.
     """
@@ -290,16 +273,9 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
 
     folder = Path(folder)
     _check_params(params)
-    given = load_params(param_counts) if param_counts is not None else {}
-    counts = {**_non_embedding_counts(folder), **given} if params == "non-embedding" else given or None
-    aggregates = read_aggregates([folder], params=counts)
-    if counts is not None:
-        unknown = sorted(set(aggregates["model"]) - set(counts))
-        if unknown:
-            raise ValueError(
-                f"{folder}: no non-embedding parameter count for model(s) {unknown}; "
-                "pass --param-counts FILE, add non_embedding_params to their model.json, or use --params total"
-            )
+    given = load_params(param_counts) if param_counts is not None else None
+    x = "non_embedding_params" if params == "non-embedding" else "params"
+    aggregates = read_aggregates([folder], params=given, x=x)
     return pd.DataFrame(
         {
             "source": str(folder),

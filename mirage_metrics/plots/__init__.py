@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import textwrap
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,8 @@ __all__ = [
     "params_axis",
     "save_figure",
     "short_count",
+    "x_axis_label",
+    "x_label",
 ]
 
 #: Colours of the target lengths L = 1, 2, ... in every figure (tab10 without its grey, which the resolution floor
@@ -36,6 +40,30 @@ LENGTH_COLOURS = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9"]
 FULL_ANSWER_COLOUR = "black"
 #: Markers of the metrics (or filters) of one figure, in order; "v" is kept for measured zeros, "D" for predictions.
 MARKERS = ["o", "s", "^", "P", "X", "*", "h", "p", "<", ">"]
+
+_X_LABEL = ContextVar("x_label", default="Parameters")
+
+
+@contextmanager
+def x_axis_label(label: str):
+    """Within this block, :func:`params_axis` labels the x-axis ``label`` (a report against training steps).
+
+    >>> with x_axis_label("Training step"):
+    ...     x_label()
+    'Training step'
+    >>> x_label()
+    'Parameters'
+    """
+    token = _X_LABEL.set(label)
+    try:
+        yield
+    finally:
+        _X_LABEL.reset(token)
+
+
+def x_label() -> str:
+    """What the x-axis of a size plot shows: "Parameters", or the label of the enclosing :func:`x_axis_label`."""
+    return _X_LABEL.get()
 
 
 def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3.2, **kwargs):
@@ -101,7 +129,7 @@ class _CountFormatter(Formatter):
 
 
 def params_axis(axes) -> None:
-    """A log x-axis labelled "Parameters" in counts (10k, 1.4B), with labelled ticks also when every size lies
+    """A log x-axis labelled :func:`x_label` ("Parameters") in counts (10k, 1.4B), with labelled ticks also when every size lies
     within one power of ten (:class:`_CountFormatter`).
 
     Call it after drawing: data of a single size (a one-model report) get the decade on either side, so the
@@ -110,7 +138,7 @@ def params_axis(axes) -> None:
     axes.set_xscale("log")
     axes.xaxis.set_major_formatter(_CountFormatter())
     axes.xaxis.set_minor_formatter(_CountFormatter(minor=True))
-    axes.set_xlabel("Parameters")
+    axes.set_xlabel(x_label())
     low, high = axes.dataLim.intervalx
     if low == high and low > 0:
         axes.set_xlim(low / 10, high * 10)

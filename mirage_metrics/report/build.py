@@ -14,7 +14,9 @@ model, params, task, metric, length, n, mean, ci_low, ci_high, interval: see
 :data:`~mirage_metrics.emergence.SUMMARY_CURVE_KEYS` + :data:`~mirage_metrics.emergence.CURVE_SCORE_COLUMNS`), ``fit.csv`` (see
 :data:`mirage_metrics.mirage_fit.FIT_COLUMNS`), ``mechanism.csv`` where a ``_gen_t1`` task has an ``_ll`` task of
 the same problems with ``prefix_prob`` (see :func:`mirage_metrics.mechanism.mechanism_table`), the PNG plots and
-``report.html``.
+``report.html``. Under ``--x step|tokens`` or ``--params non-embedding`` the ``params`` column of these CSVs is
+named after what it holds (``step``, ``tokens``, ``non_embedding_params``); under ``--x step|tokens`` the
+mirage fit, a law in the parameter count, is not made (``fit.csv`` has its header only).
 
 ``--out`` always holds one whole report (:class:`mirage_metrics.atomic_files.OutputFolder`):
 the report is written into a new folder beside it and swapped in by renaming, so
@@ -49,6 +51,7 @@ from mirage_metrics.summary import (
     summarise_with_resamples,
     with_per_char_loss,
 )
+from mirage_metrics.x_axes import X_CHOICES, X_LABELS
 
 if TYPE_CHECKING:
     from mirage_metrics.results import Params
@@ -63,13 +66,17 @@ MECHANISM_FILE = "mechanism.csv"  # predicted (mean prefix_prob_L) beside observ
 @dataclass(frozen=True)
 class ReportOptions:
     """The settings of a report, ``mirage report``'s flags: ``holdout_largest`` (fit the mirage model on all but
-    the K largest models and report its prediction error on them), ``params`` (parameter counts by model, see
-    :func:`mirage_metrics.results.read_results`), ``n_boot`` (bootstrap resamples per confidence interval) and
+    the K largest models and report its prediction error on them), ``x`` (the x of every curve, score and figure:
+    one of :data:`~mirage_metrics.x_axes.X_CHOICES`), ``params`` (which parameter count is that x: ``"total"`` or
+    ``"non-embedding"``, the meta-analysis' choices), ``param_counts`` (counts of that kind by model, a mapping or a
+    file, see :func:`mirage_metrics.results.read_results`), ``n_boot`` (bootstrap resamples per confidence interval) and
     its ``seed``, ``workers`` (processes reading lm-eval samples files, see
     :func:`~mirage_metrics.results.read_results`), ``progress`` (show progress bars)."""
 
     holdout_largest: int = 0
-    params: Params = None
+    x: str = "params"
+    params: str = "total"
+    param_counts: Params = None
     n_boot: int = 1000
     seed: int = 0
     workers: int | str = 1
@@ -78,8 +85,39 @@ class ReportOptions:
 
 def _options(options: ReportOptions | None, keywords: dict) -> ReportOptions:
     """``options`` (default: :class:`ReportOptions`'s defaults) with the fields named in ``keywords`` replaced;
-    TypeError naming a keyword that is no option."""
-    return replace(options or ReportOptions(), **keywords)
+    TypeError naming a keyword that is no option, ValueError for a value that is no choice."""
+    from mirage_metrics.meta.defaults import PARAMETER_KINDS
+
+    options = replace(options or ReportOptions(), **keywords)
+    if options.x not in X_CHOICES:
+        raise ValueError(f"x={options.x!r} is not a choice; choose one of {', '.join(X_CHOICES)}")
+    if options.params not in PARAMETER_KINDS:
+        raise ValueError(f"params={options.params!r} is not a choice; choose one of {', '.join(PARAMETER_KINDS)}")
+    if options.x != "params" and options.params != "total":
+        raise ValueError(
+            f"params={options.params!r} chooses a parameter count, which x={options.x!r} does not use; leave it "
+            "out, or report against x='params'"
+        )
+    if options.x != "params" and options.holdout_largest:
+        raise ValueError(
+            f"holdout_largest={options.holdout_largest} holds models out of the mirage fit, which is not made "
+            f"against x={options.x!r}; leave it out, or report against x='params'"
+        )
+    if options.x != "params" and options.param_counts is not None:
+        raise ValueError(
+            f"param_counts={str(options.param_counts)!r} gives parameter counts, which x={options.x!r} does not "
+            "use; leave it out, or report against x='params'"
+        )
+    return options
+
+
+def x_field(options: ReportOptions) -> str:
+    """The ``model.json`` field (a key of :data:`mirage_metrics.x_axes.X_LABELS`) that is the x of the report.
+
+    >>> x_field(ReportOptions(params="non-embedding")), x_field(ReportOptions(x="step"))
+    ('non_embedding_params', 'step')
+    """
+    return "non_embedding_params" if options.x == "params" and options.params == "non-embedding" else options.x
 
 
 def source_kind(folder) -> str:
@@ -137,6 +175,25 @@ def _metrics_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.astype({"params": "int64", "length": "Int64", "n": "Int64"})
 
 
+def _x_named(frame: pd.DataFrame, field: str) -> pd.DataFrame:
+    """``frame`` for a CSV: its ``params`` column named after what it holds (``step`` under ``--x step``)."""
+    return frame.rename(columns={"params": field})
+
+
+def _x_section(field: str, fitted: bool) -> Section:
+    """What the x of this report is, when it is not the total parameter count."""
+    text = (
+        f"Every curve, emergence score and figure of this report is against {X_LABELS[field].lower()} "
+        f"(the {field} column of the CSVs), not the total parameter count."
+    )
+    if not fitted:
+        text += (
+            " The mirage fit L_CE(N) = (N/c)^alpha is a law in the parameter count N, so it is not fitted here "
+            "(fit.csv is empty); report against --x params for it."
+        )
+    return Section("The x-axis", [Paragraph(text)])
+
+
 def analyse_lm_eval(
     sources: list[Path], out: Path, options: ReportOptions | None = None, *, vision: list[Path] = (), **keywords
 ) -> list[Section]:
@@ -145,17 +202,24 @@ def analyse_lm_eval(
 
     ``options`` and ``keywords`` as :func:`build_report`'s. Each lm-eval results file is read once.
     """
+    from mirage_metrics.plots import x_axis_label
     from mirage_metrics.report.figures import make_figures
     from mirage_metrics.report.pages import analysis_sections
     from mirage_metrics.results import ResultsWarning, read_lm_eval, results_warnings
     from mirage_metrics.vision.samples import read_samples
 
     options = _options(options, keywords)
+    field = x_field(options)
+    if vision and field != "params":
+        raise ValueError(
+            f"vision studies {_plain(vision)} record only total parameter counts; report them against "
+            f"x='params' with params='total', apart from the lm-eval sources"
+        )
     tables, aggregates, directions, outputs = [], None, None, None
     with results_warnings() as notes:
         if sources:
             table, aggregates, directions, outputs = read_lm_eval(
-                sources, options.params, workers=options.workers, progress=options.progress
+                sources, options.param_counts, x=field, workers=options.workers, progress=options.progress
             )
             tables.append(table)
         table = with_per_char_loss(concat_tables(tables + [read_samples(folder) for folder in vision]))
@@ -170,21 +234,36 @@ def analyse_lm_eval(
     summary = pd.concat([per_sample, aggregate_only], ignore_index=True) if len(aggregate_only) else per_sample
     summary = summary.sort_values(["family", "task", "metric", "length", "params"], ignore_index=True)
     curves = curve_table(summary, resamples, higher_is_better=directions)
-    fits = fit_mirage(summary, holdout_largest=options.holdout_largest)
+    fitted = options.x == "params"  # the mirage law is one in the parameter count
+    fits = fit_mirage(summary, holdout_largest=options.holdout_largest) if fitted else []
     fit_rows = fit_table(fits).astype({"params": "Int64", "length": "Int64"})  # counts stay integers
-    write_csv(_metrics_csv_frame(summary), out / "metrics.csv")
+    write_csv(_x_named(_metrics_csv_frame(summary), field), out / "metrics.csv")
     write_csv(curves[SUMMARY_CURVE_KEYS + CURVE_SCORE_COLUMNS].astype({"length": "Int64"}), out / "emergence.csv")
-    write_csv(fit_rows, out / "fit.csv")
+    write_csv(_x_named(fit_rows, field), out / "fit.csv")
     if len(first):
-        write_csv(_metrics_csv_frame(first).astype({"first_problems": "int64"}), out / FIRST_PROBLEMS_FILE)
+        first_rows = _metrics_csv_frame(first).astype({"first_problems": "int64"})
+        write_csv(_x_named(first_rows, field), out / FIRST_PROBLEMS_FILE)
     mechanism = mechanism_table(summary)
     if len(mechanism):
-        write_csv(mechanism.astype({"params": "int64"}), out / MECHANISM_FILE)
-    figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=options.progress)
+        write_csv(_x_named(mechanism.astype({"params": "int64"}), field), out / MECHANISM_FILE)
+    with x_axis_label(X_LABELS[field]):
+        figures = make_figures(summary, fits, out, first=first, mechanism=mechanism, progress=options.progress)
     sections = analysis_sections(
-        _metrics_csv_frame(summary), curves, fits, fit_rows, figures, mechanism=mechanism, outputs=outputs
+        _metrics_csv_frame(summary),
+        curves,
+        fits,
+        fit_rows,
+        figures,
+        mechanism=mechanism,
+        outputs=outputs,
+        x_column=field,
     )
-    return ([_warnings_section(notes)] if notes else []) + sections
+    head = [_warnings_section(notes)] if notes else []
+    return head + ([_x_section(field, fitted)] if field != "params" else []) + sections
+
+
+def _plain(folders: list[Path]) -> str:
+    return ", ".join(str(folder) for folder in folders)
 
 
 def _warnings_section(notes: list[str]) -> Section:
@@ -213,7 +292,7 @@ def build_report(sources: Iterable, out, options: ReportOptions | None = None, *
     folders = [Path(source) for source in sources]
     if not folders:
         raise ValueError("sources is empty; pass at least one folder (mirage sweep, lm_eval, vision or meta-analysis)")
-    params_file = options.params if isinstance(options.params, (str, Path)) else None
+    params_file = options.param_counts if isinstance(options.param_counts, (str, Path)) else None
     target = OutputFolder(out, "mirage report", inputs=[*folders, params_file])
     kinds = {folder: source_kind(folder) for folder in folders}
     with target.writing() as work:

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from mirage_metrics.html_page import Image
 from mirage_metrics.mirage_fit import SAMPLED_FORM, MirageFit, mirage_curves, task_stem
 from mirage_metrics.paths import file_stem
+from mirage_metrics.plots import x_label
 from mirage_metrics.plots.scaling import (
     plot_all_metrics,
     plot_by_length,
@@ -89,7 +90,8 @@ def _task_figures(
     overall = rows[rows["length"].isna()]
     if not overall.empty:
         path = plot_all_metrics(overall, f"{task} ({family}): every metric", out / figure_name("all", family, task))
-        images.append(Image(path, f"{task} ({family}): every metric against parameters, with 95% bootstrap CIs."))
+        against = x_label().lower()
+        images.append(Image(path, f"{task} ({family}): every metric against {against}, with 95% bootstrap CIs."))
     by_length = rows[rows["length"].notna() & rows["metric"].isin(list(mirage_columns()))]
     if not by_length.empty:
         curves = _fit_curves(by_length, task, fit)

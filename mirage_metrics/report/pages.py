@@ -172,11 +172,13 @@ def analysis_sections(
     *,
     mechanism: pd.DataFrame | None = None,
     outputs: pd.DataFrame | None = None,
+    x_column: str = "params",
 ) -> list[Section]:
     """The answer per task (one line each, with the numbers behind it), a section per (family, task), the fit, and
     the per-model table. ``mechanism``: :func:`mirage_metrics.mechanism.mechanism_table`, one sentence on each
     ``_gen_t1`` task in it; ``outputs``: :data:`mirage_metrics.results.OUTPUT_COLUMNS` counts, a warning beside each
-    task whose outputs are nearly all empty."""
+    task whose outputs are nearly all empty; ``x_column``: what the ``params`` column holds (``step`` when the
+    report is against training steps)."""
     tasks = sorted(set(zip(summary["family"], summary["task"])))
     fit_by_task = {(fit.family, _fit_task(fit, tasks)): fit for fit in fits}
     overview, task_sections = [], []
@@ -203,7 +205,11 @@ def analysis_sections(
                     f"How the numbers are made, and the {len(sizes)} models",
                     [
                         Paragraph(_INTRO),
-                        Table.from_frame(sizes[["family", "model", "params"]].astype({"params": "int64"})),
+                        Table.from_frame(
+                            sizes[["family", "model", "params"]]
+                            .astype({"params": "int64"})
+                            .rename(columns={"params": x_column})
+                        ),
                     ],
                 ),
             ],
