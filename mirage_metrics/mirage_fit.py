@@ -515,7 +515,7 @@ def fit_mirage(summary: pd.DataFrame, holdout_largest: int = 0) -> list[MirageFi
     for bad in losses[~losses["params"].map(_is_model_size)].head(1).itertuples(index=False):
         raise ValueError(
             f"summary: params={bad.params!r} of model {bad.model!r} (family {bad.family!r}) must be a positive "
-            "number of parameters (a model size); give its count (--params FILE or the family file)"
+            "number of parameters (a model size); give its count (--param-counts FILE or the family file)"
         )
     fits = []
     for (family, stem), group in losses.groupby(["family", losses["task"].map(task_stem)], sort=True):
