@@ -111,7 +111,14 @@ def run_demo(
     from mirage_metrics.atomic_files import OutputFolder, output_path, write_text
     from mirage_metrics.devices import resolve_device
     from mirage_metrics.report import build_report
-    from mirage_metrics.sweep import SweepOptions, requested_tasks, run_settings, sweep, verify_model_folder
+    from mirage_metrics.sweep import (
+        SweepOptions,
+        lm_eval_runner,
+        requested_tasks,
+        run_settings,
+        sweep,
+        verify_model_folder,
+    )
 
     device = resolve_device(device)
     sizes = demo_family.QUICK_SIZES if quick else demo_family.DEMO_SIZES
@@ -174,13 +181,14 @@ def run_demo(
 
     models = len(records) + len(step_records)
     _stage(f"2/3 mirage sweep: lm-eval (hf backend) on {models} models, {limit} problems per task")
-    for family in families:
-        outcomes = sweep(family, runs, options)
-        counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
-        print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
-        if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
-            print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family.name}")
-            return None
+    with lm_eval_runner(options, start=False) as run_lm_eval:  # one lm-eval start-up for both families
+        for family in families:
+            outcomes = sweep(family, runs, options, runner=run_lm_eval)
+            counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+            print(f"sweep {family.name}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+            if counts["failed"] or len(outcomes) != counts["done"] + counts["skipped"]:
+                print(f"mirage demo: the sweep did not finish every model; see the logs under {runs / family.name}")
+                return None
 
     holdout = holdout_size(len(records))
     _stage(

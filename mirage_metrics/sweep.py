@@ -71,6 +71,7 @@ __all__ = [
     "run_settings",
     "sweep",
     "verify_model_folder",
+    "lm_eval_runner",
 ]
 
 
@@ -212,10 +213,11 @@ RunLmEval = Callable[[list[str], Path, bool], int]
 
 
 @contextlib.contextmanager
-def _lm_eval_runner(options: SweepOptions, isolate: bool, start: bool) -> Iterator[RunLmEval]:
+def lm_eval_runner(options: SweepOptions, isolate: bool = False, start: bool = True) -> Iterator[RunLmEval]:
     """How a sweep runs lm-eval: in one worker process (started at once when ``start``, to get lm-eval going
     while the sweep checks its arguments; ended on leaving), or one subprocess per model when ``isolate``,
-    under a multi-process launch or with the vLLM backend."""
+    under a multi-process launch or with the vLLM backend. Pass it as :func:`sweep`'s ``runner`` to sweep several
+    families with the same task folders on one lm-eval start-up."""
     if isolate or options.backend == "vllm" or int(os.environ.get("WORLD_SIZE", "1")) > 1:
         yield _run_logged
         return
@@ -780,13 +782,15 @@ def sweep(
     check: bool = True,
     force: bool = False,
     isolate: bool = False,
+    runner: RunLmEval | None = None,
 ) -> list[ModelOutcome]:
     """Run ``options.tasks`` on the selected models of ``family``; one outcome per model, in order.
 
     A model folder that holds whole results of every task under the same settings is
     skipped; tasks it lacks are run and added (``force``: every model is rerun from
     scratch, replacing its folder). lm-eval runs in one worker process for the
-    whole sweep, or with ``isolate`` in a subprocess per model. Which models and tasks still need running is
+    whole sweep (or ``runner``, a :func:`lm_eval_runner` of the same ``options`` shared by several sweeps), or
+    with ``isolate`` in a subprocess per model. Which models and tasks still need running is
     decided once, up front, so every rank of a multi-process launch agrees on the
     plan. Raises ValueError, before running anything or writing into ``out``, when no
     model is selected, when (``check``) :func:`check_sweep` finds a wrong task name,
@@ -806,7 +810,8 @@ def sweep(
     check_names(family, models, options, out)
     family_dir = Path(out) / family.name
     plan = [_pending_tasks(model, family_dir / model.name, options, force) for model in models]
-    with _lm_eval_runner(options, isolate, start=any(plan)) as run_lm_eval:
+    own_runner = lm_eval_runner(options, isolate, start=any(plan)) if runner is None else None
+    with own_runner or contextlib.nullcontext(runner) as run_lm_eval:
         if check:
             check_sweep(models, options)
         leader = _process_rank() == 0

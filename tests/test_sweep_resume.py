@@ -386,3 +386,13 @@ def test_a_resumed_sweep_parses_each_kept_samples_file_once(tmp_path, calls, mon
     parsed.clear()
     (tmp_path / "f" / "m" / "model.json").touch()  # a folder changed since it was read is read again
     assert _sweep(tmp_path, "a,b")[0].status == "skipped" and len(parsed) == 2
+
+
+def test_two_families_swept_with_one_runner_share_it(tmp_path, calls):
+    shared = []
+    runner = fake_lm_eval(shared)
+    other = Family("g", (Model("n", "/ckpt/n", "n", params=2000),))
+    for family in (FAMILY, other):
+        outcome = sweep(family, tmp_path, SweepOptions(tasks="a"), progress=False, check=False, runner=runner)
+        assert [o.status for o in outcome] == ["done"]
+    assert shared == [["a"], ["a"]] and calls == []  # every model ran on the runner given, none on a new one
