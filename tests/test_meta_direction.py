@@ -192,3 +192,21 @@ def test_three_size_output_says_what_the_scores_cannot_show(tmp_path, capsys):
     assert note.startswith("exact_str_match, token_edit_distance: every curve has 3 sizes")
     assert note in captured.out and note in (out / "meta_analysis.html").read_text().replace("&#x27;", "'")
     assert "Compare the signed medians" not in " ".join(settings["warnings"])
+
+
+def test_an_lm_eval_folder_signs_a_metric_the_registry_does_not_know_by_lm_evals_own_flag(tmp_path):
+    for i, (size, value) in enumerate(zip(SIZES, EDIT)):
+        folder = tmp_path / "runs" / f"m{i}"
+        folder.mkdir(parents=True)
+        record = {
+            "results": {"t": {"alias": "t", "my_distance,none": value, "acc,none": 0.1 * i}},
+            "higher_is_better": {"t": {"my_distance": False, "acc": False}},  # acc: the registry's direction wins
+            "config": {"model": "hf", "model_args": f"pretrained=org/m{i}", "model_num_parameters": int(size)},
+            "model_name": f"org/m{i}",
+        }
+        (folder / "results_2026-01-01T00-00-00.000001.json").write_text(json.dumps(record))
+    frame = read_sources([tmp_path / "runs"])
+    scores = emergence_scores(frame).set_index("metric")
+    assert scores.loc["my_distance", ["direction", "emergence_score"]].tolist() == ["lower", 3.0]  # better with size
+    assert scores.loc["acc", "direction"] == "higher"
+    assert direction_warnings(scores.reset_index(), declared_directions(frame)) == []

@@ -267,15 +267,20 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
     from ``non_embedding_params`` in ``mirage sweep``'s ``model.json`` and from the
     built-in families, Pythia and GPT-2). ``param_counts`` (YAML ``model: count`` or CSV
     ``model,params``, see :func:`mirage_metrics.results.load_params`) gives counts of
-    the kind ``params`` names for models these do not cover.
+    the kind ``params`` names for models these do not cover. A metric the registry does not know gets lm-eval's
+    own ``higher_is_better`` flag from the results files as its ``direction`` (as ``mirage report`` uses it).
     """
-    from mirage_metrics.results import lm_eval_metric_name, load_params, read_aggregates
+    from mirage_metrics.registry import UNKNOWN, base_name, metric_info
+    from mirage_metrics.results import lm_eval_metric_name, load_params, read_aggregates, read_directions
 
     folder = Path(folder)
     _check_params(params)
     given = load_params(param_counts) if param_counts is not None else None
     x = "non_embedding_params" if params == "non-embedding" else "params"
     aggregates = read_aggregates([folder], params=given, x=x)
+    metrics = [lm_eval_metric_name(m, n) for m, n in zip(aggregates["metric"], aggregates["length"])]
+    flags = read_directions([folder], params=given)
+    unknown = {m for m in metrics if metric_info(m).kind == UNKNOWN and base_name(m) in flags}
     return pd.DataFrame(
         {
             "source": str(folder),
@@ -285,9 +290,11 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
             "task": aggregates["task"],
             "subtask": "",
             "shots": pd.array([pd.NA] * len(aggregates), dtype="Int64"),
-            "metric": [lm_eval_metric_name(m, n) for m, n in zip(aggregates["metric"], aggregates["length"])],
+            "metric": metrics,
             "value": aggregates["value"].astype(float),
-            "direction": "",
+            "direction": [
+                (DIRECTIONS[0] if flags[base_name(m)] else DIRECTIONS[1]) if m in unknown else "" for m in metrics
+            ],
         },
         columns=SCORE_COLUMNS,
     )
