@@ -248,7 +248,11 @@ def _repeated_sizes_error(curve: pd.DataFrame, keys: list[str]) -> ValueError:
     names = ", ".join(f"{m} ({p:g})" for m, p in repeated[["model", "params"]].itertuples(index=False))
     first = curve.iloc[0]
     known = first[keys].notna()
-    where = ", ".join(f"{key} {first[key]!r}" for key in keys if key != "family" and known[key])
+    where = ", ".join(
+        f"{key} {int(first[key]) if key == 'length' else repr(first[key])}"
+        for key in keys
+        if key != "family" and known[key]
+    )
     return ValueError(
         f"models {names} of family {first['family']!r} share one parameter count on the curve of {where}; "
         "give each size its own parameter count (--param-counts FILE) or put the models in different families"

@@ -397,6 +397,11 @@ def test_report_against_steps_reads_pythia_revisions_and_names_models_without_a_
     assert main(["report", str(zero), "--out", str(tmp_path / "r4"), "--x", "step"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "step=0 of model 's0' cannot be on the log x-axis" in err
+    same = _training_steps_folder(tmp_path / "same", steps=(10, 100, 100, 1000))  # two checkpoints at one step
+    assert main(["report", str(same), "--out", str(tmp_path / "r5"), "--x", "step"]) == 2
+    err = capsys.readouterr().err
+    last = err.rstrip().splitlines()[-1]  # after the reading progress bar, one line
+    assert "Traceback" not in err and "models s1, s2 of family 'run' are all at step 100" in last
 
 
 def test_report_params_non_embedding_swaps_two_models(tmp_path, capsys):

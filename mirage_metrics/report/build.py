@@ -223,6 +223,8 @@ def analyse_lm_eval(
             )
             tables.append(table)
         table = with_per_char_loss(concat_tables(tables + [read_samples(folder) for folder in vision]))
+    if field in ("step", "tokens"):
+        _check_one_model_per_point(table, field)
     for note in notes:  # listed on the page, and passed on to the caller
         warnings.warn(note, ResultsWarning, stacklevel=2)
     per_sample, resamples = summarise_with_resamples(
@@ -260,6 +262,28 @@ def analyse_lm_eval(
     )
     head = [_warnings_section(notes)] if notes else []
     return head + ([_x_section(field, fitted)] if field != "params" else []) + sections
+
+
+def _check_one_model_per_point(table: pd.DataFrame, field: str) -> None:
+    """A ValueError naming the models of one family at one training ``field`` value (``step`` or ``tokens``):
+    a curve over training has one checkpoint per point.
+
+    >>> table = pd.DataFrame({"family": "f", "model": ["a", "b", "c"], "params": [3000.0, 3000.0, 50.0]})
+    >>> _check_one_model_per_point(table, "step")
+    Traceback (most recent call last):
+    ...
+    ValueError: models a, b of family 'f' are all at step 3000; a report over training (--x step) needs one checkpoint per step: report them against --x params, or put them in different families
+    """
+    models = table[["family", "model", "params"]].drop_duplicates()
+    repeated = models[models.duplicated(["family", "params"], keep=False)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        same = repeated[(repeated["family"] == first["family"]) & (repeated["params"] == first["params"])]
+        raise ValueError(
+            f"models {', '.join(map(str, same['model']))} of family {first['family']!r} are all at {field} "
+            f"{int(first['params'])}; a report over training (--x {field}) needs one checkpoint per {field}: "
+            f"report them against --x params, or put them in different families"
+        )
 
 
 def _plain(folders: list[Path]) -> str:
