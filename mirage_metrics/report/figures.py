@@ -127,7 +127,7 @@ def _task_figures(
         images.append(
             Image(
                 path,
-                f"{task} ({family}): every metric by length L against parameters, with 95% intervals "
+                f"{task} ({family}): every metric by length L against {x_label().lower()}, with 95% intervals "
                 "(exact for 0/1 values); one panel per metric with each of its lm-eval filters (the unfiltered "
                 "strict one, the paper's, first); filters that give identical values are drawn once and named "
                 f"together.{_sentence(length_note(every_length))}",

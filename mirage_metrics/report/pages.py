@@ -16,8 +16,8 @@ from mirage_metrics.summary import PER_CHAR_PROB
 __all__ = ["analysis_sections"]
 
 _LEAD = (
-    "Per task: does an all-or-nothing metric (exact match, whose every sample scores 0 or 1) jump across model "
-    "sizes, and does a graded measure of the same models (the per-character probability of the answer, edit "
+    "Per task: does an all-or-nothing metric (exact match, whose every sample scores 0 or 1) jump across the "
+    "models (larger sizes, or later training steps), and does a graded measure of the same models (the per-character probability of the answer, edit "
     "distance) jump too? 'the mirage': the graded measure rises smoothly, so the jump is the metric's (Schaeffer, "
     "Miranda & Koyejo 2023); 'a real jump': it jumps too, the models changed; 'cannot tell': its interval is too "
     "wide. Sharpness: 0 when a curve rises in equal steps, 1 when all of its rise comes in one step; a curve jumps "
