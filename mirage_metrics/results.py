@@ -87,6 +87,7 @@ __all__ = [
     "read_aggregates",
     "lm_eval_metric_name",
     "read_directions",
+    "read_scores",
     "load_params",
     "ResultsWarning",
     "results_warnings",
@@ -299,8 +300,9 @@ def _params_mapping(params: Params) -> dict[str, int]:
     return {str(model): _parameter_count(count, f"params of model {model!r}") for model, count in params.items()}
 
 
-def _builtin_counts() -> dict[str, int]:
-    return {m.path: m.params for family in builtin_families().values() for m in family.models}
+def _builtin_counts(field: str = "params") -> dict[str, int]:
+    """The built-in families' (Pythia, GPT-2) ``params`` or ``non_embedding_params`` by Hub id."""
+    return {m.path: getattr(m, field) for family in builtin_families().values() for m in family.models}
 
 
 def _plain_paths(folders: list[Path]) -> str:
@@ -487,10 +489,6 @@ def _parameters(item: _Found, model: str, params: dict, builtin: dict) -> int:
     return _parameter_count(count, where)
 
 
-def _builtin_non_embedding_counts() -> dict[str, int]:
-    return {m.path: m.non_embedding_params for family in builtin_families().values() for m in family.models}
-
-
 def _x_value(item: _Found, model: str, x: str, params: dict, builtin: dict) -> int | None:
     """The x of ``model`` (see :data:`~mirage_metrics.x_axes.X_LABELS`): counts from ``params`` (by shown or full
     name), the folder or the built-in families; a step also from a revision ``step<N>`` (Pythia's checkpoints);
@@ -529,7 +527,7 @@ def _runs(sources: Sources, params: Params, x: str = "params") -> list[tuple[str
     from two sources is read once.
     """
     params_by_model = _params_mapping(params)
-    builtin = _builtin_counts() if _check_x(x) == "params" else _builtin_non_embedding_counts()
+    builtin = _builtin_counts("params" if _check_x(x) == "params" else "non_embedding_params")
     folders = _source_folders(sources)
     found, seen = [], set()
     families = _short_names(str(source.resolve()) for source in folders)  # of plain lm-eval folders
@@ -1221,13 +1219,20 @@ def lm_eval_metric_name(metric: str, length: float) -> str:
     return f"{base}_L{int(length)}{comma}{filter_name}"
 
 
-def read_directions(sources: Sources, params: Params = None) -> dict[str, bool]:
+def read_directions(sources: Sources, params: Params = None, x: str = "params") -> dict[str, bool]:
     """lm-eval's own ``higher_is_better`` flag of every metric in the results files, by base metric name.
 
     The report uses it only for metrics :mod:`mirage_metrics.registry` does not
     know. A name flagged both ways (by different tasks) is left out: unknown.
     """
-    return _directions(_runs(sources, params))
+    return _directions(_runs(sources, params, x))
+
+
+def read_scores(sources: Sources, params: Params = None, x: str = "params") -> tuple[pd.DataFrame, dict[str, bool]]:
+    """:func:`read_aggregates` and :func:`read_directions` of ``sources`` from one reading of the results files
+    (no samples files): what the meta-analysis needs of an lm-eval folder."""
+    runs = _runs(sources, params, x)
+    return _aggregates(runs), _directions(runs)
 
 
 def _directions(runs: list[tuple[str, Run]]) -> dict[str, bool]:

@@ -8,7 +8,7 @@ Three kinds of source, told apart by :func:`read_sources`:
   (optional ``subtask``, ``shots`` and ``direction``: ``higher`` or ``lower``, which way
   the metric is better);
 - lm-eval output folders (``mirage sweep`` or plain ``lm_eval --output_path``), read
-  with :func:`mirage_metrics.results.read_aggregates`.
+  with :func:`mirage_metrics.results.read_scores` (aggregates and lm-eval's direction flags).
 
 Every reader returns the columns of :data:`SCORE_COLUMNS`: one row per
 (model, task, subtask, shots, metric) with the model's parameter count, and the
@@ -262,7 +262,7 @@ def read_tidy_csv(path: PathLike) -> pd.DataFrame:
 def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: PathLike | None = None) -> pd.DataFrame:
     """Aggregate scores of an lm-eval output folder (``mirage sweep`` or plain ``lm_eval``).
 
-    Read with :func:`mirage_metrics.results.read_aggregates` (families, models and
+    Read with :func:`mirage_metrics.results.read_scores` (families, models and
     parameter counts of the ``params`` kind as it finds them: non-embedding counts come
     from ``non_embedding_params`` in ``mirage sweep``'s ``model.json`` and from the
     built-in families, Pythia and GPT-2). ``param_counts`` (YAML ``model: count`` or CSV
@@ -271,15 +271,14 @@ def read_lm_eval_folder(folder: PathLike, params: str = "total", param_counts: P
     own ``higher_is_better`` flag from the results files as its ``direction`` (as ``mirage report`` uses it).
     """
     from mirage_metrics.registry import UNKNOWN, base_name, metric_info
-    from mirage_metrics.results import lm_eval_metric_name, load_params, read_aggregates, read_directions
+    from mirage_metrics.results import lm_eval_metric_name, load_params, read_scores
 
     folder = Path(folder)
     _check_params(params)
     given = load_params(param_counts) if param_counts is not None else None
     x = "non_embedding_params" if params == "non-embedding" else "params"
-    aggregates = read_aggregates([folder], params=given, x=x)
+    aggregates, flags = read_scores([folder], params=given, x=x)
     metrics = [lm_eval_metric_name(m, n) for m, n in zip(aggregates["metric"], aggregates["length"])]
-    flags = read_directions([folder], params=given)
     unknown = {m for m in metrics if metric_info(m).kind == UNKNOWN and base_name(m) in flags}
     return pd.DataFrame(
         {
