@@ -200,7 +200,6 @@ def run_demo(
     print()
     print(headline(report))
     print(f"\nOver training: {stepped.name} at steps {', '.join(str(r['step']) for r in step_records)} (--x step)")
-    shutil.rmtree(steps_report, ignore_errors=True)
     steps_page = build_report([runs / steps_name], steps_report, x="step", n_boot=bootstrap)
     print(headline(steps_report))
     print(
