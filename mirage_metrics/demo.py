@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
-from mirage_metrics.task_forms import ARITH, GEN, LIKELIHOOD, SAMPLED
+from mirage_metrics.task_forms import ARITH, GEN, LIKELIHOOD, SAMPLED, task_stem
 
 __all__ = ["run_demo", "trained_family", "holdout_size", "headline"]
 
@@ -77,7 +77,7 @@ def headline(report_dir: Path) -> str:
         metrics["metric"].isin(wanted) & metrics["length"].isna() & ~metrics["task"].str.endswith(SAMPLED)
     ]  # greedy outputs and log-likelihoods
     table = overall.pivot_table(index=["task", x, "model"], columns="metric", values="mean").reset_index()
-    table["task"] = table["task"].str.replace(r"_(gen|ll)$", "", regex=True)
+    table["task"] = table["task"].map(task_stem)
     table = table.groupby(["task", x, "model"], as_index=False).first()
     lines = [table.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     emergence = pd.read_csv(report_dir / "emergence.csv")
