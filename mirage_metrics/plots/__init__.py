@@ -73,13 +73,18 @@ def new_figure(rows: int, columns: int, *, width: float = 4.2, height: float = 3
     return figure, axes
 
 
+def _full_answer(length) -> bool:
+    """Whether ``length`` stands for the whole answer (None or NaN) rather than a target length L."""
+    return length is None or (isinstance(length, float) and math.isnan(length))
+
+
 def length_colour(length: float) -> str:
     """The colour of target length ``length`` (NaN: the full answer), the same in every figure.
 
     >>> length_colour(1), length_colour(2), length_colour(float("nan"))
     ('C0', 'C1', 'black')
     """
-    if length is None or (isinstance(length, float) and math.isnan(length)):
+    if _full_answer(length):
         return FULL_ANSWER_COLOUR
     return LENGTH_COLOURS[(int(length) - 1) % len(LENGTH_COLOURS)]
 
@@ -91,7 +96,7 @@ def length_marker(length: float, index: int) -> str:
     >>> length_marker(1, 0), length_marker(1, 1), length_marker(10, 0)
     ('o', 's', 's')
     """
-    turn = 0 if length is None or (isinstance(length, float) and math.isnan(length)) else (int(length) - 1) // 9
+    turn = 0 if _full_answer(length) else (int(length) - 1) // len(LENGTH_COLOURS)
     return MARKERS[(index + turn) % len(MARKERS)]
 
 
